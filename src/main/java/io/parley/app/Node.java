@@ -1,0 +1,181 @@
+package io.parley.app;
+
+import io.parley.config.ConfigException;
+import io.parley.config.ParleyConfig;
+import io.parley.fanout.Fanout;
+import io.parley.fanout.FanoutVerticle;
+import io.parley.gateway.Auth;
+import io.parley.gateway.GatewayVerticle;
+import io.parley.history.ConversationService;
+import io.parley.protocol.Ids;
+import io.parley.protocol.LocalCodec;
+import io.parley.protocol.Outbound;
+import io.parley.push.LogPushSender;
+import io.parley.push.PushRequest;
+import io.parley.push.PushVerticle;
+import io.parley.routing.RoutingVerticle;
+import io.parley.routing.SendRequest;
+import io.parley.routing.SignalRequest;
+import io.parley.storage.embedded.InMemoryConnectionRegistry;
+import io.parley.storage.embedded.RocksConversationStore;
+import io.parley.storage.embedded.RocksMessageStore;
+import io.parley.storage.embedded.RocksStorage;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.EventBus;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Parley node on the embedded profile: opens storage off the event loop, deploys the concern
+ * verticles (push, fan-out, routing, then the gateways, so nothing accepts traffic before its
+ * consumers are ready) and stops them in reverse, flushing storage last.
+ */
+public final class Node {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+  private final ParleyConfig config;
+  private final Vertx vertx;
+  private final AtomicBoolean ready = new AtomicBoolean();
+  private final List<String> deployments = new ArrayList<>();
+  private RocksStorage storage;
+  private WorkerExecutor logWriter;
+  private WorkerExecutor metaWriter;
+  private WorkerExecutor readers;
+  private ParleyConfig effective;
+
+  public Node(ParleyConfig config) {
+    this.config = config;
+    this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+    registerCodecs(vertx.eventBus());
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public boolean ready() {
+    return ready.get();
+  }
+
+  /** The configuration in force, with the JWT secret resolved. Valid once {@link #start()} succeeded. */
+  public ParleyConfig config() {
+    return effective;
+  }
+
+  public Future<Void> start() {
+    return vertx.executeBlocking(() -> {
+      effective = config.withJwtSecret(resolveSecret(config));
+      storage = RocksStorage.open(config.dataDir(), config.fsync());
+      return storage;
+    }).compose(s -> deploy()).onSuccess(v -> {
+      ready.set(true);
+      LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}",
+          config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath());
+      if (config.devTokenEnabled()) {
+        LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
+            config.httpHost(), config.httpPort());
+      }
+    });
+  }
+
+  private Future<Void> deploy() {
+    Ids ids = new Ids(config.nodeId());
+    ids.advancePast(storage.idFloor());
+    logWriter = vertx.createSharedWorkerExecutor("parley-log-writer", 1);
+    metaWriter = vertx.createSharedWorkerExecutor("parley-meta", 1);
+    readers = vertx.createSharedWorkerExecutor("parley-readers", 4);
+    RocksMessageStore messages = new RocksMessageStore(storage, ids, logWriter, readers);
+    RocksConversationStore conversations = new RocksConversationStore(storage, metaWriter);
+    InMemoryConnectionRegistry registry = new InMemoryConnectionRegistry(1_000_000);
+    ConversationService service = new ConversationService(conversations, messages, ids, vertx.eventBus(),
+        config.largeGroupMax());
+    Auth auth = new Auth(vertx, effective.jwtSecret());
+    int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
+
+    return deployOne(new PushVerticle(registry, new LogPushSender()))
+        .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName())))
+        .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, config.typingThrottleMs())))
+        .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, ready::get),
+            new DeploymentOptions().setInstances(gateways)))
+        .map(id -> {
+          deployments.add(id);
+          return null;
+        });
+  }
+
+  private Future<Void> deployOne(io.vertx.core.Deployable verticle) {
+    return vertx.deployVerticle(verticle).map(id -> {
+      deployments.add(id);
+      return null;
+    });
+  }
+
+  /** Drains and stops: gateways first (1012 to every client), then the rest, then storage. */
+  public Future<Void> stop() {
+    ready.set(false);
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = deployments.size() - 1; i >= 0; i--) {
+      String id = deployments.get(i);
+      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+    }
+    return chain
+        .compose(v -> logWriter == null ? Future.succeededFuture() : logWriter.executeBlocking(() -> null, true))
+        .compose(v -> metaWriter == null ? Future.succeededFuture() : metaWriter.executeBlocking(() -> null, true))
+        .compose(v -> vertx.executeBlocking(() -> {
+          if (storage != null) {
+            storage.close();
+          }
+          return null;
+        }))
+        .eventually(() -> vertx.close())
+        .mapEmpty();
+  }
+
+  static void registerCodecs(EventBus bus) {
+    bus.registerDefaultCodec(SendRequest.class, new LocalCodec<>(SendRequest.class));
+    bus.registerDefaultCodec(SignalRequest.class, new LocalCodec<>(SignalRequest.class));
+    bus.registerDefaultCodec(Fanout.class, new LocalCodec<>(Fanout.class));
+    bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
+    bus.registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
+  }
+
+  /**
+   * The configured secret; on the embedded profile without one, a random secret generated once
+   * and kept in the data dir (mode 600).
+   */
+  static String resolveSecret(ParleyConfig config) throws IOException {
+    String configured = config.jwtSecret();
+    if (configured != null && !configured.isEmpty()) {
+      return configured;
+    }
+    if (!"embedded".equals(config.profile())) {
+      throw new ConfigException("jwt.secret: required on the " + config.profile() + " profile (PARLEY_JWT_SECRET)");
+    }
+    Path file = config.dataDir().resolve("jwt.secret");
+    if (Files.exists(file)) {
+      return Files.readString(file, StandardCharsets.UTF_8).trim();
+    }
+    Files.createDirectories(config.dataDir());
+    byte[] raw = new byte[32];
+    new SecureRandom().nextBytes(raw);
+    String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    Files.writeString(file, secret + "\n", StandardCharsets.UTF_8);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    LOG.info("generated a JWT secret in {}", file.toAbsolutePath());
+    return secret;
+  }
+}

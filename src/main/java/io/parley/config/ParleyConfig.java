@@ -1,0 +1,42 @@
+package io.parley.config;
+
+import java.nio.file.Path;
+
+/** Parley's validated configuration. Every key, its default and its meaning: conf/base.json and the README. */
+public record ParleyConfig(
+    String profile,
+    int nodeId,
+    String httpHost,
+    int httpPort,
+    Path dataDir,
+    String jwtSecret,
+    boolean devTokenEnabled,
+    int devTokenTtlSeconds,
+    int gatewayInstances,
+    int bodyMaxBytes,
+    int mediaMaxItems,
+    int frameMaxBytes,
+    int sendRatePerSecond,
+    int sendBurst,
+    int syncConvsMax,
+    int presenceUsersMax,
+    long idleTimeoutMs,
+    long typingThrottleMs,
+    boolean fsync,
+    int smallGroupMax,
+    int largeGroupMax,
+    int historyPageDefault,
+    int historyPageMax,
+    int syncMaxMessages) {
+
+  public String nodeName() {
+    return "node-" + nodeId;
+  }
+
+  public ParleyConfig withJwtSecret(String secret) {
+    return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
+        gatewayInstances, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
+        presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, smallGroupMax, largeGroupMax, historyPageDefault,
+        historyPageMax, syncMaxMessages);
+  }
+}

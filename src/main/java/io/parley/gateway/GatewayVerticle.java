@@ -1,0 +1,145 @@
+package io.parley.gateway;
+
+import io.parley.config.ParleyConfig;
+import io.parley.history.ConversationService;
+import io.parley.presence.ConnectionRegistry;
+import io.parley.protocol.ClientFrame;
+import io.parley.protocol.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge: HTTP (REST, health, dev tokens) and WebSocket sessions on one port. Several instances
+ * share the port, one per event loop; each owns the sessions it accepted. Stopping it drains: new
+ * upgrades get 503, and every session is closed with 1012 (service restart) so clients reconnect.
+ */
+public final class GatewayVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+  private static final AtomicLong CONNECTION_SEQ = new AtomicLong();
+
+  private final ParleyConfig config;
+  private final Auth auth;
+  private final ConversationService conversations;
+  private final ConnectionRegistry registry;
+  private final BooleanSupplier ready;
+  private final Set<Session> sessions = new HashSet<>();
+  private SessionContext sessionContext;
+  private HttpServer server;
+  private boolean draining;
+
+  public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
+      ConnectionRegistry registry, BooleanSupplier ready) {
+    this.config = config;
+    this.auth = auth;
+    this.conversations = conversations;
+    this.registry = registry;
+    this.ready = ready;
+  }
+
+  @Override
+  public Future<?> start() {
+    sessionContext = new SessionContext(config,
+        new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
+        vertx.eventBus(), registry, conversations, config.nodeName(), sessions,
+        new DeliveryOptions().setSendTimeout(10_000));
+
+    Router router = Router.router(vertx);
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
+    router.get("/health/ready").handler(ctx -> {
+      boolean ok = ready.getAsBoolean() && !draining;
+      json(ctx, ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready"));
+    });
+    router.get("/v1/ws").handler(this::upgrade);
+    router.route("/v1/*").handler(BodyHandler.create().setBodyLimit(1024 * 1024));
+    if (config.devTokenEnabled()) {
+      router.post("/v1/dev/token").handler(this::devToken);
+    }
+    new RestApi(auth, conversations, config).mount(router);
+    router.route().last().handler(ctx -> RestApi.error(ctx, ErrorCode.NOT_FOUND, "no such route"));
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.httpHost())
+        .setPort(config.httpPort())
+        .setMaxWebSocketFrameSize(config.frameMaxBytes())
+        .setMaxWebSocketMessageSize(config.frameMaxBytes())
+        .setTcpNoDelay(true);
+    long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
+    vertx.setPeriodic(sweep, id -> Session.sweepIdle(sessions, config.idleTimeoutMs()));
+    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+  }
+
+  @Override
+  public Future<?> stop() {
+    draining = true;
+    for (Session s : new ArrayList<>(sessions)) {
+      s.close(Session.CLOSE_RESTART, "server restart");
+    }
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void upgrade(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (draining) {
+      RestApi.error(ctx, ErrorCode.UNAVAILABLE, "server is restarting");
+      return;
+    }
+    if (!req.canUpgradeToWebSocket()) {
+      RestApi.error(ctx, ErrorCode.BAD_REQUEST, "WebSocket upgrade required");
+      return;
+    }
+    String device = req.getParam("device", "default");
+    if (!ClientFrame.DEVICE_ID.matcher(device).matches()) {
+      RestApi.error(ctx, ErrorCode.BAD_REQUEST, "device must match [A-Za-z0-9_-]{1,64}");
+      return;
+    }
+    req.pause();
+    auth.authenticate(req).onComplete(ar -> {
+      if (ar.failed()) {
+        RestApi.unauthorized(ctx, ar.cause().getMessage());
+        return;
+      }
+      req.toWebSocket().onComplete(wsr -> {
+        if (wsr.failed()) {
+          LOG.debug("upgrade failed: {}", wsr.cause().toString());
+          return;
+        }
+        String id = config.nodeName() + "-" + CONNECTION_SEQ.incrementAndGet() + "-" + device;
+        Session session = new Session(id, ar.result(), wsr.result(), sessionContext);
+        sessions.add(session);
+        session.start();
+      });
+    });
+  }
+
+  private void devToken(RoutingContext ctx) {
+    JsonObject body = RestApi.bodyObject(ctx);
+    if (body == null) {
+      return;
+    }
+    Object user = body.getValue("user");
+    if (!(user instanceof String u) || !ClientFrame.validUser(u)) {
+      RestApi.error(ctx, ErrorCode.BAD_REQUEST, "'user' must match [A-Za-z0-9_.-]{1,64}");
+      return;
+    }
+    json(ctx, 200, new JsonObject().put("token", auth.issue(u, config.devTokenTtlSeconds())));
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+  }
+}

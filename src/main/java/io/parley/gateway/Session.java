@@ -1,0 +1,305 @@
+package io.parley.gateway;
+
+import io.parley.history.StoredMessage;
+import io.parley.protocol.Addresses;
+import io.parley.protocol.ClientFrame;
+import io.parley.protocol.ErrorCode;
+import io.parley.protocol.Outbound;
+import io.parley.protocol.ParleyException;
+import io.parley.protocol.ServerFrames;
+import io.parley.routing.RoutingVerticle;
+import io.parley.routing.SendRequest;
+import io.parley.routing.SignalRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One authenticated WebSocket connection (one device of one user). Confined to its gateway's
+ * event loop. Keeps the state a connection needs and no more: its inbox registration, presence
+ * subscriptions, a send-rate bucket, its last activity for the idle sweep, and, while a sync runs,
+ * the live messages of the conversations being synced (held back so the device sees backfill and
+ * live traffic in id order). Every close path ends in {@link #cleanup()}, once.
+ */
+final class Session {
+  private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+  static final short CLOSE_RESTART = 1012;
+  static final short CLOSE_IDLE = 1001;
+  static final short CLOSE_SLOW = 1013;
+  private static final int HELD_BACK_MAX = 10_000;
+
+  final String id;
+  final String user;
+  private final ServerWebSocket ws;
+  private final SessionContext ctx;
+  long lastActivity;
+  private double tokens;
+  private long refilledAt;
+  private MessageConsumer<Outbound> inbox;
+  private Map<String, MessageConsumer<String>> presenceSubs;
+  private Map<Long, List<Outbound>> syncing;
+  private Future<Void> syncTail = Future.succeededFuture();
+  private boolean closed;
+
+  Session(String id, String user, ServerWebSocket ws, SessionContext ctx) {
+    this.id = id;
+    this.user = user;
+    this.ws = ws;
+    this.ctx = ctx;
+    this.lastActivity = System.currentTimeMillis();
+    this.tokens = ctx.config().sendBurst();
+    this.refilledAt = System.nanoTime();
+  }
+
+  void start() {
+    ws.textMessageHandler(this::onText);
+    ws.binaryMessageHandler(b -> {
+      lastActivity = System.currentTimeMillis();
+      error(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames");
+    });
+    ws.pongHandler(b -> lastActivity = System.currentTimeMillis());
+    ws.closeHandler(v -> cleanup());
+    ws.exceptionHandler(e -> LOG.debug("connection {} of {}: {}", id, user, e.toString()));
+    inbox = ctx.bus().localConsumer(Addresses.user(user), m -> deliver(m.body()));
+    ctx.registry().register(user, ctx.node(), id).onSuccess(first -> {
+      if (first) {
+        ctx.bus().publish(Addresses.presence(user), ServerFrames.presence(user, true, 0));
+      }
+    });
+  }
+
+  // --- inbound ---------------------------------------------------------------------------------
+
+  private void onText(String text) {
+    lastActivity = System.currentTimeMillis();
+    JsonObject json = null;
+    try {
+      json = ClientFrame.decode(text);
+      dispatch(ClientFrame.parse(json, ctx.limits()));
+    } catch (ParleyException e) {
+      error(json == null ? null : ClientFrame.msgIdOf(json), null, e.code(), e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.error("frame from {} failed", user, e);
+      error(null, null, ErrorCode.INTERNAL, "internal error");
+    }
+  }
+
+  private void dispatch(ClientFrame frame) {
+    if (frame instanceof ClientFrame.Send s) {
+      send(s);
+    } else if (frame instanceof ClientFrame.Ping) {
+      write(ServerFrames.PONG);
+    } else if (frame instanceof ClientFrame.Sync s) {
+      syncTail = syncTail.transform(v -> sync(s));
+    } else if (frame instanceof ClientFrame.PresenceSub p) {
+      presenceSub(p);
+    } else {
+      signal(frame);
+    }
+  }
+
+  private void send(ClientFrame.Send s) {
+    if (!takeToken()) {
+      error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
+      return;
+    }
+    ctx.bus().<String>request(Addresses.ROUTING_SEND, new SendRequest(user, id, s), ctx.requestOptions())
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            write(ar.result().body());
+          } else {
+            ParleyException e = RoutingVerticle.toParley(ar.cause());
+            error(s.msgId(), s.conv(), e.code(), e.getMessage());
+          }
+        });
+  }
+
+  private void signal(ClientFrame frame) {
+    Long conv = frame instanceof ClientFrame.Delivered d ? Long.valueOf(d.conv())
+        : frame instanceof ClientFrame.Read r ? Long.valueOf(r.conv())
+        : frame instanceof ClientFrame.Typing t ? Long.valueOf(t.conv()) : null;
+    ctx.bus().request(Addresses.ROUTING_SIGNAL, new SignalRequest(user, frame), ctx.requestOptions())
+        .onFailure(t -> {
+          ParleyException e = RoutingVerticle.toParley(t);
+          error(null, conv, e.code(), e.getMessage());
+        });
+  }
+
+  private boolean takeToken() {
+    long now = System.nanoTime();
+    double rate = ctx.config().sendRatePerSecond();
+    tokens = Math.min(ctx.config().sendBurst(), tokens + (now - refilledAt) * rate / 1e9);
+    refilledAt = now;
+    if (tokens >= 1) {
+      tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+
+  // --- sync ------------------------------------------------------------------------------------
+
+  private Future<Void> sync(ClientFrame.Sync s) {
+    if (closed) {
+      return Future.succeededFuture();
+    }
+    if (syncing == null) {
+      syncing = new HashMap<>();
+    }
+    s.convs().keySet().forEach(conv -> syncing.putIfAbsent(conv, new ArrayList<>()));
+    Future<Void> chain = Future.succeededFuture();
+    for (Map.Entry<Long, Long> e : s.convs().entrySet()) {
+      chain = chain.transform(v -> syncOne(e.getKey(), e.getValue()));
+    }
+    return chain.andThen(v -> syncing = null);
+  }
+
+  private Future<Void> syncOne(long conv, long after) {
+    if (closed) {
+      return Future.succeededFuture();
+    }
+    return ctx.conversations().backfill(user, conv, after, ctx.config().syncMaxMessages())
+        .compose(page -> writeAll(page.messages(), 0).map(v -> {
+          long newest = page.messages().isEmpty() ? after : page.messages().get(page.messages().size() - 1).serverId();
+          List<Outbound> held = syncing.remove(conv);
+          if (held != null) {
+            for (Outbound o : held) {
+              if (o.serverId() > newest) {
+                write(o.frame());
+              }
+            }
+          }
+          write(ServerFrames.synced(conv, page.more()));
+          return (Void) null;
+        }))
+        .recover(t -> {
+          syncing.remove(conv);
+          ParleyException e = t instanceof ParleyException pe ? pe : ParleyException.of(ErrorCode.UNAVAILABLE, "history unavailable");
+          error(null, conv, e.code(), e.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
+  /** Writes backfill frames, waiting for the socket to drain when its queue is full. */
+  private Future<Void> writeAll(List<StoredMessage> messages, int from) {
+    for (int i = from; i < messages.size(); i++) {
+      if (closed) {
+        return Future.succeededFuture();
+      }
+      ws.writeTextMessage(messages.get(i).frame());
+      if (ws.writeQueueFull() && i + 1 < messages.size()) {
+        Promise<Void> drained = Promise.promise();
+        ws.drainHandler(v -> drained.tryComplete());
+        int next = i + 1;
+        return drained.future().compose(v -> writeAll(messages, next));
+      }
+    }
+    return Future.succeededFuture();
+  }
+
+  // --- presence --------------------------------------------------------------------------------
+
+  private void presenceSub(ClientFrame.PresenceSub p) {
+    if (presenceSubs == null) {
+      presenceSubs = new HashMap<>();
+    }
+    for (String u : p.users()) {
+      if (presenceSubs.containsKey(u)) {
+        continue;
+      }
+      if (presenceSubs.size() >= ctx.config().presenceUsersMax()) {
+        error(null, null, ErrorCode.TOO_LARGE, "at most " + ctx.config().presenceUsersMax() + " presence subscriptions");
+        return;
+      }
+      presenceSubs.put(u, ctx.bus().localConsumer(Addresses.presence(u), m -> write(m.body())));
+      ctx.registry().presence(u).onSuccess(pr -> write(ServerFrames.presence(u, pr.online(), pr.lastSeen())));
+    }
+  }
+
+  // --- outbound --------------------------------------------------------------------------------
+
+  private void deliver(Outbound o) {
+    if (closed || id.equals(o.skipConnection())) {
+      return;
+    }
+    if (syncing != null && o.isMessage()) {
+      List<Outbound> held = syncing.get(o.conv());
+      if (held != null) {
+        if (held.size() >= HELD_BACK_MAX) {
+          close(CLOSE_SLOW, "too far behind: reconnect and sync");
+        } else {
+          held.add(o);
+        }
+        return;
+      }
+    }
+    if (ws.writeQueueFull() && syncing == null) {
+      // The client does not read: drop the connection rather than buffer without bound.
+      // Nothing is lost: the device reconnects and syncs from its last server_id.
+      close(CLOSE_SLOW, "too far behind: reconnect and sync");
+      return;
+    }
+    ws.writeTextMessage(o.frame());
+  }
+
+  private void write(String frame) {
+    if (!closed) {
+      ws.writeTextMessage(frame);
+    }
+  }
+
+  private void error(String msgId, Long conv, ErrorCode code, String message) {
+    write(ServerFrames.error(msgId, conv, code, message));
+  }
+
+  void close(short code, String reason) {
+    if (!closed) {
+      ws.close(code, reason);
+      cleanup();
+    }
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  private void cleanup() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    ctx.sessions().remove(this);
+    inbox.unregister();
+    if (presenceSubs != null) {
+      presenceSubs.values().forEach(MessageConsumer::unregister);
+      presenceSubs = null;
+    }
+    long now = System.currentTimeMillis();
+    ctx.registry().unregister(user, ctx.node(), id, now).onSuccess(last -> {
+      if (last) {
+        ctx.bus().publish(Addresses.presence(user), ServerFrames.presence(user, false, now));
+      }
+    });
+  }
+
+  static void sweepIdle(Iterable<Session> sessions, long idleTimeoutMs) {
+    long cutoff = System.currentTimeMillis() - idleTimeoutMs;
+    List<Session> idle = new ArrayList<>();
+    for (Iterator<Session> it = sessions.iterator(); it.hasNext(); ) {
+      Session s = it.next();
+      if (s.lastActivity < cutoff) {
+        idle.add(s);
+      }
+    }
+    idle.forEach(s -> s.close(CLOSE_IDLE, "idle timeout"));
+  }
+}

@@ -1,0 +1,45 @@
+package io.parley.history;
+
+import io.vertx.core.Future;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Conversations and membership (with the per-user reverse index). Operations that check and change
+ * (DM creation, adding members under the size cap) are atomic in every adapter.
+ */
+public interface ConversationStore {
+
+  /** Creates a group with the given members (owner included). */
+  Future<Conversation> createGroup(long id, String name, String owner, Collection<String> members, long now);
+
+  /**
+   * Returns the DM between {@code a} and {@code b}, creating it with id {@code newId} when none
+   * exists. The boolean of the result tells whether it was created.
+   */
+  Future<Created> getOrCreateDm(long newId, String a, String b, long now);
+
+  Future<Optional<Conversation>> get(long id);
+
+  Future<List<String>> members(long conv);
+
+  Future<Boolean> isMember(long conv, String user);
+
+  /**
+   * Adds users (already-members are ignored). Fails with {@code group_too_large} when the group
+   * would exceed {@code maxMembers}; fails with {@code not_found} when it does not exist.
+   */
+  Future<Conversation> addMembers(long conv, Collection<String> users, int maxMembers, long now);
+
+  /** Removes a member; false when the user was not one. */
+  Future<Boolean> removeMember(long conv, String user);
+
+  /** Every conversation of a user with the user's read mark (unordered). */
+  Future<List<UserConversation>> listForUser(String user);
+
+  /** Raises the user's read mark (never lowers it). */
+  Future<Void> markRead(String user, long conv, long serverId);
+
+  record Created(Conversation conversation, boolean created) {}
+}

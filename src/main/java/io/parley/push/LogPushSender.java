@@ -1,0 +1,16 @@
+package io.parley.push;
+
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Records notifications in the log. The only sender until real APNs/FCM/Web Push senders exist. */
+public final class LogPushSender implements PushSender {
+  private static final Logger LOG = LoggerFactory.getLogger(LogPushSender.class);
+
+  @Override
+  public Future<Void> send(Notification n) {
+    LOG.info("push user={} conv={} server_id={} from={} preview={}", n.user(), n.conv(), n.serverId(), n.from(), n.preview());
+    return Future.succeededFuture();
+  }
+}

@@ -1,0 +1,293 @@
+package io.parley.routing;
+
+import io.parley.fanout.Fanout;
+import io.parley.history.ConversationStore;
+import io.parley.history.MessageStore;
+import io.parley.protocol.Addresses;
+import io.parley.protocol.ChatMessage;
+import io.parley.protocol.ClientFrame;
+import io.parley.protocol.ErrorCode;
+import io.parley.protocol.ParleyException;
+import io.parley.protocol.ServerFrames;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Orders, persists and routes messages. Sends are taken strictly in arrival order: membership is
+ * checked against a bounded cache of member sets, accepted sends are appended to the
+ * {@link MessageLog} in batches (one group commit in flight at a time, so ids and fan-out follow
+ * arrival order), each sender is acked only once its batch is durable, and every new message goes
+ * to fan-out in id order. Best-effort signals (receipts, typing) take a separate path and never
+ * wait behind the log.
+ */
+public final class RoutingVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(RoutingVerticle.class);
+  private static final int MEMBER_CACHE_MAX = 10_000;
+  private static final int TYPING_MAX = 100_000;
+  private static final int BATCH_MAX = 1024;
+
+  private final MessageLog log;
+  private final MessageStore messages;
+  private final ConversationStore conversations;
+  private final long typingThrottleMs;
+
+  private final Map<Long, Set<String>> members = new LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Long, Set<String>> eldest) {
+      return size() > MEMBER_CACHE_MAX;
+    }
+  };
+  private final Map<Long, Future<Set<String>>> loading = new HashMap<>();
+  private final Set<Long> changedWhileLoading = new HashSet<>();
+  private final ArrayDeque<Message<SendRequest>> intake = new ArrayDeque<>();
+  private final ArrayDeque<Accepted> accepted = new ArrayDeque<>();
+  private boolean appendInFlight;
+  private final Map<String, Long> typingLast = new HashMap<>();
+  private EventBus bus;
+
+  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, long typingThrottleMs) {
+    this.log = log;
+    this.messages = messages;
+    this.conversations = conversations;
+    this.typingThrottleMs = typingThrottleMs;
+  }
+
+  private record Accepted(Message<SendRequest> msg, Set<String> members) {}
+
+  @Override
+  public Future<?> start() {
+    bus = vertx.eventBus();
+    vertx.setPeriodic(Math.max(1000, typingThrottleMs), id -> expireTyping());
+    return Future.all(
+        bus.<SendRequest>localConsumer(Addresses.ROUTING_SEND, this::onSend).completion(),
+        bus.<SignalRequest>localConsumer(Addresses.ROUTING_SIGNAL, this::onSignal).completion(),
+        bus.<Long>localConsumer(Addresses.CONVERSATION_CHANGED, m -> invalidate(m.body())).completion());
+  }
+
+  // --- sends -----------------------------------------------------------------------------------
+
+  private void onSend(Message<SendRequest> msg) {
+    intake.add(msg);
+    if (intake.size() == 1) {
+      admit();
+    }
+  }
+
+  /** Moves sends from the intake to the append queue in order, waiting at the head for a member set. */
+  private void admit() {
+    while (!intake.isEmpty()) {
+      Message<SendRequest> head = intake.peek();
+      SendRequest req = head.body();
+      Set<String> set = members.get(req.send().conv());
+      if (set == null) {
+        memberSet(req.send().conv()).onComplete(ar -> {
+          if (ar.failed()) {
+            LOG.warn("membership of {} unavailable: {}", req.send().conv(), ar.cause().toString());
+            fail(intake.poll(), ErrorCode.UNAVAILABLE, "membership unavailable, retry");
+          }
+          admit();
+        });
+        return;
+      }
+      intake.poll();
+      if (set.isEmpty()) {
+        fail(head, ErrorCode.NOT_FOUND, "no conversation " + req.send().conv());
+      } else if (!set.contains(req.user())) {
+        fail(head, ErrorCode.NOT_MEMBER, "not a member of " + req.send().conv());
+      } else {
+        accepted.add(new Accepted(head, set));
+      }
+    }
+    flush();
+  }
+
+  private void flush() {
+    if (appendInFlight || accepted.isEmpty()) {
+      return;
+    }
+    List<Accepted> batch = new ArrayList<>(Math.min(accepted.size(), BATCH_MAX));
+    List<MessageLog.NewMessage> entries = new ArrayList<>(batch.size());
+    while (!accepted.isEmpty() && batch.size() < BATCH_MAX) {
+      Accepted a = accepted.poll();
+      SendRequest r = a.msg().body();
+      ClientFrame.Send s = r.send();
+      batch.add(a);
+      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media()));
+    }
+    appendInFlight = true;
+    log.append(entries).onComplete(ar -> {
+      appendInFlight = false;
+      if (ar.failed()) {
+        LOG.error("append of {} messages failed: {}", batch.size(), ar.cause().toString());
+        batch.forEach(a -> fail(a.msg(), ErrorCode.UNAVAILABLE, "storage unavailable, retry"));
+      } else {
+        List<MessageLog.Appended> results = ar.result();
+        for (int i = 0; i < batch.size(); i++) {
+          Accepted a = batch.get(i);
+          MessageLog.Appended r = results.get(i);
+          ChatMessage m = r.message();
+          a.msg().reply(ServerFrames.ack(m.msgId(), m.conv(), m.serverId(), m.ts()));
+          if (!r.duplicate()) {
+            bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), a.members(),
+                a.msg().body().connectionId(), preview(m.body())));
+          }
+        }
+      }
+      flush();
+    });
+  }
+
+  private static String preview(String body) {
+    return body.length() <= 64 ? body : body.substring(0, 64);
+  }
+
+  // --- membership cache ------------------------------------------------------------------------
+
+  /** The member set of a conversation (empty when it does not exist), from the cache or the store. */
+  private Future<Set<String>> memberSet(long conv) {
+    Set<String> cached = members.get(conv);
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    Future<Set<String>> pending = loading.get(conv);
+    if (pending != null) {
+      return pending;
+    }
+    Future<Set<String>> load = conversations.get(conv)
+        .map(opt -> opt.<Set<String>>map(conversation -> Set.copyOf(conversation.members())).orElse(Set.of()));
+    loading.put(conv, load);
+    return load.andThen(ar -> {
+      loading.remove(conv);
+      if (changedWhileLoading.remove(conv)) {
+        return; // a membership change raced the load: the next use loads again
+      }
+      if (ar.succeeded()) {
+        members.put(conv, ar.result());
+      }
+    });
+  }
+
+  private void invalidate(long conv) {
+    members.remove(conv);
+    if (loading.containsKey(conv)) {
+      changedWhileLoading.add(conv);
+    }
+  }
+
+  // --- signals ---------------------------------------------------------------------------------
+
+  private void onSignal(Message<SignalRequest> msg) {
+    SignalRequest req = msg.body();
+    ClientFrame f = req.frame();
+    long conv = f instanceof ClientFrame.Delivered d ? d.conv()
+        : f instanceof ClientFrame.Read r ? r.conv()
+        : f instanceof ClientFrame.Typing t ? t.conv() : -1;
+    memberSet(conv).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(msg, ErrorCode.UNAVAILABLE, "membership unavailable");
+        return;
+      }
+      Set<String> set = ar.result();
+      if (set.isEmpty()) {
+        fail(msg, ErrorCode.NOT_FOUND, "no conversation " + conv);
+      } else if (!set.contains(req.user())) {
+        fail(msg, ErrorCode.NOT_MEMBER, "not a member of " + conv);
+      } else if (f instanceof ClientFrame.Delivered d) {
+        delivered(msg, req.user(), d);
+      } else if (f instanceof ClientFrame.Read r) {
+        read(msg, req.user(), r, set);
+      } else if (f instanceof ClientFrame.Typing t) {
+        typing(msg, req.user(), t, set);
+      }
+    });
+  }
+
+  private void delivered(Message<SignalRequest> msg, String user, ClientFrame.Delivered d) {
+    messages.get(d.conv(), d.serverId()).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(msg, ErrorCode.UNAVAILABLE, "storage unavailable");
+      } else if (ar.result().isEmpty()) {
+        fail(msg, ErrorCode.NOT_FOUND, "no message " + d.serverId() + " in " + d.conv());
+      } else {
+        String sender = ar.result().get().from();
+        if (!sender.equals(user)) {
+          signal(d.conv(), ServerFrames.receipt(d.conv(), d.serverId(), user, "delivered"), List.of(sender));
+        }
+        msg.reply(null);
+      }
+    });
+  }
+
+  private void read(Message<SignalRequest> msg, String user, ClientFrame.Read r, Set<String> set) {
+    conversations.markRead(user, r.conv(), r.serverId()).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(msg, ErrorCode.UNAVAILABLE, "storage unavailable");
+        return;
+      }
+      signal(r.conv(), ServerFrames.receipt(r.conv(), r.serverId(), user, "read"), others(set, user));
+      msg.reply(null);
+    });
+  }
+
+  private void typing(Message<SignalRequest> msg, String user, ClientFrame.Typing t, Set<String> set) {
+    long now = System.currentTimeMillis();
+    String key = user + '\0' + t.conv();
+    Long last = typingLast.get(key);
+    if (last == null || now - last >= typingThrottleMs) {
+      if (typingLast.size() < TYPING_MAX || last != null) {
+        typingLast.put(key, now);
+        signal(t.conv(), ServerFrames.typing(t.conv(), user), others(set, user));
+      }
+    }
+    msg.reply(null);
+  }
+
+  private void expireTyping() {
+    long cutoff = System.currentTimeMillis() - typingThrottleMs;
+    typingLast.values().removeIf(ts -> ts < cutoff);
+  }
+
+  private void signal(long conv, String frame, List<String> recipients) {
+    if (!recipients.isEmpty()) {
+      bus.send(Addresses.FANOUT, new Fanout(conv, 0, null, frame, recipients, null, null));
+    }
+  }
+
+  private static List<String> others(Set<String> set, String user) {
+    List<String> out = new ArrayList<>(set.size());
+    for (String u : set) {
+      if (!u.equals(user)) {
+        out.add(u);
+      }
+    }
+    return out;
+  }
+
+  private static void fail(Message<?> msg, ErrorCode code, String text) {
+    msg.fail(code.failureCode(), text);
+  }
+
+  /** Maps a failed request to the protocol error it carries. */
+  public static ParleyException toParley(Throwable t) {
+    if (t instanceof io.vertx.core.eventbus.ReplyException re) {
+      return switch (re.failureType()) {
+        case RECIPIENT_FAILURE -> ParleyException.of(ErrorCode.fromFailureCode(re.failureCode()), re.getMessage());
+        case TIMEOUT, NO_HANDLERS -> ParleyException.of(ErrorCode.UNAVAILABLE, "routing unavailable, retry");
+        default -> ParleyException.of(ErrorCode.INTERNAL, "internal error");
+      };
+    }
+    return t instanceof ParleyException pe ? pe : ParleyException.of(ErrorCode.INTERNAL, "internal error");
+  }
+}

@@ -1,0 +1,181 @@
+package io.parley.storage.embedded;
+
+import static io.parley.storage.embedded.RocksStorage.longAt;
+import static io.parley.storage.embedded.RocksStorage.longKey;
+import static io.parley.storage.embedded.RocksStorage.longLongKey;
+import static io.parley.storage.embedded.RocksStorage.userKey;
+import static io.parley.storage.embedded.RocksStorage.utf8;
+
+import io.parley.history.MessagePage;
+import io.parley.history.MessageStore;
+import io.parley.history.StoredMessage;
+import io.parley.protocol.ChatMessage;
+import io.parley.protocol.Ids;
+import io.parley.routing.MessageLog;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/**
+ * Messages in RocksDB: the embedded profile's log and store at once. Each {@link #append} batch is
+ * one atomic write (message rows, dedupe keys, last-message marks, id floor) made on a single
+ * writer thread, so batches are group commits and ids follow batch order.
+ */
+public final class RocksMessageStore implements MessageLog, MessageStore {
+  private final RocksStorage storage;
+  private final Ids ids;
+  private final WorkerExecutor writer;
+  private final WorkerExecutor readers;
+  private final ColumnFamilyHandle messages;
+  private final ColumnFamilyHandle dedupe;
+  private final ColumnFamilyHandle convLast;
+  private final ColumnFamilyHandle meta;
+
+  /**
+   * @param writer a single-thread executor for appends
+   * @param readers an executor for history reads
+   */
+  public RocksMessageStore(RocksStorage storage, Ids ids, WorkerExecutor writer, WorkerExecutor readers) {
+    this.storage = storage;
+    this.ids = ids;
+    this.writer = writer;
+    this.readers = readers;
+    this.messages = storage.cf(RocksStorage.MESSAGES);
+    this.dedupe = storage.cf(RocksStorage.DEDUPE);
+    this.convLast = storage.cf(RocksStorage.CONV_LAST);
+    this.meta = storage.cf(RocksStorage.META);
+  }
+
+  @Override
+  public Future<List<Appended>> append(List<NewMessage> batch) {
+    return writer.executeBlocking(() -> appendBlocking(batch), true);
+  }
+
+  private List<Appended> appendBlocking(List<NewMessage> batch) throws RocksDBException {
+    List<Appended> out = new ArrayList<>(batch.size());
+    Map<String, ChatMessage> inBatch = new HashMap<>();
+    long maxId = 0;
+    try (WriteBatch wb = new WriteBatch()) {
+      for (NewMessage m : batch) {
+        byte[] dedupeKey = userKey(m.from(), utf8(m.msgId()));
+        String batchKey = m.from() + '\0' + m.msgId();
+        ChatMessage earlier = inBatch.get(batchKey);
+        if (earlier == null) {
+          earlier = stored(dedupeKey);
+        }
+        if (earlier != null) {
+          out.add(new Appended(earlier, true));
+          continue;
+        }
+        long id = ids.next();
+        long ts = System.currentTimeMillis();
+        ChatMessage msg = new ChatMessage(m.conv(), id, m.from(), m.msgId(), m.body(), m.media(), ts);
+        wb.put(messages, longLongKey(m.conv(), id), utf8(msg.toFrame()));
+        wb.put(dedupe, dedupeKey, longLongKey(m.conv(), id));
+        wb.put(convLast, longKey(m.conv()), longKey(id));
+        inBatch.put(batchKey, msg);
+        maxId = id;
+        out.add(new Appended(msg, false));
+      }
+      if (maxId > 0) {
+        wb.put(meta, RocksStorage.FLOOR_LOG, longKey(maxId));
+        storage.db.write(storage.durableWrites(), wb);
+      }
+    }
+    return out;
+  }
+
+  private ChatMessage stored(byte[] dedupeKey) throws RocksDBException {
+    byte[] ref = storage.db.get(dedupe, dedupeKey);
+    if (ref == null) {
+      return null;
+    }
+    byte[] frame = storage.db.get(messages, ref);
+    return frame == null ? null : ChatMessage.fromFrame(new String(frame, StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public Future<Optional<StoredMessage>> get(long conv, long serverId) {
+    return readers.executeBlocking(() -> {
+      byte[] v = storage.db.get(messages, longLongKey(conv, serverId));
+      return v == null ? Optional.<StoredMessage>empty() : Optional.of(toStored(longLongKey(conv, serverId), v));
+    }, false);
+  }
+
+  @Override
+  public Future<MessagePage> before(long conv, long beforeId, int limit) {
+    return readers.executeBlocking(() -> {
+      List<StoredMessage> out = new ArrayList<>(Math.min(limit, 256));
+      boolean more = false;
+      try (RocksIterator it = storage.db.newIterator(messages)) {
+        it.seekForPrev(longLongKey(conv, beforeId - 1));
+        for (; it.isValid(); it.prev()) {
+          byte[] k = it.key();
+          if (longAt(k, 0) != conv) {
+            break;
+          }
+          if (out.size() == limit) {
+            more = true;
+            break;
+          }
+          out.add(toStored(k, it.value()));
+        }
+      }
+      return new MessagePage(out, more);
+    }, false);
+  }
+
+  @Override
+  public Future<MessagePage> after(long conv, long afterId, int limit) {
+    return readers.executeBlocking(() -> {
+      List<StoredMessage> out = new ArrayList<>(Math.min(limit, 256));
+      boolean more = false;
+      try (RocksIterator it = storage.db.newIterator(messages)) {
+        it.seekForPrev(longLongKey(conv, Long.MAX_VALUE));
+        for (; it.isValid(); it.prev()) {
+          byte[] k = it.key();
+          if (longAt(k, 0) != conv || longAt(k, 8) <= afterId) {
+            break;
+          }
+          if (out.size() == limit) {
+            more = true;
+            break;
+          }
+          out.add(toStored(k, it.value()));
+        }
+      }
+      Collections.reverse(out);
+      return new MessagePage(out, more);
+    }, false);
+  }
+
+  private static StoredMessage toStored(byte[] key, byte[] value) {
+    String frame = new String(value, StandardCharsets.UTF_8);
+    return new StoredMessage(longAt(key, 0), longAt(key, 8), fromOf(frame), frame);
+  }
+
+  /** The sender, read from the frame without a full parse of the body. */
+  private static String fromOf(String frame) {
+    int i = frame.indexOf("\"from\":\"");
+    if (i < 0) {
+      return ChatMessage.fromFrame(frame).from();
+    }
+    int start = i + 8;
+    return frame.substring(start, frame.indexOf('"', start));
+  }
+
+  static long idOf(byte[] ref) {
+    return ByteBuffer.wrap(ref, 8, 8).getLong();
+  }
+}

@@ -1,0 +1,183 @@
+package io.parley.storage.embedded;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded profile's one RocksDB database under the data dir, with a column family per table.
+ * Opening and closing block: callers do both off the event loop. Writes of acked data go through
+ * {@link #durableWrites()}: the WAL is synced when {@code storage.fsync} is on (the default), and
+ * always written before a write returns, so a killed process loses nothing that was acked.
+ */
+public final class RocksStorage implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RocksStorage.class);
+
+  static final String MESSAGES = "messages";
+  static final String DEDUPE = "dedupe";
+  static final String CONV_LAST = "conv_last";
+  static final String CONVS = "convs";
+  static final String MEMBERS = "members";
+  static final String MEMBERSHIPS = "memberships";
+  static final String DMS = "dms";
+  static final String META = "meta";
+  private static final String[] FAMILIES = {MESSAGES, DEDUPE, CONV_LAST, CONVS, MEMBERS, MEMBERSHIPS, DMS, META};
+
+  static final byte[] FLOOR_LOG = "id_floor.log".getBytes(StandardCharsets.UTF_8);
+  static final byte[] FLOOR_META = "id_floor.meta".getBytes(StandardCharsets.UTF_8);
+
+  final RocksDB db;
+  private final DBOptions dbOptions;
+  private final ColumnFamilyOptions cfOptions;
+  private final List<ColumnFamilyHandle> handles;
+  private final WriteOptions durable;
+  private final WriteOptions relaxed;
+  private final Path dir;
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private RocksStorage(Path dir, RocksDB db, DBOptions dbOptions, ColumnFamilyOptions cfOptions,
+      List<ColumnFamilyHandle> handles, boolean fsync) {
+    this.dir = dir;
+    this.db = db;
+    this.dbOptions = dbOptions;
+    this.cfOptions = cfOptions;
+    this.handles = handles;
+    this.durable = new WriteOptions().setSync(fsync);
+    this.relaxed = new WriteOptions().setSync(false);
+  }
+
+  /** Opens (creating when missing) the database under {@code dataDir/rocksdb}. Blocking. */
+  public static RocksStorage open(Path dataDir, boolean fsync) {
+    Path dir = dataDir.resolve("rocksdb");
+    try {
+      Files.createDirectories(dir);
+      ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().optimizeLevelStyleCompaction();
+      List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+      descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
+      for (String f : FAMILIES) {
+        descriptors.add(new ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), cfOptions));
+      }
+      DBOptions dbOptions = new DBOptions()
+          .setCreateIfMissing(true)
+          .setCreateMissingColumnFamilies(true)
+          .setMaxBackgroundJobs(2)
+          .setKeepLogFileNum(3);
+      List<ColumnFamilyHandle> handles = new ArrayList<>();
+      RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+      LOG.info("storage open at {} (fsync={})", dir.toAbsolutePath(), fsync);
+      return new RocksStorage(dir, db, dbOptions, cfOptions, handles, fsync);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot open storage at " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
+    }
+  }
+
+  ColumnFamilyHandle cf(String name) {
+    for (int i = 0; i < FAMILIES.length; i++) {
+      if (FAMILIES[i].equals(name)) {
+        return handles.get(i + 1);
+      }
+    }
+    throw new IllegalArgumentException(name);
+  }
+
+  WriteOptions durableWrites() {
+    return durable;
+  }
+
+  WriteOptions relaxedWrites() {
+    return relaxed;
+  }
+
+  /** The highest id either writer has handed out, so a restarted generator never repeats one. */
+  public long idFloor() {
+    try {
+      return Math.max(readLong(cf(META), FLOOR_LOG), readLong(cf(META), FLOOR_META));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  long readLong(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+    byte[] v = db.get(cf, key);
+    return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** Syncs the WAL, flushes memtables and closes. Blocking. */
+  @Override
+  public void close() {
+    try {
+      db.flushWal(true);
+      try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
+        db.flush(fo, handles);
+      }
+    } catch (RocksDBException e) {
+      LOG.warn("flush on close failed: {}", e.getMessage());
+    }
+    for (ColumnFamilyHandle h : handles) {
+      h.close();
+    }
+    db.close();
+    durable.close();
+    relaxed.close();
+    dbOptions.close();
+    cfOptions.close();
+    LOG.info("storage closed");
+  }
+
+  static byte[] longKey(long v) {
+    return ByteBuffer.allocate(8).putLong(v).array();
+  }
+
+  static byte[] longLongKey(long a, long b) {
+    return ByteBuffer.allocate(16).putLong(a).putLong(b).array();
+  }
+
+  static long longAt(byte[] b, int offset) {
+    return ByteBuffer.wrap(b, offset, 8).getLong();
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** {@code a + 0x00 + b}: user-prefixed keys (user ids never contain NUL). */
+  static byte[] userKey(String user, byte[] suffix) {
+    byte[] u = utf8(user);
+    byte[] k = new byte[u.length + 1 + suffix.length];
+    System.arraycopy(u, 0, k, 0, u.length);
+    System.arraycopy(suffix, 0, k, u.length + 1, suffix.length);
+    return k;
+  }
+
+  static boolean startsWith(byte[] key, byte[] prefix) {
+    if (key.length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (key[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
