@@ -1,0 +1,122 @@
+package io.parley.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Test-side HTTP and WebSocket clients, on their own Vert.x instance (never the server's). Calls
+ * block the test thread only, waiting on the reply or frame they need.
+ */
+final class Clients implements AutoCloseable {
+  static final Duration WAIT = Duration.ofSeconds(15);
+
+  final Vertx vertx = Vertx.vertx();
+  private final HttpClient http;
+  private final WebSocketClient ws;
+  private final int port;
+
+  Clients(int port) {
+    this.port = port;
+    this.http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    this.ws = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxFrameSize(4 * 1024 * 1024).setMaxMessageSize(4 * 1024 * 1024).setMaxConnections(20_000));
+  }
+
+  record Response(int status, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+
+    String errorCode() {
+      return json().getJsonObject("error").getString("code");
+    }
+  }
+
+  Response request(HttpMethod method, String path, String token, Object body) {
+    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    if (token != null) {
+      options.addHeader("Authorization", "Bearer " + token);
+    }
+    Future<Response> f = http.request(options).compose(req -> {
+      Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(body.toString());
+      return req.send(payload).compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString())));
+    });
+    return await(f);
+  }
+
+  String token(String user) {
+    Response r = request(HttpMethod.POST, "/v1/dev/token", null, new JsonObject().put("user", user));
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return r.json().getString("token");
+  }
+
+  /** Creates (or finds) the DM of {@code a} and {@code b}; returns its id. */
+  String dm(String tokenA, String b) {
+    Response r = request(HttpMethod.POST, "/v1/conversations", tokenA,
+        new JsonObject().put("type", "dm").put("members", new io.vertx.core.json.JsonArray().add(b)));
+    assertThat(r.status()).as(r.body()).isIn(200, 201);
+    return r.json().getString("id");
+  }
+
+  String group(String ownerToken, java.util.List<String> members) {
+    Response r = request(HttpMethod.POST, "/v1/conversations", ownerToken,
+        new JsonObject().put("type", "group").put("name", "g").put("members", new io.vertx.core.json.JsonArray(members)));
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return r.json().getString("id");
+  }
+
+  Future<WsClient> connectAsync(String token, String device) {
+    WebSocketConnectOptions options = new WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(port).setURI("/v1/ws" + (device == null ? "" : "?device=" + device))
+        .addHeader("Authorization", "Bearer " + token);
+    return ws.connect(options).map(WsClient::new);
+  }
+
+  WsClient connect(String token, String device) {
+    return await(connectAsync(token, device));
+  }
+
+  /** The HTTP status a refused upgrade got. */
+  int rejectedUpgrade(String uri) {
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
+    try {
+      await(ws.connect(options));
+    } catch (RuntimeException e) {
+      Throwable c = e.getCause() != null ? e.getCause() : e;
+      if (c instanceof UpgradeRejectedException u) {
+        return u.getStatus();
+      }
+      throw e;
+    }
+    throw new AssertionError("upgrade to " + uri + " was accepted");
+  }
+
+  static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new RuntimeException(e.getCause());
+    } catch (Exception e) {
+      throw new RuntimeException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    await(vertx.close());
+  }
+}

@@ -1,0 +1,47 @@
+package io.parley.e2e;
+
+import io.parley.app.Node;
+import io.parley.config.ConfigLoader;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** A Parley node started in this JVM on a free port and a fresh data dir, on the embedded default. */
+final class TestNode implements AutoCloseable {
+  final Node node;
+  final int port;
+  final Path dataDir;
+
+  private TestNode(Node node, int port, Path dataDir) {
+    this.node = node;
+    this.port = port;
+    this.dataDir = dataDir;
+  }
+
+  static TestNode start(Path dataDir, Map<String, String> overrides) {
+    int port = freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("PARLEY_HTTP_PORT", Integer.toString(port));
+    env.put("PARLEY_DATA_DIR", dataDir.toString());
+    env.put("PARLEY_GATEWAY_INSTANCES", "2");
+    env.putAll(overrides);
+    Node node = new Node(ConfigLoader.load(env, Map.of()));
+    Clients.await(node.start());
+    return new TestNode(node, port, dataDir);
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    Clients.await(node.stop());
+  }
+}

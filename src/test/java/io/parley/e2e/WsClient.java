@@ -1,0 +1,95 @@
+package io.parley.e2e;
+
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** One test WebSocket: every received frame goes to a queue the test thread reads with a timeout. */
+final class WsClient {
+  final WebSocket ws;
+  final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
+  final CompletableFuture<Short> closed = new CompletableFuture<>();
+
+  WsClient(WebSocket ws) {
+    this.ws = ws;
+    ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+  }
+
+  void send(JsonObject frame) {
+    ws.writeTextMessage(frame.encode());
+  }
+
+  void sendText(String text) {
+    ws.writeTextMessage(text);
+  }
+
+  JsonObject sendMsg(String msgId, String conv, String body) {
+    send(new JsonObject().put("op", "send").put("msg_id", msgId).put("conv", conv).put("body", body));
+    return next("ack", "error");
+  }
+
+  /** The next frame, which must have one of {@code ops}. */
+  JsonObject next(String... ops) {
+    JsonObject f = poll(Clients.WAIT);
+    if (f == null) {
+      throw new AssertionError("no frame within " + Clients.WAIT + ", expected " + String.join("|", ops));
+    }
+    for (String op : ops) {
+      if (op.equals(f.getString("op"))) {
+        return f;
+      }
+    }
+    throw new AssertionError("expected " + String.join("|", ops) + " but got " + f.encode());
+  }
+
+  /** Frames up to and including the first one matching {@code until}. */
+  List<JsonObject> until(Predicate<JsonObject> until) {
+    List<JsonObject> out = new ArrayList<>();
+    while (true) {
+      JsonObject f = poll(Clients.WAIT);
+      if (f == null) {
+        throw new AssertionError("condition not met within " + Clients.WAIT + "; got " + out);
+      }
+      out.add(f);
+      if (until.test(f)) {
+        return out;
+      }
+    }
+  }
+
+  /** A round trip: every frame the server queued for this socket before the ping arrives first. */
+  List<JsonObject> drainWithPing() {
+    send(new JsonObject().put("op", "ping"));
+    List<JsonObject> got = until(f -> "pong".equals(f.getString("op")));
+    return got.subList(0, got.size() - 1);
+  }
+
+  JsonObject poll(Duration d) {
+    try {
+      return frames.poll(d.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  short awaitClose() {
+    try {
+      Short s = closed.get(Clients.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      return s == null ? -1 : s;
+    } catch (Exception e) {
+      throw new AssertionError("socket not closed within " + Clients.WAIT, e);
+    }
+  }
+
+  void close() {
+    ws.close();
+  }
+}
