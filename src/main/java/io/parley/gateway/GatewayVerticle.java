@@ -75,12 +75,18 @@ public final class GatewayVerticle extends VerticleBase {
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.httpHost())
         .setPort(config.httpPort())
-        .setMaxWebSocketFrameSize(config.frameMaxBytes())
-        .setMaxWebSocketMessageSize(config.frameMaxBytes())
+        // Netty's own limit sits well above ours: a frame over our limit is read whole and answered
+        // with close 1009 by the session; only a frame over Netty's limit is cut off (as 1006).
+        .setMaxWebSocketFrameSize(transportFrameLimit(config.frameMaxBytes()))
+        .setMaxWebSocketMessageSize(transportFrameLimit(config.frameMaxBytes()))
         .setTcpNoDelay(true);
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     vertx.setPeriodic(sweep, id -> Session.sweepIdle(sessions, config.idleTimeoutMs()));
     return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+  }
+
+  static int transportFrameLimit(int frameMaxBytes) {
+    return (int) Math.min(Integer.MAX_VALUE / 2, Math.max(1L << 20, 4L * frameMaxBytes));
   }
 
   @Override

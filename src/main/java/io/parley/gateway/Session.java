@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,6 +36,7 @@ final class Session {
   static final short CLOSE_RESTART = 1012;
   static final short CLOSE_IDLE = 1001;
   static final short CLOSE_SLOW = 1013;
+  static final short CLOSE_TOO_BIG = 1009;
   private static final int HELD_BACK_MAX = 10_000;
 
   final String id;
@@ -49,6 +51,7 @@ final class Session {
   private Map<Long, List<Outbound>> syncing;
   private Future<Void> syncTail = Future.succeededFuture();
   private boolean closed;
+  private long messageBytes;
 
   Session(String id, String user, ServerWebSocket ws, SessionContext ctx) {
     this.id = id;
@@ -61,6 +64,7 @@ final class Session {
   }
 
   void start() {
+    ws.frameHandler(this::checkFrameSize);
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> {
       lastActivity = System.currentTimeMillis();
@@ -79,7 +83,18 @@ final class Session {
 
   // --- inbound ---------------------------------------------------------------------------------
 
+  /** Enforces the hard limit on a whole message (a frame and its continuations): close 1009. */
+  private void checkFrameSize(WebSocketFrame frame) {
+    messageBytes = (frame.isContinuation() ? messageBytes : 0) + frame.binaryData().length();
+    if (messageBytes > ctx.config().frameMaxBytes() && !closed) {
+      close(CLOSE_TOO_BIG, "frame exceeds " + ctx.config().frameMaxBytes() + " bytes");
+    }
+  }
+
   private void onText(String text) {
+    if (closed) {
+      return;
+    }
     lastActivity = System.currentTimeMillis();
     JsonObject json = null;
     try {
