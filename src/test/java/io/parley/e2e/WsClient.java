@@ -15,6 +15,8 @@ final class WsClient {
   final WebSocket ws;
   final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
   final CompletableFuture<Short> closed = new CompletableFuture<>();
+  /** server_ids of msg frames that arrived while {@link #sendMsgSkippingDeliveries} waited for its ack. */
+  final List<String> skipped = new ArrayList<>();
 
   WsClient(WebSocket ws) {
     this.ws = ws;
@@ -33,6 +35,18 @@ final class WsClient {
   JsonObject sendMsg(String msgId, String conv, String body) {
     send(new JsonObject().put("op", "send").put("msg_id", msgId).put("conv", conv).put("body", body));
     return next("ack", "error");
+  }
+
+  /** Sends and returns the ack's server_id, keeping msg frames that arrive first in {@link #skipped}. */
+  String sendMsgSkippingDeliveries(String msgId, String conv, String body) {
+    send(new JsonObject().put("op", "send").put("msg_id", msgId).put("conv", conv).put("body", body));
+    while (true) {
+      JsonObject f = next("ack", "msg");
+      if ("ack".equals(f.getString("op"))) {
+        return f.getString("server_id");
+      }
+      skipped.add(f.getString("server_id"));
+    }
   }
 
   /** The next frame, which must have one of {@code ops}. */

@@ -1,0 +1,236 @@
+package io.parley.history;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parley.protocol.ChatMessage;
+import io.parley.routing.MessageLog.NewMessage;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Contract of the {@link MessageStore} port (the read side of messages), run against every adapter
+ * by subclassing and supplying {@link #store()} and {@link #write(List)} (however that adapter's
+ * messages get stored). Covers: {@code get} by (conv, server id) with the exact stored frame;
+ * {@code before} newest-first pagination, strictly below the cursor, with {@code more} only while
+ * older messages remain; {@code after} returning the newest {@code limit} messages above the cursor
+ * oldest-first with {@code more} when older ones were left out; isolation between conversations
+ * (including numerically adjacent ids); empty and unknown conversations.
+ */
+public abstract class MessageStoreContract {
+  private static final AtomicLong CONV_SEQ = new AtomicLong(50_000);
+  private static final AtomicLong MSG_SEQ = new AtomicLong();
+
+  /** The adapter under test, ready for use. */
+  protected abstract MessageStore store();
+
+  /**
+   * Stores the messages through the adapter's write path and returns them as stored (server ids
+   * assigned), in input order. Returns once they are readable through {@link #store()}.
+   */
+  protected abstract List<ChatMessage> write(List<NewMessage> messages) throws Exception;
+
+  protected static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(5, SECONDS);
+  }
+
+  protected static long newConv() {
+    return CONV_SEQ.addAndGet(4);
+  }
+
+  /** Writes {@code n} messages to {@code conv} (one per batch) and returns their server ids, oldest first. */
+  protected List<Long> seed(long conv, int n) throws Exception {
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ChatMessage m = write(List.of(new NewMessage(i % 2 == 0 ? "alice" : "bob", "s-" + MSG_SEQ.incrementAndGet(),
+          conv, "message " + i, null))).get(0);
+      ids.add(m.serverId());
+    }
+    return ids;
+  }
+
+  private static List<Long> ids(MessagePage page) {
+    return page.messages().stream().map(StoredMessage::serverId).toList();
+  }
+
+  @Test
+  void getReturnsTheStoredFrame() throws Exception {
+    long conv = newConv();
+    JsonArray media = new JsonArray().add(new JsonObject().put("url", "https://x/y.jpg").put("w", 10));
+    ChatMessage written = write(List.of(new NewMessage("alice", "g-" + MSG_SEQ.incrementAndGet(), conv,
+        "héllo \uD83D\uDE00 \"q\"", media))).get(0);
+
+    Optional<StoredMessage> got = await(store().get(conv, written.serverId()));
+
+    assertThat(got).isPresent();
+    StoredMessage s = got.get();
+    assertThat(s.conv()).isEqualTo(conv);
+    assertThat(s.serverId()).isEqualTo(written.serverId());
+    assertThat(s.from()).isEqualTo("alice");
+    assertThat(s.frame()).isEqualTo(written.toFrame());
+    ChatMessage parsed = ChatMessage.fromFrame(s.frame());
+    assertThat(parsed.body()).isEqualTo("héllo \uD83D\uDE00 \"q\"");
+    assertThat(parsed.media()).isEqualTo(media);
+    assertThat(parsed.msgId()).isEqualTo(written.msgId());
+  }
+
+  @Test
+  void getReadsTheSenderEvenWhenTheBodyMentionsAnother() throws Exception {
+    long conv = newConv();
+    ChatMessage written = write(List.of(new NewMessage("bob", "f-" + MSG_SEQ.incrementAndGet(), conv,
+        "\"from\":\"mallory\"", null))).get(0);
+    assertThat(await(store().get(conv, written.serverId()))).get().extracting(StoredMessage::from).isEqualTo("bob");
+  }
+
+  @Test
+  void getOfUnknownIdOrWrongConversationIsEmpty() throws Exception {
+    long conv = newConv();
+    long id = seed(conv, 1).get(0);
+    assertThat(await(store().get(conv, id + 1))).isEmpty();
+    assertThat(await(store().get(conv, id - 1))).isEmpty();
+    assertThat(await(store().get(conv + 1, id))).isEmpty();
+    assertThat(await(store().get(conv - 1, id))).isEmpty();
+  }
+
+  @Test
+  void beforePagesNewestFirstWithMore() throws Exception {
+    long conv = newConv();
+    List<Long> all = seed(conv, 7);
+
+    MessagePage p1 = await(store().before(conv, Long.MAX_VALUE, 3));
+    assertThat(ids(p1)).containsExactly(all.get(6), all.get(5), all.get(4));
+    assertThat(p1.more()).isTrue();
+
+    MessagePage p2 = await(store().before(conv, all.get(4), 3));
+    assertThat(ids(p2)).containsExactly(all.get(3), all.get(2), all.get(1));
+    assertThat(p2.more()).isTrue();
+
+    MessagePage p3 = await(store().before(conv, all.get(1), 3));
+    assertThat(ids(p3)).containsExactly(all.get(0));
+    assertThat(p3.more()).isFalse();
+
+    assertThat(p1.messages()).allSatisfy(m -> assertThat(m.conv()).isEqualTo(conv));
+    assertThat(p1.messages().get(0).frame()).contains("\"body\":\"message 6\"");
+  }
+
+  @Test
+  void beforeHasNoMoreWhenExactlyLimitRemain() throws Exception {
+    long conv = newConv();
+    List<Long> all = seed(conv, 6);
+    MessagePage p1 = await(store().before(conv, Long.MAX_VALUE, 3));
+    assertThat(p1.more()).isTrue();
+    MessagePage p2 = await(store().before(conv, all.get(3), 3));
+    assertThat(ids(p2)).containsExactly(all.get(2), all.get(1), all.get(0));
+    assertThat(p2.more()).isFalse();
+
+    MessagePage whole = await(store().before(conv, Long.MAX_VALUE, 6));
+    assertThat(ids(whole)).hasSize(6).isSortedAccordingTo((a, b) -> Long.compare(b, a));
+    assertThat(whole.more()).isFalse();
+  }
+
+  @Test
+  void beforeIsStrictlyBelowTheCursor() throws Exception {
+    long conv = newConv();
+    List<Long> all = seed(conv, 4);
+    assertThat(ids(await(store().before(conv, all.get(2), 10)))).containsExactly(all.get(1), all.get(0));
+    // a cursor between two ids
+    assertThat(ids(await(store().before(conv, all.get(2) + 1, 10)))).containsExactly(all.get(2), all.get(1), all.get(0));
+    assertThat(ids(await(store().before(conv, all.get(0), 10)))).isEmpty();
+    assertThat(await(store().before(conv, all.get(0), 10)).more()).isFalse();
+    assertThat(ids(await(store().before(conv, 1, 10)))).isEmpty();
+  }
+
+  @Test
+  void beforeZeroReturnsNothing() throws Exception {
+    long conv = newConv();
+    seed(conv, 3);
+    MessagePage page = await(store().before(conv, 0, 10));
+    assertThat(ids(page)).as("messages with id < 0").isEmpty();
+    assertThat(page.more()).isFalse();
+  }
+
+  @Test
+  void afterReturnsEverythingAboveTheCursorOldestFirst() throws Exception {
+    long conv = newConv();
+    List<Long> all = seed(conv, 5);
+
+    MessagePage fromStart = await(store().after(conv, 0, 10));
+    assertThat(ids(fromStart)).containsExactlyElementsOf(all);
+    assertThat(fromStart.more()).isFalse();
+
+    MessagePage tail = await(store().after(conv, all.get(1), 10));
+    assertThat(ids(tail)).containsExactly(all.get(2), all.get(3), all.get(4));
+    assertThat(tail.more()).isFalse();
+  }
+
+  @Test
+  void afterReturnsTheNewestLimitWithMoreWhenOlderWereLeftOut() throws Exception {
+    long conv = newConv();
+    List<Long> all = seed(conv, 7);
+
+    MessagePage page = await(store().after(conv, 0, 3));
+    assertThat(ids(page)).containsExactly(all.get(4), all.get(5), all.get(6));
+    assertThat(page.more()).isTrue();
+
+    MessagePage fromMiddle = await(store().after(conv, all.get(2), 3));
+    assertThat(ids(fromMiddle)).containsExactly(all.get(4), all.get(5), all.get(6));
+    assertThat(fromMiddle.more()).isTrue();
+
+    MessagePage exact = await(store().after(conv, all.get(3), 3));
+    assertThat(ids(exact)).containsExactly(all.get(4), all.get(5), all.get(6));
+    assertThat(exact.more()).isFalse();
+  }
+
+  @Test
+  void afterTheNewestIsEmpty() throws Exception {
+    long conv = newConv();
+    List<Long> all = seed(conv, 3);
+    MessagePage page = await(store().after(conv, all.get(2), 10));
+    assertThat(page.messages()).isEmpty();
+    assertThat(page.more()).isFalse();
+    assertThat(await(store().after(conv, Long.MAX_VALUE, 10)).messages()).isEmpty();
+  }
+
+  @Test
+  void conversationsAreIsolatedIncludingAdjacentIds() throws Exception {
+    long conv = newConv();
+    long next = conv + 1;
+    long prev = conv - 1;
+    List<Long> mine = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      seed(prev, 1);
+      mine.addAll(seed(conv, 1));
+      seed(next, 1);
+    }
+    assertThat(ids(await(store().before(conv, Long.MAX_VALUE, 10)))).containsExactly(mine.get(2), mine.get(1), mine.get(0));
+    assertThat(await(store().before(conv, Long.MAX_VALUE, 10)).more()).isFalse();
+    assertThat(ids(await(store().after(conv, 0, 10)))).containsExactlyElementsOf(mine);
+    assertThat(await(store().after(conv, 0, 10)).more()).isFalse();
+    assertThat(ids(await(store().before(conv, mine.get(0), 10)))).isEmpty();
+    assertThat(ids(await(store().after(conv, mine.get(2), 10)))).isEmpty();
+  }
+
+  @Test
+  void emptyAndUnknownConversations() throws Exception {
+    long conv = newConv();
+    seed(conv - 1, 2);
+    seed(conv + 1, 2);
+    assertThat(await(store().get(conv, 1))).isEmpty();
+    MessagePage before = await(store().before(conv, Long.MAX_VALUE, 10));
+    assertThat(before.messages()).isEmpty();
+    assertThat(before.more()).isFalse();
+    MessagePage after = await(store().after(conv, 0, 10));
+    assertThat(after.messages()).isEmpty();
+    assertThat(after.more()).isFalse();
+
+    long nowhere = newConv() + 1_000_000;
+    assertThat(await(store().before(nowhere, Long.MAX_VALUE, 10)).messages()).isEmpty();
+    assertThat(await(store().after(nowhere, 0, 10)).messages()).isEmpty();
+  }
+}

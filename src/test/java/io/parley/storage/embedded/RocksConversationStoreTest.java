@@ -1,0 +1,109 @@
+package io.parley.storage.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parley.history.Conversation;
+import io.parley.history.ConversationStore;
+import io.parley.history.ConversationStoreContract;
+import io.parley.history.UserConversation;
+import io.parley.protocol.ChatMessage;
+import io.parley.routing.MessageLog.NewMessage;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs {@link ConversationStoreContract} against {@link RocksConversationStore}, plus the embedded
+ * specifics: {@code lastMessageId} (and so activity order) follows messages appended through
+ * {@link RocksMessageStore}; conversations, members, DMs and read marks survive a reopen; the id
+ * floor covers conversation ids.
+ */
+class RocksConversationStoreTest extends ConversationStoreContract {
+  @TempDir
+  Path dir;
+  private RocksFixture rocks;
+
+  @BeforeEach
+  void setUp() {
+    rocks = new RocksFixture(dir);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    rocks.close();
+  }
+
+  @Override
+  protected ConversationStore conversations() {
+    return rocks.conversations;
+  }
+
+  private ChatMessage send(long conv, String from, String msgId) throws Exception {
+    return await(rocks.messages.append(List.of(new NewMessage(from, msgId, conv, "hi", null)))).get(0).message();
+  }
+
+  @Test
+  void lastMessageIdFollowsAppends() throws Exception {
+    Conversation g = group("alice", "bob");
+    Conversation quiet = group("alice");
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isZero();
+
+    ChatMessage m1 = send(g.id(), "alice", "1");
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isEqualTo(m1.serverId());
+    ChatMessage m2 = send(g.id(), "bob", "2");
+    Conversation loaded = await(conversations().get(g.id())).orElseThrow();
+    assertThat(loaded.lastMessageId()).isEqualTo(m2.serverId());
+    assertThat(loaded.activity()).isEqualTo(m2.serverId());
+
+    // a duplicate does not move the mark
+    send(g.id(), "alice", "1");
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isEqualTo(m2.serverId());
+
+    List<UserConversation> list = await(conversations().listForUser("alice"));
+    assertThat(list).filteredOn(uc -> uc.conversation().id() == g.id())
+        .singleElement().satisfies(uc -> assertThat(uc.conversation().lastMessageId()).isEqualTo(m2.serverId()));
+    assertThat(list).filteredOn(uc -> uc.conversation().id() == quiet.id())
+        .singleElement().satisfies(uc -> assertThat(uc.conversation().lastMessageId()).isZero());
+  }
+
+  @Test
+  void lastMessageIdOfDm() throws Exception {
+    Conversation dm = await(conversations().getOrCreateDm(IDS.next(), "alice", "bob", 1L)).conversation();
+    ChatMessage m = send(dm.id(), "bob", "x");
+    ConversationStore.Created again = await(conversations().getOrCreateDm(IDS.next(), "bob", "alice", 2L));
+    assertThat(again.created()).isFalse();
+    assertThat(again.conversation().lastMessageId()).isEqualTo(m.serverId());
+  }
+
+  @Test
+  void conversationsSurviveReopen() throws Exception {
+    Conversation g = group("alice", "bob", "carol");
+    await(conversations().removeMember(g.id(), "carol"));
+    await(conversations().markRead("bob", g.id(), 77));
+    Conversation dm = await(conversations().getOrCreateDm(IDS.next(), "alice", "dave", 1L)).conversation();
+    ChatMessage m = send(g.id(), "alice", "m");
+
+    rocks.reopen();
+
+    Conversation loaded = await(conversations().get(g.id())).orElseThrow();
+    assertThat(loaded.members()).containsExactlyInAnyOrder("alice", "bob");
+    assertThat(loaded.membersCount()).isEqualTo(2);
+    assertThat(loaded.lastMessageId()).isEqualTo(m.serverId());
+    assertThat(readMark("bob", g.id())).contains(77L);
+    ConversationStore.Created again = await(conversations().getOrCreateDm(IDS.next(), "dave", "alice", 2L));
+    assertThat(again.created()).isFalse();
+    assertThat(again.conversation().id()).isEqualTo(dm.id());
+  }
+
+  @Test
+  void idFloorCoversConversationIds() throws Exception {
+    Conversation g = group("alice");
+    assertThat(rocks.storage.idFloor()).isGreaterThanOrEqualTo(g.id());
+    rocks.reopen();
+    assertThat(rocks.storage.idFloor()).isGreaterThanOrEqualTo(g.id());
+    assertThat(rocks.ids.next()).isGreaterThan(g.id());
+  }
+}

@@ -1,0 +1,104 @@
+package io.parley.storage.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parley.protocol.ChatMessage;
+import io.parley.routing.MessageLog;
+import io.parley.routing.MessageLog.Appended;
+import io.parley.routing.MessageLog.NewMessage;
+import io.parley.routing.MessageLogContract;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs {@link MessageLogContract} against {@link RocksMessageStore}, plus what only a durable
+ * adapter can show: dedupe, stored messages and id order survive closing and reopening the
+ * storage; the id floor covers every appended id; a duplicate is not stored twice.
+ */
+class RocksMessageLogTest extends MessageLogContract {
+  @TempDir
+  Path dir;
+  private RocksFixture rocks;
+
+  @BeforeEach
+  void setUp() {
+    rocks = new RocksFixture(dir);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    rocks.close();
+  }
+
+  @Override
+  protected MessageLog log() {
+    return rocks.messages;
+  }
+
+  @Test
+  void dedupeSurvivesReopen() throws Exception {
+    long conv = newConv();
+    JsonArray media = new JsonArray().add(new JsonObject().put("url", "https://x/z.png"));
+    NewMessage m = new NewMessage("alice", newMsgId(), conv, "durable", media);
+    ChatMessage original = append(m, msg("bob", conv, "other")).get(0).message();
+
+    rocks.reopen();
+
+    List<Appended> out = append(msg("carol", conv, "after restart"), m);
+    assertThat(out.get(1).duplicate()).isTrue();
+    assertThat(out.get(1).message().serverId()).isEqualTo(original.serverId());
+    assertThat(out.get(1).message().toFrame()).isEqualTo(original.toFrame());
+    assertThat(out.get(1).message().media()).isEqualTo(media);
+    assertThat(out.get(0).duplicate()).isFalse();
+    assertThat(out.get(0).message().serverId()).isGreaterThan(original.serverId());
+  }
+
+  @Test
+  void idsKeepIncreasingAfterReopen() throws Exception {
+    long conv = newConv();
+    List<Appended> first = append(msg("alice", conv, "1"), msg("alice", conv, "2"));
+    long last = first.get(1).message().serverId();
+    assertThat(rocks.storage.idFloor()).isGreaterThanOrEqualTo(last);
+
+    rocks.reopen();
+
+    assertThat(rocks.storage.idFloor()).isGreaterThanOrEqualTo(last);
+    assertThat(append(msg("alice", conv, "3")).get(0).message().serverId()).isGreaterThan(last);
+  }
+
+  @Test
+  void messagesSurviveReopen() throws Exception {
+    long conv = newConv();
+    ChatMessage m = append(msg("alice", conv, "kept")).get(0).message();
+    rocks.reopen();
+    assertThat(await(rocks.messages.get(conv, m.serverId()))).get()
+        .satisfies(s -> assertThat(s.frame()).isEqualTo(m.toFrame()));
+  }
+
+  @Test
+  void aDuplicateIsNotStoredTwice() throws Exception {
+    long conv = newConv();
+    NewMessage m = msg("alice", conv, "once");
+    append(m, m);
+    append(m);
+    var page = await(rocks.messages.after(conv, 0, 10));
+    assertThat(page.messages()).hasSize(1);
+    assertThat(page.more()).isFalse();
+  }
+
+  @Test
+  void allDuplicateBatchLeavesTheFloorAlone() throws Exception {
+    long conv = newConv();
+    NewMessage m = msg("alice", conv, "x");
+    long id = append(m).get(0).message().serverId();
+    long floor = rocks.storage.idFloor();
+    assertThat(append(m, m).get(1).message().serverId()).isEqualTo(id);
+    assertThat(rocks.storage.idFloor()).isEqualTo(floor);
+  }
+}
