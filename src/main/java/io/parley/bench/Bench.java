@@ -1,0 +1,204 @@
+package io.parley.bench;
+
+import io.vertx.core.Future;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Entry point of the Parley load generator: parses the command line, runs one scenario
+ * (connections, dm, group, reconnect), writes the latency plot and prints the result as a table
+ * or as JSON. Exit codes: 0 pass, 1 the run failed its checks, 2 usage error, 3 the bench broke.
+ */
+public final class Bench {
+  static final int DEFAULT_PER_PROCESS = 18_000;
+
+  private static final String USAGE = String.join("\n",
+      "usage: bench <scenario> [args] [options]",
+      "",
+      "scenarios:",
+      "  connections N [--hold S] [--sources K] [--per-process M]",
+      "        open N idle authenticated websockets (one user each), hold S s (default 5), close.",
+      "        K source addresses 127.0.0.2..127.0.0.(1+K) (default: N/20000 rounded up when N > 20000);",
+      "        more than M (default 18000) connections are split over child processes.",
+      "  dm --users U --rate R --duration T [--size B]",
+      "        U users in U/2 DM pairs, open-loop sends at R msgs/s in total for T s, B-byte bodies (default 100).",
+      "  group --size G --groups N --rate R --duration T [--body B]",
+      "        N groups of G members each, senders round-robin among members, R msgs/s in total.",
+      "  reconnect K [--timeout S] [--reconnect-concurrency C]",
+      "        K users in DM pairs; close all, reconnect all at once (default C = K), wait until each",
+      "        connection answered a ping and received its partner's message (timeout default 60 s).",
+      "",
+      "common options:",
+      "  --host H (127.0.0.1)  --port P (8080)  --json  --out DIR (bench-out)  --server-pid PID",
+      "  --warmup S (2; dm/group: extra seconds before the measured window, not recorded in histograms)",
+      "  --concurrency C (200; connects / REST calls in flight)  --event-loops N (2)  --run ID",
+      "",
+      "exit code: 0 pass, 1 failed checks (lost/duplicated messages, failed connections), 2 usage, 3 error");
+
+  private Bench() {
+  }
+
+  public static void main(String[] args) {
+    System.setProperty("java.awt.headless", "true");
+    // keep stdout for the result only: anything else (e.g. library logging) goes to stderr
+    PrintStream out = System.out;
+    System.setOut(System.err);
+    quietLibraryLogging();
+    int code;
+    try {
+      code = run(args, out);
+    } catch (Options.UsageException e) {
+      System.err.println("error: " + e.getMessage());
+      System.err.println(USAGE);
+      code = 2;
+    } catch (Exception e) {
+      System.err.println("bench failed: " + e);
+      e.printStackTrace();
+      code = 3;
+    }
+    out.flush();
+    System.exit(code);
+  }
+
+  private static int run(String[] args, PrintStream out) throws Exception {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("help") || args[0].equals("-h")) {
+      System.err.println(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    Options o = Options.parse(args);
+    Common common = new Common(o);
+    Result result;
+    switch (o.scenario) {
+      case "connections": {
+        long n = o.positionalNumber(0, "the number of connections N");
+        double hold = o.decimal("hold", 5);
+        int sources = o.integer("sources", ConnectionsScenario.defaultSources(n));
+        int perProcess = o.integer("per-process", DEFAULT_PER_PROCESS);
+        boolean child = o.flag("child");
+        int offset = o.integer("offset", 0);
+        o.checkAllUsed(1);
+        if (n < 1 || n > 10_000_000 || perProcess < 1 || sources < 0 || sources > 250) {
+          throw new Options.UsageException("need 1 <= N, --per-process >= 1, 0 <= --sources <= 250");
+        }
+        if (child) {
+          System.setOut(out);
+          new ConnectionsScenario(common, (int) n, offset, sources, 0, "[child@" + offset + "] ").runChild();
+          return 0;
+        }
+        if (n > perProcess) {
+          List<String> pass = List.of("--host", common.host, "--port", String.valueOf(common.port),
+              "--event-loops", String.valueOf(common.eventLoops));
+          result = new ConnectionsCoordinator(common, (int) n, perProcess, sources, hold, pass).run();
+        } else {
+          result = new ConnectionsScenario(common, (int) n, 0, sources, hold, "").run();
+        }
+        break;
+      }
+      case "dm": {
+        long users = o.requiredNumber("users");
+        double rate = requiredDecimal(o, "rate");
+        double duration = requiredDecimal(o, "duration");
+        int body = o.integer("size", o.integer("body", 100));
+        o.checkAllUsed(0);
+        if (users < 2 || users % 2 != 0) {
+          throw new Options.UsageException("--users must be an even number >= 2");
+        }
+        result = new TrafficScenario(common, "dm", (int) (users / 2), 2, rate, duration, body).run();
+        break;
+      }
+      case "group": {
+        long size = o.requiredNumber("size");
+        long groups = o.requiredNumber("groups");
+        double rate = requiredDecimal(o, "rate");
+        double duration = requiredDecimal(o, "duration");
+        int body = o.integer("body", 100);
+        o.checkAllUsed(0);
+        if (size < 2 || size > 100_000 || groups < 1 || size * groups > 1_000_000) {
+          throw new Options.UsageException("need --size >= 2, --groups >= 1 (and at most 1,000,000 users)");
+        }
+        result = new TrafficScenario(common, "group", (int) groups, (int) size, rate, duration, body).run();
+        break;
+      }
+      case "reconnect": {
+        long k = o.positionalNumber(0, "the number of connections K");
+        double timeout = o.decimal("timeout", 60);
+        int conc = o.integer("reconnect-concurrency", (int) Math.min(k, Integer.MAX_VALUE));
+        o.checkAllUsed(1);
+        if (k > DEFAULT_PER_PROCESS) {
+          throw new Options.UsageException("reconnect supports at most " + DEFAULT_PER_PROCESS + " connections");
+        }
+        result = new ReconnectScenario(common, (int) k, Math.max(1, conc), timeout).run();
+        break;
+      }
+      default:
+        throw new Options.UsageException("unknown scenario '" + o.scenario + "'");
+    }
+    writePlot(common, result);
+    if (common.json) {
+      out.println(result.toJson().encodePrettily());
+    } else {
+      result.printTable(out);
+    }
+    return result.failed() ? 1 : 0;
+  }
+
+  private static double requiredDecimal(Options o, String key) {
+    if (!o.has(key)) {
+      throw new Options.UsageException("option --" + key + " is required for " + o.scenario);
+    }
+    return o.decimal(key, 0);
+  }
+
+  private static void writePlot(Common common, Result r) {
+    if (r.histograms.isEmpty()) {
+      return;
+    }
+    Path file = common.outDir.resolve(r.scenario + "-" + common.runId + ".png");
+    try {
+      if (LatencyPlot.write(file, "parley bench " + r.scenario + " (run " + common.runId + ")", r.histograms)) {
+        r.plotFile = file.toString();
+      }
+    } catch (Exception e) {
+      r.notes.add("could not write plot: " + e);
+    }
+  }
+
+  /**
+   * Netty/Vert.x log through SLF4J; with logback and no configuration that is DEBUG to the
+   * console. Unless a logback configuration is given explicitly, only warnings are shown.
+   */
+  private static void quietLibraryLogging() {
+    if (System.getProperty("logback.configurationFile") != null) {
+      return;
+    }
+    try {
+      org.slf4j.Logger root = org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+      if (root instanceof ch.qos.logback.classic.Logger) {
+        ((ch.qos.logback.classic.Logger) root).setLevel(ch.qos.logback.classic.Level.WARN);
+      }
+    } catch (LinkageError e) {
+      // no SLF4J/logback on the class path: nothing to quiet
+    }
+  }
+
+  static void log(String format, Object... args) {
+    System.err.println(String.format(Locale.ROOT, format, args));
+  }
+
+  /** Blocks the calling (non event-loop) thread until the future completes. */
+  static <T> T await(Future<T> f, long seconds) throws Exception {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      throw c instanceof Exception ? (Exception) c : e;
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("timed out after " + seconds + " s", e);
+    }
+  }
+}

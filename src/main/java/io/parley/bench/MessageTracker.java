@@ -1,0 +1,298 @@
+package io.parley.bench;
+
+import io.vertx.core.json.JsonObject;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Bookkeeping for the open-loop message scenarios (dm, group). Message {@code k} has msg_id
+ * {@code "k"}, is scheduled at {@code t0 + k / rate} and is sent by member
+ * {@code (k / convs) % groupSize} of conversation {@code k % convs}; so the scheduled time, the
+ * conversation and the sender are all derived from the msg_id without a lookup map.
+ *
+ * <p>Per message the tracker keeps a state byte and one delivery bit per conversation member
+ * (atomically or-ed by the recipient connection's event loop), which gives exactly-once
+ * checking per (recipient connection, conv, msg_id) in about one bit per expected delivery.
+ * Latencies are measured from the scheduled time (coordinated-omission correct).
+ */
+final class MessageTracker implements WsConn.Listener {
+  private static final byte NOT_SENT = 0;
+  private static final byte SENT = 1;
+  private static final byte ACKED = 2;
+  private static final byte ERRORED = 3;
+  private static final byte SEND_FAILED = 4;
+  private static final VarHandle BYTES = MethodHandles.arrayElementVarHandle(byte[].class);
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+  final int convs;
+  final int groupSize;
+  final long total;
+  private final double nanosPerMessage;
+  private final byte[] state;
+  private final long[] deliveredBits;
+  private final int words;
+  private volatile long t0;
+  private volatile long warmupEnd;
+  private volatile long windowEnd;
+
+  final LongAdder sent = new LongAdder();
+  final LongAdder sendFailed = new LongAdder();
+  final LongAdder acked = new LongAdder();
+  final LongAdder erroredMessages = new LongAdder();
+  final LongAdder errorFrames = new LongAdder();
+  final LongAdder duplicateAcks = new LongAdder();
+  final LongAdder delivered = new LongAdder();
+  final LongAdder duplicates = new LongAdder();
+  final LongAdder selfEchoes = new LongAdder();
+  final LongAdder foreign = new LongAdder();
+  final LongAdder unexpectedCloses = new LongAdder();
+  final LongAdder badFrames = new LongAdder();
+  final LongAdder windowAcks = new LongAdder();
+  final LongAdder windowDeliveries = new LongAdder();
+  final Map<String, LongAdder> errorsByCode = new ConcurrentHashMap<>();
+  final Histogram ackLatency = Population.newHistogram();
+  final Histogram deliverLatency = Population.newHistogram();
+
+  MessageTracker(int convs, int groupSize, double rate, long total) {
+    if (total > Integer.MAX_VALUE - 16) {
+      throw new Options.UsageException("too many messages (" + total + "); lower --rate or --duration");
+    }
+    this.convs = convs;
+    this.groupSize = groupSize;
+    this.total = total;
+    this.nanosPerMessage = 1e9 / rate;
+    this.words = (groupSize + 63) / 64;
+    long bitsLen = total * words;
+    if (bitsLen > Integer.MAX_VALUE - 16) {
+      throw new Options.UsageException("too many message deliveries to track; lower --rate or --duration");
+    }
+    state = new byte[(int) total];
+    deliveredBits = new long[(int) bitsLen];
+  }
+
+  /** Fixes the time origin of the schedule and the measured window [t0+warmup, t0+warmup+duration). */
+  void start(long t0Nanos, long warmupNanos, long durationNanos) {
+    warmupEnd = t0Nanos + warmupNanos;
+    windowEnd = warmupEnd + durationNanos;
+    t0 = t0Nanos;
+  }
+
+  long scheduledNanos(long k) {
+    return t0 + (long) (k * nanosPerMessage);
+  }
+
+  long windowNanos() {
+    return windowEnd - warmupEnd;
+  }
+
+  int convOf(long k) {
+    return (int) (k % convs);
+  }
+
+  int senderOf(long k) {
+    return (int) ((k / convs) % groupSize);
+  }
+
+  /** Called by the scheduler before writing message k. */
+  void markSent(long k) {
+    BYTES.setVolatile(state, (int) k, SENT);
+    sent.increment();
+  }
+
+  /** Called by the scheduler when message k could not be written (connection closed). */
+  void markSendFailed(long k) {
+    BYTES.setVolatile(state, (int) k, SEND_FAILED);
+    sendFailed.increment();
+  }
+
+  @Override
+  public void onFrame(WsConn conn, String op, JsonObject frame) {
+    switch (op) {
+      case "msg":
+        onMsg(conn, frame);
+        break;
+      case "ack":
+        onAck(frame);
+        break;
+      case "error":
+        onError(frame);
+        break;
+      default:
+        break;
+    }
+  }
+
+  @Override
+  public void onUnexpectedClose(WsConn conn) {
+    unexpectedCloses.increment();
+    System.err.println("warning: connection " + conn.user + "/" + conn.device + " closed by the server");
+  }
+
+  @Override
+  public void onBadFrame(WsConn conn, String text) {
+    badFrames.increment();
+  }
+
+  private void onAck(JsonObject frame) {
+    long now = System.nanoTime();
+    long k = seqOf(frame);
+    if (k < 0) {
+      foreign.increment();
+      return;
+    }
+    byte prev = (byte) BYTES.compareAndExchange(state, (int) k, SENT, ACKED);
+    if (prev == SENT) {
+      acked.increment();
+      long sched = scheduledNanos(k);
+      if (sched >= warmupEnd) {
+        Population.record(ackLatency, (now - sched) / 1000);
+      }
+      if (now >= warmupEnd && now < windowEnd) {
+        windowAcks.increment();
+      }
+    } else if (prev == ACKED) {
+      duplicateAcks.increment();
+    } else {
+      foreign.increment();
+    }
+  }
+
+  private void onError(JsonObject frame) {
+    errorFrames.increment();
+    String code = String.valueOf(frame.getValue("code", "unknown"));
+    errorsByCode.computeIfAbsent(code, c -> new LongAdder()).increment();
+    long k = seqOf(frame);
+    if (k >= 0 && (byte) BYTES.compareAndExchange(state, (int) k, SENT, ERRORED) == SENT) {
+      erroredMessages.increment();
+    }
+  }
+
+  private void onMsg(WsConn conn, JsonObject frame) {
+    long now = System.nanoTime();
+    if (conn.user.equals(frame.getString("from"))) {
+      selfEchoes.increment();
+      return;
+    }
+    long k = seqOf(frame);
+    if (k < 0 || !String.valueOf(frame.getValue("conv")).equals(conn.conv)) {
+      foreign.increment();
+      return;
+    }
+    int bit = conn.memberIndex;
+    long mask = 1L << (bit & 63);
+    int word = (int) (k * words + (bit >>> 6));
+    long old = (long) LONGS.getAndBitwiseOr(deliveredBits, word, mask);
+    if ((old & mask) != 0) {
+      duplicates.increment();
+      return;
+    }
+    delivered.increment();
+    long sched = scheduledNanos(k);
+    if (sched >= warmupEnd) {
+      Population.record(deliverLatency, (now - sched) / 1000);
+    }
+    if (now >= warmupEnd && now < windowEnd) {
+      windowDeliveries.increment();
+    }
+  }
+
+  /** msg_id as a message number of this run, or -1 if it is not one. */
+  private long seqOf(JsonObject frame) {
+    Object id = frame.getValue("msg_id");
+    if (!(id instanceof String)) {
+      return -1;
+    }
+    String s = (String) id;
+    int n = s.length();
+    if (n == 0 || n > 12) {
+      return -1;
+    }
+    long v = 0;
+    for (int i = 0; i < n; i++) {
+      char ch = s.charAt(i);
+      if (ch < '0' || ch > '9') {
+        return -1;
+      }
+      v = v * 10 + (ch - '0');
+    }
+    return v < total ? v : -1;
+  }
+
+  /** Deliveries expected so far: every member but the sender, for every message not rejected. */
+  long expectedDeliveries() {
+    return (sent.sum() - sendFailed.sum() - erroredMessages.sum()) * (groupSize - 1);
+  }
+
+  /** True once every sent message was acked or rejected and every expected delivery arrived. */
+  boolean drained() {
+    long settled = acked.sum() + erroredMessages.sum() + sendFailed.sum();
+    return settled >= sent.sum() && delivered.sum() >= expectedDeliveries();
+  }
+
+  long errorCount() {
+    return errorFrames.sum();
+  }
+
+  Map<String, Long> errorsByCode() {
+    Map<String, Long> m = new TreeMap<>();
+    errorsByCode.forEach((k, v) -> m.put(k, v.sum()));
+    return m;
+  }
+
+  /** Final loss accounting over messages 0..sentUpTo-1 (call after the drain). */
+  Loss loss(long sentUpTo) {
+    Loss l = new Loss();
+    for (long k = 0; k < sentUpTo; k++) {
+      byte st = (byte) BYTES.getVolatile(state, (int) k);
+      int base = (int) (k * words);
+      if (st == NOT_SENT) {
+        continue;
+      }
+      if (st == ERRORED || st == SEND_FAILED) {
+        for (int w = 0; w < words; w++) {
+          if ((long) LONGS.getVolatile(deliveredBits, base + w) != 0) {
+            l.deliveredDespiteError++;
+            break;
+          }
+        }
+        continue;
+      }
+      if (st == SENT) {
+        l.unacked++;
+      }
+      int sender = senderOf(k);
+      int missing = 0;
+      for (int m = 0; m < groupSize; m++) {
+        if (m == sender) {
+          continue;
+        }
+        long bits = (long) LONGS.getVolatile(deliveredBits, base + (m >>> 6));
+        if ((bits & (1L << (m & 63))) == 0) {
+          missing++;
+        }
+      }
+      if (missing > 0) {
+        l.lostMessages++;
+        l.lostDeliveries += missing;
+        if (missing == groupSize - 1) {
+          l.lostEntirely++;
+        }
+      }
+    }
+    return l;
+  }
+
+  /** Result of {@link #loss}. */
+  static final class Loss {
+    long lostDeliveries;
+    long lostMessages;
+    long lostEntirely;
+    long unacked;
+    long deliveredDespiteError;
+  }
+}

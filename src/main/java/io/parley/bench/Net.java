@@ -1,0 +1,62 @@
+package io.parley.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Owns the Vert.x instance of the load generator, the pooled HTTP client used for REST set-up
+ * calls and the websocket clients: one per local source address when {@code sources > 0}
+ * (127.0.0.2 .. 127.0.0.(1+sources)), otherwise a single client with an OS-chosen source.
+ */
+final class Net implements AutoCloseable {
+  final Vertx vertx;
+  final HttpClientAgent http;
+  private final WebSocketClient[] wsClients;
+
+  Net(Common common, int sources) {
+    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(common.eventLoops));
+    http = vertx.createHttpClient(
+        new HttpClientOptions()
+            .setDefaultHost(common.host)
+            .setDefaultPort(common.port)
+            .setKeepAlive(true)
+            .setConnectTimeout(10_000),
+        new PoolOptions().setHttp1MaxSize(Math.min(64, common.concurrency)));
+    int n = Math.max(1, sources);
+    wsClients = new WebSocketClient[n];
+    for (int i = 0; i < n; i++) {
+      WebSocketClientOptions opts = new WebSocketClientOptions()
+          .setDefaultHost(common.host)
+          .setDefaultPort(common.port)
+          .setConnectTimeout(30_000)
+          // the default (50) would queue connections per endpoint; the bench wants them all open
+          .setMaxConnections(1_000_000)
+          .setMaxFrameSize(1 << 20)
+          .setMaxMessageSize(4 << 20);
+      if (sources > 0) {
+        opts.setLocalAddress("127.0.0." + (2 + i));
+      }
+      wsClients[i] = vertx.createWebSocketClient(opts);
+    }
+  }
+
+  /** Websocket client to use for the connection with global index {@code connIndex}. */
+  WebSocketClient wsClientFor(long connIndex) {
+    return wsClients[(int) (connIndex % wsClients.length)];
+  }
+
+  @Override
+  public void close() {
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("warning: vertx close: " + e);
+    }
+  }
+}

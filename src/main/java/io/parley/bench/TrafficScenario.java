@@ -1,0 +1,186 @@
+package io.parley.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The open-loop messaging scenarios. {@code dm}: U users in U/2 DM pairs; {@code group}: N groups
+ * of G members. Every user has one websocket; a {@link SendScheduler} emits sends at the target
+ * aggregate rate, round-robin over conversations and then over their members, and a
+ * {@link MessageTracker} measures send->ack and send->deliver latency and checks that every
+ * other member's connection receives every accepted message exactly once.
+ */
+final class TrafficScenario {
+  private static final long DRAIN_LIMIT_NANOS = 10_000_000_000L;
+  private static final int MAX_MEMBERS_PER_CREATE = 4999;
+  private static final int ADD_MEMBERS_CHUNK = 1000;
+
+  private final Common common;
+  private final String kind;
+  private final int convs;
+  private final int groupSize;
+  private final double rate;
+  private final double durationSeconds;
+  private final int bodyBytes;
+
+  TrafficScenario(Common common, String kind, int convs, int groupSize, double rate, double durationSeconds,
+      int bodyBytes) {
+    if (convs < 1 || groupSize < 2) {
+      throw new Options.UsageException("need at least one conversation of at least 2 members");
+    }
+    if (rate <= 0 || durationSeconds <= 0) {
+      throw new Options.UsageException("--rate and --duration must be > 0");
+    }
+    if (bodyBytes < 1 || bodyBytes > 1_000_000) {
+      throw new Options.UsageException("body size must be 1..1000000 bytes");
+    }
+    this.common = common;
+    this.kind = kind;
+    this.convs = convs;
+    this.groupSize = groupSize;
+    this.rate = rate;
+    this.durationSeconds = durationSeconds;
+    this.bodyBytes = bodyBytes;
+  }
+
+  Result run() throws Exception {
+    Result r = new Result(kind);
+    int users = convs * groupSize;
+    r.put("users", users).put("conversations", convs).put("members_per_conversation", groupSize)
+        .put("target_rate_msgs_per_s", rate).put("duration_s", durationSeconds)
+        .put("warmup_s", common.warmupSeconds).put("body_bytes", bodyBytes);
+    long total = (long) Math.ceil(rate * (common.warmupSeconds + durationSeconds));
+    MessageTracker tracker = new MessageTracker(convs, groupSize, rate, total);
+
+    try (Net net = new Net(common, 0)) {
+      Throttle throttle = new Throttle(net.vertx, common.eventLoops);
+      Api api = new Api(net.http);
+      Population pop = new Population(net, throttle, common, kind.equals("dm") ? "d" : "g", users, 0);
+
+      pop.fetchTokens(api, kind + ": ");
+      if (pop.tokenFailures.sum() > 0) {
+        return setupFailed(r, pop, "token requests failed: " + pop.tokenFailures.sum());
+      }
+
+      Bench.log("%s: creating %d conversations", kind, convs);
+      String[] convIds = new String[convs];
+      Bench.await(throttle.forEach(convs, Math.min(common.concurrency, 64),
+          c -> createConversation(api, pop, c).onSuccess(id -> convIds[c] = id)
+              .onFailure(e -> pop.cause("conversation: " + e.getMessage()))), 600);
+      for (String id : convIds) {
+        if (id == null) {
+          return setupFailed(r, pop, "conversation creation failed");
+        }
+      }
+
+      pop.createConnections(tracker);
+      for (int u = 0; u < users; u++) {
+        pop.conns[u].conv = convIds[u / groupSize];
+        pop.conns[u].memberIndex = u % groupSize;
+      }
+      Bench.log("%s: connecting %d websockets", kind, users);
+      Bench.await(pop.connectAll(common.concurrency), 600);
+      if (pop.connectFailures.sum() > 0) {
+        return setupFailed(r, pop, "websocket connects failed: " + pop.connectFailures.sum());
+      }
+      long alive = pop.pingAll(10);
+      if (alive < users) {
+        return setupFailed(r, pop, (users - alive) + " websockets did not answer a ping within 10 s");
+      }
+
+      String body = "x".repeat(bodyBytes);
+      SendScheduler scheduler = new SendScheduler(tracker, pop.conns, convIds, body);
+      long t0 = System.nanoTime() + 100_000_000L;
+      tracker.start(t0, (long) (common.warmupSeconds * 1e9), (long) (durationSeconds * 1e9));
+      Bench.log("%s: sending %d messages at %.0f msgs/s (%.1f s warm-up + %.1f s measured)", kind, total, rate,
+          common.warmupSeconds, durationSeconds);
+      Thread sender = new Thread(scheduler, "bench-sender");
+      long drainNanos;
+      try (Progress p = new Progress("", () -> String.format(java.util.Locale.ROOT,
+          "sent=%d acked=%d delivered=%d/%d errors=%d dup=%d closes=%d",
+          tracker.sent.sum(), tracker.acked.sum(), tracker.delivered.sum(), tracker.expectedDeliveries(),
+          tracker.errorCount(), tracker.duplicates.sum(), tracker.unexpectedCloses.sum()))) {
+        sender.start();
+        sender.join();
+        long drainStart = System.nanoTime();
+        while (!tracker.drained() && System.nanoTime() - drainStart < DRAIN_LIMIT_NANOS) {
+          Thread.sleep(20);
+        }
+        drainNanos = System.nanoTime() - drainStart;
+        // a short grace period to catch late duplicates
+        Thread.sleep(200);
+      }
+      MessageTracker.Loss loss = tracker.loss(scheduler.sentUpTo());
+      Bench.await(pop.closeAll(), 30);
+
+      double window = tracker.windowNanos() / 1e9;
+      r.put("sent", tracker.sent.sum())
+          .put("send_failed", tracker.sendFailed.sum())
+          .put("acked", tracker.acked.sum())
+          .put("unacked", loss.unacked)
+          .put("errors", tracker.errorCount())
+          .put("errors_by_code", new JsonObject(new java.util.LinkedHashMap<>(tracker.errorsByCode())))
+          .put("acks_per_s", Result.round(tracker.windowAcks.sum() / window, 1))
+          .put("deliveries_per_s", Result.round(tracker.windowDeliveries.sum() / window, 1))
+          .put("expected_deliveries", tracker.expectedDeliveries())
+          .put("delivered", tracker.delivered.sum())
+          .put("lost_deliveries", loss.lostDeliveries)
+          .put("lost_messages", loss.lostMessages)
+          .put("lost_messages_no_recipient", loss.lostEntirely)
+          .put("duplicated", tracker.duplicates.sum())
+          .put("duplicate_acks", tracker.duplicateAcks.sum())
+          .put("delivered_despite_error", loss.deliveredDespiteError)
+          .put("own_echoes_not_counted", tracker.selfEchoes.sum())
+          .put("foreign_frames", tracker.foreign.sum())
+          .put("bad_frames", tracker.badFrames.sum())
+          .put("unexpected_closes", tracker.unexpectedCloses.sum())
+          .put("generator_max_lag_ms", Result.round(scheduler.maxLagMs(), 2))
+          .put("drain_ms", Result.round(drainNanos / 1e6, 1));
+      r.histogram("send->ack", tracker.ackLatency).histogram("send->deliver", tracker.deliverLatency);
+      if (loss.lostDeliveries > 0) {
+        r.fail("lost deliveries: " + loss.lostDeliveries + " (" + loss.lostMessages + " messages)");
+      }
+      if (tracker.duplicates.sum() > 0) {
+        r.fail("duplicated deliveries: " + tracker.duplicates.sum());
+      }
+      if (tracker.errorCount() > 0) {
+        r.notes.add(tracker.errorCount() + " error frames from the server (rejected messages are not counted as lost)");
+      }
+      if (scheduler.maxLagMs() > 100) {
+        r.notes.add("the generator fell behind its schedule by up to " + Result.round(scheduler.maxLagMs(), 1)
+            + " ms (latencies include that delay)");
+      }
+      if (tracker.unexpectedCloses.sum() > 0) {
+        r.fail("server closed " + tracker.unexpectedCloses.sum() + " connections during the run");
+      }
+    }
+    return r;
+  }
+
+  private Future<String> createConversation(Api api, Population pop, int c) {
+    int first = c * groupSize;
+    String token = pop.token(first);
+    if (groupSize == 2 && kind.equals("dm")) {
+      return api.createDm(token, pop.names[first + 1]);
+    }
+    List<String> others = new ArrayList<>();
+    for (int m = 1; m < groupSize; m++) {
+      others.add(pop.names[first + m]);
+    }
+    List<String> initial = others.subList(0, Math.min(others.size(), MAX_MEMBERS_PER_CREATE));
+    Future<String> created = api.createGroup(token, "bench-" + common.runId + "-" + c, initial);
+    for (int from = initial.size(); from < others.size(); from += ADD_MEMBERS_CHUNK) {
+      List<String> chunk = others.subList(from, Math.min(others.size(), from + ADD_MEMBERS_CHUNK));
+      created = created.compose(id -> api.addMembers(token, id, chunk).map(id));
+    }
+    return created;
+  }
+
+  private static Result setupFailed(Result r, Population pop, String reason) {
+    r.put("failure_causes", pop.causesJson());
+    r.fail("setup: " + reason);
+    return r;
+  }
+}
