@@ -40,8 +40,14 @@ final class TestNode implements AutoCloseable {
     }
   }
 
+  private boolean closed;
+
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     Clients.await(node.stop());
   }
 }
