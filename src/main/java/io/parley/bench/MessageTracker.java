@@ -279,6 +279,9 @@ final class MessageTracker implements WsConn.Listener {
       if (missing > 0) {
         l.lostMessages++;
         l.lostDeliveries += missing;
+        if (st == ACKED) {
+          l.lostAckedDeliveries += missing;
+        }
         if (missing == groupSize - 1) {
           l.lostEntirely++;
         }
@@ -290,6 +293,8 @@ final class MessageTracker implements WsConn.Listener {
   /** Result of {@link #loss}. */
   static final class Loss {
     long lostDeliveries;
+    /** Missing deliveries of messages the server acknowledged (the unambiguous kind of loss). */
+    long lostAckedDeliveries;
     long lostMessages;
     long lostEntirely;
     long unacked;

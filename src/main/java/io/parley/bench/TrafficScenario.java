@@ -127,6 +127,8 @@ final class TrafficScenario {
           .put("expected_deliveries", tracker.expectedDeliveries())
           .put("delivered", tracker.delivered.sum())
           .put("lost_deliveries", loss.lostDeliveries)
+          .put("lost_deliveries_of_acked", loss.lostAckedDeliveries)
+          .put("lost_deliveries_of_unacked", loss.lostDeliveries - loss.lostAckedDeliveries)
           .put("lost_messages", loss.lostMessages)
           .put("lost_messages_no_recipient", loss.lostEntirely)
           .put("duplicated", tracker.duplicates.sum())
@@ -141,6 +143,10 @@ final class TrafficScenario {
       r.histogram("send->ack", tracker.ackLatency).histogram("send->deliver", tracker.deliverLatency);
       if (loss.lostDeliveries > 0) {
         r.fail("lost deliveries: " + loss.lostDeliveries + " (" + loss.lostMessages + " messages)");
+      }
+      if (loss.unacked > 0) {
+        r.notes.add(loss.unacked + " messages were neither acked nor rejected within the " + DRAIN_LIMIT_NANOS / 1_000_000_000L
+            + " s drain: the server fell behind the offered rate (their missing deliveries count as lost)");
       }
       if (tracker.duplicates.sum() > 0) {
         r.fail("duplicated deliveries: " + tracker.duplicates.sum());

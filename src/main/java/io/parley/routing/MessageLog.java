@@ -17,5 +17,6 @@ public interface MessageLog {
 
   record NewMessage(String from, String msgId, long conv, String body, JsonArray media) {}
 
-  record Appended(ChatMessage message, boolean duplicate) {}
+  /** The message with its encoded {@code msg} frame (encoded once, reused for fan-out). */
+  record Appended(ChatMessage message, String frame, boolean duplicate) {}
 }

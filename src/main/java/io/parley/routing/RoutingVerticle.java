@@ -140,7 +140,7 @@ public final class RoutingVerticle extends VerticleBase {
           ChatMessage m = r.message();
           a.msg().reply(ServerFrames.ack(m.msgId(), m.conv(), m.serverId(), m.ts()));
           if (!r.duplicate()) {
-            bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), a.members(),
+            bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), r.frame(), a.members(),
                 a.msg().body().connectionId(), preview(m.body())));
           }
         }

@@ -14,7 +14,6 @@ import io.parley.protocol.Ids;
 import io.parley.routing.MessageLog;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -64,29 +63,31 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
 
   private List<Appended> appendBlocking(List<NewMessage> batch) throws RocksDBException {
     List<Appended> out = new ArrayList<>(batch.size());
-    Map<String, ChatMessage> inBatch = new HashMap<>();
+    Map<String, Appended> inBatch = new HashMap<>();
     long maxId = 0;
     try (WriteBatch wb = new WriteBatch()) {
       for (NewMessage m : batch) {
         byte[] dedupeKey = userKey(m.from(), utf8(m.msgId()));
         String batchKey = m.from() + '\0' + m.msgId();
-        ChatMessage earlier = inBatch.get(batchKey);
+        Appended earlier = inBatch.get(batchKey);
         if (earlier == null) {
           earlier = stored(dedupeKey);
         }
         if (earlier != null) {
-          out.add(new Appended(earlier, true));
+          out.add(new Appended(earlier.message(), earlier.frame(), true));
           continue;
         }
         long id = ids.next();
         long ts = System.currentTimeMillis();
         ChatMessage msg = new ChatMessage(m.conv(), id, m.from(), m.msgId(), m.body(), m.media(), ts);
-        wb.put(messages, longLongKey(m.conv(), id), utf8(msg.toFrame()));
+        String frame = msg.toFrame();
+        wb.put(messages, longLongKey(m.conv(), id), utf8(frame));
         wb.put(dedupe, dedupeKey, longLongKey(m.conv(), id));
         wb.put(convLast, longKey(m.conv()), longKey(id));
-        inBatch.put(batchKey, msg);
+        Appended appended = new Appended(msg, frame, false);
+        inBatch.put(batchKey, appended);
         maxId = id;
-        out.add(new Appended(msg, false));
+        out.add(appended);
       }
       if (maxId > 0) {
         wb.put(meta, RocksStorage.FLOOR_LOG, longKey(maxId));
@@ -96,13 +97,17 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
     return out;
   }
 
-  private ChatMessage stored(byte[] dedupeKey) throws RocksDBException {
+  private Appended stored(byte[] dedupeKey) throws RocksDBException {
     byte[] ref = storage.db.get(dedupe, dedupeKey);
     if (ref == null) {
       return null;
     }
-    byte[] frame = storage.db.get(messages, ref);
-    return frame == null ? null : ChatMessage.fromFrame(new String(frame, StandardCharsets.UTF_8));
+    byte[] bytes = storage.db.get(messages, ref);
+    if (bytes == null) {
+      return null;
+    }
+    String frame = new String(bytes, StandardCharsets.UTF_8);
+    return new Appended(ChatMessage.fromFrame(frame), frame, true);
   }
 
   @Override
@@ -173,9 +178,5 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
     }
     int start = i + 8;
     return frame.substring(start, frame.indexOf('"', start));
-  }
-
-  static long idOf(byte[] ref) {
-    return ByteBuffer.wrap(ref, 8, 8).getLong();
   }
 }
