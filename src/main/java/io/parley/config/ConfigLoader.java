@@ -64,7 +64,7 @@ public final class ConfigLoader {
         intIn(c, "http.port", 0, 65535),
         Path.of(nonBlank(c, "data.dir")),
         c.getString("jwt.secret"),
-        c.getBoolean("dev_token.enabled"),
+        bool(c, "dev_token.enabled"),
         intIn(c, "dev_token.ttl_s", 1, Integer.MAX_VALUE),
         intIn(c, "gateway.instances", 0, 64),
         intIn(c, "limits.body_max_bytes", 1, 16 * 1024 * 1024),
@@ -76,7 +76,7 @@ public final class ConfigLoader {
         intIn(c, "limits.presence_users_max", 1, 100_000),
         longIn(c, "heartbeat.idle_timeout_ms", 100, Long.MAX_VALUE),
         longIn(c, "typing.throttle_ms", 0, Long.MAX_VALUE),
-        c.getBoolean("storage.fsync"),
+        bool(c, "storage.fsync"),
         intIn(c, "groups.small_max", 2, 100_000),
         intIn(c, "groups.large_max", 2, 1_000_000),
         intIn(c, "history.page_default", 1, 10_000),
@@ -100,6 +100,9 @@ public final class ConfigLoader {
 
   private static void overlay(JsonObject merged, JsonObject base, JsonObject overlay, String source) {
     for (String key : overlay.fieldNames()) {
+      if (key.equals("profile")) {
+        throw new ConfigException("profile: cannot be set in " + source + "; use " + envName("profile"));
+      }
       if (!base.containsKey(key)) {
         throw new ConfigException(key + ": unknown key in " + source);
       }
@@ -151,6 +154,14 @@ public final class ConfigLoader {
       throw new ConfigException(key + ": " + l + " is outside " + min + ".." + max + " (" + envName(key) + ")");
     }
     return l;
+  }
+
+  private static boolean bool(JsonObject c, String key) {
+    Object v = c.getValue(key);
+    if (!(v instanceof Boolean b)) {
+      throw new ConfigException(key + ": expected true or false (" + envName(key) + "), got " + v);
+    }
+    return b;
   }
 
   private static String nonBlank(JsonObject c, String key) {

@@ -177,11 +177,11 @@ class ClientFrameTest {
   void multiByteBodyOverTheByteLimitIsTooLarge() {
     // 6 chars, 18 bytes
     assertThat(codeOf(send().put("body", "€".repeat(6)))).isEqualTo(ErrorCode.TOO_LARGE);
-    // 9 chars, 17 bytes: one 2-byte char pushes it over
+    // 16 chars, 17 bytes: one 2-byte char pushes it over
     assertThat(codeOf(send().put("body", "x".repeat(15) + "é"))).isEqualTo(ErrorCode.TOO_LARGE);
     // 5 emoji: 10 chars, 20 bytes
     assertThat(codeOf(send().put("body", "\uD83D\uDE00".repeat(5)))).isEqualTo(ErrorCode.TOO_LARGE);
-    // 15 ASCII + 'é' is 17 bytes but 14 + 'é' is exactly 16
+    // 14 ASCII + "é" is exactly 16 bytes
     assertThat(ClientFrame.parse(send().put("body", "x".repeat(14) + "é"), LIMITS)).isInstanceOf(ClientFrame.Send.class);
   }
 

@@ -25,9 +25,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Contract of the {@link MessageLog} port, run against every adapter by subclassing and supplying
- * {@link #log()}. Covers: an append returns one result per input in batch order; server ids
+ * {@link #log()}. Covers: an append returns one result per input in batch order, each with its
+ * encoded {@code msg} frame; server ids
  * strictly increase per conversation within a batch and across batches; dedupe on (sender,
- * msg_id) hands back the original message (same server id, body, media, ts and frame) with
+ * msg_id) hands back the original message (same server id, body, media, ts and encoded frame) with
  * {@code duplicate} set, inside one batch and across batches, also under concurrent retries; a
  * different sender with the same msg_id is a new message; body and media are kept verbatim.
  * Durability across a restart is adapter-specific and lives in the adapters' subclasses.
@@ -89,6 +90,7 @@ public abstract class MessageLogContract {
       assertThat(m.body()).isEqualTo(in.body());
       assertThat(m.serverId()).as("server id of result %d", i).isGreaterThan(prev);
       assertThat(m.ts()).isBetween(before - 1_000, after + 1_000);
+      assertThat(a.frame()).as("frame of result %d", i).isEqualTo(m.toFrame());
       prev = m.serverId();
     }
   }
@@ -139,6 +141,7 @@ public abstract class MessageLogContract {
     assertThat(dup.serverId()).isEqualTo(original.serverId());
     assertThat(dup.body()).isEqualTo("original");
     assertThat(dup.toFrame()).isEqualTo(original.toFrame());
+    assertThat(out.get(1).frame()).isEqualTo(out.get(0).frame());
     assertThat(out.get(2).message().serverId()).isNotEqualTo(original.serverId()).isGreaterThan(original.serverId());
   }
 
@@ -147,7 +150,8 @@ public abstract class MessageLogContract {
     long conv = newConv();
     String id = newMsgId();
     JsonArray media = new JsonArray().add(new JsonObject().put("url", "https://x/1.png"));
-    ChatMessage original = append(new NewMessage("alice", id, conv, "hello", media)).get(0).message();
+    Appended first = append(new NewMessage("alice", id, conv, "hello", media)).get(0);
+    ChatMessage original = first.message();
     append(msg("bob", conv, "in between"));
 
     // a retry may even carry other fields: the stored message wins
@@ -162,16 +166,19 @@ public abstract class MessageLogContract {
     assertThat(dup.message().media()).isEqualTo(media);
     assertThat(dup.message().ts()).isEqualTo(original.ts());
     assertThat(dup.message().toFrame()).isEqualTo(original.toFrame());
+    assertThat(dup.frame()).isEqualTo(first.frame());
   }
 
   @Test
   void duplicateOfMessageWithoutMediaHasTheSameFrame() throws Exception {
     long conv = newConv();
     NewMessage m = msg("alice", conv, "no media");
-    ChatMessage original = append(m).get(0).message();
+    Appended first = append(m).get(0);
+    ChatMessage original = first.message();
     Appended again = append(m).get(0);
     assertThat(again.duplicate()).isTrue();
     assertThat(again.message().toFrame()).isEqualTo(original.toFrame());
+    assertThat(again.frame()).isEqualTo(first.frame());
   }
 
   @Test

@@ -47,7 +47,7 @@ public final class InMemoryConnectionRegistry implements ConnectionRegistry {
       return conns.isEmpty() ? null : conns;
     });
     if (last[0]) {
-      if (lastSeen.size() >= maxLastSeen) {
+      if (lastSeen.size() >= maxLastSeen && !lastSeen.containsKey(user)) {
         lastSeen.entrySet().stream().min(Map.Entry.comparingByValue())
             .ifPresent(oldest -> lastSeen.remove(oldest.getKey(), oldest.getValue()));
       }

@@ -90,7 +90,8 @@ public final class RocksConversationStore implements ConversationStore {
     for (String u : all) {
       addMember(wb, id, u, now);
     }
-    wb.put(metaCf, RocksStorage.FLOOR_META, longKey(id));
+    // creations can reach this thread slightly out of id order: the floor only rises
+    wb.put(metaCf, RocksStorage.FLOOR_META, longKey(Math.max(id, storage.readLong(metaCf, RocksStorage.FLOOR_META))));
   }
 
   private void addMember(WriteBatch wb, long conv, String user, long now) throws RocksDBException {

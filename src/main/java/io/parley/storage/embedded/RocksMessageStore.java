@@ -120,6 +120,9 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
 
   @Override
   public Future<MessagePage> before(long conv, long beforeId, int limit) {
+    if (beforeId <= 1) {
+      return Future.succeededFuture(new MessagePage(List.of(), false));
+    }
     return readers.executeBlocking(() -> {
       List<StoredMessage> out = new ArrayList<>(Math.min(limit, 256));
       boolean more = false;

@@ -54,6 +54,7 @@ class RocksMessageLogTest extends MessageLogContract {
     assertThat(out.get(1).duplicate()).isTrue();
     assertThat(out.get(1).message().serverId()).isEqualTo(original.serverId());
     assertThat(out.get(1).message().toFrame()).isEqualTo(original.toFrame());
+    assertThat(out.get(1).frame()).isEqualTo(original.toFrame());
     assertThat(out.get(1).message().media()).isEqualTo(media);
     assertThat(out.get(0).duplicate()).isFalse();
     assertThat(out.get(0).message().serverId()).isGreaterThan(original.serverId());
@@ -75,10 +76,10 @@ class RocksMessageLogTest extends MessageLogContract {
   @Test
   void messagesSurviveReopen() throws Exception {
     long conv = newConv();
-    ChatMessage m = append(msg("alice", conv, "kept")).get(0).message();
+    Appended a = append(msg("alice", conv, "kept")).get(0);
     rocks.reopen();
-    assertThat(await(rocks.messages.get(conv, m.serverId()))).get()
-        .satisfies(s -> assertThat(s.frame()).isEqualTo(m.toFrame()));
+    assertThat(await(rocks.messages.get(conv, a.message().serverId()))).get()
+        .satisfies(s -> assertThat(s.frame()).isEqualTo(a.frame()));
   }
 
   @Test

@@ -1,0 +1,265 @@
+package io.parley.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Unit tests of {@link ConfigLoader}: every shipped profile loads (and every shipped overlay is a
+ * known profile); defaults; environment variables and system properties override (environment
+ * last); a {@code PARLEY_CONFIG_FILE} overlay applies and rejects unknown keys, wrong types and
+ * unreadable files; every bad value — unparsable, out of range, unknown profile, short JWT secret,
+ * inconsistent pairs — stops loading with a {@link ConfigException} whose message names the key.
+ */
+class ConfigLoaderTest {
+  @TempDir
+  Path tmp;
+
+  private static ParleyConfig load(Map<String, String> env) {
+    return ConfigLoader.load(env, Map.of());
+  }
+
+  private static ConfigException failure(Map<String, String> env, Map<String, String> sys) {
+    Throwable t = catchThrowable(() -> ConfigLoader.load(env, sys));
+    assertThat(t).as("loading %s / %s", env, sys).isInstanceOf(ConfigException.class);
+    return (ConfigException) t;
+  }
+
+  private static ConfigException failure(Map<String, String> env) {
+    return failure(env, Map.of());
+  }
+
+  private Map<String, String> withFile(String json) throws Exception {
+    Path f = tmp.resolve("parley-" + System.nanoTime() + ".json");
+    Files.writeString(f, json, StandardCharsets.UTF_8);
+    Map<String, String> env = new HashMap<>();
+    env.put("PARLEY_CONFIG_FILE", f.toString());
+    return env;
+  }
+
+  // ---- profiles and defaults ----
+
+  @Test
+  void everyKnownProfileLoads() {
+    assertThat(ConfigLoader.PROFILES).isNotEmpty().contains("embedded");
+    for (String profile : ConfigLoader.PROFILES) {
+      assertThat(load(Map.of("PARLEY_PROFILE", profile)).profile()).isEqualTo(profile);
+      assertThat(ConfigLoader.load(Map.of(), Map.of("parley.profile", profile)).profile()).isEqualTo(profile);
+      assertThat(ConfigLoaderTest.class.getClassLoader().getResource("conf/" + profile + ".json"))
+          .as("overlay of profile %s", profile).isNotNull();
+    }
+  }
+
+  @Test
+  void everyShippedOverlayIsAKnownProfileWithKnownKeys() throws Exception {
+    URL base = ConfigLoaderTest.class.getClassLoader().getResource("conf/base.json");
+    assertThat(base).isNotNull();
+    assertThat(base.getProtocol()).as("conf/ on the test classpath is a directory").isEqualTo("file");
+    Path confDir = Path.of(base.toURI()).getParent();
+    JsonObject baseJson = new JsonObject(Files.readString(confDir.resolve("base.json")));
+    List<String> overlays = new ArrayList<>();
+    try (Stream<Path> files = Files.list(confDir)) {
+      files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json") && !n.equals("base.json"))
+          .forEach(overlays::add);
+    }
+    assertThat(overlays).isNotEmpty();
+    for (String file : overlays) {
+      String profile = file.substring(0, file.length() - ".json".length());
+      assertThat(ConfigLoader.PROFILES).as("shipped overlay %s", file).contains(profile);
+      JsonObject overlay = new JsonObject(Files.readString(confDir.resolve(file)));
+      assertThat(baseJson.fieldNames()).as("keys of %s", file).containsAll(overlay.fieldNames());
+      assertThat(load(Map.of("PARLEY_PROFILE", profile)).profile()).isEqualTo(profile);
+    }
+  }
+
+  @Test
+  void defaults() {
+    ParleyConfig c = load(Map.of());
+    assertThat(c.profile()).isEqualTo("embedded");
+    assertThat(c.nodeId()).isEqualTo(1);
+    assertThat(c.nodeName()).isEqualTo("node-1");
+    assertThat(c.httpHost()).isEqualTo("127.0.0.1");
+    assertThat(c.httpPort()).isEqualTo(8080);
+    assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
+    assertThat(c.jwtSecret()).isEmpty();
+    assertThat(c.devTokenEnabled()).as("embedded overlay turns dev tokens on").isTrue();
+    assertThat(c.devTokenTtlSeconds()).isEqualTo(86400);
+    assertThat(c.gatewayInstances()).isZero();
+    assertThat(c.bodyMaxBytes()).isEqualTo(65536);
+    assertThat(c.mediaMaxItems()).isEqualTo(10);
+    assertThat(c.frameMaxBytes()).isEqualTo(262144);
+    assertThat(c.sendRatePerSecond()).isEqualTo(200);
+    assertThat(c.sendBurst()).isEqualTo(400);
+    assertThat(c.syncConvsMax()).isEqualTo(100);
+    assertThat(c.presenceUsersMax()).isEqualTo(1000);
+    assertThat(c.idleTimeoutMs()).isEqualTo(90000);
+    assertThat(c.typingThrottleMs()).isEqualTo(1000);
+    assertThat(c.fsync()).isTrue();
+    assertThat(c.smallGroupMax()).isEqualTo(100);
+    assertThat(c.largeGroupMax()).isEqualTo(5000);
+    assertThat(c.historyPageDefault()).isEqualTo(50);
+    assertThat(c.historyPageMax()).isEqualTo(200);
+    assertThat(c.syncMaxMessages()).isEqualTo(200);
+  }
+
+  @Test
+  void envName() {
+    assertThat(ConfigLoader.envName("http.port")).isEqualTo("PARLEY_HTTP_PORT");
+    assertThat(ConfigLoader.envName("limits.body_max_bytes")).isEqualTo("PARLEY_LIMITS_BODY_MAX_BYTES");
+    assertThat(ConfigLoader.envName("dev_token.ttl_s")).isEqualTo("PARLEY_DEV_TOKEN_TTL_S");
+  }
+
+  // ---- overrides ----
+
+  @Test
+  void environmentOverrides() {
+    Map<String, String> env = new HashMap<>();
+    env.put("PARLEY_HTTP_PORT", "9090");
+    env.put("PARLEY_HTTP_HOST", "0.0.0.0");
+    env.put("PARLEY_NODE_ID", "1023");
+    env.put("PARLEY_STORAGE_FSYNC", "FALSE");
+    env.put("PARLEY_DATA_DIR", "/var/lib/parley");
+    env.put("PARLEY_LIMITS_BODY_MAX_BYTES", "1000");
+    env.put("PARLEY_DEV_TOKEN_ENABLED", "false");
+    env.put("PARLEY_HEARTBEAT_IDLE_TIMEOUT_MS", "5000000000");
+    env.put("PARLEY_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+    env.put("UNRELATED", "x");
+    ParleyConfig c = load(env);
+    assertThat(c.httpPort()).isEqualTo(9090);
+    assertThat(c.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(c.nodeId()).isEqualTo(1023);
+    assertThat(c.fsync()).isFalse();
+    assertThat(c.dataDir()).isEqualTo(Path.of("/var/lib/parley"));
+    assertThat(c.bodyMaxBytes()).isEqualTo(1000);
+    assertThat(c.devTokenEnabled()).isFalse();
+    assertThat(c.idleTimeoutMs()).isEqualTo(5_000_000_000L);
+    assertThat(c.jwtSecret()).isEqualTo("0123456789abcdef0123456789abcdef");
+    assertThat(c.frameMaxBytes()).as("untouched keys keep defaults").isEqualTo(262144);
+  }
+
+  @Test
+  void numbersAreTrimmed() {
+    assertThat(load(Map.of("PARLEY_HTTP_PORT", " 9091 ")).httpPort()).isEqualTo(9091);
+  }
+
+  @Test
+  void systemPropertiesOverrideAndEnvironmentWins() {
+    ParleyConfig sys = ConfigLoader.load(Map.of(), Map.of("parley.http.port", "7001", "parley.storage.fsync", "false"));
+    assertThat(sys.httpPort()).isEqualTo(7001);
+    assertThat(sys.fsync()).isFalse();
+
+    ParleyConfig both = ConfigLoader.load(Map.of("PARLEY_HTTP_PORT", "7002"), Map.of("parley.http.port", "7001"));
+    assertThat(both.httpPort()).isEqualTo(7002);
+  }
+
+  @Test
+  void configFileOverlay() throws Exception {
+    Map<String, String> env = withFile("{\"http.port\": 7000, \"storage.fsync\": false, \"groups.large_max\": 300}");
+    ParleyConfig c = load(env);
+    assertThat(c.httpPort()).isEqualTo(7000);
+    assertThat(c.fsync()).isFalse();
+    assertThat(c.largeGroupMax()).isEqualTo(300);
+    assertThat(c.devTokenEnabled()).as("profile overlay still applies").isTrue();
+
+    env.put("PARLEY_HTTP_PORT", "7005");
+    assertThat(load(env).httpPort()).as("environment beats the file").isEqualTo(7005);
+    assertThat(ConfigLoader.load(withFile("{\"http.port\": 7000}"), Map.of("parley.http.port", "7006")).httpPort())
+        .as("system properties beat the file").isEqualTo(7006);
+  }
+
+  @Test
+  void blankConfigFileVariableIsIgnored() {
+    assertThat(load(Map.of("PARLEY_CONFIG_FILE", " ")).httpPort()).isEqualTo(8080);
+  }
+
+  @Test
+  void configFileWithUnknownKeyFails() throws Exception {
+    ConfigException e = failure(withFile("{\"http.port\": 7000, \"http.prot\": 7001}"));
+    assertThat(e.getMessage()).contains("http.prot");
+  }
+
+  @Test
+  void configFileWithWrongTypeFails() throws Exception {
+    assertThat(failure(withFile("{\"http.port\": \"7000\"}")).getMessage()).contains("http.port");
+    assertThat(failure(withFile("{\"storage.fsync\": \"yes\"}")).getMessage()).contains("storage.fsync");
+    assertThat(failure(withFile("{\"http.host\": 1}")).getMessage()).contains("http.host");
+    assertThat(failure(withFile("{\"http.port\": 80.5}")).getMessage()).contains("http.port");
+  }
+
+  @Test
+  void configFileWithNullForARequiredValueFailsNamingTheKey() throws Exception {
+    assertThat(failure(withFile("{\"http.port\": null}")).getMessage()).contains("http.port");
+    assertThat(failure(withFile("{\"http.host\": null}")).getMessage()).contains("http.host");
+    assertThat(failure(withFile("{\"storage.fsync\": null}")).getMessage()).contains("storage.fsync");
+  }
+
+  @Test
+  void unreadableConfigFileFails() throws Exception {
+    assertThat(failure(Map.of("PARLEY_CONFIG_FILE", tmp.resolve("missing.json").toString())).getMessage())
+        .contains("PARLEY_CONFIG_FILE");
+    assertThat(failure(withFile("{not json")).getMessage()).contains("PARLEY_CONFIG_FILE");
+    assertThat(failure(withFile("[1]")).getMessage()).contains("PARLEY_CONFIG_FILE");
+  }
+
+  // ---- bad values ----
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(delimiter = '|', value = {
+      "PARLEY_HTTP_PORT|abc|http.port",
+      "PARLEY_HTTP_PORT|70000|http.port",
+      "PARLEY_HTTP_PORT|-1|http.port",
+      "PARLEY_HTTP_PORT|8080.0|http.port",
+      "PARLEY_HTTP_PORT|99999999999999999999|http.port",
+      "PARLEY_HTTP_PORT|''|http.port",
+      "PARLEY_NODE_ID|1024|node.id",
+      "PARLEY_NODE_ID|4294967297|node.id",
+      "PARLEY_STORAGE_FSYNC|maybe|storage.fsync",
+      "PARLEY_STORAGE_FSYNC|1|storage.fsync",
+      "PARLEY_DEV_TOKEN_ENABLED|yes|dev_token.enabled",
+      "PARLEY_HTTP_HOST|'  '|http.host",
+      "PARLEY_DATA_DIR|''|data.dir",
+      "PARLEY_PROFILE|cassandra|profile",
+      "PARLEY_PROFILE|EMBEDDED|profile",
+      "PARLEY_JWT_SECRET|short|jwt.secret",
+      "PARLEY_JWT_SECRET|0123456789abcdef0123456789abcde|jwt.secret",
+      "PARLEY_LIMITS_BODY_MAX_BYTES|0|limits.body_max_bytes",
+      "PARLEY_GATEWAY_INSTANCES|65|gateway.instances",
+      "PARLEY_HEARTBEAT_IDLE_TIMEOUT_MS|99|heartbeat.idle_timeout_ms",
+      "PARLEY_LIMITS_FRAME_MAX_BYTES|2048|limits.frame_max_bytes",
+      "PARLEY_HISTORY_PAGE_DEFAULT|201|history.page_default",
+      "PARLEY_GROUPS_SMALL_MAX|6000|groups.small_max",
+  })
+  void badEnvironmentValueNamesTheKey(String var, String value, String key) {
+    ConfigException e = failure(Map.of(var, value));
+    assertThat(e.getMessage()).contains(key);
+  }
+
+  @Test
+  void badSystemPropertyNamesTheKey() {
+    assertThat(failure(Map.of(), Map.of("parley.node.id", "2000")).getMessage()).contains("node.id");
+    assertThat(failure(Map.of(), Map.of("parley.storage.fsync", "on")).getMessage()).contains("storage.fsync");
+    assertThat(failure(Map.of(), Map.of("parley.profile", "redis")).getMessage()).contains("profile");
+  }
+
+  @Test
+  void jwtSecretLengthCountsBytes() {
+    // 11 characters, 33 UTF-8 bytes
+    assertThat(load(Map.of("PARLEY_JWT_SECRET", "€".repeat(11))).jwtSecret()).isEqualTo("€".repeat(11));
+    assertThat(load(Map.of("PARLEY_JWT_SECRET", "x".repeat(32))).jwtSecret()).hasSize(32);
+    assertThat(failure(Map.of("PARLEY_JWT_SECRET", "x".repeat(31))).getMessage()).contains("jwt.secret");
+  }
+}
