@@ -83,6 +83,8 @@ final class ConnectionsScenario {
     r.put("server_rss_before", ServerRss.mib(before)).put("server_rss_after", ServerRss.mib(after));
     if (before > 0 && after > 0 && connected > 0) {
       r.put("server_rss_bytes_per_connection", (after - before) / connected);
+      r.notes.add("RSS per connection is only meaningful against a freshly started server: a JVM whose heap"
+          + " already grew in earlier runs absorbs new connections without growing its RSS");
     }
   }
 
@@ -92,7 +94,10 @@ final class ConnectionsScenario {
     Outcome o = execute(
         () -> {
           emit(new JsonObject().put("event", "ready"));
-          awaitCommand(in, "connect");
+          if (!awaitCommand(in, "connect")) {
+            Bench.log("%sparent process gone before the connect phase; exiting", logPrefix);
+            System.exit(3);
+          }
         },
         outcome -> {
           emit(new JsonObject().put("event", "connected")
@@ -110,17 +115,19 @@ final class ConnectionsScenario {
     System.out.flush();
   }
 
-  private static void awaitCommand(BufferedReader in, String command) {
+  /** Waits for a command line from the coordinator; false if stdin ended (coordinator gone). */
+  private static boolean awaitCommand(BufferedReader in, String command) {
     try {
       String line;
       while ((line = in.readLine()) != null) {
         if (line.trim().equals(command)) {
-          return;
+          return true;
         }
       }
     } catch (IOException e) {
-      // parent went away: proceed, which ends the run
+      // treated like end of input
     }
+    return false;
   }
 
   private void hold() {
@@ -164,7 +171,7 @@ final class ConnectionsScenario {
       pop.fetchTokens(new Api(net.http), logPrefix);
       pop.createConnections(new WsConn.Listener() {
         @Override
-        public void onFrame(WsConn conn, String op, JsonObject frame) {
+        public void onFrame(WsConn conn, String op, Frame frame) {
         }
 
         @Override

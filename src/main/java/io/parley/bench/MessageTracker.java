@@ -1,6 +1,5 @@
 package io.parley.bench;
 
-import io.vertx.core.json.JsonObject;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Map;
@@ -111,7 +110,7 @@ final class MessageTracker implements WsConn.Listener {
   }
 
   @Override
-  public void onFrame(WsConn conn, String op, JsonObject frame) {
+  public void onFrame(WsConn conn, String op, Frame frame) {
     switch (op) {
       case "msg":
         onMsg(conn, frame);
@@ -138,7 +137,7 @@ final class MessageTracker implements WsConn.Listener {
     badFrames.increment();
   }
 
-  private void onAck(JsonObject frame) {
+  private void onAck(Frame frame) {
     long now = System.nanoTime();
     long k = seqOf(frame);
     if (k < 0) {
@@ -162,9 +161,9 @@ final class MessageTracker implements WsConn.Listener {
     }
   }
 
-  private void onError(JsonObject frame) {
+  private void onError(Frame frame) {
     errorFrames.increment();
-    String code = String.valueOf(frame.getValue("code", "unknown"));
+    String code = frame.errorCode();
     errorsByCode.computeIfAbsent(code, c -> new LongAdder()).increment();
     long k = seqOf(frame);
     if (k >= 0 && (byte) BYTES.compareAndExchange(state, (int) k, SENT, ERRORED) == SENT) {
@@ -172,14 +171,14 @@ final class MessageTracker implements WsConn.Listener {
     }
   }
 
-  private void onMsg(WsConn conn, JsonObject frame) {
+  private void onMsg(WsConn conn, Frame frame) {
     long now = System.nanoTime();
-    if (conn.user.equals(frame.getString("from"))) {
+    if (conn.user.equals(frame.str("from"))) {
       selfEchoes.increment();
       return;
     }
     long k = seqOf(frame);
-    if (k < 0 || !String.valueOf(frame.getValue("conv")).equals(conn.conv)) {
+    if (k < 0 || !conn.conv.equals(frame.str("conv"))) {
       foreign.increment();
       return;
     }
@@ -202,12 +201,11 @@ final class MessageTracker implements WsConn.Listener {
   }
 
   /** msg_id as a message number of this run, or -1 if it is not one. */
-  private long seqOf(JsonObject frame) {
-    Object id = frame.getValue("msg_id");
-    if (!(id instanceof String)) {
+  private long seqOf(Frame frame) {
+    String s = frame.str("msg_id");
+    if (s == null) {
       return -1;
     }
-    String s = (String) id;
     int n = s.length();
     if (n == 0 || n > 12) {
       return -1;

@@ -90,6 +90,8 @@ final class TrafficScenario {
         return setupFailed(r, pop, (users - alive) + " websockets did not answer a ping within 10 s");
       }
 
+      // promote the set-up garbage and connection state now, not in a GC pause during the run
+      System.gc();
       String body = "x".repeat(bodyBytes);
       SendScheduler scheduler = new SendScheduler(tracker, pop.conns, convIds, body);
       long t0 = System.nanoTime() + 100_000_000L;

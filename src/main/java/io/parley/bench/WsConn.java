@@ -6,7 +6,6 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
@@ -22,7 +21,7 @@ final class WsConn {
 
   /** Receives the frames of a connection (called on the connection's event loop). */
   interface Listener {
-    void onFrame(WsConn conn, String op, JsonObject frame);
+    void onFrame(WsConn conn, String op, Frame frame);
 
     /** The connection closed without {@link #close()} having been called. */
     default void onUnexpectedClose(WsConn conn) {
@@ -44,9 +43,8 @@ final class WsConn {
   private volatile WebSocket ws;
   private volatile boolean closing;
   private volatile boolean open;
-  private long pingTimer = -1;
+  private volatile long pingTimer = -1;
   volatile int pongs;
-  volatile long connectedAtNanos;
 
   WsConn(int index, String user, String device, String token, Listener listener) {
     this.index = index;
@@ -68,10 +66,12 @@ final class WsConn {
     return client.connect(opts).map(socket -> {
       ws = socket;
       open = true;
-      connectedAtNanos = System.nanoTime();
       socket.textMessageHandler(this::onText);
       socket.exceptionHandler(t -> { });
       socket.closeHandler(v -> {
+        if (ws != socket) {
+          return; // a previous socket of this connection closing late (reconnect scenario)
+        }
         open = false;
         cancelPing(vertx);
         if (!closing) {
@@ -85,18 +85,20 @@ final class WsConn {
   }
 
   private void onText(String text) {
-    JsonObject frame;
+    Frame frame = new Frame(text);
+    String op;
     try {
-      frame = new JsonObject(text);
+      op = frame.str("op");
+      if (op == null) {
+        op = "";
+      }
+      if ("pong".equals(op)) {
+        pongs++;
+      }
+      listener.onFrame(this, op, frame);
     } catch (DecodeException e) {
       listener.onBadFrame(this, text);
-      return;
     }
-    String op = frame.getString("op", "");
-    if ("pong".equals(op)) {
-      pongs++;
-    }
-    listener.onFrame(this, op, frame);
   }
 
   boolean isOpen() {
