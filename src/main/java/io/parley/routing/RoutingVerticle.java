@@ -37,6 +37,8 @@ public final class RoutingVerticle extends VerticleBase {
   private static final int MEMBER_CACHE_MAX = 10_000;
   private static final int TYPING_MAX = 100_000;
   private static final int BATCH_MAX = 1024;
+  /** Sends waiting beyond this are refused with {@code unavailable}: shed load rather than queue without bound. */
+  static final int BACKLOG_MAX = 20_000;
 
   private final MessageLog log;
   private final MessageStore messages;
@@ -79,6 +81,10 @@ public final class RoutingVerticle extends VerticleBase {
   // --- sends -----------------------------------------------------------------------------------
 
   private void onSend(Message<SendRequest> msg) {
+    if (intake.size() + accepted.size() >= BACKLOG_MAX) {
+      fail(msg, ErrorCode.UNAVAILABLE, "overloaded, retry with the same msg_id");
+      return;
+    }
     intake.add(msg);
     if (intake.size() == 1) {
       admit();
