@@ -7,6 +7,7 @@ import io.parley.fanout.FanoutVerticle;
 import io.parley.gateway.Auth;
 import io.parley.gateway.GatewayVerticle;
 import io.parley.history.ConversationService;
+import io.parley.protocol.Delivery;
 import io.parley.protocol.Ids;
 import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
@@ -150,6 +151,7 @@ public final class Node {
     bus.registerDefaultCodec(SignalRequest.class, new LocalCodec<>(SignalRequest.class));
     bus.registerDefaultCodec(Fanout.class, new LocalCodec<>(Fanout.class));
     bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
+    bus.registerDefaultCodec(Delivery.class, new LocalCodec<>(Delivery.class));
     bus.registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
   }
 

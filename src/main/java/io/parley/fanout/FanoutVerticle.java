@@ -2,6 +2,7 @@ package io.parley.fanout;
 
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.Addresses;
+import io.parley.protocol.Delivery;
 import io.parley.protocol.Outbound;
 import io.parley.push.PushRequest;
 import io.vertx.core.Future;
@@ -17,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns one frame for many users into deliveries: looks the recipients up in the connection
- * registry in one call, publishes the frame once per recipient on this node, and hands message
- * recipients without any live connection to push. Fan-outs are handled one after another, so
+ * registry in one call, publishes one {@link Delivery} for all recipients connected to this node
+ * (each gateway instance hands it to its own connections), and hands message recipients without
+ * any live connection to push. Fan-outs are handled one after another, so
  * every user sees frames in the order routing produced them. (The cluster profile adds one
  * event-bus message per remote node here; the embedded profile has only this node.)
  */
@@ -54,13 +56,17 @@ public final class FanoutVerticle extends VerticleBase {
       }
       Outbound out = new Outbound(f.conv(), f.serverId(), f.frame(), f.skipConnection());
       List<String> offline = f.serverId() > 0 ? new ArrayList<>() : null;
+      List<String> local = new ArrayList<>(online.size());
       for (String user : f.recipients()) {
         Set<String> nodes = online.get(user);
         if (nodes != null && nodes.contains(node) || ar.failed()) {
-          bus.publish(Addresses.user(user), out);
+          local.add(user);
         } else if (offline != null && nodes == null && !user.equals(f.from())) {
           offline.add(user);
         }
+      }
+      if (!local.isEmpty()) {
+        bus.publish(Addresses.NODE_DELIVERY, new Delivery(local, out));
       }
       if (offline != null && !offline.isEmpty()) {
         bus.send(Addresses.PUSH, new PushRequest(offline, f.conv(), f.serverId(), f.from(), f.preview()));

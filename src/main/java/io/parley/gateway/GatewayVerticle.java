@@ -3,7 +3,9 @@ package io.parley.gateway;
 import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
 import io.parley.presence.ConnectionRegistry;
+import io.parley.protocol.Addresses;
 import io.parley.protocol.ClientFrame;
+import io.parley.protocol.Delivery;
 import io.parley.protocol.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -16,7 +18,10 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -55,7 +60,7 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     sessionContext = new SessionContext(config,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
-        vertx.eventBus(), registry, conversations, config.nodeName(), sessions,
+        vertx.eventBus(), registry, conversations, config.nodeName(), sessions, new HashMap<>(),
         new DeliveryOptions().setSendTimeout(10_000));
 
     Router router = Router.router(vertx);
@@ -82,7 +87,10 @@ public final class GatewayVerticle extends VerticleBase {
         .setTcpNoDelay(true);
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     vertx.setPeriodic(sweep, id -> Session.sweepIdle(sessions, config.idleTimeoutMs()));
-    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+    Future<Void> deliveries = vertx.eventBus().<Delivery>localConsumer(Addresses.NODE_DELIVERY, m -> deliver(m.body()))
+        .completion();
+    return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
+        .onSuccess(s -> server = s);
   }
 
   static int transportFrameLimit(int frameMaxBytes) {
@@ -96,6 +104,19 @@ public final class GatewayVerticle extends VerticleBase {
       s.close(Session.CLOSE_RESTART, "server restart");
     }
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** Hands a delivery to this instance's connections of its users. */
+  private void deliver(Delivery d) {
+    Map<String, List<Session>> byUser = sessionContext.byUser();
+    for (String user : d.users()) {
+      List<Session> list = byUser.get(user);
+      if (list != null) {
+        for (int i = list.size() - 1; i >= 0; i--) {
+          list.get(i).deliver(d.outbound());
+        }
+      }
+    }
   }
 
   private void upgrade(RoutingContext ctx) {
@@ -126,7 +147,7 @@ public final class GatewayVerticle extends VerticleBase {
         }
         String id = config.nodeName() + "-" + CONNECTION_SEQ.incrementAndGet() + "-" + device;
         Session session = new Session(id, ar.result(), wsr.result(), sessionContext);
-        sessions.add(session);
+        sessionContext.add(session);
         session.start();
       });
     });

@@ -26,8 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One authenticated WebSocket connection (one device of one user). Confined to its gateway's
- * event loop. Keeps the state a connection needs and no more: its inbox registration, presence
- * subscriptions, a send-rate bucket, its last activity for the idle sweep, and, while a sync runs,
+ * event loop. Keeps the state a connection needs and no more: its presence subscriptions, a send-rate bucket, its last activity for the idle sweep, and, while a sync runs,
  * the live messages of the conversations being synced (held back so the device sees backfill and
  * live traffic in id order). Every close path ends in {@link #cleanup()}, once.
  */
@@ -46,7 +45,6 @@ final class Session {
   long lastActivity;
   private double tokens;
   private long refilledAt;
-  private MessageConsumer<Outbound> inbox;
   private Map<String, MessageConsumer<String>> presenceSubs;
   private Map<Long, List<Outbound>> syncing;
   private Future<Void> syncTail = Future.succeededFuture();
@@ -73,7 +71,6 @@ final class Session {
     ws.pongHandler(b -> lastActivity = System.currentTimeMillis());
     ws.closeHandler(v -> cleanup());
     ws.exceptionHandler(e -> LOG.debug("connection {} of {}: {}", id, user, e.toString()));
-    inbox = ctx.bus().localConsumer(Addresses.user(user), m -> deliver(m.body()));
     ctx.registry().register(user, ctx.node(), id).onSuccess(first -> {
       if (first) {
         ctx.bus().publish(Addresses.presence(user), ServerFrames.presence(user, true, 0));
@@ -242,7 +239,7 @@ final class Session {
 
   // --- outbound --------------------------------------------------------------------------------
 
-  private void deliver(Outbound o) {
+  void deliver(Outbound o) {
     if (closed || id.equals(o.skipConnection())) {
       return;
     }
@@ -292,8 +289,7 @@ final class Session {
       return;
     }
     closed = true;
-    ctx.sessions().remove(this);
-    inbox.unregister();
+    ctx.remove(this);
     if (presenceSubs != null) {
       presenceSubs.values().forEach(MessageConsumer::unregister);
       presenceSubs = null;

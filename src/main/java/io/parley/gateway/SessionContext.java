@@ -6,9 +6,15 @@ import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.ClientFrame;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
-/** What every session of one gateway instance shares; one per instance, so one per event loop. */
+/**
+ * What every session of one gateway instance shares; one per instance, so one per event loop. The
+ * session set and the user index are confined to that event loop.
+ */
 record SessionContext(
     ParleyConfig config,
     ClientFrame.Limits limits,
@@ -17,4 +23,19 @@ record SessionContext(
     ConversationService conversations,
     String node,
     Set<Session> sessions,
-    DeliveryOptions requestOptions) {}
+    Map<String, List<Session>> byUser,
+    DeliveryOptions requestOptions) {
+
+  void add(Session s) {
+    sessions.add(s);
+    byUser.computeIfAbsent(s.user, u -> new ArrayList<>(2)).add(s);
+  }
+
+  void remove(Session s) {
+    sessions.remove(s);
+    List<Session> list = byUser.get(s.user);
+    if (list != null && list.remove(s) && list.isEmpty()) {
+      byUser.remove(s.user);
+    }
+  }
+}

@@ -15,10 +15,12 @@ public final class Addresses {
   /** Membership of a conversation changed (body: conversation id as Long). */
   public static final String CONVERSATION_CHANGED = "parley.conversation.changed";
 
-  /** Live deliveries to every connection of a user on this node. */
-  public static String user(String userId) {
-    return "parley.user." + userId;
-  }
+  /**
+   * Live deliveries on this node: one {@code Delivery} (a frame and the user ids it is for) is
+   * published here per fan-out, and every gateway instance hands it to its connections of those
+   * users. One bus message per node per fan-out instead of one per recipient.
+   */
+  public static final String NODE_DELIVERY = "parley.node.delivery";
 
   /** Presence changes of a user, for subscribed connections on this node. */
   public static String presence(String userId) {
