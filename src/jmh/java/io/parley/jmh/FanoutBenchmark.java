@@ -1,12 +1,17 @@
 package io.parley.jmh;
 
+import io.parley.protocol.Addresses;
+import io.parley.protocol.Delivery;
 import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -19,9 +24,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One fan-out as the node does it: one shared {@link Outbound} published to each recipient's user
- * address, each with one local consumer (a connection), until every consumer has it. Reports the
- * time per whole fan-out for groups of 2, 100 and 5,000.
+ * One fan-out as the node does it: a single {@link Delivery} naming every recipient is published on
+ * {@link Addresses#NODE_DELIVERY}; a gateway-like consumer on another event loop looks each user up
+ * in its connection index and hands the shared frame to each connection (counted here instead of
+ * written to a socket). Reports the time per whole fan-out for groups of 2, 100 and 5,000.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -32,26 +38,35 @@ public class FanoutBenchmark {
 
   private Vertx vertx;
   private EventBus bus;
-  private String[] addresses;
-  private final AtomicInteger remaining = new AtomicInteger();
+  private Delivery delivery;
   private volatile CountDownLatch done;
-  private final Outbound out = new Outbound(1, 2, "{\"op\":\"msg\"}", null);
+  private long handed;
 
   @Setup(Level.Trial)
   public void setup() throws Exception {
     vertx = Vertx.vertx();
     bus = vertx.eventBus();
-    bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
-    addresses = new String[groupSize];
-    CountDownLatch registered = new CountDownLatch(groupSize);
+    bus.registerDefaultCodec(Delivery.class, new LocalCodec<>(Delivery.class));
+    List<String> users = new ArrayList<>();
+    Map<String, List<long[]>> index = new HashMap<>();
     for (int i = 0; i < groupSize; i++) {
-      addresses[i] = "parley.user.u" + i;
-      bus.<Outbound>localConsumer(addresses[i], m -> {
-        if (remaining.decrementAndGet() == 0) {
-          done.countDown();
-        }
-      }).completion().onComplete(ar -> registered.countDown());
+      users.add("u" + i);
+      index.put("u" + i, List.of(new long[1]));
     }
+    delivery = new Delivery(users, new Outbound(1, 2, "{\"op\":\"msg\"}", null));
+    CountDownLatch registered = new CountDownLatch(1);
+    vertx.runOnContext(v -> bus.<Delivery>localConsumer(Addresses.NODE_DELIVERY, m -> {
+      for (String u : m.body().users()) {
+        List<long[]> conns = index.get(u);
+        if (conns != null) {
+          for (long[] c : conns) {
+            c[0]++;
+            handed++;
+          }
+        }
+      }
+      done.countDown();
+    }).completion().onComplete(ar -> registered.countDown()));
     registered.await(10, TimeUnit.SECONDS);
   }
 
@@ -61,12 +76,10 @@ public class FanoutBenchmark {
   }
 
   @Benchmark
-  public void fanout() throws InterruptedException {
+  public long fanout() throws InterruptedException {
     done = new CountDownLatch(1);
-    remaining.set(groupSize);
-    for (String a : addresses) {
-      bus.publish(a, out);
-    }
+    bus.publish(Addresses.NODE_DELIVERY, delivery);
     done.await();
+    return handed;
   }
 }
