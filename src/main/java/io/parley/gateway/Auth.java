@@ -1,8 +1,6 @@
 package io.parley.gateway;
 
 import io.parley.protocol.ClientFrame;
-import io.parley.protocol.ErrorCode;
-import io.parley.protocol.ParleyException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -60,9 +58,5 @@ public final class Auth {
     Unauthorized(String message) {
       super(message, null, false, false);
     }
-  }
-
-  static ParleyException badRequest(String message) {
-    return ParleyException.of(ErrorCode.BAD_REQUEST, message);
   }
 }

@@ -18,7 +18,7 @@ import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -302,15 +302,9 @@ final class Session {
     });
   }
 
-  static void sweepIdle(Iterable<Session> sessions, long idleTimeoutMs) {
+  static void sweepIdle(Collection<Session> sessions, long idleTimeoutMs) {
     long cutoff = System.currentTimeMillis() - idleTimeoutMs;
-    List<Session> idle = new ArrayList<>();
-    for (Iterator<Session> it = sessions.iterator(); it.hasNext(); ) {
-      Session s = it.next();
-      if (s.lastActivity < cutoff) {
-        idle.add(s);
-      }
-    }
+    List<Session> idle = sessions.stream().filter(s -> s.lastActivity < cutoff).toList();
     idle.forEach(s -> s.close(CLOSE_IDLE, "idle timeout"));
   }
 }

@@ -26,9 +26,4 @@ public final class Addresses {
   public static String presence(String userId) {
     return "parley.presence." + userId;
   }
-
-  /** A node's delivery inbox (one message per node per fan-out batch). */
-  public static String node(String nodeId) {
-    return "parley.node." + nodeId;
-  }
 }

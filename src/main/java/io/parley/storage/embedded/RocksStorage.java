@@ -47,15 +47,13 @@ public final class RocksStorage implements AutoCloseable {
   private final List<ColumnFamilyHandle> handles;
   private final WriteOptions durable;
   private final WriteOptions relaxed;
-  private final Path dir;
 
   static {
     RocksDB.loadLibrary();
   }
 
-  private RocksStorage(Path dir, RocksDB db, DBOptions dbOptions, ColumnFamilyOptions cfOptions,
+  private RocksStorage(RocksDB db, DBOptions dbOptions, ColumnFamilyOptions cfOptions,
       List<ColumnFamilyHandle> handles, boolean fsync) {
-    this.dir = dir;
     this.db = db;
     this.dbOptions = dbOptions;
     this.cfOptions = cfOptions;
@@ -85,7 +83,7 @@ public final class RocksStorage implements AutoCloseable {
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       LOG.info("storage open at {} (fsync={})", dir.toAbsolutePath(), fsync);
-      return new RocksStorage(dir, db, dbOptions, cfOptions, handles, fsync);
+      return new RocksStorage(db, dbOptions, cfOptions, handles, fsync);
     } catch (Exception e) {
       throw new IllegalStateException("cannot open storage at " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
     }
@@ -120,10 +118,6 @@ public final class RocksStorage implements AutoCloseable {
   long readLong(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
     byte[] v = db.get(cf, key);
     return v == null ? 0 : ByteBuffer.wrap(v).getLong();
-  }
-
-  public Path dir() {
-    return dir;
   }
 
   /** Syncs the WAL, flushes memtables and closes. Blocking. */
