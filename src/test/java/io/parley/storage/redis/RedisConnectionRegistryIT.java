@@ -1,0 +1,316 @@
+package io.parley.storage.redis;
+
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.parley.presence.ConnectionRegistry;
+import io.parley.presence.ConnectionRegistry.Presence;
+import io.parley.presence.ConnectionRegistryContract;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs {@link ConnectionRegistryContract} against {@link RedisConnectionRegistry} on a real Redis
+ * ({@code PARLEY_REDIS_URL}, system property or environment, default {@code redis://127.0.0.1:6379}),
+ * plus the adapter's own guarantees: connections lapse after the TTL unless refreshed (and then are
+ * neither reported nor left behind), a refresh never revives a lapsed connection, two gateways
+ * racing for a user's first connection see exactly one "first", nodesOf spans several script
+ * chunks, and the scripts are reloaded when the server lost them.
+ *
+ * <p>Every run uses its own key prefix; the keys of that prefix are deleted after each test.
+ */
+class RedisConnectionRegistryIT extends ConnectionRegistryContract {
+  private static final String URL = System.getProperty("PARLEY_REDIS_URL",
+      System.getenv().getOrDefault("PARLEY_REDIS_URL", "redis://127.0.0.1:6379"));
+  private static final RedisKeys KEYS = new RedisKeys("parley-it-" + UUID.randomUUID().toString().substring(0, 8));
+  private static final Duration LONG_TTL = Duration.ofSeconds(60);
+  private static final Duration SHORT_TTL = Duration.ofSeconds(1);
+
+  private static Vertx vertx;
+  private static Redis client;
+  private RedisConnectionRegistry registry;
+
+  @BeforeAll
+  static void connect() throws Exception {
+    vertx = Vertx.vertx();
+    client = newClient();
+    await(client.send(Request.cmd(Command.PING)));
+  }
+
+  @AfterAll
+  static void close() throws Exception {
+    if (client != null) {
+      deleteKeysOfThisRun();
+      await(client.close());
+    }
+    if (vertx != null) {
+      await(vertx.close());
+    }
+  }
+
+  @BeforeEach
+  void setUp() {
+    registry = new RedisConnectionRegistry(client, KEYS, LONG_TTL);
+  }
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    deleteKeysOfThisRun();
+  }
+
+  @Override
+  protected ConnectionRegistry registry() {
+    return registry;
+  }
+
+  @Test
+  void connectionsLapseAfterTheTtlAndAreNotReported() throws Exception {
+    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, KEYS, SHORT_TTL);
+    long before = System.currentTimeMillis();
+    assertThat(await(shortLived.register("alice", "n1", "a1"))).isTrue();
+    assertThat(await(registry.register("alice", "n2", "a2"))).as("a1 is still live").isFalse();
+    assertThat(await(shortLived.register("carol", "n1", "c1"))).isTrue();
+    assertThat(await(registry.nodesOf(List.of("alice"))).get("alice")).containsExactlyInAnyOrder("n1", "n2");
+
+    long waited = awaitCondition(() -> shortLived.presence("carol").map(p -> !p.online()));
+    assertThat(System.currentTimeMillis() - before).as("lapsed no earlier than the TTL").isGreaterThanOrEqualTo(900);
+    assertThat(waited).isLessThan(5_000);
+
+    Presence carol = await(registry.presence("carol"));
+    assertThat(carol.online()).isFalse();
+    assertThat(carol.lastSeen()).as("last heard of at registration (Redis clock)").isCloseTo(before, within(5_000L));
+    Map<String, Set<String>> nodes = await(registry.nodesOf(List.of("alice", "carol")));
+    assertThat(nodes).containsOnlyKeys("alice");
+    assertThat(nodes.get("alice")).as("a1 on n1 lapsed, a2 on n2 lives").containsExactly("n2");
+    assertThat(await(registry.presence("alice")).online()).isTrue();
+
+    assertThat(await(registry.unregister("alice", "n1", "a1", 1))).as("a lapsed connection is gone").isFalse();
+    assertThat(await(registry.register("carol", "n1", "c2"))).as("first again after lapsing").isTrue();
+    assertThat(await(registry.unregister("alice", "n2", "a2", 2))).as("a2 was alice's last").isTrue();
+  }
+
+  @Test
+  void aCrashedNodesEntriesVanishFromRedis() throws Exception {
+    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, KEYS, SHORT_TTL);
+    await(shortLived.register("dave", "n1", "d1"));
+    await(shortLived.register("dave", "n1", "d2"));
+    assertThat(await(countKeys(KEYS.connections("dave"), KEYS.expiries("dave")))).isEqualTo(2);
+
+    // nobody refreshes or unregisters: the node crashed
+    awaitCondition(() -> countKeys(KEYS.connections("dave"), KEYS.expiries("dave")).map(n -> n == 0));
+    assertThat(await(countKeys(KEYS.lastSeen("dave")))).as("last-seen outlives the connections").isEqualTo(1);
+    assertThat(await(registry.presence("dave")).online()).isFalse();
+  }
+
+  @Test
+  void refreshKeepsAConnectionLive() throws Exception {
+    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, KEYS, SHORT_TTL);
+    await(shortLived.register("alice", "n1", "a1"));
+    await(shortLived.register("bob", "n1", "b1"));
+
+    AtomicInteger refreshed = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    long heartbeat = vertx.setPeriodic(200, id -> shortLived.refresh("alice", "n1", "a1")
+        .onSuccess(v -> refreshed.incrementAndGet())
+        .onFailure(e -> failed.incrementAndGet()));
+    try {
+      awaitCondition(() -> shortLived.presence("bob").map(p -> !p.online()));
+      assertThat(await(shortLived.presence("alice")).online()).as("refreshed while bob lapsed").isTrue();
+      awaitCondition(() -> Future.succeededFuture(refreshed.get() >= 12)); // 2.4 s = 2.4 TTLs
+      assertThat(await(shortLived.presence("alice")).online()).isTrue();
+      assertThat(await(shortLived.nodesOf(List.of("alice", "bob")))).isEqualTo(Map.of("alice", Set.of("n1")));
+      assertThat(failed).hasValue(0);
+    } finally {
+      vertx.cancelTimer(heartbeat);
+    }
+
+    awaitCondition(() -> shortLived.presence("alice").map(p -> !p.online()));
+    long aliceSeen = await(registry.presence("alice")).lastSeen();
+    long bobSeen = await(registry.presence("bob")).lastSeen();
+    assertThat(aliceSeen - bobSeen).as("alice's last-seen is her last heartbeat").isGreaterThanOrEqualTo(2_000);
+  }
+
+  @Test
+  void refreshDoesNotReviveUnknownOrLapsedConnections() throws Exception {
+    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, KEYS, SHORT_TTL);
+    await(shortLived.refresh("ghost", "n1", "g1"));
+    assertThat(await(registry.presence("ghost"))).isEqualTo(new Presence(false, 0));
+    assertThat(await(registry.nodesOf(List.of("ghost")))).isEmpty();
+
+    await(shortLived.register("carol", "n1", "c1"));
+    awaitCondition(() -> shortLived.presence("carol").map(p -> !p.online()));
+    await(shortLived.refresh("carol", "n1", "c1"));
+    assertThat(await(registry.presence("carol")).online()).isFalse();
+    assertThat(await(registry.register("carol", "n1", "c1"))).as("must register again: first").isTrue();
+  }
+
+  @Test
+  void twoGatewaysRacingForTheFirstConnectionSeeExactlyOneFirst() throws Exception {
+    Redis otherClient = newClient();
+    try {
+      RedisConnectionRegistry gatewayA = registry;
+      RedisConnectionRegistry gatewayB = new RedisConnectionRegistry(otherClient, KEYS, LONG_TTL);
+      int users = 300;
+      List<Future<Boolean>> a = new ArrayList<>();
+      List<Future<Boolean>> b = new ArrayList<>();
+      for (int i = 0; i < users; i++) {
+        a.add(gatewayA.register("u" + i, "nA", "a" + i));
+        b.add(gatewayB.register("u" + i, "nB", "b" + i));
+      }
+      await(Future.all(a).transform(ar -> Future.all(b)));
+      for (int i = 0; i < users; i++) {
+        assertThat(a.get(i).result() ^ b.get(i).result()).as("exactly one first for u" + i).isTrue();
+      }
+
+      a.clear();
+      b.clear();
+      for (int i = 0; i < users; i++) {
+        a.add(gatewayA.unregister("u" + i, "nA", "a" + i, 10));
+        b.add(gatewayB.unregister("u" + i, "nB", "b" + i, 20));
+      }
+      await(Future.all(a).transform(ar -> Future.all(b)));
+      for (int i = 0; i < users; i++) {
+        assertThat(a.get(i).result() ^ b.get(i).result()).as("exactly one last for u" + i).isTrue();
+      }
+      assertThat(await(registry.presence("u0")).online()).isFalse();
+    } finally {
+      await(otherClient.close());
+    }
+  }
+
+  @Test
+  void nodesOfManyUsersSpansScriptChunks() throws Exception {
+    int users = RedisConnectionRegistry.NODES_OF_CHUNK * 2 + 7;
+    List<Future<Boolean>> registered = new ArrayList<>();
+    List<String> asked = new ArrayList<>();
+    for (int i = 0; i < users; i++) {
+      if (i % 3 != 0) {
+        registered.add(registry.register("u" + i, "n" + i % 5, "c" + i));
+      }
+      asked.add("u" + i);
+    }
+    await(Future.all(registered));
+
+    Map<String, Set<String>> nodes = await(registry.nodesOf(asked));
+    assertThat(nodes).hasSize(registered.size());
+    for (int i = 0; i < users; i++) {
+      if (i % 3 == 0) {
+        assertThat(nodes).doesNotContainKey("u" + i);
+      } else {
+        assertThat(nodes.get("u" + i)).as("u" + i).containsExactly("n" + i % 5);
+      }
+    }
+  }
+
+  @Test
+  void scriptsAreReloadedWhenTheServerLostThem() throws Exception {
+    await(registry.register("alice", "n1", "a1"));
+    await(client.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
+    assertThat(await(registry.register("alice", "n1", "a2"))).isFalse();
+    await(client.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
+    assertThat(await(registry.nodesOf(List.of("alice")))).isEqualTo(Map.of("alice", Set.of("n1")));
+  }
+
+  @Test
+  void prefixesIsolateDeployments() throws Exception {
+    RedisKeys otherKeys = new RedisKeys(KEYS.prefix() + "-other");
+    RedisConnectionRegistry other = new RedisConnectionRegistry(client, otherKeys, LONG_TTL);
+    try {
+      await(registry.register("alice", "n1", "a1"));
+      assertThat(await(other.presence("alice"))).isEqualTo(new Presence(false, 0));
+      assertThat(await(other.register("alice", "n9", "a1"))).isTrue();
+      assertThat(await(registry.nodesOf(List.of("alice")))).isEqualTo(Map.of("alice", Set.of("n1")));
+    } finally {
+      deleteKeys(otherKeys);
+    }
+  }
+
+  @Test
+  void connectFactoryLoadsScriptsAndFailsForAnUnreachableServer() throws Exception {
+    RedisConnectionRegistry connected = await(RedisConnectionRegistry.connect(vertx, URL, KEYS.prefix(), LONG_TTL));
+    try {
+      assertThat(await(connected.register("alice", "n1", "a1"))).isTrue();
+      assertThat(await(registry.presence("alice")).online()).isTrue();
+    } finally {
+      await(connected.close());
+    }
+    Future<RedisConnectionRegistry> unreachable =
+        RedisConnectionRegistry.connect(vertx, "redis://127.0.0.1:1", KEYS.prefix(), LONG_TTL);
+    assertThat(unreachable.toCompletionStage().toCompletableFuture())
+        .failsWithin(Duration.ofSeconds(10));
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  private static Redis newClient() {
+    return Redis.createClient(vertx, new RedisOptions().setConnectionString(URL)
+        .setMaxPoolSize(8).setMaxPoolWaiting(4096));
+  }
+
+  /** Polls {@code condition} every 50 ms on a Vert.x timer until true; the ms it took, failing after 5 s. */
+  private static long awaitCondition(Supplier<Future<Boolean>> condition) throws Exception {
+    Promise<Long> met = Promise.promise();
+    poll(condition, System.nanoTime(), met);
+    return met.future().toCompletionStage().toCompletableFuture().get(10_000, MILLISECONDS);
+  }
+
+  private static void poll(Supplier<Future<Boolean>> condition, long start, Promise<Long> met) {
+    condition.get().onComplete(ar -> {
+      long elapsed = (System.nanoTime() - start) / 1_000_000;
+      if (ar.succeeded() && ar.result()) {
+        met.complete(elapsed);
+      } else if (elapsed > 5_000) {
+        met.fail(new AssertionError("condition not met within 5 s"
+            + (ar.failed() ? ": " + ar.cause() : "")));
+      } else {
+        vertx.setTimer(50, id -> poll(condition, start, met));
+      }
+    });
+  }
+
+  private static Future<Integer> countKeys(String... keys) {
+    Request exists = Request.cmd(Command.EXISTS);
+    for (String k : keys) {
+      exists.arg(k);
+    }
+    return client.send(exists).map(Response::toInteger);
+  }
+
+  private static void deleteKeysOfThisRun() throws Exception {
+    deleteKeys(KEYS);
+  }
+
+  private static void deleteKeys(RedisKeys keys) throws Exception {
+    String cursor = "0";
+    do {
+      Response page = await(client.send(Request.cmd(Command.SCAN).arg(cursor)
+          .arg("MATCH").arg(keys.pattern()).arg("COUNT").arg(1_000)));
+      cursor = page.get(0).toString();
+      if (page.get(1).size() > 0) {
+        Request unlink = Request.cmd(Command.UNLINK);
+        page.get(1).forEach(k -> unlink.arg(k.toString()));
+        await(client.send(unlink));
+      }
+    } while (!"0".equals(cursor));
+  }
+}
