@@ -58,7 +58,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    sessionContext = new SessionContext(config,
+    sessionContext = new SessionContext(config, context,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         vertx.eventBus(), registry, conversations, config.nodeName(), sessions, new HashMap<>(),
         new DeliveryOptions().setSendTimeout(10_000));

@@ -8,6 +8,7 @@ import io.parley.protocol.Outbound;
 import io.parley.protocol.ParleyException;
 import io.parley.protocol.ServerFrames;
 import io.parley.routing.RoutingVerticle;
+import io.parley.routing.SendReplies;
 import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
 import io.vertx.core.Future;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * the live messages of the conversations being synced (held back so the device sees backfill and
  * live traffic in id order). Every close path ends in {@link #cleanup()}, once.
  */
-final class Session {
+final class Session implements SendReplies {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
   static final short CLOSE_RESTART = 1012;
   static final short CLOSE_IDLE = 1001;
@@ -124,15 +125,17 @@ final class Session {
       error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
       return;
     }
-    ctx.bus().<String>request(Addresses.ROUTING_SEND, new SendRequest(user, id, s), ctx.requestOptions())
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            write(ar.result().body());
-          } else {
-            ParleyException e = RoutingVerticle.toParley(ar.cause());
-            error(s.msgId(), s.conv(), e.code(), e.getMessage());
-          }
-        });
+    ctx.bus().send(Addresses.ROUTING_SEND, new SendRequest(user, id, s, this));
+  }
+
+  @Override
+  public void ack(String ackFrame) {
+    ctx.eventLoop().runOnContext(v -> write(ackFrame));
+  }
+
+  @Override
+  public void fail(String msgId, long conv, ErrorCode code, String message) {
+    ctx.eventLoop().runOnContext(v -> error(msgId, conv, code, message));
   }
 
   private void signal(ClientFrame frame) {

@@ -4,6 +4,7 @@ import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.ClientFrame;
+import io.vertx.core.Context;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.Set;
  */
 record SessionContext(
     ParleyConfig config,
+    Context eventLoop,
     ClientFrame.Limits limits,
     EventBus bus,
     ConnectionRegistry registry,

@@ -53,7 +53,7 @@ public final class RoutingVerticle extends VerticleBase {
   };
   private final Map<Long, Future<Set<String>>> loading = new HashMap<>();
   private final Set<Long> changedWhileLoading = new HashSet<>();
-  private final ArrayDeque<Message<SendRequest>> intake = new ArrayDeque<>();
+  private final ArrayDeque<SendRequest> intake = new ArrayDeque<>();
   private final ArrayDeque<Accepted> accepted = new ArrayDeque<>();
   private boolean appendInFlight;
   private final Map<String, Long> typingLast = new HashMap<>();
@@ -66,7 +66,7 @@ public final class RoutingVerticle extends VerticleBase {
     this.typingThrottleMs = typingThrottleMs;
   }
 
-  private record Accepted(Message<SendRequest> msg, Set<String> members) {}
+  private record Accepted(SendRequest req, Set<String> members) {}
 
   @Override
   public Future<?> start() {
@@ -81,11 +81,12 @@ public final class RoutingVerticle extends VerticleBase {
   // --- sends -----------------------------------------------------------------------------------
 
   private void onSend(Message<SendRequest> msg) {
+    SendRequest req = msg.body();
     if (intake.size() + accepted.size() >= BACKLOG_MAX) {
-      fail(msg, ErrorCode.UNAVAILABLE, "overloaded, retry with the same msg_id");
+      req.fail(ErrorCode.UNAVAILABLE, "overloaded, retry with the same msg_id");
       return;
     }
-    intake.add(msg);
+    intake.add(req);
     if (intake.size() == 1) {
       admit();
     }
@@ -94,14 +95,13 @@ public final class RoutingVerticle extends VerticleBase {
   /** Moves sends from the intake to the append queue in order, waiting at the head for a member set. */
   private void admit() {
     while (!intake.isEmpty()) {
-      Message<SendRequest> head = intake.peek();
-      SendRequest req = head.body();
+      SendRequest req = intake.peek();
       Set<String> set = members.get(req.send().conv());
       if (set == null) {
         memberSet(req.send().conv()).onComplete(ar -> {
           if (ar.failed()) {
             LOG.warn("membership of {} unavailable: {}", req.send().conv(), ar.cause().toString());
-            fail(intake.poll(), ErrorCode.UNAVAILABLE, "membership unavailable, retry");
+            intake.poll().fail(ErrorCode.UNAVAILABLE, "membership unavailable, retry");
           }
           admit();
         });
@@ -109,11 +109,11 @@ public final class RoutingVerticle extends VerticleBase {
       }
       intake.poll();
       if (set.isEmpty()) {
-        fail(head, ErrorCode.NOT_FOUND, "no conversation " + req.send().conv());
+        req.fail(ErrorCode.NOT_FOUND, "no conversation " + req.send().conv());
       } else if (!set.contains(req.user())) {
-        fail(head, ErrorCode.NOT_MEMBER, "not a member of " + req.send().conv());
+        req.fail(ErrorCode.NOT_MEMBER, "not a member of " + req.send().conv());
       } else {
-        accepted.add(new Accepted(head, set));
+        accepted.add(new Accepted(req, set));
       }
     }
     flush();
@@ -127,7 +127,7 @@ public final class RoutingVerticle extends VerticleBase {
     List<MessageLog.NewMessage> entries = new ArrayList<>(batch.size());
     while (!accepted.isEmpty() && batch.size() < BATCH_MAX) {
       Accepted a = accepted.poll();
-      SendRequest r = a.msg().body();
+      SendRequest r = a.req();
       ClientFrame.Send s = r.send();
       batch.add(a);
       entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media()));
@@ -137,17 +137,17 @@ public final class RoutingVerticle extends VerticleBase {
       appendInFlight = false;
       if (ar.failed()) {
         LOG.error("append of {} messages failed: {}", batch.size(), ar.cause().toString());
-        batch.forEach(a -> fail(a.msg(), ErrorCode.UNAVAILABLE, "storage unavailable, retry"));
+        batch.forEach(a -> a.req().fail(ErrorCode.UNAVAILABLE, "storage unavailable, retry"));
       } else {
         List<MessageLog.Appended> results = ar.result();
         for (int i = 0; i < batch.size(); i++) {
           Accepted a = batch.get(i);
           MessageLog.Appended r = results.get(i);
           ChatMessage m = r.message();
-          a.msg().reply(ServerFrames.ack(m.msgId(), m.conv(), m.serverId(), m.ts()));
+          a.req().replies().ack(ServerFrames.ack(m.msgId(), m.conv(), m.serverId(), m.ts()));
           if (!r.duplicate()) {
             bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), r.frame(), a.members(),
-                a.msg().body().connectionId(), preview(m.body())));
+                a.req().connectionId(), preview(m.body())));
           }
         }
       }
