@@ -18,8 +18,8 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -27,9 +27,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One authenticated WebSocket connection (one device of one user). Confined to its gateway's
- * event loop. Keeps the state a connection needs and no more: its presence subscriptions, a send-rate bucket, its last activity for the idle sweep, and, while a sync runs,
- * the live messages of the conversations being synced (held back so the device sees backfill and
- * live traffic in id order). Every close path ends in {@link #cleanup()}, once.
+ * event loop. Keeps the state a connection needs and no more: its presence subscriptions, a
+ * send-rate bucket, its last activity for the idle sweep, and, while a sync runs, the live
+ * messages of the conversations being synced (held back so the device sees backfill and live
+ * traffic in id order). Live deliveries reach it through its gateway's user index; routing answers
+ * its sends through {@link SendReplies}. Every close path ends in {@link #cleanup()}, once.
  */
 final class Session implements SendReplies {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
