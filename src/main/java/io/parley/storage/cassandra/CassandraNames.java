@@ -1,0 +1,77 @@
+package io.parley.storage.cassandra;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Every Cassandra keyspace and table name Parley uses is built here, and only here. Statements
+ * name their tables fully qualified ({@code keyspace.table}), so one client session serves any
+ * keyspace and every test run can isolate itself in a keyspace of its own.
+ */
+public final class CassandraNames {
+  /** Unquoted CQL identifiers: a letter, then letters, digits or underscores; at most 48 chars. */
+  private static final Pattern IDENTIFIER = Pattern.compile("[a-z][a-z0-9_]{0,47}");
+
+  public static final String DEFAULT_KEYSPACE = "parley";
+
+  static final String MESSAGES = "messages";
+  static final String CONVERSATIONS = "conversations";
+  static final String MEMBERSHIP_BY_USER = "membership_by_user";
+  static final String MEMBERS_BY_CONVERSATION = "members_by_conversation";
+  static final String DM_PAIRS = "dm_pairs";
+  static final String MESSAGE_DEDUPE = "message_dedupe";
+
+  private final String keyspace;
+
+  /** @param keyspace lower-case letters, digits and underscores, starting with a letter */
+  public CassandraNames(String keyspace) {
+    Objects.requireNonNull(keyspace, "keyspace");
+    if (!IDENTIFIER.matcher(keyspace).matches()) {
+      throw new IllegalArgumentException("cassandra keyspace must match " + IDENTIFIER.pattern() + ": '" + keyspace + "'");
+    }
+    this.keyspace = keyspace;
+  }
+
+  public String keyspace() {
+    return keyspace;
+  }
+
+  /** Messages by conversation, newest first. */
+  public String messages() {
+    return table(MESSAGES);
+  }
+
+  /** One row per conversation: metadata, member count and the inline member set. */
+  public String conversations() {
+    return table(CONVERSATIONS);
+  }
+
+  /** Reverse index: a user's conversations with the user's read mark. */
+  public String membershipByUser() {
+    return table(MEMBERSHIP_BY_USER);
+  }
+
+  /** Members of a conversation, one row each (point look-ups for large groups). */
+  public String membersByConversation() {
+    return table(MEMBERS_BY_CONVERSATION);
+  }
+
+  /** The DM of an ordered pair of users. */
+  public String dmPairs() {
+    return table(DM_PAIRS);
+  }
+
+  /** (sender, client msg id) → the stored message, for idempotent sends. */
+  public String messageDedupe() {
+    return table(MESSAGE_DEDUPE);
+  }
+
+  private String table(String name) {
+    return keyspace + '.' + name;
+  }
+
+  @Override
+  public String toString() {
+    return keyspace;
+  }
+}

@@ -1,0 +1,108 @@
+package io.parley.storage.cassandra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parley.history.Conversation;
+import io.parley.history.ConversationStore;
+import io.parley.history.ConversationStoreContract;
+import io.parley.history.UserConversation;
+import io.parley.protocol.ChatMessage;
+import io.parley.routing.MessageLog.NewMessage;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs {@link ConversationStoreContract} against {@link CassandraConversationStore} on a real
+ * Cassandra, plus the cluster specifics: {@code lastMessageId} follows messages appended through
+ * {@link CassandraMessageStore}; the schema can be applied again; a DM pair row whose creator never
+ * wrote the conversation is repaired by the next caller.
+ */
+class CassandraConversationStoreIT extends ConversationStoreContract {
+  private static CassandraFixture cassandra;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cassandra = new CassandraFixture();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cassandra != null) {
+      cassandra.close();
+    }
+  }
+
+  @BeforeEach
+  void clean() throws Exception {
+    cassandra.resetUsers();
+  }
+
+  @Override
+  protected ConversationStore conversations() {
+    return cassandra.conversations;
+  }
+
+  private ChatMessage send(long conv, String from, String msgId) throws Exception {
+    return await(cassandra.messages.append(List.of(new NewMessage(from, msgId, conv, "hi", null)))).get(0).message();
+  }
+
+  @Test
+  void lastMessageIdFollowsAppends() throws Exception {
+    Conversation g = group("alice", "bob");
+    Conversation quiet = group("alice");
+    String tag = Long.toString(g.id());
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isZero();
+
+    ChatMessage m1 = send(g.id(), "alice", tag + "-1");
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isEqualTo(m1.serverId());
+    ChatMessage m2 = send(g.id(), "bob", tag + "-2");
+    Conversation loaded = await(conversations().get(g.id())).orElseThrow();
+    assertThat(loaded.lastMessageId()).isEqualTo(m2.serverId());
+    assertThat(loaded.activity()).isEqualTo(m2.serverId());
+
+    // a duplicate does not move the mark
+    send(g.id(), "alice", tag + "-1");
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isEqualTo(m2.serverId());
+
+    List<UserConversation> list = await(conversations().listForUser("alice"));
+    assertThat(list).filteredOn(uc -> uc.conversation().id() == g.id())
+        .singleElement().satisfies(uc -> assertThat(uc.conversation().lastMessageId()).isEqualTo(m2.serverId()));
+    assertThat(list).filteredOn(uc -> uc.conversation().id() == quiet.id())
+        .singleElement().satisfies(uc -> assertThat(uc.conversation().lastMessageId()).isZero());
+  }
+
+  @Test
+  void appendingToAnUnknownConversationCreatesNoConversation() throws Exception {
+    long unknown = IDS.next();
+    send(unknown, "alice", "u-" + unknown);
+    assertThat(await(conversations().get(unknown))).isEmpty();
+  }
+
+  @Test
+  void applyingTheSchemaAgainChangesNothing() throws Exception {
+    Conversation g = group("alice", "bob");
+    await(cassandra.schema.apply(cassandra.client));
+    assertThat(await(conversations().get(g.id())).orElseThrow().members()).containsExactlyInAnyOrder("alice", "bob");
+  }
+
+  @Test
+  void aDmPairWithoutItsConversationIsRepaired() throws Exception {
+    long id = IDS.next();
+    // a creator that won the pair and died before writing the conversation
+    await(cassandra.client.execute("INSERT INTO " + cassandra.names.dmPairs()
+        + " (user_lo, user_hi, conversation_id, owner, created_at) VALUES ('gina', 'hal', " + id + ", 'hal', 42)"));
+
+    ConversationStore.Created got = await(conversations().getOrCreateDm(IDS.next(), "gina", "hal", 50L));
+
+    assertThat(got.created()).isFalse();
+    assertThat(got.conversation().id()).isEqualTo(id);
+    assertThat(got.conversation().createdAt()).isEqualTo(42L);
+    assertThat(got.conversation().owner()).isEqualTo("hal");
+    assertThat(got.conversation().members()).containsExactlyInAnyOrder("gina", "hal");
+    assertThat(await(conversations().isMember(id, "gina"))).isTrue();
+    assertThat(await(conversations().listForUser("hal"))).extracting(uc -> uc.conversation().id()).containsExactly(id);
+  }
+}
