@@ -41,6 +41,20 @@ public abstract class MessageLogContract {
   /** The adapter under test, ready for use (subclasses set it up in their own {@code @BeforeEach}). */
   protected abstract MessageLog log();
 
+  /** Where the adapter's appended messages can be read back (every adapter so far is both). */
+  protected abstract io.parley.history.MessageStore readBack();
+
+  @Test
+  void aDuplicateIsNotStoredTwice() throws Exception {
+    long conv = newConv();
+    NewMessage m = msg("alice", conv, "once");
+    append(m, m);
+    append(m);
+    io.parley.history.MessagePage page = await(readBack().after(conv, 0, 10));
+    assertThat(page.messages()).hasSize(1);
+    assertThat(page.more()).isFalse();
+  }
+
   protected static <T> T await(Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(5, SECONDS);
   }
