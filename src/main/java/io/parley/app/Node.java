@@ -85,7 +85,7 @@ public final class Node {
     }).compose(s -> deploy()).onSuccess(v -> {
       ready.set(true);
       LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}",
-          config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath());
+          config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath().normalize());
       if (config.devTokenEnabled()) {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
             config.httpHost(), config.httpPort());
