@@ -4,9 +4,11 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Ids;
 import io.parley.protocol.ParleyException;
+import io.parley.routing.MessageLog;
 import io.vertx.core.Future;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
@@ -35,6 +37,40 @@ public abstract class ConversationStoreContract {
 
   /** The adapter under test, ready for use. */
   protected abstract ConversationStore conversations();
+
+  /** The message log whose appends move this store's {@code last_message_id} (the same adapter family). */
+  protected abstract MessageLog messageLog();
+
+  private ChatMessage send(long conv, String from, String msgId) throws Exception {
+    return await(messageLog().append(List.of(new MessageLog.NewMessage(from, msgId, conv, "hi", null))))
+        .get(0).message();
+  }
+
+  @Test
+  void lastMessageIdFollowsAppends() throws Exception {
+    Conversation g = group("alice", "bob");
+    Conversation quiet = group("alice");
+    String tag = Long.toString(g.id());
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isZero();
+
+    ChatMessage m1 = send(g.id(), "alice", tag + "-1");
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isEqualTo(m1.serverId());
+    ChatMessage m2 = send(g.id(), "bob", tag + "-2");
+    Conversation loaded = await(conversations().get(g.id())).orElseThrow();
+    assertThat(loaded.lastMessageId()).isEqualTo(m2.serverId());
+    assertThat(loaded.activity()).isEqualTo(m2.serverId());
+
+    // a duplicate does not move the mark
+    send(g.id(), "alice", tag + "-1");
+    assertThat(await(conversations().get(g.id())).orElseThrow().lastMessageId()).isEqualTo(m2.serverId());
+
+    List<UserConversation> list = await(conversations().listForUser("alice"));
+    assertThat(list).filteredOn(uc -> uc.conversation().id() == g.id())
+        .singleElement().satisfies(uc -> assertThat(uc.conversation().lastMessageId()).isEqualTo(m2.serverId()));
+    assertThat(list).filteredOn(uc -> uc.conversation().id() == quiet.id())
+        .singleElement().satisfies(uc -> assertThat(uc.conversation().lastMessageId()).isZero());
+  }
+
 
   protected static <T> T await(Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(5, SECONDS);
