@@ -7,7 +7,11 @@ import io.parley.fanout.FanoutVerticle;
 import io.parley.gateway.Auth;
 import io.parley.gateway.GatewayVerticle;
 import io.parley.history.ConversationService;
+import io.parley.config.ClusterSettings;
+import io.parley.gateway.NodeInboxVerticle;
 import io.parley.protocol.Delivery;
+import io.parley.protocol.DeliveryCodec;
+import io.parley.routing.LogRoutingVerticle;
 import io.parley.protocol.Ids;
 import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
@@ -41,15 +45,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Parley node on the embedded profile: opens storage off the event loop, deploys the concern
+ * One Parley node. Embedded profile: opens storage off the event loop, deploys the concern
  * verticles (push, fan-out, routing, then the gateways, so nothing accepts traffic before its
- * consumers are ready) and stops them in reverse, flushing storage last.
+ * consumers are ready) and stops them in reverse, flushing storage last. Cluster profile: joins the
+ * Hazelcast-clustered event bus, connects Kafka, Cassandra and Redis ({@link ClusterBackends}) and
+ * deploys what its roles ask for (see {@link #deployCluster}).
  */
 public final class Node {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
   private final ParleyConfig config;
-  private final Vertx vertx;
+  private Vertx vertx;
+  private ClusterBackends backends;
   private final AtomicBoolean ready = new AtomicBoolean();
   private final List<String> deployments = new ArrayList<>();
   private RocksStorage storage;
@@ -60,10 +67,13 @@ public final class Node {
 
   public Node(ParleyConfig config) {
     this.config = config;
-    this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
-    registerCodecs(vertx.eventBus());
+    if (!config.clustered()) {
+      this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+      registerCodecs(vertx.eventBus());
+    }
   }
 
+  /** The node's Vert.x; on the cluster profile only once {@link #start()} has joined the cluster. */
   public Vertx vertx() {
     return vertx;
   }
@@ -78,11 +88,24 @@ public final class Node {
   }
 
   public Future<Void> start() {
+    if (config.clustered()) {
+      return ClusterBackends.joinCluster(config).compose(v -> {
+        vertx = v;
+        registerCodecs(vertx.eventBus());
+        return vertx.executeBlocking(() -> effective = config.withJwtSecret(resolveSecret(config)));
+      }).compose(cfg -> ClusterBackends.open(vertx, config)).compose(b -> {
+        backends = b;
+        return deployCluster();
+      }).onSuccess(v -> announce());
+    }
     return vertx.executeBlocking(() -> {
       effective = config.withJwtSecret(resolveSecret(config));
       storage = RocksStorage.open(config.dataDir(), config.fsync());
       return storage;
-    }).compose(s -> deploy()).onSuccess(v -> {
+    }).compose(s -> deploy()).onSuccess(v -> announce());
+  }
+
+  private void announce() {
       ready.set(true);
       LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}",
           config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath().normalize());
@@ -90,7 +113,39 @@ public final class Node {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
             config.httpHost(), config.httpPort());
       }
-    });
+  }
+
+  /**
+   * Cluster profile. Every node runs fan-out and push (receipts and typing are fanned out where
+   * they arrive). Role {@code gateway}: the node inbox, the send intake ({@link RoutingVerticle}
+   * writing to Kafka and acking once Kafka has the message) and the gateways. Role {@code routing}:
+   * the Kafka consumer that persists to Cassandra and fans out ({@link LogRoutingVerticle}).
+   */
+  private Future<Void> deployCluster() {
+    ClusterBackends b = backends;
+    ClusterSettings c = config.cluster();
+    ConversationService service = new ConversationService(b.conversations(), b.messages(), b.ids(), vertx.eventBus(),
+        config.largeGroupMax());
+    Future<Void> chain = deployOne(new PushVerticle(b.registry(), new LogPushSender()))
+        .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true)));
+    if (c.runs(ClusterSettings.ROUTING)) {
+      chain = chain.compose(v -> b.openLogSource(vertx, config))
+          .compose(source -> deployOne(new LogRoutingVerticle(source, b.messages(), b.conversations(), c.routingRetryMaxMs())));
+    }
+    if (c.runs(ClusterSettings.GATEWAY)) {
+      Auth auth = new Auth(vertx, effective.jwtSecret());
+      int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
+      chain = chain.compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
+          .compose(v -> b.openMessageLog(vertx, config))
+          .compose(log -> deployOne(new RoutingVerticle(log, b.messages(), b.conversations(), config.typingThrottleMs(), false)))
+          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), ready::get),
+              new DeploymentOptions().setInstances(gateways)))
+          .map(id -> {
+            deployments.add(id);
+            return null;
+          });
+    }
+    return chain;
   }
 
   private Future<Void> deploy() {
@@ -108,7 +163,8 @@ public final class Node {
     int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
 
     return deployOne(new PushVerticle(registry, new LogPushSender()))
-        .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName())))
+        .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false)))
+        .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, config.typingThrottleMs())))
         .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, ready::get),
             new DeploymentOptions().setInstances(gateways)))
@@ -128,6 +184,9 @@ public final class Node {
   /** Drains and stops: gateways first (1012 to every client), then the rest, then storage. */
   public Future<Void> stop() {
     ready.set(false);
+    if (vertx == null) {
+      return Future.succeededFuture(); // never joined the cluster
+    }
     Future<Void> chain = Future.succeededFuture();
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);
@@ -136,6 +195,7 @@ public final class Node {
     return chain
         .compose(v -> logWriter == null ? Future.succeededFuture() : logWriter.executeBlocking(() -> null, true))
         .compose(v -> metaWriter == null ? Future.succeededFuture() : metaWriter.executeBlocking(() -> null, true))
+        .compose(v -> backends == null ? Future.succeededFuture() : backends.close())
         .compose(v -> vertx.executeBlocking(() -> {
           if (storage != null) {
             storage.close();
@@ -151,7 +211,7 @@ public final class Node {
     bus.registerDefaultCodec(SignalRequest.class, new LocalCodec<>(SignalRequest.class));
     bus.registerDefaultCodec(Fanout.class, new LocalCodec<>(Fanout.class));
     bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
-    bus.registerDefaultCodec(Delivery.class, new LocalCodec<>(Delivery.class));
+    bus.registerDefaultCodec(Delivery.class, new DeliveryCodec());
     bus.registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
   }
 

@@ -29,12 +29,16 @@ public final class Bench {
       "        U users in U/2 DM pairs, open-loop sends at R msgs/s in total for T s, B-byte bodies (default 100).",
       "  group --size G --groups N --rate R --duration T [--body B]",
       "        N groups of G members each, senders round-robin among members, R msgs/s in total.",
-      "  reconnect K [--timeout S] [--reconnect-concurrency C]",
-      "        K users in DM pairs; close all, reconnect all at once (default C = K), wait until each",
-      "        connection answered a ping and received its partner's message (timeout default 60 s).",
+      "  reconnect K [--timeout S] [--reconnect-concurrency C] [--reconnect-port Q]",
+      "        K users in DM pairs, all connected to the first port; close all, reconnect all at once",
+      "        (default C = K) to port Q (default: the same port), wait until each connection answered",
+      "        a ping and received its partner's message (timeout default 60 s).",
       "",
       "common options:",
       "  --host H (127.0.0.1)  --port P (8080)  --json  --out DIR (bench-out)  --server-pid PID",
+      "  --ports P1,P2,... (instead of --port) websockets spread over these ports: connection i goes",
+      "        to P[i mod n], so the two users of a DM pair are on different ports and group members",
+      "        round-robin; REST calls (tokens, conversations) go to P1",
       "  --warmup S (2; dm/group: extra seconds before the measured window, not recorded in histograms)",
       "  --concurrency C (200; connects / REST calls in flight)  --event-loops N (2)  --run ID",
       "",
@@ -91,7 +95,11 @@ public final class Bench {
           return 0;
         }
         if (n > perProcess) {
-          List<String> pass = List.of("--host", common.host, "--port", String.valueOf(common.port),
+          // children spread their connections by global index (offset + i), so together they
+          // cover the ports round-robin exactly like a single process would
+          List<String> pass = List.of("--host", common.host,
+              common.ports.length > 1 ? "--ports" : "--port",
+              common.ports.length > 1 ? common.portList() : String.valueOf(common.port),
               "--event-loops", String.valueOf(common.eventLoops));
           result = new ConnectionsCoordinator(common, (int) n, perProcess, sources, hold, pass).run();
         } else {
@@ -128,11 +136,12 @@ public final class Bench {
         long k = o.positionalNumber(0, "the number of connections K");
         double timeout = o.decimal("timeout", 60);
         int conc = o.integer("reconnect-concurrency", (int) Math.min(k, Integer.MAX_VALUE));
+        int reconnectPort = Common.checkPort(o.integer("reconnect-port", common.port), "--reconnect-port");
         o.checkAllUsed(1);
         if (k > DEFAULT_PER_PROCESS) {
           throw new Options.UsageException("reconnect supports at most " + DEFAULT_PER_PROCESS + " connections");
         }
-        result = new ReconnectScenario(common, (int) k, Math.max(1, conc), timeout).run();
+        result = new ReconnectScenario(common, (int) k, Math.max(1, conc), timeout, reconnectPort).run();
         break;
       }
       default:

@@ -102,6 +102,7 @@ final class ConnectionsCoordinator {
       long end = 0;
       Histogram latency = Population.newHistogram();
       Map<String, Long> causes = new TreeMap<>();
+      Map<Integer, Long> byPort = new TreeMap<>();
       for (JsonObject j : connected.values()) {
         ok += j.getLong("connected");
         failed += j.getLong("failed");
@@ -110,14 +111,22 @@ final class ConnectionsCoordinator {
         end = Math.max(end, j.getLong("end_ms"));
         latency.add(ConnectionsScenario.decode(j.getString("histogram")));
         j.getJsonObject("causes").forEach(e -> causes.merge(e.getKey(), ((Number) e.getValue()).longValue(), Long::sum));
+        JsonObject ports = j.getJsonObject("by_port", new JsonObject());
+        ports.forEach(e -> byPort.merge(Integer.valueOf(e.getKey()), ((Number) e.getValue()).longValue(), Long::sum));
       }
       for (JsonObject j : closed.values()) {
         closes += j.getLong("unexpected_closes");
       }
       Result r = new Result("connections");
       r.put("requested", count).put("processes", children).put("ready_processes", ready.size())
-          .put("source_addresses", sources == 0 ? "default" : "127.0.0.2-127.0.0." + (1 + sources));
+          .put("source_addresses", sources == 0 ? "default" : "127.0.0.2-127.0.0." + (1 + sources))
+          .put("ports", common.portsJson());
       ConnectionsScenario.describe(r, ok, failed, alive, end - start, closes);
+      if (common.ports.length > 1) {
+        JsonObject bp = new JsonObject();
+        byPort.forEach((k, v) -> bp.put(String.valueOf(k), v));
+        r.put("connections_by_port", bp);
+      }
       r.put("failure_causes", new JsonObject(new java.util.LinkedHashMap<>(causes)));
       ConnectionsScenario.addRss(r, common, rssBefore, rssAfter, ok);
       r.histogram("connect", latency);

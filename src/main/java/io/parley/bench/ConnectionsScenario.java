@@ -51,8 +51,12 @@ final class ConnectionsScenario {
           rss[1] = ServerRss.read(common.serverPid);
           hold();
         });
-    r.put("requested", count).put("source_addresses", sources == 0 ? "default" : "127.0.0.2-127.0.0." + (1 + sources));
+    r.put("requested", count).put("source_addresses", sources == 0 ? "default" : "127.0.0.2-127.0.0." + (1 + sources))
+        .put("ports", common.portsJson());
     describe(r, o.connected, o.failures, o.alive, o.connectMillis, o.unexpectedCloses);
+    if (common.ports.length > 1) {
+      r.put("connections_by_port", o.byPort);
+    }
     r.put("failure_causes", o.causes);
     addRss(r, common, rss[0], rss[1], o.connected);
     r.histogram("connect", o.connectLatency);
@@ -104,6 +108,7 @@ final class ConnectionsScenario {
               .put("connected", outcome.connected).put("failed", outcome.failures).put("alive", outcome.alive)
               .put("start_ms", outcome.startEpochMs).put("end_ms", outcome.endEpochMs)
               .put("causes", outcome.causes)
+              .put("by_port", outcome.byPort)
               .put("histogram", encode(outcome.connectLatency)));
           awaitCommand(in, "close");
         });
@@ -151,6 +156,8 @@ final class ConnectionsScenario {
     long startEpochMs;
     long endEpochMs;
     JsonObject causes;
+    /** Successful connects per port ("8081" -> count). */
+    JsonObject byPort;
     Histogram connectLatency;
   }
 
@@ -192,6 +199,7 @@ final class ConnectionsScenario {
       o.connected = pop.connected.get();
       o.failures = pop.connectFailures.sum();
       o.causes = pop.causesJson();
+      o.byPort = pop.connectsByPortJson();
       o.connectLatency = pop.connectLatency;
       o.alive = pop.pingAll(10);
       Bench.log("%s%d connected, %d failed, %d answered a ping (%.0f conn/s)", logPrefix, o.connected, o.failures,

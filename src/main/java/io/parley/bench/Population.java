@@ -14,7 +14,9 @@ import org.HdrHistogram.Histogram;
  * The bench users of one run (one websocket connection each): user {@code i} is named
  * {@code bench-<tag>-<run>-<offset+i>} and uses device {@code d<offset+i>}. Fetches their dev
  * tokens and opens/closes their connections with bounded concurrency, recording connect
- * latency and failure causes.
+ * latency and failure causes. Connection {@code i} goes to port {@code ports[(offset+i) % n]}
+ * (by default {@link Common#ports}, so consecutive users land on different ports when several
+ * are given); REST calls (tokens) always go to the first port.
  */
 final class Population {
   final String[] names;
@@ -24,12 +26,16 @@ final class Population {
   private final Net net;
   private final Throttle throttle;
   private final Common common;
+  /** Ports the next connects go to (round-robin by global index); see {@link #usePorts}. */
+  private volatile int[] ports;
 
   final LongAdder tokenFailures = new LongAdder();
   final LongAdder connectFailures = new LongAdder();
   final AtomicInteger connected = new AtomicInteger();
   final AtomicInteger inFlight = new AtomicInteger();
   final Map<String, LongAdder> failureCauses = new ConcurrentHashMap<>();
+  /** Successful connects per target port. */
+  final Map<Integer, LongAdder> connectsByPort = new ConcurrentHashMap<>();
   final Histogram connectLatency = newHistogram();
 
   Population(Net net, Throttle throttle, Common common, String tag, int count, int offset) {
@@ -37,6 +43,7 @@ final class Population {
     this.throttle = throttle;
     this.common = common;
     this.offset = offset;
+    this.ports = common.ports.clone();
     names = new String[count];
     tokens = new String[count];
     conns = new WsConn[count];
@@ -52,6 +59,20 @@ final class Population {
 
   static void record(Histogram h, long micros) {
     h.recordValue(Math.max(1, Math.min(micros, 3_600_000_000L)));
+  }
+
+  /** Sends all later connects (e.g. the reconnects of the reconnect scenario) to these ports. */
+  void usePorts(int... newPorts) {
+    if (newPorts.length == 0) {
+      throw new IllegalArgumentException("no ports");
+    }
+    ports = newPorts.clone();
+  }
+
+  /** Port that connection {@code i} (local index) connects to. */
+  int portOf(int i) {
+    int[] p = ports;
+    return p[(int) ((offset + (long) i) % p.length)];
   }
 
   int size() {
@@ -131,12 +152,14 @@ final class Population {
       return Future.failedFuture("no token");
     }
     long start = System.nanoTime();
+    int port = portOf(i);
     inFlight.incrementAndGet();
-    return c.connect(net.vertx, net.wsClientFor(offset + i), common.host, common.port)
+    return c.connect(net.vertx, net.wsClientFor(offset + i), common.host, port)
         .onComplete(ar -> {
           inFlight.decrementAndGet();
           if (ar.succeeded()) {
             connected.incrementAndGet();
+            connectsByPort.computeIfAbsent(port, k -> new LongAdder()).increment();
             record(connectLatency, (System.nanoTime() - start) / 1000);
           } else {
             connectFailures.increment();
@@ -163,6 +186,13 @@ final class Population {
       key = key.substring(0, 160);
     }
     failureCauses.computeIfAbsent(key, k -> new LongAdder()).increment();
+  }
+
+  /** Successful connects per port as a JSON object (sorted by port), for reports. */
+  JsonObject connectsByPortJson() {
+    JsonObject j = new JsonObject();
+    new TreeMap<>(connectsByPort).forEach((k, v) -> j.put(String.valueOf(k), v.sum()));
+    return j;
   }
 
   /** Failure causes as a JSON object (sorted), for reports. */

@@ -18,12 +18,17 @@ import org.HdrHistogram.Histogram;
  * reopened at once. A connection counts as recovered when it got a pong for a fresh ping AND
  * received the one message its partner sends once both of them are back (so routing to the new
  * connection is proven). Reports the time until the last connection recovered and the failures.
+ *
+ * <p>All connections are first opened on the first port ({@link Common#port}); the reconnects go
+ * to {@code reconnectPort} (by default the same port). Both partners of a pair reconnect to that
+ * port, so the partner message is sent and received through the node the storm moved them to.
  */
 final class ReconnectScenario implements WsConn.Listener {
   private final Common common;
   private final int count;
   private final int reconnectConcurrency;
   private final double timeoutSeconds;
+  private final int reconnectPort;
 
   private volatile boolean reconnectPhase;
   private volatile long t0;
@@ -45,7 +50,7 @@ final class ReconnectScenario implements WsConn.Listener {
   private final Histogram pongTimes = Population.newHistogram();
   private final Histogram doneTimes = Population.newHistogram();
 
-  ReconnectScenario(Common common, int count, int reconnectConcurrency, double timeoutSeconds) {
+  ReconnectScenario(Common common, int count, int reconnectConcurrency, double timeoutSeconds, int reconnectPort) {
     if (count < 2 || count % 2 != 0) {
       throw new Options.UsageException("reconnect needs an even number of connections >= 2");
     }
@@ -53,16 +58,23 @@ final class ReconnectScenario implements WsConn.Listener {
     this.count = count;
     this.reconnectConcurrency = reconnectConcurrency;
     this.timeoutSeconds = timeoutSeconds;
+    this.reconnectPort = reconnectPort;
   }
 
   Result run() throws Exception {
     Result r = new Result("reconnect");
-    r.put("connections", count).put("reconnect_concurrency", reconnectConcurrency);
+    r.put("connections", count).put("reconnect_concurrency", reconnectConcurrency)
+        .put("port", common.port).put("reconnect_port", reconnectPort);
+    if (common.ports.length > 1) {
+      r.notes.add("reconnect opens all connections on the first of --ports (" + common.port + ") and reconnects"
+          + " them to --reconnect-port (" + reconnectPort + "); the other ports were not used");
+    }
     int sources = ConnectionsScenario.defaultSources(count);
     try (Net net = new Net(common, sources)) {
       Throttle throttle = new Throttle(net.vertx, common.eventLoops);
       Api api = new Api(net.http);
       Population pop = new Population(net, throttle, common, "r", count, 0);
+      pop.usePorts(common.port);
       pop.fetchTokens(api, "reconnect: ");
       String[] convIds = new String[count / 2];
       Bench.log("reconnect: creating %d DMs", count / 2);
@@ -108,7 +120,9 @@ final class ReconnectScenario implements WsConn.Listener {
       Bench.await(pop.closeAll(), 120);
       r.put("close_all_ms", Result.round((System.nanoTime() - closeStart) / 1e6, 1));
 
-      Bench.log("reconnect: reconnecting all %d connections", count);
+      Bench.log("reconnect: reconnecting all %d connections to port %d", count, reconnectPort);
+      pop.usePorts(reconnectPort);
+      pop.connectsByPort.clear();
       long failuresBefore = pop.connectFailures.sum();
       reconnectPhase = true;
       t0 = System.nanoTime();
@@ -140,6 +154,9 @@ final class ReconnectScenario implements WsConn.Listener {
           .put("errors_by_code", errorsJson())
           .put("unexpected_closes", unexpectedCloses.sum())
           .put("failure_causes", pop.causesJson());
+      if (reconnectPort != common.port) {
+        r.put("reconnects_by_port", pop.connectsByPortJson());
+      }
       r.histogram("reconnect: connected", connectTimes).histogram("reconnect: pong", pongTimes)
           .histogram("reconnect: partner msg received", doneTimes);
       if (!finished) {

@@ -50,7 +50,7 @@ final class TrafficScenario {
     int users = convs * groupSize;
     r.put("users", users).put("conversations", convs).put("members_per_conversation", groupSize)
         .put("target_rate_msgs_per_s", rate).put("duration_s", durationSeconds)
-        .put("warmup_s", common.warmupSeconds).put("body_bytes", bodyBytes);
+        .put("warmup_s", common.warmupSeconds).put("body_bytes", bodyBytes).put("ports", common.portsJson());
     long total = (long) Math.ceil(rate * (common.warmupSeconds + durationSeconds));
     MessageTracker tracker = new MessageTracker(convs, groupSize, rate, total);
 
@@ -58,6 +58,11 @@ final class TrafficScenario {
       Throttle throttle = new Throttle(net.vertx, common.eventLoops);
       Api api = new Api(net.http);
       Population pop = new Population(net, throttle, common, kind.equals("dm") ? "d" : "g", users, 0);
+      if (common.ports.length > 1) {
+        // user u connects to ports[u % n]: the two users of DM pair (2k, 2k+1) are on different
+        // ports, group members are spread round-robin
+        r.put("conversations_across_ports", conversationsAcrossPorts(pop));
+      }
 
       pop.fetchTokens(api, kind + ": ");
       if (pop.tokenFailures.sum() > 0) {
@@ -82,6 +87,9 @@ final class TrafficScenario {
       }
       Bench.log("%s: connecting %d websockets", kind, users);
       Bench.await(pop.connectAll(common.concurrency), 600);
+      if (common.ports.length > 1) {
+        r.put("connections_by_port", pop.connectsByPortJson());
+      }
       if (pop.connectFailures.sum() > 0) {
         return setupFailed(r, pop, "websocket connects failed: " + pop.connectFailures.sum());
       }
@@ -165,6 +173,21 @@ final class TrafficScenario {
       }
     }
     return r;
+  }
+
+  /** Number of conversations whose members do not all connect to the same port. */
+  private int conversationsAcrossPorts(Population pop) {
+    int across = 0;
+    for (int c = 0; c < convs; c++) {
+      int first = pop.portOf(c * groupSize);
+      for (int m = 1; m < groupSize; m++) {
+        if (pop.portOf(c * groupSize + m) != first) {
+          across++;
+          break;
+        }
+      }
+    }
+    return across;
   }
 
   private Future<String> createConversation(Api api, Population pop, int c) {

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -20,7 +21,7 @@ import java.util.Set;
  * with a message naming the key.
  */
 public final class ConfigLoader {
-  public static final Set<String> PROFILES = Set.of("embedded");
+  public static final Set<String> PROFILES = Set.of("embedded", "cluster");
 
   private ConfigLoader() {}
 
@@ -81,7 +82,8 @@ public final class ConfigLoader {
         intIn(c, "groups.large_max", 2, 1_000_000),
         intIn(c, "history.page_default", 1, 10_000),
         intIn(c, "history.page_max", 1, 10_000),
-        intIn(c, "sync.max_messages", 1, 100_000));
+        intIn(c, "sync.max_messages", 1, 100_000),
+        cluster(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -96,6 +98,63 @@ public final class ConfigLoader {
       throw new ConfigException("jwt.secret must be at least 32 bytes (" + envName("jwt.secret") + ")");
     }
     return cfg;
+  }
+
+  private static ClusterSettings cluster(JsonObject c) {
+    Set<String> roles = new java.util.LinkedHashSet<>(list(c, "node.roles"));
+    if (roles.isEmpty() || !ClusterSettings.ROLES.containsAll(roles)) {
+      throw new ConfigException("node.roles: a comma-separated list of " + ClusterSettings.ROLES + " (" + envName("node.roles")
+          + "), got '" + c.getString("node.roles") + "'");
+    }
+    List<String> members = list(c, "cluster.members");
+    for (String m : members) {
+      hostPort(m, "cluster.members");
+    }
+    hostPort(nonBlank(c, "cassandra.contact"), "cassandra.contact");
+    String strategy = nonBlank(c, "cassandra.replication_strategy");
+    if (!strategy.equals("SimpleStrategy") && !strategy.equals("NetworkTopologyStrategy")) {
+      throw new ConfigException("cassandra.replication_strategy: SimpleStrategy or NetworkTopologyStrategy, got '" + strategy + "'");
+    }
+    String keyspace = nonBlank(c, "cassandra.keyspace");
+    if (!keyspace.matches("[a-z][a-z0-9_]{0,47}")) {
+      throw new ConfigException("cassandra.keyspace: lower-case letters, digits and _, starting with a letter; got '" + keyspace + "'");
+    }
+    long ttl = longIn(c, "registry.ttl_ms", 1_000, Long.MAX_VALUE);
+    long refresh = longIn(c, "registry.refresh_ms", 100, Long.MAX_VALUE);
+    if (refresh * 2 > ttl) {
+      throw new ConfigException("registry.refresh_ms must be at most half of registry.ttl_ms (two missed beats fit in a TTL)");
+    }
+    return new ClusterSettings(Set.copyOf(roles), nonBlank(c, "cluster.name"), nonBlank(c, "cluster.host"),
+        intIn(c, "cluster.port", 1, 65535), members, nonBlank(c, "kafka.bootstrap"), nonBlank(c, "kafka.topic"),
+        intIn(c, "kafka.partitions", 1, 1024), intIn(c, "kafka.replication_factor", 1, 32), nonBlank(c, "kafka.group"),
+        longIn(c, "kafka.send_timeout_ms", 100, 600_000), nonBlank(c, "cassandra.contact"), nonBlank(c, "cassandra.dc"),
+        keyspace, strategy, intIn(c, "cassandra.replication_factor", 1, 32), nonBlank(c, "redis.url"),
+        nonBlank(c, "redis.prefix"), ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000));
+  }
+
+  private static List<String> list(JsonObject c, String key) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String part : nonBlank(c, key).split(",")) {
+      if (!part.isBlank()) {
+        out.add(part.trim());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static void hostPort(String value, String key) {
+    int colon = value.lastIndexOf(':');
+    try {
+      if (colon <= 0) {
+        throw new NumberFormatException();
+      }
+      int port = Integer.parseInt(value.substring(colon + 1));
+      if (port < 1 || port > 65535) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key + ": expected host:port, got '" + value + "' (" + envName(key) + ")");
+    }
   }
 
   private static void overlay(JsonObject merged, JsonObject base, JsonObject overlay, String source) {

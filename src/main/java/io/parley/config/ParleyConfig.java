@@ -27,7 +27,12 @@ public record ParleyConfig(
     int largeGroupMax,
     int historyPageDefault,
     int historyPageMax,
-    int syncMaxMessages) {
+    int syncMaxMessages,
+    ClusterSettings cluster) {
+
+  public boolean clustered() {
+    return "cluster".equals(profile);
+  }
 
   public String nodeName() {
     return "node-" + nodeId;
@@ -37,6 +42,6 @@ public record ParleyConfig(
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
         gatewayInstances, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, smallGroupMax, largeGroupMax, historyPageDefault,
-        historyPageMax, syncMaxMessages);
+        historyPageMax, syncMaxMessages, cluster);
   }
 }

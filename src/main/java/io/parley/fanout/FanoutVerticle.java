@@ -29,18 +29,51 @@ public final class FanoutVerticle extends VerticleBase {
 
   private final ConnectionRegistry registry;
   private final String node;
+  private final boolean clustered;
   private EventBus bus;
   private Future<Void> tail = Future.succeededFuture();
 
-  public FanoutVerticle(ConnectionRegistry registry, String node) {
+  /**
+   * @param clustered whether other nodes exist: then recipients on other nodes get one
+   *     {@link Delivery} per node through {@link Addresses#nodeInbox}, and when the registry cannot
+   *     be asked the delivery goes to every node ({@link Addresses#ALL_NODES}); otherwise
+   *     everything is delivered on this node
+   */
+  public FanoutVerticle(ConnectionRegistry registry, String node, boolean clustered) {
     this.registry = registry;
     this.node = node;
+    this.clustered = clustered;
   }
 
   @Override
   public Future<?> start() {
     bus = vertx.eventBus();
     return bus.<Fanout>localConsumer(Addresses.FANOUT, this::onFanout).completion();
+  }
+
+  /** One delivery per node holding recipients; recipients without a live connection are returned. */
+  private void route(Fanout f, Outbound out, Map<String, Set<String>> online, List<String> offline) {
+    Map<String, List<String>> byNode = new java.util.HashMap<>();
+    for (String user : f.recipients()) {
+      Set<String> nodes = online.get(user);
+      if (nodes == null) {
+        if (offline != null && !user.equals(f.from())) {
+          offline.add(user);
+        }
+        continue;
+      }
+      for (String n : nodes) {
+        byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(user);
+      }
+    }
+    byNode.forEach((n, users) -> {
+      Delivery d = new Delivery(users, out);
+      if (n.equals(node)) {
+        bus.publish(Addresses.NODE_DELIVERY, d, Addresses.local());
+      } else if (clustered) {
+        bus.send(Addresses.nodeInbox(n), d);
+      }
+    });
   }
 
   private void onFanout(Message<Fanout> msg) {
@@ -56,20 +89,19 @@ public final class FanoutVerticle extends VerticleBase {
       }
       Outbound out = new Outbound(f.conv(), f.serverId(), f.frame(), f.skipConnection());
       List<String> offline = f.serverId() > 0 ? new ArrayList<>() : null;
-      List<String> local = new ArrayList<>(online.size());
-      for (String user : f.recipients()) {
-        Set<String> nodes = online.get(user);
-        if (nodes != null && nodes.contains(node) || ar.failed()) {
-          local.add(user);
-        } else if (offline != null && nodes == null && !user.equals(f.from())) {
-          offline.add(user);
+      if (ar.failed()) {
+        // whoever holds a recipient delivers: every node in a cluster, this one otherwise
+        Delivery all = new Delivery(List.copyOf(f.recipients()), out);
+        if (clustered) {
+          bus.publish(Addresses.ALL_NODES, all);
+        } else {
+          bus.publish(Addresses.NODE_DELIVERY, all, Addresses.local());
         }
-      }
-      if (!local.isEmpty()) {
-        bus.publish(Addresses.NODE_DELIVERY, new Delivery(local, out));
+      } else {
+        route(f, out, online, offline);
       }
       if (offline != null && !offline.isEmpty()) {
-        bus.send(Addresses.PUSH, new PushRequest(offline, f.conv(), f.serverId(), f.from(), f.preview()));
+        bus.send(Addresses.PUSH, new PushRequest(offline, f.conv(), f.serverId(), f.from(), f.preview()), Addresses.local());
       }
       return Future.succeededFuture();
     });

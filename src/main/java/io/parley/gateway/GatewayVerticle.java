@@ -61,7 +61,7 @@ public final class GatewayVerticle extends VerticleBase {
     sessionContext = new SessionContext(config, context,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         vertx.eventBus(), registry, conversations, config.nodeName(), sessions, new HashMap<>(),
-        new DeliveryOptions().setSendTimeout(10_000));
+        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true));
 
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
@@ -87,6 +87,7 @@ public final class GatewayVerticle extends VerticleBase {
         .setTcpNoDelay(true);
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     vertx.setPeriodic(sweep, id -> Session.sweepIdle(sessions, config.idleTimeoutMs()));
+    vertx.setPeriodic(config.cluster().registryRefreshMs(), id -> new ArrayList<>(sessions).forEach(Session::heartbeat));
     Future<Void> deliveries = vertx.eventBus().<Delivery>localConsumer(Addresses.NODE_DELIVERY, m -> deliver(m.body()))
         .completion();
     return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())

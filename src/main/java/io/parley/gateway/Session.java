@@ -76,9 +76,28 @@ final class Session implements SendReplies {
     ws.exceptionHandler(e -> LOG.debug("connection {} of {}: {}", id, user, e.toString()));
     ctx.registry().register(user, ctx.node(), id).onSuccess(first -> {
       if (first) {
-        ctx.bus().publish(Addresses.presence(user), ServerFrames.presence(user, true, 0));
+        ctx.bus().publish(Addresses.PRESENCE_CHANGED, ServerFrames.presence(user, true, 0));
       }
     });
+  }
+
+  /**
+   * Keeps this connection live in the registry; registers it again when the registry no longer
+   * knows it (it lapsed while the registry was unreachable, or the registry restarted empty), which
+   * is how the registry is rebuilt from live connections.
+   */
+  void heartbeat() {
+    if (closed) {
+      return;
+    }
+    ctx.registry().refresh(user, ctx.node(), id)
+        .compose(known -> known || closed ? Future.succeededFuture(false) : ctx.registry().register(user, ctx.node(), id))
+        .onSuccess(first -> {
+          if (first) {
+            ctx.bus().publish(Addresses.PRESENCE_CHANGED, ServerFrames.presence(user, true, 0));
+          }
+        })
+        .onFailure(e -> LOG.debug("heartbeat of {} failed: {}", id, e.toString()));
   }
 
   // --- inbound ---------------------------------------------------------------------------------
@@ -127,7 +146,7 @@ final class Session implements SendReplies {
       error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
       return;
     }
-    ctx.bus().send(Addresses.ROUTING_SEND, new SendRequest(user, id, s, this));
+    ctx.bus().send(Addresses.ROUTING_SEND, new SendRequest(user, id, s, this), Addresses.local());
   }
 
   @Override
@@ -245,7 +264,8 @@ final class Session implements SendReplies {
   // --- outbound --------------------------------------------------------------------------------
 
   void deliver(Outbound o) {
-    if (closed || id.equals(o.skipConnection())) {
+    // the peer may have closed the socket before our close handler ran
+    if (closed || ws.isClosed() || id.equals(o.skipConnection())) {
       return;
     }
     if (syncing != null && o.isMessage()) {
@@ -269,7 +289,7 @@ final class Session implements SendReplies {
   }
 
   private void write(String frame) {
-    if (!closed) {
+    if (!closed && !ws.isClosed()) {
       ws.writeTextMessage(frame);
     }
   }
@@ -302,7 +322,7 @@ final class Session implements SendReplies {
     long now = System.currentTimeMillis();
     ctx.registry().unregister(user, ctx.node(), id, now).onSuccess(last -> {
       if (last) {
-        ctx.bus().publish(Addresses.presence(user), ServerFrames.presence(user, false, now));
+        ctx.bus().publish(Addresses.PRESENCE_CHANGED, ServerFrames.presence(user, false, now));
       }
     });
   }

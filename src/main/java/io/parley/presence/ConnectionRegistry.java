@@ -17,6 +17,12 @@ public interface ConnectionRegistry {
   /** Unregisters a connection; true when it was the user's last one (user went offline). */
   Future<Boolean> unregister(String user, String node, String connectionId, long lastSeen);
 
+  /**
+   * Heartbeat of a live connection: keeps it registered. False when the registry does not know it
+   * (it lapsed, or the registry lost its state): the caller registers it again.
+   */
+  Future<Boolean> refresh(String user, String node, String connectionId);
+
   /** For each of {@code users}, the nodes holding at least one of its live connections (absent when none). */
   Future<Map<String, Set<String>>> nodesOf(Collection<String> users);
 

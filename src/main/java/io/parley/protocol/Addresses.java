@@ -1,8 +1,20 @@
 package io.parley.protocol;
 
+import io.vertx.core.eventbus.DeliveryOptions;
+
 /** Every event-bus address Parley uses is built here, and only here. */
 public final class Addresses {
   private Addresses() {}
+
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
+  /**
+   * Options for node-local traffic (records passed by reference): never looked up in, or sent
+   * across, the cluster. Shared; do not modify.
+   */
+  public static DeliveryOptions local() {
+    return LOCAL;
+  }
 
   /** Routing: client sends, in arrival order. */
   public static final String ROUTING_SEND = "parley.routing.send";
@@ -21,6 +33,25 @@ public final class Addresses {
    * users. One bus message per node per fan-out instead of one per recipient.
    */
   public static final String NODE_DELIVERY = "parley.node.delivery";
+
+  /**
+   * A node's inbox (cluster profile): fan-out sends one {@code Delivery} here per fan-out for the
+   * recipients connected to that node; the node's {@code NodeInboxVerticle} republishes it on
+   * {@link #NODE_DELIVERY}. One clustered consumer per node, registered once at start: connections
+   * coming and going never touch the cluster's subscription map.
+   */
+  public static String nodeInbox(String node) {
+    return "parley.inbox." + node;
+  }
+
+  /**
+   * Every node's inbox at once: where fan-out publishes when the connection registry cannot be
+   * asked (each node delivers to whichever recipients it holds).
+   */
+  public static final String ALL_NODES = "parley.inbox.all";
+
+  /** Presence changes of any user (body: the encoded {@code presence} frame), to every node. */
+  public static final String PRESENCE_CHANGED = "parley.presence.changed";
 
   /** Presence changes of a user, for subscribed connections on this node. */
   public static String presence(String userId) {

@@ -16,8 +16,6 @@ import io.vertx.core.eventbus.Message;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,26 +42,32 @@ public final class RoutingVerticle extends VerticleBase {
   private final MessageStore messages;
   private final ConversationStore conversations;
   private final long typingThrottleMs;
+  private final boolean fanOutAfterAck;
 
-  private final Map<Long, Set<String>> members = new LinkedHashMap<>(1024, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, Set<String>> eldest) {
-      return size() > MEMBER_CACHE_MAX;
-    }
-  };
-  private final Map<Long, Future<Set<String>>> loading = new HashMap<>();
-  private final Set<Long> changedWhileLoading = new HashSet<>();
+  private final MemberSets members;
   private final ArrayDeque<SendRequest> intake = new ArrayDeque<>();
   private final ArrayDeque<Accepted> accepted = new ArrayDeque<>();
   private boolean appendInFlight;
   private final Map<String, Long> typingLast = new HashMap<>();
   private EventBus bus;
 
+  /** Embedded: the log is the store, and this verticle also hands every new message to fan-out. */
   public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, long typingThrottleMs) {
+    this(log, messages, conversations, typingThrottleMs, true);
+  }
+
+  /**
+   * @param fanOutAfterAck false in the cluster profile, where this verticle is the gateway node's
+   *     intake into Kafka and {@link LogRoutingVerticle} fans out what it reads from the log
+   */
+  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, long typingThrottleMs,
+      boolean fanOutAfterAck) {
     this.log = log;
     this.messages = messages;
     this.conversations = conversations;
     this.typingThrottleMs = typingThrottleMs;
+    this.fanOutAfterAck = fanOutAfterAck;
+    this.members = new MemberSets(conversations, MEMBER_CACHE_MAX);
   }
 
   private record Accepted(SendRequest req, Set<String> members) {}
@@ -75,7 +79,8 @@ public final class RoutingVerticle extends VerticleBase {
     return Future.all(
         bus.<SendRequest>localConsumer(Addresses.ROUTING_SEND, this::onSend).completion(),
         bus.<SignalRequest>localConsumer(Addresses.ROUTING_SIGNAL, this::onSignal).completion(),
-        bus.<Long>localConsumer(Addresses.CONVERSATION_CHANGED, m -> invalidate(m.body())).completion());
+        // clustered: a membership change made through any node's REST API reaches every node's cache
+        bus.<Long>consumer(Addresses.CONVERSATION_CHANGED, m -> members.invalidate(m.body())).completion());
   }
 
   // --- sends -----------------------------------------------------------------------------------
@@ -96,9 +101,9 @@ public final class RoutingVerticle extends VerticleBase {
   private void admit() {
     while (!intake.isEmpty()) {
       SendRequest req = intake.peek();
-      Set<String> set = members.get(req.send().conv());
+      Set<String> set = members.cached(req.send().conv());
       if (set == null) {
-        memberSet(req.send().conv()).onComplete(ar -> {
+        members.get(req.send().conv()).onComplete(ar -> {
           if (ar.failed()) {
             LOG.warn("membership of {} unavailable: {}", req.send().conv(), ar.cause().toString());
             intake.poll().fail(ErrorCode.UNAVAILABLE, "membership unavailable, retry");
@@ -145,9 +150,9 @@ public final class RoutingVerticle extends VerticleBase {
           MessageLog.Appended r = results.get(i);
           ChatMessage m = r.message();
           a.req().replies().ack(ServerFrames.ack(m.msgId(), m.conv(), m.serverId(), m.ts()));
-          if (!r.duplicate()) {
+          if (fanOutAfterAck && !r.duplicate()) {
             bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), r.frame(), a.members(),
-                a.req().connectionId(), preview(m.body())));
+                a.req().connectionId(), preview(m.body())), Addresses.local());
           }
         }
       }
@@ -159,39 +164,6 @@ public final class RoutingVerticle extends VerticleBase {
     return body.length() <= 64 ? body : body.substring(0, 64);
   }
 
-  // --- membership cache ------------------------------------------------------------------------
-
-  /** The member set of a conversation (empty when it does not exist), from the cache or the store. */
-  private Future<Set<String>> memberSet(long conv) {
-    Set<String> cached = members.get(conv);
-    if (cached != null) {
-      return Future.succeededFuture(cached);
-    }
-    Future<Set<String>> pending = loading.get(conv);
-    if (pending != null) {
-      return pending;
-    }
-    Future<Set<String>> load = conversations.get(conv)
-        .map(opt -> opt.<Set<String>>map(conversation -> Set.copyOf(conversation.members())).orElse(Set.of()));
-    loading.put(conv, load);
-    return load.andThen(ar -> {
-      loading.remove(conv);
-      if (changedWhileLoading.remove(conv)) {
-        return; // a membership change raced the load: the next use loads again
-      }
-      if (ar.succeeded()) {
-        members.put(conv, ar.result());
-      }
-    });
-  }
-
-  private void invalidate(long conv) {
-    members.remove(conv);
-    if (loading.containsKey(conv)) {
-      changedWhileLoading.add(conv);
-    }
-  }
-
   // --- signals ---------------------------------------------------------------------------------
 
   private void onSignal(Message<SignalRequest> msg) {
@@ -200,7 +172,7 @@ public final class RoutingVerticle extends VerticleBase {
     long conv = f instanceof ClientFrame.Delivered d ? d.conv()
         : f instanceof ClientFrame.Read r ? r.conv()
         : f instanceof ClientFrame.Typing t ? t.conv() : -1;
-    memberSet(conv).onComplete(ar -> {
+    members.get(conv).onComplete(ar -> {
       if (ar.failed()) {
         fail(msg, ErrorCode.UNAVAILABLE, "membership unavailable");
         return;
@@ -267,7 +239,7 @@ public final class RoutingVerticle extends VerticleBase {
 
   private void signal(long conv, String frame, List<String> recipients) {
     if (!recipients.isEmpty()) {
-      bus.send(Addresses.FANOUT, new Fanout(conv, 0, null, frame, recipients, null, null));
+      bus.send(Addresses.FANOUT, new Fanout(conv, 0, null, frame, recipients, null, null), Addresses.local());
     }
   }
 

@@ -7,7 +7,9 @@ import io.parley.history.MessageStore;
 import io.parley.history.StoredMessage;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.Ids;
+import io.parley.routing.MessageArchive;
 import io.parley.routing.MessageLog;
+import io.parley.routing.SendIndex;
 import io.vertx.cassandra.CassandraClient;
 import io.vertx.core.Future;
 import java.util.ArrayList;
@@ -17,25 +19,42 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 
 /**
- * Messages in Cassandra: the cluster profile's message store, and a {@link MessageLog} writing
- * straight to it (routing may put Kafka in front; then this is what the consumer persists with).
+ * Messages in Cassandra: the cluster profile's message store, a {@link MessageLog} writing
+ * straight to it (server ids from {@link Ids}), and the {@link MessageArchive} / {@link SendIndex}
+ * that routing uses when Kafka is the log (messages arrive with their server ids already set).
  *
- * <p>An append, per message, in batch order: a server id from {@link Ids}; an LWT
+ * <p>Both write paths share one procedure per message: an LWT
  * {@code INSERT INTO message_dedupe ... IF NOT EXISTS} keyed on (sender, client msg id) that also
- * carries the encoded frame; when it applies, the {@code messages} row; when it does not, the
- * original frame comes back in the LWT's answer and the call returns it with {@code duplicate}
- * set (and re-writes the original's {@code messages} row, which is idempotent and repairs a writer
- * that died between the two writes). Duplicates inside one batch resolve to the batch's first
- * occurrence. Then one LWT per conversation raises {@code conversations.last_message_id}
+ * carries the conversation, the server id and the encoded frame; then the {@code messages} row.
+ * When the LWT does not apply, the existing dedupe row comes back in its answer:
+ * <ul>
+ *   <li>{@link #append}: the original is returned with {@code duplicate} set, and the original's
+ *       {@code messages} row is re-written (idempotent; repairs a writer that died between the two
+ *       writes).
+ *   <li>{@link #persist}: when the stored id is this message's id (the same log record read again
+ *       after a crash or rebalance) the row is re-written and the message counts as stored
+ *       ({@code true}); when it is another id (a retried send that reached the log twice) nothing
+ *       is written and the result is {@code false}.
+ * </ul>
+ * Repeats of a (sender, msg id) inside one batch resolve against the batch's first occurrence
+ * without another LWT. Then one LWT per conversation raises {@code conversations.last_message_id}
  * ({@code IF last_message_id < ?}: it never goes back, and no row is made for an unknown
- * conversation). The future completes once all of it is written at LOCAL_QUORUM.
+ * conversation) to the newest id stored by the batch. The future completes once all of it is
+ * written at LOCAL_QUORUM, and fails as a whole otherwise.
  *
  * <p>A batch is not one atomic write here (Cassandra batches spanning partitions are not
  * isolated); each message is individually idempotent, so a failed batch is safely retried whole.
+ * Messages are written concurrently, at most {@link #MAX_IN_FLIGHT} at a time (a batch polled
+ * from Kafka can hold hundreds); each message's dedupe row is always written before its row.
  */
-public final class CassandraMessageStore implements MessageLog, MessageStore {
+public final class CassandraMessageStore implements MessageLog, MessageStore, MessageArchive, SendIndex {
+  /** The most messages (or conversation marks) of one batch being written at the same time. */
+  static final int MAX_IN_FLIGHT = 64;
+
   private final CassandraClient client;
   private final Ids ids;
   private final PreparedStatement insertDedupe;
@@ -44,6 +63,10 @@ public final class CassandraMessageStore implements MessageLog, MessageStore {
   private final PreparedStatement selectOne;
   private final PreparedStatement selectBefore;
   private final PreparedStatement selectAfter;
+  private final PreparedStatement selectDedupe;
+
+  /** What a (sender, client msg id) is stored as: its dedupe row, just claimed or found there. */
+  private record Claim(boolean applied, long conv, long id, String frame) {}
 
   private CassandraMessageStore(CassandraClient client, Ids ids, List<PreparedStatement> p) {
     this.client = client;
@@ -54,9 +77,14 @@ public final class CassandraMessageStore implements MessageLog, MessageStore {
     this.selectOne = p.get(3);
     this.selectBefore = p.get(4);
     this.selectAfter = p.get(5);
+    this.selectDedupe = p.get(6);
   }
 
-  /** Prepares the statements (the schema must exist) and returns the ready store. */
+  /**
+   * Prepares the statements (the schema must exist) and returns the ready store.
+   *
+   * @param ids the server ids {@link #append} assigns ({@link #persist} takes the messages' own)
+   */
   public static Future<CassandraMessageStore> create(CassandraClient client, CassandraNames n, Ids ids) {
     List<String> cql = List.of(
         "INSERT INTO " + n.messageDedupe() + " (sender, client_msg_id, conversation_id, message_id, frame)"
@@ -65,71 +93,175 @@ public final class CassandraMessageStore implements MessageLog, MessageStore {
         "UPDATE " + n.conversations() + " SET last_message_id = ? WHERE conversation_id = ? IF last_message_id < ?",
         "SELECT message_id, sender, frame FROM " + n.messages() + " WHERE conversation_id = ? AND message_id = ?",
         "SELECT message_id, sender, frame FROM " + n.messages() + " WHERE conversation_id = ? AND message_id < ? LIMIT ?",
-        "SELECT message_id, sender, frame FROM " + n.messages() + " WHERE conversation_id = ? AND message_id > ? LIMIT ?");
+        "SELECT message_id, sender, frame FROM " + n.messages() + " WHERE conversation_id = ? AND message_id > ? LIMIT ?",
+        "SELECT frame FROM " + n.messageDedupe() + " WHERE sender = ? AND client_msg_id = ?");
     List<Future<PreparedStatement>> prepared = cql.stream().map(client::prepare).toList();
     return Future.all(prepared)
         .map(all -> new CassandraMessageStore(client, ids, prepared.stream().map(Future::result).toList()));
   }
+
+  // ---- MessageLog: assigns ids, hands back the original of a duplicate ----
 
   @Override
   public Future<List<Appended>> append(List<NewMessage> batch) {
     if (batch.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    // first occurrence of each (sender, msg id) in the batch, with its future
-    Map<String, Future<Appended>> firsts = new HashMap<>();
-    List<Future<Appended>> slots = new ArrayList<>(batch.size());
-    List<Boolean> repeated = new ArrayList<>(batch.size());
-    for (NewMessage m : batch) {
-      String key = m.from() + '\0' + m.msgId();
-      Future<Appended> first = firsts.get(key);
-      if (first != null) {
-        slots.add(first);
-        repeated.add(true);
-        continue;
-      }
-      ChatMessage msg = new ChatMessage(m.conv(), ids.next(), m.from(), m.msgId(), m.body(), m.media(),
-          System.currentTimeMillis());
-      Future<Appended> written = store(msg);
-      firsts.put(key, written);
-      slots.add(written);
-      repeated.add(false);
+    int[] first = firstOccurrences(batch, m -> dedupeKey(m.from(), m.msgId()));
+    // ids in batch order, one per first occurrence
+    List<ChatMessage> messages = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      NewMessage m = batch.get(i);
+      messages.add(first[i] != i ? null : new ChatMessage(m.conv(), ids.next(), m.from(), m.msgId(), m.body(), m.media(),
+          System.currentTimeMillis()));
     }
-    return Future.all(slots).compose(all -> {
-      List<Appended> out = new ArrayList<>(batch.size());
+    List<Future<Appended>> originals = new ArrayList<>(Collections.nCopies(batch.size(), null));
+    return inChunks(batch.size(), i -> {
+      if (first[i] != i) {
+        return originals.get(first[i]).map(a -> a.duplicate() ? a : new Appended(a.message(), a.frame(), true));
+      }
+      ChatMessage msg = messages.get(i);
+      String frame = msg.toFrame();
+      Future<Appended> written = claim(msg, frame).compose(c -> writeRow(c, msg.from(), msg.msgId()).map(c.applied()
+          ? new Appended(msg, frame, false)
+          : new Appended(ChatMessage.fromFrame(c.frame()), c.frame(), true)));
+      originals.set(i, written);
+      return written;
+    }).compose(out -> {
       Map<Long, Long> newest = new LinkedHashMap<>();
-      for (int i = 0; i < slots.size(); i++) {
-        Appended a = slots.get(i).result();
-        if (repeated.get(i) && !a.duplicate()) {
-          a = new Appended(a.message(), a.frame(), true);
-        }
+      for (Appended a : out) {
         if (!a.duplicate()) {
           newest.merge(a.message().conv(), a.message().serverId(), Math::max);
         }
-        out.add(a);
       }
-      List<Future<?>> marks = new ArrayList<>(newest.size());
-      newest.forEach((conv, id) -> marks.add(client.execute(raiseLast.bind(id, conv, id))));
-      return Future.all(marks).map(out);
+      return raiseLastMessageIds(newest).map(out);
     });
   }
 
-  private Future<Appended> store(ChatMessage msg) {
-    String frame = msg.toFrame();
-    return client.execute(insertDedupe.bind(msg.from(), msg.msgId(), msg.conv(), msg.serverId(), frame)).compose(rs -> {
+  // ---- MessageArchive: ids come with the messages ----
+
+  @Override
+  public Future<List<Boolean>> persist(List<ChatMessage> batch) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    int[] first = firstOccurrences(batch, m -> dedupeKey(m.from(), m.msgId()));
+    List<Future<Claim>> claims = new ArrayList<>(Collections.nCopies(batch.size(), null));
+    return inChunks(batch.size(), i -> {
+      ChatMessage msg = batch.get(i);
+      if (first[i] != i) {
+        long winner = batch.get(first[i]).serverId();
+        return claims.get(first[i]).compose(c -> {
+          if (c.id() != msg.serverId()) {
+            return Future.succeededFuture(false);
+          }
+          // same id as stored: the first occurrence wrote the row unless it was another id itself
+          return winner == c.id() ? Future.succeededFuture(true) : writeRow(c, msg.from(), msg.msgId()).map(true);
+        });
+      }
+      Future<Claim> claimed = claim(msg, msg.toFrame())
+          .compose(c -> c.id() == msg.serverId() ? writeRow(c, msg.from(), msg.msgId()) : Future.succeededFuture(c));
+      claims.set(i, claimed);
+      return claimed.map(c -> c.id() == msg.serverId());
+    }).compose(stored -> {
+      Map<Long, Long> newest = new LinkedHashMap<>();
+      for (int i = 0; i < stored.size(); i++) {
+        if (stored.get(i)) {
+          newest.merge(batch.get(i).conv(), batch.get(i).serverId(), Math::max);
+        }
+      }
+      return raiseLastMessageIds(newest).map(stored);
+    });
+  }
+
+  // ---- SendIndex ----
+
+  @Override
+  public Future<Optional<ChatMessage>> find(String from, String msgId) {
+    return client.executeWithFullFetch(selectDedupe.bind(from, msgId)).map(rows -> rows.isEmpty() || rows.get(0).isNull("frame")
+        ? Optional.<ChatMessage>empty()
+        : Optional.of(ChatMessage.fromFrame(rows.get(0).getString("frame"))));
+  }
+
+  // ---- the shared write steps ----
+
+  private static String dedupeKey(String from, String msgId) {
+    return from + '\0' + msgId;
+  }
+
+  /** For each index, the index of the first element of the batch with the same key (itself when it is the first). */
+  private static <M> int[] firstOccurrences(List<M> batch, Function<M, String> key) {
+    int[] first = new int[batch.size()];
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      Integer earlier = seen.putIfAbsent(key.apply(batch.get(i)), i);
+      first[i] = earlier == null ? i : earlier;
+    }
+    return first;
+  }
+
+  /** The dedupe LWT: claims (sender, msg id) for this message, or returns what it is already stored as. */
+  private Future<Claim> claim(ChatMessage msg, String frame) {
+    return client.execute(insertDedupe.bind(msg.from(), msg.msgId(), msg.conv(), msg.serverId(), frame)).map(rs -> {
       if (rs.wasApplied()) {
-        return writeRow(msg.conv(), msg.serverId(), msg.from(), msg.msgId(), frame).map(new Appended(msg, frame, false));
+        return new Claim(true, msg.conv(), msg.serverId(), frame);
       }
-      Row original = rs.one();
-      String stored = original.getString("frame");
-      return writeRow(original.getLong("conversation_id"), original.getLong("message_id"), msg.from(), msg.msgId(), stored)
-          .map(new Appended(ChatMessage.fromFrame(stored), stored, true));
+      Row stored = rs.one();
+      return new Claim(false, stored.getLong("conversation_id"), stored.getLong("message_id"), stored.getString("frame"));
     });
   }
 
-  private Future<Void> writeRow(long conv, long id, String from, String msgId, String frame) {
-    return client.execute(insertMessage.bind(conv, id, from, msgId, frame)).mapEmpty();
+  /** Writes the {@code messages} row of a claim (an upsert: writing it again changes nothing). */
+  private Future<Claim> writeRow(Claim c, String from, String msgId) {
+    return client.execute(insertMessage.bind(c.conv(), c.id(), from, msgId, c.frame())).map(c);
   }
+
+  /** Raises each conversation's {@code last_message_id} to the given id, never lowering it. */
+  private Future<Void> raiseLastMessageIds(Map<Long, Long> newest) {
+    List<Map.Entry<Long, Long>> marks = List.copyOf(newest.entrySet());
+    return inChunks(marks.size(), i -> {
+      long conv = marks.get(i).getKey();
+      long id = marks.get(i).getValue();
+      return client.execute(raiseLast.bind(id, conv, id)).<Void>mapEmpty();
+    }).mapEmpty();
+  }
+
+  /**
+   * Runs {@code task} for indexes 0 .. n - 1 in chunks of {@link #MAX_IN_FLIGHT}: a chunk's tasks
+   * concurrently, the next chunk once the previous one succeeded. Tasks start in index order, so a
+   * task may depend on the future of a lower index. Completes with the results in index order, or
+   * fails, once every task of the failing chunk has finished, with the first failure.
+   */
+  private static <T> Future<List<T>> inChunks(int n, IntFunction<Future<T>> task) {
+    List<T> out = new ArrayList<>(n);
+    Future<Void> chain = Future.succeededFuture();
+    for (int start = 0; start < n; start += MAX_IN_FLIGHT) {
+      int from = start;
+      int to = Math.min(n, start + MAX_IN_FLIGHT);
+      chain = chain.compose(v -> {
+        List<Future<T>> chunk = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+          Future<T> f;
+          try {
+            f = task.apply(i);
+          } catch (RuntimeException e) {
+            f = Future.failedFuture(e);
+          }
+          chunk.add(f);
+        }
+        return Future.join(chunk).<Void>transform(ar -> {
+          if (ar.failed()) {
+            return Future.failedFuture(ar.cause());
+          }
+          chunk.forEach(f -> out.add(f.result()));
+          return Future.succeededFuture();
+        });
+      });
+    }
+    return chain.map(v -> out);
+  }
+
+  // ---- MessageStore: reads ----
 
   @Override
   public Future<Optional<StoredMessage>> get(long conv, long serverId) {

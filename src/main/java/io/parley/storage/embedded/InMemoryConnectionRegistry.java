@@ -57,6 +57,12 @@ public final class InMemoryConnectionRegistry implements ConnectionRegistry {
   }
 
   @Override
+  public Future<Boolean> refresh(String user, String node, String connectionId) {
+    Map<String, String> conns = live.get(user);
+    return Future.succeededFuture(conns != null && conns.containsKey(connectionId));
+  }
+
+  @Override
   public Future<Map<String, Set<String>>> nodesOf(Collection<String> users) {
     Map<String, Set<String>> out = new HashMap<>();
     for (String u : users) {

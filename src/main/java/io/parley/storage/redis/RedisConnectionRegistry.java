@@ -238,9 +238,10 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
    * now). Call it for every open connection well within the TTL. Does nothing for a connection
    * that is not registered or has already lapsed; such a connection must {@link #register} again.
    */
-  public Future<Void> refresh(String user, String node, String connectionId) {
+  @Override
+  public Future<Boolean> refresh(String user, String node, String connectionId) {
     return eval(REFRESH, userKeys(user), connectionId, node, ttlMillis, retentionMillis)
-        .mapEmpty();
+        .map(r -> r.toInteger() == 1);
   }
 
   @Override

@@ -1,0 +1,141 @@
+package io.parley.app;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.NetworkConfig;
+import io.parley.config.ParleyConfig;
+import io.parley.config.ClusterSettings;
+import io.parley.protocol.Ids;
+import io.parley.routing.LogSource;
+import io.parley.routing.MessageLog;
+import io.parley.storage.cassandra.CassandraConversationStore;
+import io.parley.storage.cassandra.CassandraMessageStore;
+import io.parley.storage.cassandra.CassandraNames;
+import io.parley.storage.cassandra.CassandraSchema;
+import io.parley.storage.kafka.KafkaLogSource;
+import io.parley.storage.kafka.KafkaMessageLog;
+import io.parley.storage.kafka.KafkaTopics;
+import io.parley.storage.redis.RedisConnectionRegistry;
+import io.vertx.cassandra.CassandraClient;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster profile's engines, opened once per node: the Hazelcast-clustered Vert.x, Cassandra
+ * (schema applied idempotently at startup), Redis (connection registry) and Kafka (topic ensured;
+ * producer and consumer opened for the roles that need them). Closed in reverse by {@link #close()}.
+ */
+final class ClusterBackends {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterBackends.class);
+
+  private final Ids ids;
+  private final CassandraClient cassandra;
+  private final CassandraConversationStore conversations;
+  private final CassandraMessageStore messages;
+  private final RedisConnectionRegistry registry;
+  private final List<java.util.function.Supplier<Future<?>>> closers = new ArrayList<>();
+
+  private ClusterBackends(Ids ids, CassandraClient cassandra, CassandraConversationStore conversations,
+      CassandraMessageStore messages, RedisConnectionRegistry registry) {
+    this.ids = ids;
+    this.cassandra = cassandra;
+    this.conversations = conversations;
+    this.messages = messages;
+    this.registry = registry;
+  }
+
+  /** Joins (or forms) the Hazelcast cluster named by {@code cluster.name}. */
+  static Future<Vertx> joinCluster(ParleyConfig config) {
+    ClusterSettings c = config.cluster();
+    Config hz = ConfigUtil.loadConfig();
+    hz.setClusterName(c.name());
+    NetworkConfig net = hz.getNetworkConfig();
+    net.setPort(c.port()).setPortAutoIncrement(true);
+    net.getInterfaces().setEnabled(true).setInterfaces(List.of(c.host()));
+    net.getJoin().getMulticastConfig().setEnabled(false);
+    net.getJoin().getAutoDetectionConfig().setEnabled(false);
+    net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(c.members());
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(false)
+        .setEventBusOptions(new EventBusOptions().setHost(c.host()).setPort(0).setClusterPublicHost(c.host()));
+    long t0 = System.nanoTime();
+    return Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz)).buildClustered()
+        .onSuccess(v -> LOG.info("joined cluster '{}' as {}:{} in {} ms", c.name(), c.host(), c.port(),
+            (System.nanoTime() - t0) / 1_000_000));
+  }
+
+  static Future<ClusterBackends> open(Vertx vertx, ParleyConfig config) {
+    ClusterSettings c = config.cluster();
+    int colon = c.cassandraContact().lastIndexOf(':');
+    CassandraClient client = CassandraClient.create(vertx, CassandraSchema.clientOptions(
+        c.cassandraContact().substring(0, colon), Integer.parseInt(c.cassandraContact().substring(colon + 1)), c.cassandraDc()));
+    CassandraNames names = new CassandraNames(c.cassandraKeyspace());
+    Ids ids = new Ids(config.nodeId());
+    Future<Void> schema = new CassandraSchema(names, c.cassandraReplicationStrategy(), c.cassandraReplicationFactor())
+        .apply(client);
+    return schema
+        .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
+            CassandraMessageStore.create(client, names, ids),
+            RedisConnectionRegistry.connect(vertx, c.redisUrl(), c.redisPrefix(), Duration.ofMillis(c.registryTtlMs()))))
+        .map(all -> {
+          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), all.resultAt(2));
+          b.closers.add(() -> b.registry.close());
+          return b;
+        })
+        .onFailure(e -> client.close());
+  }
+
+  /** Ensures the topic, then opens the routing node's consumer. */
+  Future<LogSource> openLogSource(Vertx vertx, ParleyConfig config) {
+    ClusterSettings c = config.cluster();
+    return ensureTopic(vertx, c)
+        .compose(v -> KafkaLogSource.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaGroup()))
+        .map(s -> s);
+  }
+
+  /** Ensures the topic, then opens the gateway node's producer. */
+  Future<MessageLog> openMessageLog(Vertx vertx, ParleyConfig config) {
+    ClusterSettings c = config.cluster();
+    return ensureTopic(vertx, c)
+        .compose(v -> KafkaMessageLog.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), messages, c.kafkaSendTimeoutMs()))
+        .map(log -> {
+          closers.add(log::close);
+          return log;
+        });
+  }
+
+  private static Future<Void> ensureTopic(Vertx vertx, ClusterSettings c) {
+    return KafkaTopics.ensure(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaPartitions(), (short) c.kafkaReplicationFactor());
+  }
+
+  Ids ids() {
+    return ids;
+  }
+
+  CassandraConversationStore conversations() {
+    return conversations;
+  }
+
+  CassandraMessageStore messages() {
+    return messages;
+  }
+
+  RedisConnectionRegistry registry() {
+    return registry;
+  }
+
+  Future<Void> close() {
+    List<Future<?>> all = new ArrayList<>();
+    for (var closer : closers) {
+      all.add(closer.get().recover(e -> Future.succeededFuture()));
+    }
+    return Future.join(all).eventually(cassandra::close).mapEmpty();
+  }
+}

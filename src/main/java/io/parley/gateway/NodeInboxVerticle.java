@@ -1,0 +1,37 @@
+package io.parley.gateway;
+
+import io.parley.protocol.Addresses;
+import io.parley.protocol.Delivery;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The node's door to the cluster, one instance per gateway node: takes deliveries addressed to
+ * this node (and those broadcast to all nodes) and presence changes from anywhere, and republishes
+ * them on the node-local addresses the gateway instances and sessions listen on. Three clustered
+ * registrations per node in total; sessions only ever register local consumers, so a reconnect
+ * storm causes no cluster-wide subscription churn.
+ */
+public final class NodeInboxVerticle extends VerticleBase {
+  private final String node;
+
+  public NodeInboxVerticle(String node) {
+    this.node = node;
+  }
+
+  @Override
+  public Future<?> start() {
+    EventBus bus = vertx.eventBus();
+    return Future.all(
+        bus.<Delivery>consumer(Addresses.nodeInbox(node), m -> bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local())).completion(),
+        bus.<Delivery>consumer(Addresses.ALL_NODES, m -> bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local())).completion(),
+        bus.<String>consumer(Addresses.PRESENCE_CHANGED, m -> {
+          String user = new JsonObject(m.body()).getString("user");
+          if (user != null) {
+            bus.publish(Addresses.presence(user), m.body(), Addresses.local());
+          }
+        }).completion());
+  }
+}

@@ -1,0 +1,162 @@
+package io.parley.routing;
+
+import io.parley.fanout.Fanout;
+import io.parley.history.ConversationStore;
+import io.parley.protocol.Addresses;
+import io.parley.protocol.ChatMessage;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routing on the cluster profile: reads the message log (one consumer per routing node; the log
+ * spreads its partitions over them), and for each polled batch, in this order:
+ * <ol>
+ *   <li>persists it to the {@link MessageArchive} (idempotent; a retried send that reached the log
+ *       twice is recognised and dropped here),
+ *   <li>looks up the members of its conversations (cached, invalidated by membership events),
+ *   <li>hands every new message to fan-out, in log order,
+ *   <li>and only then commits the batch.
+ * </ol>
+ * A failing step (Cassandra down) is retried with exponential backoff up to {@code retryMaxMs}
+ * between attempts, for as long as it takes; nothing is skipped and nothing is committed early, so
+ * a crash at any point means the batch is read again (by this node's successor for the
+ * partitions) and delivered at least once. One batch at a time keeps per-conversation order.
+ */
+public final class LogRoutingVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(LogRoutingVerticle.class);
+  private static final int MEMBER_CACHE_MAX = 10_000;
+  private static final long RETRY_FIRST_MS = 100;
+
+  private final LogSource source;
+  private final MessageArchive archive;
+  private final MemberSets members;
+  private final long retryMaxMs;
+  private EventBus bus;
+  private volatile boolean stopping;
+  private final Promise<Void> stopped = Promise.promise();
+
+  public LogRoutingVerticle(LogSource source, MessageArchive archive, ConversationStore conversations, long retryMaxMs) {
+    this.source = source;
+    this.archive = archive;
+    this.members = new MemberSets(conversations, MEMBER_CACHE_MAX);
+    this.retryMaxMs = retryMaxMs;
+  }
+
+  @Override
+  public Future<?> start() {
+    bus = vertx.eventBus();
+    return bus.<Long>consumer(Addresses.CONVERSATION_CHANGED, m -> members.invalidate(m.body())).completion()
+        .onSuccess(v -> next());
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    return stopped.future().compose(v -> source.close());
+  }
+
+  private void next() {
+    if (stopping) {
+      stopped.tryComplete();
+      return;
+    }
+    retrying("poll the log", source::poll).compose(this::route).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.error("routing a batch failed", ar.cause());
+      }
+      next();
+    });
+  }
+
+  private Future<Void> route(List<LogSource.Logged> batch) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<ChatMessage> messages = new ArrayList<>(batch.size());
+    Set<Long> convs = new LinkedHashSet<>();
+    for (LogSource.Logged l : batch) {
+      messages.add(l.message());
+      convs.add(l.message().conv());
+    }
+    return retrying("persist " + batch.size() + " messages", () -> archive.persist(messages))
+        .compose(stored -> retrying("load members", () -> memberSets(convs)).map(sets -> {
+          for (int i = 0; i < messages.size(); i++) {
+            if (stored.get(i)) {
+              fanOut(messages.get(i), sets.get(messages.get(i).conv()));
+            }
+          }
+          return null;
+        }))
+        .compose(v -> source.commit(batch).recover(e -> {
+          // the partitions moved on: their new owner reads the batch again, dedupe keeps it single
+          LOG.info("commit of {} records not accepted: {}", batch.size(), e.toString());
+          return Future.succeededFuture();
+        }));
+  }
+
+  private Future<Map<Long, Set<String>>> memberSets(Set<Long> convs) {
+    List<Long> order = new ArrayList<>(convs);
+    List<Future<Set<String>>> loads = new ArrayList<>(order.size());
+    for (Long c : order) {
+      loads.add(members.get(c));
+    }
+    return Future.all(loads).map(all -> {
+      Map<Long, Set<String>> out = new java.util.HashMap<>();
+      for (int i = 0; i < order.size(); i++) {
+        out.put(order.get(i), loads.get(i).result());
+      }
+      return out;
+    });
+  }
+
+  private void fanOut(ChatMessage m, Set<String> recipients) {
+    if (recipients == null || recipients.isEmpty()) {
+      LOG.warn("message {} of conversation {} has no members to deliver to", m.serverId(), m.conv());
+      return;
+    }
+    String body = m.body();
+    bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients, null,
+        body.length() <= 64 ? body : body.substring(0, 64)), Addresses.local());
+  }
+
+  /** Runs {@code step} until it succeeds, backing off between failures; gives up only when stopping. */
+  private <T> Future<T> retrying(String what, Supplier<Future<T>> step) {
+    Promise<T> done = Promise.promise();
+    attempt(what, step, RETRY_FIRST_MS, 1, done);
+    return done.future();
+  }
+
+  private <T> void attempt(String what, Supplier<Future<T>> step, long delay, int attempt, Promise<T> done) {
+    Future<T> f;
+    try {
+      f = step.get();
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    f.onComplete(ar -> {
+      if (ar.succeeded()) {
+        if (attempt > 1) {
+          LOG.info("{}: succeeded after {} attempts", what, attempt);
+        }
+        done.complete(ar.result());
+      } else if (stopping) {
+        done.fail(ar.cause());
+      } else {
+        if (attempt == 1 || Long.bitCount(attempt) == 1) {
+          LOG.warn("{} failed (attempt {}), retrying in {} ms: {}", what, attempt, delay, ar.cause().toString());
+        }
+        vertx.setTimer(delay, id -> attempt(what, step, Math.min(retryMaxMs, delay * 2), attempt + 1, done));
+      }
+    });
+  }
+}

@@ -1,0 +1,28 @@
+package io.parley.routing;
+
+import io.parley.protocol.ChatMessage;
+import io.vertx.core.Future;
+import java.util.List;
+
+/**
+ * The cluster profile's durable log as routing reads it: accepted messages in log order per
+ * partition (a conversation always lives in one partition), each with the server id its position
+ * in the log gave it. Routing polls a batch, persists and hands it on, and only then commits it;
+ * whatever was not committed is read again after a restart or a rebalance (at least once).
+ */
+public interface LogSource {
+
+  /** The next batch, in log order within each partition; empty when nothing arrived within a short wait. */
+  Future<List<Logged>> poll();
+
+  /**
+   * Marks everything up to and including {@code handled} as done. Fails when the partitions moved
+   * to another consumer meanwhile (their new owner reads the batch again; dedupe makes that safe).
+   */
+  Future<Void> commit(List<Logged> handled);
+
+  Future<Void> close();
+
+  /** One logged message: its partition and offset, and the message with its server id. */
+  record Logged(int partition, long offset, ChatMessage message) {}
+}

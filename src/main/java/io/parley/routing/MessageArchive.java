@@ -1,0 +1,22 @@
+package io.parley.routing;
+
+import io.parley.protocol.ChatMessage;
+import io.vertx.core.Future;
+import java.util.List;
+
+/**
+ * Where routing persists messages that already have their server id (the cluster profile: read
+ * from the log, written to Cassandra). Idempotent: persisting a message again changes nothing.
+ */
+public interface MessageArchive {
+
+  /**
+   * Persists each message under its server id and raises its conversation's last message id.
+   * Per message, in order: {@code true} when it is stored under this id (new, or already stored
+   * under this same id — a re-read after a crash), {@code false} when its (sender, msg id) is
+   * already stored under another id: a retried send that reached the log twice, not to be
+   * delivered again. Completes only once every write is durable; fails as a whole otherwise
+   * (the caller retries the batch).
+   */
+  Future<List<Boolean>> persist(List<ChatMessage> batch);
+}

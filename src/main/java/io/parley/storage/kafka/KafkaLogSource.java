@@ -1,0 +1,143 @@
+package io.parley.storage.kafka;
+
+import io.parley.routing.LogSource;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster profile's {@link LogSource}: routing's reader of the message log, one member of a
+ * consumer group that shares the topic's partitions among the routing nodes.
+ *
+ * <p>Manual polling ({@link #poll}, no record handler) and manual commits ({@link #commit}, no
+ * auto-commit): what routing has not committed is read again by whoever owns the partition next
+ * (at least once). A new group starts at the earliest record. A node that dies without leaving the
+ * group loses its partitions after the session timeout ({@value #SESSION_TIMEOUT_MS} ms), so a
+ * {@code kill -9}'ed routing node's conversations move within seconds.
+ *
+ * <p>A record that is not a message ({@link KafkaRecords#decode} rejects it) is logged with its
+ * position and skipped: it never blocks its partition.
+ *
+ * <p>Nothing blocks an event loop: the Vert.x consumer runs the Kafka consumer on a thread of its
+ * own, and the consumer is created on a worker. Futures complete on the caller's context.
+ */
+public final class KafkaLogSource implements LogSource {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaLogSource.class);
+
+  /** Longest wait of one {@link #poll} for records. */
+  public static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+  /** Most records one poll returns. */
+  public static final int MAX_POLL_RECORDS = 1000;
+  static final int SESSION_TIMEOUT_MS = 6000;
+  static final int HEARTBEAT_INTERVAL_MS = 2000;
+
+  private final Vertx vertx;
+  private final KafkaConsumer<String, String> consumer;
+  private final String topic;
+
+  private KafkaLogSource(Vertx vertx, KafkaConsumer<String, String> consumer, String topic) {
+    this.vertx = vertx;
+    this.consumer = consumer;
+    this.topic = topic;
+  }
+
+  /**
+   * A source reading {@code topic} on the brokers {@code bootstrap} as a member of consumer group
+   * {@code group}; completes once subscribed (partitions are assigned during the first polls).
+   */
+  public static Future<KafkaLogSource> create(Vertx vertx, String bootstrap, String topic, String group) {
+    Objects.requireNonNull(vertx, "vertx");
+    Objects.requireNonNull(topic, "topic");
+    Map<String, Object> config = consumerConfig(bootstrap, group);
+    // creating a Kafka client resolves the bootstrap addresses: not on the event loop
+    return vertx.executeBlocking(() -> new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
+            new StringDeserializer(), new StringDeserializer()))
+        .compose(kafka -> {
+          KafkaConsumer<String, String> consumer = KafkaConsumer.create(vertx, kafka);
+          consumer.exceptionHandler(e -> LOG.warn("kafka consumer of {}: {}", topic, e.toString()));
+          return consumer.subscribe(topic)
+              .map(v -> new KafkaLogSource(vertx, consumer, topic))
+              .recover(e -> consumer.close().transform(ignored -> Future.failedFuture(e)));
+        });
+  }
+
+  static Map<String, Object> consumerConfig(String bootstrap, String group) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, Objects.requireNonNull(bootstrap, "bootstrap"));
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, Objects.requireNonNull(group, "group"));
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS);
+    config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
+    config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, HEARTBEAT_INTERVAL_MS);
+    return config;
+  }
+
+  @Override
+  public Future<List<Logged>> poll() {
+    return onCaller(consumer.poll(POLL_TIMEOUT).map(records -> {
+      List<Logged> out = new ArrayList<>(records.size());
+      for (ConsumerRecord<String, String> r : records.records()) {
+        try {
+          out.add(KafkaRecords.decode(r.partition(), r.offset(), r.value()));
+        } catch (IllegalArgumentException e) {
+          LOG.error("skipping undecodable record {}-{}@{} (key {}): {}", topic, r.partition(), r.offset(), r.key(),
+              e.getMessage());
+        }
+      }
+      return out;
+    }));
+  }
+
+  /** Commits, per partition, the offset after the highest handled one. */
+  @Override
+  public Future<Void> commit(List<Logged> handled) {
+    if (handled.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
+    for (Logged l : handled) {
+      next.merge(new TopicPartition(topic, l.partition()), new OffsetAndMetadata(l.offset() + 1, ""),
+          (a, b) -> a.getOffset() >= b.getOffset() ? a : b);
+    }
+    return onCaller(consumer.commit(next).mapEmpty());
+  }
+
+  /** Leaves the group (its partitions move to the other members at once) and closes the consumer. */
+  @Override
+  public Future<Void> close() {
+    return onCaller(consumer.close());
+  }
+
+  /**
+   * {@code future}, completing on the caller's context: the Vert.x consumer completes on the
+   * context that created it, which need not be the caller's.
+   */
+  private <T> Future<T> onCaller(Future<T> future) {
+    Context caller = vertx.getOrCreateContext();
+    Promise<T> promise = Promise.promise();
+    future.onComplete(ar -> {
+      if (Vertx.currentContext() == caller) {
+        promise.handle(ar);
+      } else {
+        caller.runOnContext(v -> promise.handle(ar));
+      }
+    });
+    return promise.future();
+  }
+}

@@ -1,0 +1,88 @@
+package io.parley.storage.kafka;
+
+import io.parley.protocol.ChatMessage;
+import io.parley.routing.LogSource;
+import io.parley.routing.MessageLog;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The record format of the message log, written and read only here.
+ *
+ * <ul>
+ *   <li>key: the conversation id in decimal, so the default partitioner keeps every conversation
+ *       in one partition (its order, and its ids, come from that partition);
+ *   <li>value: the message without its server id, which the record's position gives it
+ *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>}}
+ *       ({@code conv} as a string, as in every frame, since JSON numbers lose precision past 2<sup>53</sup>).
+ * </ul>
+ *
+ * The writer's ack ({@link #message}) and the reader's view ({@link #decode}) build the same
+ * {@link ChatMessage} for a record, so both encode the same {@code msg} frame.
+ */
+public final class KafkaRecords {
+
+  private KafkaRecords() {}
+
+  /** The record key of a conversation. */
+  public static String key(long conv) {
+    return Long.toString(conv);
+  }
+
+  /** The record value of a new message accepted at {@code ts} (epoch millis). */
+  public static String encode(MessageLog.NewMessage m, long ts) {
+    return new JsonObject()
+        .put("conv", Long.toString(m.conv()))
+        .put("from", m.from())
+        .put("msg_id", m.msgId())
+        .put("body", m.body())
+        .put("media", m.media() == null ? new JsonArray() : m.media())
+        .put("ts", ts)
+        .encode();
+  }
+
+  /**
+   * The message a new message became once logged at {@code offset} of {@code partition}: what
+   * {@link #decode} reads back from that record (media copied, absent media as an empty list).
+   */
+  public static ChatMessage message(MessageLog.NewMessage m, long ts, int partition, long offset) {
+    return new ChatMessage(m.conv(), KafkaIds.serverId(partition, offset), m.from(), m.msgId(), m.body(),
+        m.media() == null ? new JsonArray() : m.media().copy(), ts);
+  }
+
+  /**
+   * The logged message of the record at {@code offset} of {@code partition}.
+   *
+   * @throws IllegalArgumentException when {@code value} is not a message record (not JSON, a
+   *     field missing or of the wrong type) or the position gives no valid id
+   */
+  public static LogSource.Logged decode(int partition, long offset, String value) {
+    if (value == null) {
+      throw new IllegalArgumentException("record has no value");
+    }
+    try {
+      JsonObject o = new JsonObject(value);
+      long conv = Long.parseLong(required(o, "conv"));
+      Long ts = o.getLong("ts");
+      if (ts == null) {
+        throw new IllegalArgumentException("record has no ts");
+      }
+      JsonArray media = o.getJsonArray("media");
+      ChatMessage message = new ChatMessage(conv, KafkaIds.serverId(partition, offset), required(o, "from"),
+          required(o, "msg_id"), required(o, "body"), media == null ? new JsonArray() : media, ts);
+      return new LogSource.Logged(partition, offset, message);
+    } catch (DecodeException | ClassCastException e) {
+      // NumberFormatException is an IllegalArgumentException already
+      throw new IllegalArgumentException("not a message record: " + e.getMessage(), e);
+    }
+  }
+
+  /** A string field; present and a JSON string (not coerced from another type). */
+  private static String required(JsonObject o, String field) {
+    if (!(o.getValue(field) instanceof String v)) {
+      throw new IllegalArgumentException("record has no string " + field);
+    }
+    return v;
+  }
+}

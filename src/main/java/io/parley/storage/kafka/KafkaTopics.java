@@ -1,0 +1,106 @@
+package io.parley.storage.kafka;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.kafka.admin.NewTopic;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+/**
+ * Makes sure the message log's topic exists with the partition count this deployment expects.
+ *
+ * <p>The partition count is fixed for the life of the topic: the default partitioner maps a
+ * conversation to {@code hash(conv) % partitions}, and a conversation's order and server ids
+ * ({@link KafkaIds}) only hold within one partition. So an existing topic with another count is
+ * an error to fix (configuration or a new topic), never something to adjust here. The count is
+ * also bounded by {@link KafkaIds#MAX_PARTITIONS}, since partition numbers are part of the ids.
+ */
+public final class KafkaTopics {
+  /** Upper bound of one admin call, so a missing broker fails startup instead of hanging it. */
+  private static final int ADMIN_TIMEOUT_MS = 30_000;
+  private static final long CLOSE_TIMEOUT_MS = 5_000;
+
+  private KafkaTopics() {}
+
+  /**
+   * Creates {@code topic} with {@code partitions} partitions and {@code replicationFactor}
+   * replicas unless it exists. Succeeds when the topic exists (already, or created concurrently by
+   * another node) with exactly {@code partitions} partitions; fails otherwise, or when the broker
+   * cannot be reached within {@value #ADMIN_TIMEOUT_MS} ms. An existing topic's replication
+   * factor is not checked (it can be changed later by reassignment; the partition count cannot).
+   *
+   * @param partitions 1..{@link KafkaIds#MAX_PARTITIONS}
+   */
+  public static Future<Void> ensure(Vertx vertx, String bootstrap, String topic, int partitions,
+      short replicationFactor) {
+    Objects.requireNonNull(bootstrap, "bootstrap");
+    Objects.requireNonNull(topic, "topic");
+    if (partitions < 1 || partitions > KafkaIds.MAX_PARTITIONS) {
+      return Future.failedFuture(new IllegalArgumentException(
+          "kafka topic partitions must be 1.." + KafkaIds.MAX_PARTITIONS + " (partition numbers are part of server ids): "
+              + partitions));
+    }
+    if (replicationFactor < 1) {
+      return Future.failedFuture(new IllegalArgumentException(
+          "kafka topic replication factor must be at least 1: " + replicationFactor));
+    }
+    // creating a Kafka client resolves the bootstrap addresses: not on the event loop
+    return vertx.executeBlocking(() -> AdminClient.create(Map.<String, Object>of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_MS / 3,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_MS)))
+        .compose(client -> {
+          KafkaAdminClient admin = KafkaAdminClient.create(vertx, client);
+          return ensure(admin, topic, partitions, replicationFactor)
+              .eventually(() -> admin.close(CLOSE_TIMEOUT_MS));
+        });
+  }
+
+  private static Future<Void> ensure(KafkaAdminClient admin, String topic, int partitions, short replicationFactor) {
+    return partitionsOf(admin, topic).compose(existing -> {
+      if (existing.isPresent()) {
+        return check(topic, existing.get(), partitions);
+      }
+      return admin.createTopics(List.of(new NewTopic(topic, partitions, replicationFactor)))
+          .recover(e -> causedBy(e, TopicExistsException.class)
+              // another node created it meanwhile: it must agree with us
+              ? partitionsOf(admin, topic).compose(now -> check(topic, now.orElse(partitions), partitions))
+              : Future.failedFuture(e));
+    });
+  }
+
+  /** The partition count of {@code topic}; empty when it does not exist. */
+  private static Future<Optional<Integer>> partitionsOf(KafkaAdminClient admin, String topic) {
+    return admin.describeTopics(List.of(topic))
+        .map(found -> Optional.of(found.get(topic).getPartitions().size()))
+        .recover(e -> causedBy(e, UnknownTopicOrPartitionException.class)
+            ? Future.succeededFuture(Optional.empty())
+            : Future.failedFuture(e));
+  }
+
+  private static Future<Void> check(String topic, int existing, int expected) {
+    if (existing == expected) {
+      return Future.succeededFuture();
+    }
+    return Future.failedFuture(new IllegalStateException("kafka topic '" + topic + "' has " + existing
+        + " partitions but " + expected + " are configured: the partition count of the message log must never"
+        + " change (it decides which partition, hence which order and server ids, a conversation has);"
+        + " configure " + existing + " or use a new topic"));
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

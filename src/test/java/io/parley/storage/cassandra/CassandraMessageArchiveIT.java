@@ -1,0 +1,340 @@
+package io.parley.storage.cassandra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.datastax.oss.driver.api.core.servererrors.InvalidQueryException;
+import io.parley.history.Conversation;
+import io.parley.history.MessagePage;
+import io.parley.history.StoredMessage;
+import io.parley.protocol.ChatMessage;
+import io.parley.routing.MessageLog.NewMessage;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link CassandraMessageStore} as the cluster profile's {@link io.parley.routing.MessageArchive}
+ * and {@link io.parley.routing.SendIndex} on a real Cassandra: messages that already carry their
+ * server id are stored under it, readable in id order; persisting again (a log record re-read
+ * after a crash or rebalance) is idempotent and still {@code true}; the same (sender, msg id)
+ * under another id (a retried send that reached the log twice) is {@code false} and not stored,
+ * also inside one batch; {@code last_message_id} ends at the newest stored id and never goes back;
+ * a failed batch is retried safely; {@code find} returns the original.
+ */
+class CassandraMessageArchiveIT {
+  private static final AtomicLong SEQ = new AtomicLong();
+  private static CassandraFixture cassandra;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cassandra = new CassandraFixture();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (cassandra != null) {
+      cassandra.close();
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return CassandraFixture.await(future, 30);
+  }
+
+  private static CassandraMessageStore archive() {
+    return cassandra.messages;
+  }
+
+  private static long newConv() {
+    return cassandra.ids.next();
+  }
+
+  private static Conversation group(String owner, String... members) throws Exception {
+    return await(cassandra.conversations.createGroup(cassandra.ids.next(), "g", owner, List.of(members),
+        System.currentTimeMillis()));
+  }
+
+  private static long lastMessageId(long conv) throws Exception {
+    return await(cassandra.conversations.get(conv)).orElseThrow().lastMessageId();
+  }
+
+  /** A message as the cluster profile reads it from the log: server id already assigned. */
+  private static ChatMessage msg(long conv, String from, String body) {
+    return msg(conv, cassandra.ids.next(), from, "m-" + SEQ.incrementAndGet(), body);
+  }
+
+  private static ChatMessage msg(long conv, long id, String from, String msgId, String body) {
+    JsonArray media = new JsonArray().add(new JsonObject().put("url", "https://x/" + msgId + ".jpg").put("w", 10));
+    return new ChatMessage(conv, id, from, msgId, body, media, System.currentTimeMillis());
+  }
+
+  /** The same send under another server id: what a retried send looks like when it reached the log twice. */
+  private static ChatMessage again(ChatMessage m) {
+    return new ChatMessage(m.conv(), cassandra.ids.next(), m.from(), m.msgId(), m.body() + " (retried)", m.media(), m.ts() + 1);
+  }
+
+  private static List<Boolean> persist(ChatMessage... batch) throws Exception {
+    return await(archive().persist(List.of(batch)));
+  }
+
+  private static List<StoredMessage> history(long conv) throws Exception {
+    MessagePage page = await(archive().after(conv, 0, 1000));
+    assertThat(page.more()).isFalse();
+    return page.messages();
+  }
+
+  private static List<Long> ids(List<StoredMessage> messages) {
+    return messages.stream().map(StoredMessage::serverId).toList();
+  }
+
+  @Test
+  void persistedMessagesAreReadableInIdOrder() throws Exception {
+    long conv = newConv();
+    ChatMessage m1 = msg(conv, "alice", "one");
+    ChatMessage m2 = msg(conv, "bob", "two \uD83D\uDE00 \"q\"");
+    ChatMessage m3 = msg(conv, "alice", "three");
+
+    assertThat(persist(m2, m3, m1)).containsExactly(true, true, true);
+
+    List<StoredMessage> oldestFirst = history(conv);
+    assertThat(ids(oldestFirst)).containsExactly(m1.serverId(), m2.serverId(), m3.serverId());
+    assertThat(oldestFirst).extracting(StoredMessage::frame).containsExactly(m1.toFrame(), m2.toFrame(), m3.toFrame());
+    assertThat(oldestFirst).extracting(StoredMessage::from).containsExactly("alice", "bob", "alice");
+    MessagePage newestFirst = await(archive().before(conv, Long.MAX_VALUE, 10));
+    assertThat(ids(newestFirst.messages())).containsExactly(m3.serverId(), m2.serverId(), m1.serverId());
+    assertThat(await(archive().get(conv, m2.serverId())).orElseThrow().frame()).isEqualTo(m2.toFrame());
+    assertThat(ChatMessage.fromFrame(oldestFirst.get(1).frame())).isEqualTo(m2);
+  }
+
+  @Test
+  void persistingTheSameBatchAgainIsTrueAndStoresOnce() throws Exception {
+    long conv = newConv();
+    ChatMessage m1 = msg(conv, "alice", "one");
+    ChatMessage m2 = msg(conv, "bob", "two");
+
+    assertThat(persist(m1, m2)).containsExactly(true, true);
+    assertThat(persist(m1, m2)).containsExactly(true, true);
+    assertThat(persist(m2)).containsExactly(true);
+
+    List<StoredMessage> stored = history(conv);
+    assertThat(ids(stored)).containsExactly(m1.serverId(), m2.serverId());
+    assertThat(stored).extracting(StoredMessage::frame).containsExactly(m1.toFrame(), m2.toFrame());
+  }
+
+  @Test
+  void theSameBatchPersistedConcurrentlyIsTrueForBoth() throws Exception {
+    // a rebalance can let two consumers work on the same records at once
+    long conv = newConv();
+    List<ChatMessage> batch = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      batch.add(msg(conv, i % 2 == 0 ? "alice" : "bob", "c" + i));
+    }
+    Future<List<Boolean>> one = archive().persist(batch);
+    Future<List<Boolean>> two = archive().persist(batch);
+
+    assertThat(await(one)).hasSize(10).containsOnly(true);
+    assertThat(await(two)).hasSize(10).containsOnly(true);
+    assertThat(ids(history(conv))).containsExactlyElementsOf(batch.stream().map(ChatMessage::serverId).toList());
+  }
+
+  @Test
+  void theSameSendUnderAnotherIdIsFalseAndNotStored() throws Exception {
+    long conv = newConv();
+    ChatMessage original = msg(conv, "alice", "original");
+    assertThat(persist(original)).containsExactly(true);
+
+    ChatMessage retried = again(original);
+    ChatMessage other = msg(conv, "bob", "unrelated");
+    assertThat(persist(retried, other)).containsExactly(false, true);
+    // and it stays rejected when that batch is read again
+    assertThat(persist(retried, other)).containsExactly(false, true);
+
+    assertThat(ids(history(conv))).containsExactly(original.serverId(), other.serverId());
+    assertThat(history(conv).get(0).frame()).isEqualTo(original.toFrame());
+    assertThat(await(archive().get(conv, retried.serverId()))).isEmpty();
+    assertThat(await(archive().find("alice", original.msgId()))).contains(original);
+  }
+
+  @Test
+  void aDifferentSenderWithTheSameMsgIdIsAnotherMessage() throws Exception {
+    long conv = newConv();
+    ChatMessage a = msg(conv, cassandra.ids.next(), "alice", "same-" + SEQ.incrementAndGet(), "from alice");
+    ChatMessage b = msg(conv, cassandra.ids.next(), "bob", a.msgId(), "from bob");
+
+    assertThat(persist(a, b)).containsExactly(true, true);
+    assertThat(ids(history(conv))).containsExactly(a.serverId(), b.serverId());
+  }
+
+  @Test
+  void inBatchDuplicatesResolveToTheFirstOccurrence() throws Exception {
+    long conv = newConv();
+    ChatMessage m = msg(conv, "alice", "first");
+    ChatMessage retried = again(m);
+    ChatMessage n = msg(conv, "bob", "next");
+
+    // the second copy of the same record is true, the retried send under another id is false
+    assertThat(persist(m, retried, m, n, retried)).containsExactly(true, false, true, true, false);
+    assertThat(ids(history(conv))).containsExactly(m.serverId(), n.serverId());
+    assertThat(history(conv).get(0).frame()).isEqualTo(m.toFrame());
+  }
+
+  @Test
+  void aLaterOccurrenceWithTheStoredIdIsTrueWhenTheFirstIsRejected() throws Exception {
+    long conv = newConv();
+    ChatMessage m = msg(conv, "alice", "stored earlier");
+    assertThat(persist(m)).containsExactly(true);
+    ChatMessage retried = again(m);
+
+    assertThat(persist(retried, m)).containsExactly(false, true);
+    assertThat(ids(history(conv))).containsExactly(m.serverId());
+  }
+
+  /** A writer that died between the dedupe row and the message row. */
+  private static void writeDedupeRowOnly(ChatMessage m) throws Exception {
+    await(cassandra.client.execute(SimpleStatement.newInstance("INSERT INTO " + cassandra.names.messageDedupe()
+        + " (sender, client_msg_id, conversation_id, message_id, frame) VALUES (?, ?, ?, ?, ?)",
+        m.from(), m.msgId(), m.conv(), m.serverId(), m.toFrame())));
+  }
+
+  @Test
+  void aMissingMessageRowIsRepairedByPersistingAgain() throws Exception {
+    long conv = newConv();
+    ChatMessage m = msg(conv, "alice", "half written");
+    writeDedupeRowOnly(m);
+    assertThat(history(conv)).isEmpty();
+
+    assertThat(persist(m)).containsExactly(true);
+
+    assertThat(ids(history(conv))).containsExactly(m.serverId());
+    assertThat(history(conv).get(0).frame()).isEqualTo(m.toFrame());
+  }
+
+  @Test
+  void aMissingMessageRowIsRepairedAlsoBehindARejectedCopyInTheBatch() throws Exception {
+    long conv = newConv();
+    ChatMessage m = msg(conv, "alice", "half written");
+    writeDedupeRowOnly(m);
+
+    assertThat(persist(again(m), m)).containsExactly(false, true);
+
+    assertThat(ids(history(conv))).containsExactly(m.serverId());
+    assertThat(history(conv).get(0).frame()).isEqualTo(m.toFrame());
+  }
+
+  @Test
+  void lastMessageIdEndsAtTheNewestStoredIdAndNeverGoesBack() throws Exception {
+    Conversation g = group("alice", "bob");
+    Conversation h = group("bob", "carol");
+    ChatMessage older = msg(g.id(), "alice", "older, persisted late");
+    ChatMessage g1 = msg(g.id(), "alice", "g1");
+    ChatMessage h1 = msg(h.id(), "bob", "h1");
+    ChatMessage g2 = msg(g.id(), "bob", "g2");
+    ChatMessage h2 = msg(h.id(), "carol", "h2");
+    assertThat(lastMessageId(g.id())).isZero();
+
+    assertThat(persist(g2, h1, g1, h2)).containsExactly(true, true, true, true);
+    assertThat(lastMessageId(g.id())).isEqualTo(g2.serverId());
+    assertThat(lastMessageId(h.id())).isEqualTo(h2.serverId());
+
+    // an older batch persisted later (another partition lagging behind) does not move it back
+    assertThat(persist(older)).containsExactly(true);
+    assertThat(lastMessageId(g.id())).isEqualTo(g2.serverId());
+    assertThat(ids(history(g.id()))).containsExactly(older.serverId(), g1.serverId(), g2.serverId());
+
+    // a rejected duplicate with a newer id does not move it either
+    ChatMessage retried = again(g1);
+    assertThat(retried.serverId()).isGreaterThan(g2.serverId());
+    assertThat(persist(retried)).containsExactly(false);
+    assertThat(lastMessageId(g.id())).isEqualTo(g2.serverId());
+
+    // persisting the same batch again changes nothing
+    assertThat(persist(g2, h1, g1, h2)).containsExactly(true, true, true, true);
+    assertThat(lastMessageId(g.id())).isEqualTo(g2.serverId());
+    assertThat(lastMessageId(h.id())).isEqualTo(h2.serverId());
+  }
+
+  @Test
+  void persistingToAnUnknownConversationCreatesNoConversation() throws Exception {
+    long unknown = newConv();
+    assertThat(persist(msg(unknown, "alice", "nobody home"))).containsExactly(true);
+    assertThat(await(cassandra.conversations.get(unknown))).isEmpty();
+  }
+
+  @Test
+  void aBatchLargerThanTheWriteWindowIsStoredWhole() throws Exception {
+    Conversation[] convs = {group("alice"), group("bob"), group("carol")};
+    List<ChatMessage> batch = new ArrayList<>();
+    int n = CassandraMessageStore.MAX_IN_FLIGHT * 3 + 7;
+    for (int i = 0; i < n; i++) {
+      batch.add(msg(convs[i % 3].id(), "u" + (i % 5), "bulk " + i));
+    }
+    // a retried send near the end resolves against its first occurrence in an earlier chunk
+    batch.add(again(batch.get(1)));
+    batch.add(batch.get(2));
+
+    List<Boolean> result = await(archive().persist(batch));
+
+    List<Boolean> expected = new ArrayList<>(Collections.nCopies(n, true));
+    expected.add(false);
+    expected.add(true);
+    assertThat(result).containsExactlyElementsOf(expected);
+    for (Conversation c : convs) {
+      List<Long> want = batch.subList(0, n).stream().filter(m -> m.conv() == c.id()).map(ChatMessage::serverId).toList();
+      assertThat(ids(history(c.id()))).containsExactlyElementsOf(want);
+      assertThat(lastMessageId(c.id())).isEqualTo(want.get(want.size() - 1));
+    }
+  }
+
+  @Test
+  void aFailedBatchFailsWholeAndItsRetryIsIdempotent() throws Exception {
+    Conversation g = group("alice");
+    ChatMessage good = msg(g.id(), "alice", "good");
+    // a null partition key makes the server reject this message's dedupe write
+    ChatMessage bad = new ChatMessage(g.id(), cassandra.ids.next(), null, "bad-" + SEQ.incrementAndGet(), "bad", null, 1L);
+
+    Throwable t = catchThrowable(() -> await(archive().persist(List.of(good, bad))));
+    assertThat(t).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(InvalidQueryException.class);
+    assertThat(lastMessageId(g.id())).as("marks are raised only once every message is written").isZero();
+
+    assertThat(persist(good)).containsExactly(true);
+    assertThat(ids(history(g.id()))).containsExactly(good.serverId());
+    assertThat(lastMessageId(g.id())).isEqualTo(good.serverId());
+  }
+
+  @Test
+  void findReturnsTheOriginalAndEmptyForUnknownSends() throws Exception {
+    long conv = newConv();
+    ChatMessage m = msg(conv, "alice", "find me \u00e9");
+    assertThat(await(archive().find("alice", m.msgId()))).isEmpty();
+
+    assertThat(persist(m)).containsExactly(true);
+    assertThat(persist(again(m))).containsExactly(false);
+
+    assertThat(await(archive().find("alice", m.msgId()))).contains(m);
+    assertThat(await(archive().find("bob", m.msgId()))).isEmpty();
+    assertThat(await(archive().find("alice", "never-sent-" + SEQ.incrementAndGet()))).isEmpty();
+  }
+
+  @Test
+  void findSeesMessagesAppendedThroughTheLog() throws Exception {
+    long conv = newConv();
+    String msgId = "log-" + SEQ.incrementAndGet();
+    ChatMessage appended = await(archive().append(List.of(new NewMessage("dave", msgId, conv, "via append",
+        new JsonArray())))).get(0).message();
+
+    assertThat(await(archive().find("dave", msgId))).contains(appended);
+    // and the archive treats it as the same message: stored under its id, so true
+    assertThat(persist(appended)).containsExactly(true);
+    assertThat(ids(history(conv))).containsExactly(appended.serverId());
+  }
+}
