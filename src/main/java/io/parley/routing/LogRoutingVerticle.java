@@ -92,7 +92,7 @@ public final class LogRoutingVerticle extends VerticleBase {
         .compose(stored -> retrying("load members", () -> memberSets(convs)).map(sets -> {
           for (int i = 0; i < messages.size(); i++) {
             if (stored.get(i)) {
-              fanOut(messages.get(i), sets.get(messages.get(i).conv()));
+              fanOut(messages.get(i), batch.get(i).connectionId(), sets.get(messages.get(i).conv()));
             }
           }
           return null;
@@ -119,13 +119,13 @@ public final class LogRoutingVerticle extends VerticleBase {
     });
   }
 
-  private void fanOut(ChatMessage m, Set<String> recipients) {
+  private void fanOut(ChatMessage m, String senderConnection, Set<String> recipients) {
     if (recipients == null || recipients.isEmpty()) {
       LOG.warn("message {} of conversation {} has no members to deliver to", m.serverId(), m.conv());
       return;
     }
     String body = m.body();
-    bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients, null,
+    bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients, senderConnection,
         body.length() <= 64 ? body : body.substring(0, 64)), Addresses.local());
   }
 

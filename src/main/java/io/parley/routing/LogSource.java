@@ -23,6 +23,13 @@ public interface LogSource {
 
   Future<Void> close();
 
-  /** One logged message: its partition and offset, and the message with its server id. */
-  record Logged(int partition, long offset, ChatMessage message) {}
+  /**
+   * One logged message: its partition and offset, the message with its server id, and the
+   * connection that sent it (null when unknown), which fan-out skips: it got the ack.
+   */
+  record Logged(int partition, long offset, ChatMessage message, String connectionId) {
+    public Logged(int partition, long offset, ChatMessage message) {
+      this(partition, offset, message, null);
+    }
+  }
 }

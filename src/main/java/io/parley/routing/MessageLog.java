@@ -7,15 +7,26 @@ import java.util.List;
 
 /**
  * The durable log every accepted send is written to before it is acked. An adapter assigns
- * strictly increasing server ids in batch order and deduplicates on (sender, client msg id):
- * a retry gets the original message back with {@code duplicate} set. A batch is one durable
- * write (group commit); its future completes only once the write is durable.
+ * server ids that strictly increase within a conversation in batch order, and deduplicates on
+ * (sender, client msg id): a retry gets the original message back with {@code duplicate} set.
+ * The future of a batch completes only once all of it is durable (embedded: one group commit).
+ * A failed batch may still have been written in part (Kafka: records acked before the failure);
+ * its senders were not acked and retry, and the retry is recognised as a duplicate — by the
+ * writer when it saw the ack, else by routing's archive, which then keeps the first copy.
  */
 public interface MessageLog {
 
   Future<List<Appended>> append(List<NewMessage> batch);
 
-  record NewMessage(String from, String msgId, long conv, String body, JsonArray media) {}
+  /**
+   * @param connectionId the sending connection (it gets the ack, not the {@code msg}); null when
+   *     unknown. Logs that hand messages on to routing (Kafka) carry it along.
+   */
+  record NewMessage(String from, String msgId, long conv, String body, JsonArray media, String connectionId) {
+    public NewMessage(String from, String msgId, long conv, String body, JsonArray media) {
+      this(from, msgId, conv, body, media, null);
+    }
+  }
 
   /** The message with its encoded {@code msg} frame (encoded once, reused for fan-out). */
   record Appended(ChatMessage message, String frame, boolean duplicate) {}

@@ -135,7 +135,7 @@ public final class RoutingVerticle extends VerticleBase {
       SendRequest r = a.req();
       ClientFrame.Send s = r.send();
       batch.add(a);
-      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media()));
+      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId()));
     }
     appendInFlight = true;
     log.append(entries).onComplete(ar -> {

@@ -363,10 +363,12 @@ public final class KafkaMessageLog implements MessageLog {
   private void settle(List<Fresh> fresh, Throwable failure) {
     for (Fresh f : fresh) {
       inFlight.remove(f.key(), f.outcome().future());
-      if (failure == null) {
-        recent.put(f.key(), f.outcome().future().result().frame());
-      } else {
+      if (failure != null) {
         f.outcome().tryFail(failure);
+      }
+      // also a record Kafka acked inside a failed batch: it will be delivered, so a retry must get it back
+      if (f.outcome().future().succeeded()) {
+        recent.put(f.key(), f.outcome().future().result().frame());
       }
     }
   }

@@ -14,7 +14,7 @@ import io.vertx.core.json.JsonObject;
  *   <li>key: the conversation id in decimal, so the default partitioner keeps every conversation
  *       in one partition (its order, and its ids, come from that partition);
  *   <li>value: the message without its server id, which the record's position gives it
- *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>}}
+ *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>,"conn":<sending connection or null>}}
  *       ({@code conv} as a string, as in every frame, since JSON numbers lose precision past 2<sup>53</sup>).
  * </ul>
  *
@@ -39,6 +39,7 @@ public final class KafkaRecords {
         .put("body", m.body())
         .put("media", m.media() == null ? new JsonArray() : m.media())
         .put("ts", ts)
+        .put("conn", m.connectionId())
         .encode();
   }
 
@@ -71,7 +72,7 @@ public final class KafkaRecords {
       JsonArray media = o.getJsonArray("media");
       ChatMessage message = new ChatMessage(conv, KafkaIds.serverId(partition, offset), required(o, "from"),
           required(o, "msg_id"), required(o, "body"), media == null ? new JsonArray() : media, ts);
-      return new LogSource.Logged(partition, offset, message);
+      return new LogSource.Logged(partition, offset, message, o.getValue("conn") instanceof String c ? c : null);
     } catch (DecodeException | ClassCastException e) {
       // NumberFormatException is an IllegalArgumentException already
       throw new IllegalArgumentException("not a message record: " + e.getMessage(), e);
