@@ -1,0 +1,145 @@
+package io.parley.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/** What the cluster tests check again and again: history over REST, order, exactly-once, deadlines. */
+final class ClusterChecks {
+  /** Deadline for messages to reach a device in normal operation (cross-node, through Kafka). */
+  static final Duration DELIVERY = Duration.ofSeconds(Long.getLong("parley.it.delivery_s", 45));
+  /** Deadline for delivery and storage to catch up after a failure (a node or a server came back). */
+  static final Duration RECOVERY = Duration.ofSeconds(Long.getLong("parley.it.recovery_s", 120));
+  private static final AtomicInteger SEQ = new AtomicInteger();
+
+  private ClusterChecks() {}
+
+  /** A user name unique to this JVM run. */
+  static String user(String name) {
+    return name + "-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
+  }
+
+  static List<String> serverIds(List<JsonObject> frames) {
+    return frames.stream().map(f -> f.getString("server_id")).toList();
+  }
+
+  /** Every page of a conversation's history from one node, oldest first. */
+  static List<JsonObject> history(Clients clients, String token, String conv) {
+    List<JsonObject> newestFirst = new ArrayList<>();
+    String before = null;
+    for (int page = 0; page < 1000; page++) {
+      Clients.Response r = clients.request(HttpMethod.GET, "/v1/conversations/" + conv + "/messages?limit=200"
+          + (before == null ? "" : "&before=" + before), token, null);
+      assertThat(r.status()).as("history of %s: %s", conv, r.body()).isEqualTo(200);
+      JsonArray msgs = r.json().getJsonArray("messages");
+      msgs.forEach(o -> newestFirst.add((JsonObject) o));
+      before = r.json().getString("next_cursor");
+      if (before == null) {
+        break;
+      }
+    }
+    Collections.reverse(newestFirst);
+    return newestFirst;
+  }
+
+  /**
+   * Asserts that {@code history} (oldest first) holds exactly {@code expected} server_ids, each
+   * once and in that order, with the msg_ids the acks named.
+   */
+  static void assertHistory(String what, List<JsonObject> history, List<JsonObject> acks) {
+    assertThat(serverIds(history)).as("%s: server_ids, each once, oldest first", what)
+        .containsExactlyElementsOf(serverIds(acks));
+    assertThat(history.stream().map(m -> m.getString("msg_id")).toList()).as("%s: msg_ids", what)
+        .containsExactlyElementsOf(acks.stream().map(a -> a.getString("msg_id")).toList());
+  }
+
+  /** Polls a node's history until it holds every acked message (storage may lag), then checks it exactly. */
+  static List<JsonObject> awaitHistory(String what, Clients clients, String token, String conv, List<JsonObject> acks,
+      Duration timeout) {
+    List<String> want = serverIds(acks);
+    List<JsonObject> h = eventually(timeout, () -> {
+      try {
+        List<JsonObject> got = history(clients, token, conv);
+        return serverIds(got).containsAll(want) ? got : null;
+      } catch (RuntimeException | AssertionError e) {
+        return null; // a node or server on its way back
+      }
+    });
+    if (h == null) {
+      List<String> last;
+      try {
+        last = serverIds(history(clients, token, conv));
+      } catch (RuntimeException | AssertionError e) {
+        last = List.of("<history failed: " + e.getMessage() + ">");
+      }
+      List<String> seen = last;
+      throw new AssertionError(what + ": history never held all " + want.size() + " acked messages within " + timeout
+          + "; missing " + want.stream().filter(id -> !seen.contains(id)).toList() + "; last history " + last);
+    }
+    assertHistory(what, h, acks);
+    return h;
+  }
+
+  /** Asserts that {@code got} is exactly {@code expected}: each once, in that order. */
+  static void assertExactlyOnceInOrder(String what, List<String> got, List<String> expected) {
+    assertThat(got).as("%s: every message exactly once, in server_id order", what).containsExactlyElementsOf(expected);
+  }
+
+  /**
+   * The at-least-once check: {@code got} with duplicates removed (a client deduplicates on
+   * server_id) is exactly {@code expected} in order. Returns how many duplicates there were.
+   */
+  static int assertOnceAfterDedupeInOrder(String what, List<String> got, List<String> expected) {
+    LinkedHashSet<String> unique = new LinkedHashSet<>(got);
+    assertThat(List.copyOf(unique)).as("%s: every message, in order, after dropping duplicates (received %s)", what, got)
+        .containsExactlyElementsOf(expected);
+    int dups = got.size() - unique.size();
+    if (dups > 0) {
+      Map<String, Integer> counts = new HashMap<>();
+      got.forEach(id -> counts.merge(id, 1, Integer::sum));
+      counts.values().removeIf(c -> c == 1);
+      System.out.println("[check] " + what + ": " + dups + " duplicate deliveries (client dedupes on server_id): " + counts);
+    }
+    return dups;
+  }
+
+  /** server_ids in ascending numeric order. */
+  static List<String> ascending(List<String> ids) {
+    return ids.stream().sorted((a, b) -> Long.compare(Long.parseLong(a), Long.parseLong(b))).toList();
+  }
+
+  static void assertStrictlyIncreasing(String what, List<String> ids) {
+    for (int i = 1; i < ids.size(); i++) {
+      assertThat(Long.parseLong(ids.get(i))).as("%s: server_id %d of %s", what, i, ids)
+          .isGreaterThan(Long.parseLong(ids.get(i - 1)));
+    }
+  }
+
+  /** Polls {@code probe} (null = not yet) every 250 ms until it answers or the time is up (then null). */
+  static <T> T eventually(Duration timeout, Supplier<T> probe) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      T v = probe.get();
+      if (v != null || System.nanoTime() > deadline) {
+        return v;
+      }
+      try {
+        Thread.sleep(250); // polling interval of a probe, not a synchronisation point
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+  }
+}

@@ -1,0 +1,406 @@
+package io.parley.e2e;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * N Parley nodes of the cluster profile, each a separate JVM running {@code target/parley.jar}
+ * on loopback: node ids 1..N, free HTTP and Hazelcast ports, one JWT secret, dev tokens on, and
+ * names of their own for this run (Hazelcast cluster, Kafka topic and group, Cassandra keyspace,
+ * Redis prefix) so runs never see each other's data or join each other's cluster. The servers
+ * come from the test JVM's {@code PARLEY_KAFKA_BOOTSTRAP}, {@code PARLEY_CASSANDRA_CONTACT},
+ * {@code PARLEY_CASSANDRA_DC} and {@code PARLEY_REDIS_URL} (as {@code scripts/infra/infra env}
+ * prints them), defaulting to the loopback defaults.
+ *
+ * <p>Each node's output goes to {@code target/cluster-it/<run>/node-<id>.log} (appended across
+ * restarts, each start marked by a {@code ====} line). A node counts as started when it logs
+ * "listening on"; it can be killed (SIGKILL), terminated (SIGTERM) and restarted with the same id,
+ * ports and settings. {@link #close()} stops every node still running (SIGTERM, then SIGKILL).
+ */
+final class ClusterNodes implements AutoCloseable {
+  /** Hazelcast on JDK 17 (see INFRA-NOTES.md). */
+  static final List<String> HAZELCAST_JVM_FLAGS = List.of(
+      "--add-modules", "java.se",
+      "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+      "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+      "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+      "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+      "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
+  /** How long a node may take to log "listening on" (3 JVMs and the servers share 2 cores here). */
+  static final Duration START_TIMEOUT = Duration.ofSeconds(Long.getLong("parley.it.node_start_s", 180));
+  static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+  static final String KAFKA = env("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092");
+  static final String CASSANDRA = env("PARLEY_CASSANDRA_CONTACT", "127.0.0.1:9042");
+  static final String CASSANDRA_DC = env("PARLEY_CASSANDRA_DC", "datacenter1");
+  static final String REDIS = env("PARLEY_REDIS_URL", "redis://127.0.0.1:6379");
+
+  final String run;
+  final String secret;
+  final Path dir;
+  final Map<String, String> common;
+  final List<Node> nodes = new ArrayList<>();
+  private final List<Clients> clients = new ArrayList<>();
+  private final Thread reaper;
+
+  private ClusterNodes(String name, int n, Map<String, String> overrides) {
+    String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    this.run = name + "-" + suffix;
+    this.secret = "cluster-it-" + UUID.randomUUID() + UUID.randomUUID();
+    this.dir = Path.of("target", "cluster-it", run).toAbsolutePath();
+    List<int[]> ports = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ports.add(new int[] {TestNode.freePort(), TestNode.freePort()});
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("PARLEY_PROFILE", "cluster");
+    env.put("PARLEY_HTTP_HOST", "127.0.0.1");
+    env.put("PARLEY_JWT_SECRET", secret);
+    env.put("PARLEY_DEV_TOKEN_ENABLED", "true");
+    env.put("PARLEY_CLUSTER_NAME", "parley-it-" + suffix);
+    env.put("PARLEY_CLUSTER_HOST", "127.0.0.1");
+    env.put("PARLEY_CLUSTER_MEMBERS", ports.stream().map(p -> "127.0.0.1:" + p[1]).collect(Collectors.joining(",")));
+    env.put("PARLEY_KAFKA_BOOTSTRAP", KAFKA);
+    env.put("PARLEY_KAFKA_TOPIC", "parley-it-" + suffix);
+    env.put("PARLEY_KAFKA_GROUP", "parley-it-" + suffix);
+    env.put("PARLEY_CASSANDRA_CONTACT", CASSANDRA);
+    env.put("PARLEY_CASSANDRA_DC", CASSANDRA_DC);
+    env.put("PARLEY_CASSANDRA_KEYSPACE", "parley_it_" + suffix);
+    env.put("PARLEY_REDIS_URL", REDIS);
+    env.put("PARLEY_REDIS_PREFIX", "parley-it-" + suffix);
+    env.putAll(overrides);
+    this.common = Map.copyOf(env);
+    for (int i = 0; i < n; i++) {
+      nodes.add(new Node(i + 1, ports.get(i)[0], ports.get(i)[1]));
+    }
+    this.reaper = new Thread(() -> nodes.forEach(Node::destroyNow), "cluster-nodes-reaper");
+    Runtime.getRuntime().addShutdownHook(reaper);
+  }
+
+  /**
+   * Starts {@code n} nodes and returns once each logged "listening on". Node 1 starts first and
+   * founds the Hazelcast cluster; the others start together once it is up and join it.
+   *
+   * @param name names this run (its log directory and, with a random suffix, every server-side name)
+   * @param overrides extra or replaced environment of every node (e.g. {@code PARLEY_KAFKA_SEND_TIMEOUT_MS})
+   */
+  static ClusterNodes start(String name, int n, Map<String, String> overrides) {
+    ClusterNodes c = new ClusterNodes(name, n, overrides);
+    try {
+      System.out.println("[cluster] " + c.run + ": " + n + " node(s), logs in " + c.dir);
+      c.nodes.get(0).start();
+      c.nodes.get(0).awaitStarted();
+      for (Node node : c.nodes.subList(1, n)) {
+        node.start();
+      }
+      for (Node node : c.nodes.subList(1, n)) {
+        node.awaitStarted();
+      }
+      for (Node node : c.nodes) {
+        node.awaitReady();
+      }
+      return c;
+    } catch (RuntimeException | Error e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** Node {@code id} (1-based). */
+  Node node(int id) {
+    return nodes.get(id - 1);
+  }
+
+  /** Test-side HTTP and WebSocket clients of node {@code id}; they work again after a restart. */
+  synchronized Clients clients(int id) {
+    while (clients.size() < nodes.size()) {
+      clients.add(new Clients(nodes.get(clients.size()).httpPort));
+    }
+    return clients.get(id - 1);
+  }
+
+  /** The tail of every node's log, for a failure message. */
+  String logTails(int lines) {
+    StringBuilder b = new StringBuilder();
+    for (Node n : nodes) {
+      b.append("---- node ").append(n.id).append(" (").append(n.log).append(") ----\n");
+      try {
+        List<String> all = Files.readAllLines(n.log, StandardCharsets.UTF_8);
+        all.subList(Math.max(0, all.size() - lines), all.size()).forEach(l -> b.append(l).append('\n'));
+      } catch (IOException e) {
+        b.append("(unreadable: ").append(e).append(")\n");
+      }
+    }
+    return b.toString();
+  }
+
+  @Override
+  public void close() {
+    for (Clients c : clients) {
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        // the test is over; a client that cannot close cleanly does not matter
+      }
+    }
+    clients.clear();
+    for (Node n : nodes) {
+      n.terminate();
+    }
+    for (Node n : nodes) {
+      n.awaitGone();
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException e) {
+      // already shutting down
+    }
+    System.out.println("[cluster] " + run + ": stopped; logs in " + dir);
+  }
+
+  static String env(String name, String dflt) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? dflt : v;
+  }
+
+  /** One node: its ports and settings are fixed, its process changes with each (re)start. */
+  final class Node {
+    final int id;
+    final int httpPort;
+    final int clusterPort;
+    final Path log;
+    final Path dataDir;
+    private volatile Process process;
+    private volatile LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+    Node(int id, int httpPort, int clusterPort) {
+      this.id = id;
+      this.httpPort = httpPort;
+      this.clusterPort = clusterPort;
+      this.log = dir.resolve("node-" + id + ".log");
+      this.dataDir = dir.resolve("data-" + id);
+    }
+
+    String url() {
+      return "http://127.0.0.1:" + httpPort;
+    }
+
+    long pid() {
+      return process.pid();
+    }
+
+    boolean alive() {
+      Process p = process;
+      return p != null && p.isAlive();
+    }
+
+    /** Launches the JVM without waiting for it. */
+    synchronized void start() {
+      if (alive()) {
+        throw new IllegalStateException("node " + id + " is running");
+      }
+      try {
+        Files.createDirectories(dataDir);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Dparley.it.run=" + run);
+        cmd.addAll(List.of(System.getProperty("parley.it.node_java_opts", "-Xms128m -Xmx512m").trim().split("\\s+")));
+        cmd.addAll(HAZELCAST_JVM_FLAGS);
+        cmd.addAll(List.of("-jar", ServerProcess.JAR.toAbsolutePath().toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("PARLEY_") && !k.equals("PARLEY_LOG_LEVEL")); // only what this harness sets
+        env.putAll(common);
+        env.put("PARLEY_NODE_ID", Integer.toString(id));
+        env.put("PARLEY_HTTP_PORT", Integer.toString(httpPort));
+        env.put("PARLEY_CLUSTER_PORT", Integer.toString(clusterPort));
+        env.put("PARLEY_DATA_DIR", dataDir.toString());
+        Writer out = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        out.write("==== node " + id + " started by ClusterNodes at " + Instant.now() + " (http " + httpPort
+            + ", hazelcast " + clusterPort + ") ====\n");
+        out.flush();
+        LinkedBlockingQueue<String> q = new LinkedBlockingQueue<>();
+        lines = q;
+        Process p = pb.start();
+        process = p;
+        Thread reader = new Thread(() -> copy(p, q, out), "node-" + id + "-output");
+        reader.setDaemon(true);
+        reader.start();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private void copy(Process p, LinkedBlockingQueue<String> q, Writer out) {
+      try (out; BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          out.write(line);
+          out.write('\n');
+          out.flush();
+          q.add(line);
+        }
+      } catch (IOException e) {
+        // the process ended
+      }
+    }
+
+    /** Waits for "listening on" of the current start; fails with the log tail if it dies or times out. */
+    void awaitStarted() {
+      awaitLine("listening on", START_TIMEOUT);
+    }
+
+    /** The first line of the current start containing {@code fragment}. */
+    String awaitLine(String fragment, Duration timeout) {
+      LinkedBlockingQueue<String> q = lines;
+      long deadline = System.nanoTime() + timeout.toNanos();
+      try {
+        while (true) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            break;
+          }
+          String line = q.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
+          if (line != null) {
+            if (line.contains(fragment)) {
+              return line;
+            }
+          } else if (!alive() && q.isEmpty()) {
+            break;
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Process p = process;
+      throw new AssertionError("node " + id + " never logged '" + fragment + "' "
+          + (p.isAlive() ? "within " + timeout : "(it exited with " + p.exitValue() + ")") + "; last lines of " + log
+          + ":\n" + tail(40));
+    }
+
+    /** GET /health/ready answers 200 (checked after "listening on"; retried briefly). */
+    void awaitReady() {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      int last = -1;
+      while (System.nanoTime() < deadline) {
+        try {
+          last = http.send(HttpRequest.newBuilder(URI.create(url() + "/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+              HttpResponse.BodyHandlers.discarding()).statusCode();
+          if (last == 200) {
+            return;
+          }
+        } catch (IOException e) {
+          last = -1;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        pause(200);
+      }
+      throw new AssertionError("node " + id + ": /health/ready is " + last + ", not 200; last lines:\n" + tail(40));
+    }
+
+    /** SIGKILL, and waits until the process is gone. */
+    void kill9() {
+      Process p = process;
+      if (p != null) {
+        p.destroyForcibly();
+        waitFor(p, STOP_TIMEOUT);
+      }
+    }
+
+    /** SIGTERM without waiting. */
+    void terminate() {
+      Process p = process;
+      if (p != null && p.isAlive()) {
+        p.destroy();
+      }
+    }
+
+    /** The exit code after a {@link #terminate()}; SIGKILL and failure if it does not exit in time. */
+    int awaitExit() {
+      Process p = process;
+      if (!waitFor(p, STOP_TIMEOUT)) {
+        p.destroyForcibly();
+        waitFor(p, STOP_TIMEOUT);
+        throw new AssertionError("node " + id + " did not exit within " + STOP_TIMEOUT);
+      }
+      return p.exitValue();
+    }
+
+    /** Waits for the exit of a terminated node; SIGKILL when it takes too long. */
+    void awaitGone() {
+      Process p = process;
+      if (p != null && !waitFor(p, STOP_TIMEOUT)) {
+        System.out.println("[cluster] node " + id + " ignored SIGTERM for " + STOP_TIMEOUT + ": SIGKILL");
+        p.destroyForcibly();
+        waitFor(p, STOP_TIMEOUT);
+      }
+    }
+
+    /** Starts the node again (same id, ports and settings) and waits until it listens and is ready. */
+    void restart() {
+      start();
+      awaitStarted();
+      awaitReady();
+    }
+
+    private void destroyNow() {
+      Process p = process;
+      if (p != null && p.isAlive()) {
+        p.destroyForcibly();
+      }
+    }
+
+    String tail(int n) {
+      try {
+        List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+        return String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));
+      } catch (IOException e) {
+        return "(log unreadable: " + e + ")";
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "node " + id + " (" + url() + ")";
+    }
+  }
+
+  private static boolean waitFor(Process p, Duration d) {
+    try {
+      return p.waitFor(d.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static void pause(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
