@@ -1,0 +1,119 @@
+package io.parley.e2e;
+
+import static io.parley.e2e.ClusterChecks.DELIVERY;
+import static io.parley.e2e.ClusterChecks.RECOVERY;
+import static io.parley.e2e.ClusterChecks.assertOnceAfterDedupeInOrder;
+import static io.parley.e2e.ClusterChecks.assertStrictlyIncreasing;
+import static io.parley.e2e.ClusterChecks.awaitHistory;
+import static io.parley.e2e.ClusterChecks.serverIds;
+import static io.parley.e2e.ClusterChecks.user;
+
+import io.parley.e2e.InfraControl.Server;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Cassandra stopped (through scripts/infra/infra) after some traffic: sends in conversations whose
+ * membership is cached are still acked (the log is Kafka); once Cassandra is back every acked
+ * message is delivered and in history exactly once.
+ */
+class ClusterCassandraDownIT {
+  static ClusterNodes cluster;
+  final List<Device> devices = new ArrayList<>();
+
+  @BeforeAll
+  static void startCluster() {
+    cluster = ClusterNodes.start("ClusterCassandraDownIT", 3, Map.of());
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @AfterEach
+  void restartCassandra() {
+    devices.forEach(Device::close);
+    InfraControl.start(Server.CASSANDRA);
+  }
+
+  Device connect(int node, String user, String token, String name) {
+    Device d = Device.connect(cluster, node, user, token, name);
+    devices.add(d);
+    return d;
+  }
+
+  @Test
+  void sendsInKnownConversationsAreAckedWhileCassandraIsDownAndEverythingLandsOnceWhenItIsBack() {
+    String alice = user("alice"), bob = user("bob"), carol = user("carol");
+    String ta = cluster.clients(1).token(alice), tb = cluster.clients(2).token(bob), tc = cluster.clients(3).token(carol);
+    String dm = cluster.clients(1).dm(ta, bob);
+    String group = cluster.clients(2).group(tb, List.of(alice, carol));
+    Device a = connect(1, alice, ta, "d");
+    Device b = connect(2, bob, tb, "d");
+    Device b3 = connect(3, bob, tb, "tablet");
+    Device c = connect(3, carol, tc, "d");
+
+    // traffic first: every sender has sent in every conversation it will send in during the outage
+    List<JsonObject> dmAcks = new ArrayList<>(), groupAcks = new ArrayList<>();
+    dmAcks.add(a.sendAcked("dm-up-a", dm, "hi"));
+    dmAcks.add(b.sendAcked("dm-up-b", dm, "hi back"));
+    groupAcks.add(b.sendAcked("g-up-b", group, "welcome"));
+    groupAcks.add(a.sendAcked("g-up-a", group, "thanks"));
+    groupAcks.add(c.sendAcked("g-up-c", group, "hello"));
+    b3.awaitMsgs(dm, serverIds(dmAcks), DELIVERY);
+    b3.awaitMsgs(group, serverIds(groupAcks), DELIVERY);
+    awaitHistory("dm history before the outage", cluster.clients(3), tb, dm, dmAcks, DELIVERY);
+
+    try {
+      InfraControl.stop(Server.CASSANDRA);
+      List<String> dmIds = new ArrayList<>(), groupIds = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        dmIds.add("dm-down-" + i);
+        a.sendAsync("dm-down-" + i, dm, "while cassandra is down " + i);
+        groupIds.add("g-down-" + i);
+        c.sendAsync("g-down-" + i, group, "group while cassandra is down " + i);
+      }
+      dmAcks.addAll(a.acks(dmIds));
+      groupAcks.addAll(c.acks(groupIds));
+      dmAcks.add(b.sendAcked("dm-down-b", dm, "bob while cassandra is down"));
+      System.out.println("[cassandra-down] 21 sends acked with Cassandra stopped");
+    } finally {
+      InfraControl.start(Server.CASSANDRA);
+    }
+    dmAcks.add(a.sendRetrying("dm-back", dm, "cassandra is back", RECOVERY, Duration.ofMillis(500)));
+    groupAcks.add(a.sendRetrying("g-back", group, "cassandra is back", RECOVERY, Duration.ofMillis(500)));
+
+    assertStrictlyIncreasing("dm acks", serverIds(dmAcks));
+    assertStrictlyIncreasing("group acks", serverIds(groupAcks));
+    List<String> dmIds = serverIds(dmAcks), groupIds = serverIds(groupAcks);
+    // bob's tablet gets everything of both; alice's and carol's devices what others sent
+    b3.awaitMsgs(dm, dmIds, RECOVERY);
+    b3.awaitMsgs(group, groupIds, RECOVERY);
+    List<String> groupNotByCarol = groupAcks.stream().filter(x -> !x.getString("msg_id").startsWith("g-down") && !x.getString("msg_id").equals("g-up-c"))
+        .map(x -> x.getString("server_id")).toList();
+    c.awaitMsgs(group, groupNotByCarol, RECOVERY);
+    for (Device d : List.of(b3, c)) {
+      d.ping();
+    }
+    assertOnceAfterDedupeInOrder("bob's tablet, dm", b3.msgIds(dm), dmIds);
+    assertOnceAfterDedupeInOrder("bob's tablet, group", b3.msgIds(group), groupIds);
+    assertOnceAfterDedupeInOrder("carol, group", c.msgIds(group), groupNotByCarol);
+
+    for (int node = 1; node <= 3; node++) {
+      String token = node == 1 ? ta : node == 2 ? tb : tc;
+      awaitHistory("group history on node " + node, cluster.clients(node), token, group, groupAcks, RECOVERY);
+    }
+    awaitHistory("dm history on node 1", cluster.clients(1), ta, dm, dmAcks, RECOVERY);
+    awaitHistory("dm history on node 2", cluster.clients(2), tb, dm, dmAcks, RECOVERY);
+  }
+}
