@@ -1,5 +1,13 @@
 package io.parley.e2e;
 
+import io.parley.storage.cassandra.CassandraSchema;
+import io.parley.storage.redis.RedisKeys;
+import io.vertx.cassandra.CassandraClient;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -175,7 +183,38 @@ final class ClusterNodes implements AutoCloseable {
     } catch (IllegalStateException e) {
       // already shutting down
     }
+    dropServerData();
     System.out.println("[cluster] " + run + ": stopped; logs in " + dir);
+  }
+
+  /**
+   * Best effort: drops this run's keyspace and deletes its Redis keys, so that repeated runs do not
+   * pile up in the shared servers. (Its Kafka topic stays; it is small and named after the run.)
+   */
+  private void dropServerData() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      int colon = CASSANDRA.lastIndexOf(':');
+      CassandraClient cassandra = CassandraClient.create(vertx, CassandraSchema.clientOptions(
+          CASSANDRA.substring(0, colon), Integer.parseInt(CASSANDRA.substring(colon + 1)), CASSANDRA_DC));
+      Future<?> dropped = cassandra.execute("DROP KEYSPACE IF EXISTS " + common.get("PARLEY_CASSANDRA_KEYSPACE"))
+          .eventually(cassandra::close);
+      Redis redis = Redis.createClient(vertx, REDIS);
+      RedisKeys keys = new RedisKeys(common.get("PARLEY_REDIS_PREFIX"));
+      Future<?> deleted = redis.send(Request.cmd(Command.KEYS).arg(keys.pattern())).compose(r -> {
+        if (r == null || r.size() == 0) {
+          return Future.succeededFuture();
+        }
+        Request del = Request.cmd(Command.DEL);
+        r.forEach(k -> del.arg(k.toString()));
+        return redis.send(del);
+      }).eventually(redis::close);
+      Future.join(dropped, deleted).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.out.println("[cluster] " + run + ": could not drop its keyspace / Redis keys: " + e);
+    } finally {
+      vertx.close();
+    }
   }
 
   static String env(String name, String dflt) {
