@@ -91,27 +91,43 @@ final class ClusterChecks {
     return h;
   }
 
-  /** Asserts that {@code got} is exactly {@code expected}: each once, in that order. */
-  static void assertExactlyOnceInOrder(String what, List<String> got, List<String> expected) {
-    assertThat(got).as("%s: every message exactly once, in server_id order", what).containsExactlyElementsOf(expected);
+  /**
+   * For each device: its msg frames of {@code conv} are exactly the expected server_ids, each once
+   * and in that order (or, with {@code dedupe}, after dropping repeats). Checks every device before
+   * failing, and describes each mismatch (missing, unexpected, repeated, out of order).
+   */
+  static void assertDevices(String conv, Map<Device, List<String>> expected, boolean dedupe) {
+    StringBuilder failures = new StringBuilder();
+    for (Map.Entry<Device, List<String>> e : expected.entrySet()) {
+      List<String> got = e.getKey().msgIds(conv);
+      List<String> seen = dedupe ? List.copyOf(new LinkedHashSet<>(got)) : got;
+      if (!seen.equals(e.getValue())) {
+        failures.append("\n  ").append(e.getKey()).append(": ").append(describe(got, e.getValue()));
+      } else if (dedupe && got.size() > seen.size()) {
+        System.out.println("[check] " + e.getKey() + ": " + (got.size() - seen.size()) + " duplicate deliveries (deduplicated)");
+      }
+    }
+    if (failures.length() > 0) {
+      throw new AssertionError("conversation " + conv + ": devices did not get every message exactly once"
+          + (dedupe ? " (after dropping repeats)" : "") + " in order:" + failures);
+    }
   }
 
-  /**
-   * The at-least-once check: {@code got} with duplicates removed (a client deduplicates on
-   * server_id) is exactly {@code expected} in order. Returns how many duplicates there were.
-   */
-  static int assertOnceAfterDedupeInOrder(String what, List<String> got, List<String> expected) {
-    LinkedHashSet<String> unique = new LinkedHashSet<>(got);
-    assertThat(List.copyOf(unique)).as("%s: every message, in order, after dropping duplicates (received %s)", what, got)
-        .containsExactlyElementsOf(expected);
-    int dups = got.size() - unique.size();
-    if (dups > 0) {
-      Map<String, Integer> counts = new HashMap<>();
-      got.forEach(id -> counts.merge(id, 1, Integer::sum));
-      counts.values().removeIf(c -> c == 1);
-      System.out.println("[check] " + what + ": " + dups + " duplicate deliveries (client dedupes on server_id): " + counts);
-    }
-    return dups;
+  /** What differs between the server_ids a device got and those it should have got. */
+  static String describe(List<String> got, List<String> expected) {
+    List<String> missing = expected.stream().filter(id -> !got.contains(id)).toList();
+    List<String> unexpected = got.stream().filter(id -> !expected.contains(id)).distinct().toList();
+    Map<String, Integer> counts = new HashMap<>();
+    got.forEach(id -> counts.merge(id, 1, Integer::sum));
+    List<String> repeated = got.stream().distinct().filter(id -> counts.get(id) > 1).toList();
+    List<String> firsts = List.copyOf(new LinkedHashSet<>(got)).stream().filter(expected::contains).toList();
+    List<String> expectedPresent = expected.stream().filter(got::contains).toList();
+    return "expected " + expected.size() + ", got " + got.size() + " frames"
+        + (missing.isEmpty() ? "" : "; missing " + missing)
+        + (unexpected.isEmpty() ? "" : "; unexpected " + unexpected)
+        + (repeated.isEmpty() ? "" : "; repeated " + repeated)
+        + (firsts.equals(expectedPresent) ? "" : "; out of order: " + got)
+        + "\n      expected " + expected + "\n      got      " + got;
   }
 
   /** server_ids in ascending numeric order. */
