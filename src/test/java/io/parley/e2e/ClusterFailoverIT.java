@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
 /**
  * kill -9 of a node: the node a recipient is connected to (the recipient reconnects elsewhere,
  * syncs, and has every acked message once and in order), and the node that just acked a burst
- * (every acked message still reaches a recipient on another node and is in history). A killed node
- * is started again after each test, with the same id and ports.
+ * (every acked message still reaches a recipient on another node and is in history); and SIGTERM
+ * (1012 to its clients, exit 0, rejoins when started again). A stopped node is started again after
+ * each test, with the same id and ports.
  */
 class ClusterFailoverIT {
   static final Duration RETRY_BACKOFF = Duration.ofMillis(250);
@@ -103,14 +104,50 @@ class ClusterFailoverIT {
     acked.addAll(a.acks(after));
     List<String> expected = serverIds(acked).subList(beforeIds.size(), acked.size());
     assertStrictlyIncreasing("acks", serverIds(acked));
+    long syncedAt = System.nanoTime();
     b2.awaitMsgs(conv, expected, RECOVERY);
+    long completeMs = (System.nanoTime() - syncedAt) / 1_000_000;
     b2.ping();
     assertDevices(conv, Map.of(b2, expected), true);
-    System.out.printf("[failover] bob on node 3: %d messages, %d of them in the sync, %d frames in all%n",
-        expected.size(), backfill.size(), b2.msgIds(conv).size());
+    System.out.printf("[failover] bob on node 3: %d messages, %d of them in the sync (of %d acked while he was away),"
+        + " %d frames in all, complete %d ms after synced, %d ms after node 2 was killed%n", expected.size(), backfill.size(),
+        whileAway.size(), b2.msgIds(conv).size(), completeMs, (System.nanoTime() - killedAt) / 1_000_000);
 
     awaitHistory("history on node 1", cluster.clients(1), ta, conv, acked, RECOVERY);
     awaitHistory("history on node 3", cluster.clients(3), tb, conv, acked, RECOVERY);
+  }
+
+  @Test
+  void aNodeStoppedWithSigtermClosesItsSocketsWith1012ExitsZeroAndRejoinsWhenStartedAgain() {
+    String alice = user("alice"), bob = user("bob");
+    String ta = cluster.clients(1).token(alice), tb = cluster.clients(3).token(bob);
+    String conv = cluster.clients(1).dm(ta, bob);
+    Device a = connect(1, alice, ta, "d");
+    Device b = connect(3, bob, tb, "phone");
+    List<JsonObject> acked = new ArrayList<>();
+    acked.add(a.sendAcked("before", conv, "before"));
+    b.awaitMsgs(conv, serverIds(acked), DELIVERY);
+
+    cluster.node(3).terminate();
+    assertThat(b.awaitClosed(Duration.ofSeconds(30))).as("close code on SIGTERM").isEqualTo((short) 1012);
+    assertThat(cluster.node(3).awaitExit()).as("exit code after SIGTERM").isZero();
+    for (int i = 0; i < 5; i++) {
+      acked.add(a.sendRetrying("while-down-" + i, conv, "while node 3 is down", RECOVERY, RETRY_BACKOFF));
+    }
+    Device b2 = connect(2, bob, tb, "phone");
+    b2.sync(conv, acked.get(0).getString("server_id"));
+    List<String> missed = serverIds(acked).subList(1, acked.size());
+    b2.awaitMsgs(conv, missed, RECOVERY);
+    assertDevices(conv, Map.of(b2, missed), true);
+
+    // the node comes back with the same id and ports, joins the cluster and serves again
+    cluster.node(3).restart();
+    Device b3 = connect(3, bob, tb, "laptop");
+    JsonObject after = a.sendRetrying("after-restart", conv, "node 3 is back", RECOVERY, RETRY_BACKOFF);
+    acked.add(after);
+    b3.awaitMsgs(conv, List.of(after.getString("server_id")), RECOVERY);
+    b2.awaitMsgs(conv, List.of(after.getString("server_id")), RECOVERY);
+    awaitHistory("history on the restarted node 3", cluster.clients(3), tb, conv, acked, RECOVERY);
   }
 
   @Test
