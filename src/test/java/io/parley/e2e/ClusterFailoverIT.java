@@ -93,6 +93,7 @@ class ClusterFailoverIT {
 
     Device b2 = connect(3, bob, tb, "phone");
     List<JsonObject> synced = b2.sync(conv, lastSeen);
+    long syncedAt = System.nanoTime();
     JsonObject end = synced.get(synced.size() - 1);
     assertThat(end.getBoolean("more")).isFalse();
     List<String> backfill = serverIds(synced.subList(0, synced.size() - 1));
@@ -104,7 +105,6 @@ class ClusterFailoverIT {
     acked.addAll(a.acks(after));
     List<String> expected = serverIds(acked).subList(beforeIds.size(), acked.size());
     assertStrictlyIncreasing("acks", serverIds(acked));
-    long syncedAt = System.nanoTime();
     b2.awaitMsgs(conv, expected, RECOVERY);
     long completeMs = (System.nanoTime() - syncedAt) / 1_000_000;
     b2.ping();
