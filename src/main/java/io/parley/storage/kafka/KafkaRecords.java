@@ -14,7 +14,7 @@ import io.vertx.core.json.JsonObject;
  *   <li>key: the conversation id in decimal, so the default partitioner keeps every conversation
  *       in one partition (its order, and its ids, come from that partition);
  *   <li>value: the message without its server id, which the record's position gives it
- *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>,"conn":<sending connection or null>}}
+ *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>,"conn":<sending connection, when known>}}
  *       ({@code conv} as a string, as in every frame, since JSON numbers lose precision past 2<sup>53</sup>).
  * </ul>
  *
@@ -32,15 +32,17 @@ public final class KafkaRecords {
 
   /** The record value of a new message accepted at {@code ts} (epoch millis). */
   public static String encode(MessageLog.NewMessage m, long ts) {
-    return new JsonObject()
+    JsonObject o = new JsonObject()
         .put("conv", Long.toString(m.conv()))
         .put("from", m.from())
         .put("msg_id", m.msgId())
         .put("body", m.body())
         .put("media", m.media() == null ? new JsonArray() : m.media())
-        .put("ts", ts)
-        .put("conn", m.connectionId())
-        .encode();
+        .put("ts", ts);
+    if (m.connectionId() != null) {
+      o.put("conn", m.connectionId());
+    }
+    return o.encode();
   }
 
   /**

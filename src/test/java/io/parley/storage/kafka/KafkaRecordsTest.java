@@ -31,6 +31,15 @@ class KafkaRecordsTest {
   }
 
   @Test
+  void theSendingConnectionTravelsWithTheRecord() {
+    String value = KafkaRecords.encode(new NewMessage("alice", "m-3", CONV, "hi", null, "node-2-17-phone"), 7L);
+    assertThat(new JsonObject(value).getString("conn")).isEqualTo("node-2-17-phone");
+    assertThat(KafkaRecords.decode(0, 0, value).connectionId()).isEqualTo("node-2-17-phone");
+    assertThat(KafkaRecords.decode(0, 0, KafkaRecords.encode(new NewMessage("alice", "m-4", CONV, "hi", null), 7L))
+        .connectionId()).isNull();
+  }
+
+  @Test
   void readerSeesWhatTheWriterAcked() {
     String body = "héllo \uD83D\uDE00 \"q\" \\ \n \u0000end";
     JsonArray media = new JsonArray().add(new JsonObject().put("w", 640).put("ratio", 1.5).putNull("n"));
