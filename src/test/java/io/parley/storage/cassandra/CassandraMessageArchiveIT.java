@@ -264,13 +264,6 @@ class CassandraMessageArchiveIT {
   }
 
   @Test
-  void persistingToAnUnknownConversationCreatesNoConversation() throws Exception {
-    long unknown = newConv();
-    assertThat(persist(msg(unknown, "alice", "nobody home"))).containsExactly(true);
-    assertThat(await(cassandra.conversations.get(unknown))).isEmpty();
-  }
-
-  @Test
   void aBatchLargerThanTheWriteWindowIsStoredWhole() throws Exception {
     Conversation[] convs = {group("alice"), group("bob"), group("carol")};
     List<ChatMessage> batch = new ArrayList<>();
