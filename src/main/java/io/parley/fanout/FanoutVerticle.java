@@ -6,6 +6,8 @@ import io.parley.protocol.Delivery;
 import io.parley.protocol.Outbound;
 import io.parley.push.PushRequest;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -32,6 +34,8 @@ public final class FanoutVerticle extends VerticleBase {
   private final boolean clustered;
   private EventBus bus;
   private Future<Void> tail = Future.succeededFuture();
+  static final long INBOX_TIMEOUT_MS = 3_000;
+  private static final DeliveryOptions INBOX_OPTIONS = new DeliveryOptions().setSendTimeout(INBOX_TIMEOUT_MS);
 
   /**
    * @param clustered whether other nodes exist: then recipients on other nodes get one
@@ -52,7 +56,8 @@ public final class FanoutVerticle extends VerticleBase {
   }
 
   /** One delivery per node holding recipients; recipients without a live connection are returned. */
-  private void route(Fanout f, Outbound out, Map<String, Set<String>> online, List<String> offline) {
+  private void route(Fanout f, Outbound out, Map<String, Set<String>> online, List<String> offline,
+      Promise<Void> handedOver) {
     Map<String, List<String>> byNode = new java.util.HashMap<>();
     for (String user : f.recipients()) {
       Set<String> nodes = online.get(user);
@@ -66,22 +71,36 @@ public final class FanoutVerticle extends VerticleBase {
         byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(user);
       }
     }
+    List<Future<?>> confirmations = new ArrayList<>();
     byNode.forEach((n, users) -> {
       Delivery d = new Delivery(users, out);
       if (n.equals(node)) {
         bus.publish(Addresses.NODE_DELIVERY, d, Addresses.local());
       } else if (clustered) {
-        bus.send(Addresses.nodeInbox(n), d);
+        confirmations.add(bus.request(Addresses.nodeInbox(n), d, INBOX_OPTIONS)
+            .onFailure(e -> LOG.debug("node {} did not confirm a delivery: {}", n, e.toString())));
       }
     });
+    Future.join(confirmations).onComplete(ar -> handedOver.tryComplete());
   }
 
+  /**
+   * Fan-outs are routed one after another (so every user sees frames in routing's order); the
+   * request is answered once every node that got a delivery confirmed it (or failed to within
+   * {@link #INBOX_TIMEOUT_MS}: a dead node's users reconnect and sync). Routing commits the log only
+   * after that answer, so a crash of this node cannot lose a delivery it had not yet handed over.
+   */
   private void onFanout(Message<Fanout> msg) {
     Fanout f = msg.body();
-    tail = tail.transform(ignored -> deliver(f));
+    Promise<Void> handedOver = Promise.promise();
+    tail = tail.transform(ignored -> deliver(f, handedOver).onFailure(e -> {
+      LOG.error("fan-out of {} in {} failed", f.serverId(), f.conv(), e);
+      handedOver.tryComplete();
+    }));
+    handedOver.future().onComplete(ar -> msg.reply(null));
   }
 
-  private Future<Void> deliver(Fanout f) {
+  private Future<Void> deliver(Fanout f, Promise<Void> handedOver) {
     return registry.nodesOf(f.recipients()).transform(ar -> {
       Map<String, Set<String>> online = ar.succeeded() ? ar.result() : Map.of();
       if (ar.failed()) {
@@ -97,8 +116,9 @@ public final class FanoutVerticle extends VerticleBase {
         } else {
           bus.publish(Addresses.NODE_DELIVERY, all, Addresses.local());
         }
+        handedOver.tryComplete(); // a publish is not confirmed: best effort while the registry is down
       } else {
-        route(f, out, online, offline);
+        route(f, out, online, offline, handedOver);
       }
       if (offline != null && !offline.isEmpty()) {
         bus.send(Addresses.PUSH, new PushRequest(offline, f.conv(), f.serverId(), f.from(), f.preview()), Addresses.local());

@@ -25,7 +25,10 @@ public final class NodeInboxVerticle extends VerticleBase {
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
     return Future.all(
-        bus.<Delivery>consumer(Addresses.nodeInbox(node), m -> bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local())).completion(),
+        bus.<Delivery>consumer(Addresses.nodeInbox(node), m -> {
+          bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local());
+          m.reply(null); // fan-out (and so routing's commit) waits for this confirmation
+        }).completion(),
         bus.<Delivery>consumer(Addresses.ALL_NODES, m -> bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local())).completion(),
         bus.<String>consumer(Addresses.PRESENCE_CHANGED, m -> {
           String user = new JsonObject(m.body()).getString("user");

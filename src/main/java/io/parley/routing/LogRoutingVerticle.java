@@ -7,6 +7,7 @@ import io.parley.protocol.ChatMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *   <li>persists it to the {@link MessageArchive} (idempotent; a retried send that reached the log
  *       twice is recognised and dropped here),
  *   <li>looks up the members of its conversations (cached, invalidated by membership events),
- *   <li>hands every new message to fan-out, in log order,
+ *   <li>hands every new message to fan-out, in log order, and waits until fan-out confirmed that
+ *       every node holding a recipient received it,
  *   <li>and only then commits the batch.
  * </ol>
  * A failing step (Cassandra down) is retried with exponential backoff up to {@code retryMaxMs}
@@ -36,6 +38,7 @@ public final class LogRoutingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(LogRoutingVerticle.class);
   private static final int MEMBER_CACHE_MAX = 10_000;
   private static final long RETRY_FIRST_MS = 100;
+  private static final DeliveryOptions FANOUT_OPTIONS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(30_000);
 
   private final LogSource source;
   private final MessageArchive archive;
@@ -89,13 +92,15 @@ public final class LogRoutingVerticle extends VerticleBase {
       convs.add(l.message().conv());
     }
     return retrying("persist " + batch.size() + " messages", () -> archive.persist(messages))
-        .compose(stored -> retrying("load members", () -> memberSets(convs)).map(sets -> {
+        .compose(stored -> retrying("load members", () -> memberSets(convs)).compose(sets -> {
+          List<Future<?>> handedOver = new ArrayList<>(messages.size());
           for (int i = 0; i < messages.size(); i++) {
             if (stored.get(i)) {
-              fanOut(messages.get(i), batch.get(i).connectionId(), sets.get(messages.get(i).conv()));
+              handedOver.add(fanOut(messages.get(i), batch.get(i).connectionId(), sets.get(messages.get(i).conv())));
             }
           }
-          return null;
+          // commit only once fan-out handed every message to the nodes holding its recipients
+          return Future.join(handedOver).<Void>transform(ar -> Future.succeededFuture());
         }))
         .compose(v -> source.commit(batch).recover(e -> {
           // the partitions moved on: their new owner reads the batch again, dedupe keeps it single
@@ -119,14 +124,15 @@ public final class LogRoutingVerticle extends VerticleBase {
     });
   }
 
-  private void fanOut(ChatMessage m, String senderConnection, Set<String> recipients) {
+  private Future<?> fanOut(ChatMessage m, String senderConnection, Set<String> recipients) {
     if (recipients == null || recipients.isEmpty()) {
       LOG.warn("message {} of conversation {} has no members to deliver to", m.serverId(), m.conv());
-      return;
+      return Future.succeededFuture();
     }
     String body = m.body();
-    bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients, senderConnection,
-        body.length() <= 64 ? body : body.substring(0, 64)), Addresses.local());
+    return bus.request(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients,
+        senderConnection, body.length() <= 64 ? body : body.substring(0, 64)), FANOUT_OPTIONS)
+        .onFailure(e -> LOG.warn("fan-out of {} not confirmed: {}", m.serverId(), e.toString()));
   }
 
   /** Runs {@code step} until it succeeds, backing off between failures; gives up only when stopping. */

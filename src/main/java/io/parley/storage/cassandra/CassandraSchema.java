@@ -73,6 +73,9 @@ public final class CassandraSchema {
         .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
         .withString(DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, "LOCAL_SERIAL")
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10))
+        // one connection (1,024 requests in flight) was exhausted by a gateway's send-index
+        // look-ups plus routing's writes at 1,000 msgs/s: "No connection was available"
+        .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 4)
         .build();
     CassandraClientOptions options = new CassandraClientOptions().addContactPoint(host, port);
     options.dataStaxClusterBuilder().withLocalDatacenter(dc).withConfigLoader(config);
