@@ -354,7 +354,7 @@ final class ClusterNodes implements AutoCloseable {
           Thread.currentThread().interrupt();
           break;
         }
-        pause(200);
+        pause(200); // polling interval of the readiness probe (bounded by the deadline), not a synchronisation point
       }
       throw new AssertionError("node " + id + ": /health/ready is " + last + ", not 200; last lines:\n" + tail(40));
     }
