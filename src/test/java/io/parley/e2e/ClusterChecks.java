@@ -105,7 +105,8 @@ final class ClusterChecks {
       List<String> got = e.getKey().msgIds(conv);
       List<String> seen = dedupe ? lastCopies(got) : got;
       if (!seen.equals(e.getValue())) {
-        failures.append("\n  ").append(e.getKey()).append(": ").append(describe(got, e.getValue()));
+        failures.append("\n  ").append(e.getKey()).append(": ").append(describe(got, e.getValue()))
+            .append("\n      arrival  ").append(e.getKey().timeline(conv));
       } else if (dedupe && got.size() > seen.size()) {
         System.out.println("[check] " + e.getKey() + ": " + (got.size() - seen.size()) + " duplicate deliveries (deduplicated)");
       }

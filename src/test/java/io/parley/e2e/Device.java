@@ -159,6 +159,26 @@ final class Device {
     return frames.stream().filter(f -> "msg".equals(f.getString("op")) && conv.equals(f.getString("conv"))).toList();
   }
 
+  /**
+   * The msg frames of {@code conv} and the {@code synced} frames, in arrival order: server_ids,
+   * and {@code |synced|} where a backfill ended. For failure messages.
+   */
+  String timeline(String conv) {
+    pump();
+    StringBuilder b = new StringBuilder("[");
+    for (JsonObject f : frames) {
+      if (!conv.equals(f.getString("conv"))) {
+        continue;
+      }
+      if ("msg".equals(f.getString("op"))) {
+        b.append(b.length() > 1 ? ", " : "").append(f.getString("server_id"));
+      } else if ("synced".equals(f.getString("op"))) {
+        b.append(b.length() > 1 ? ", " : "").append("|synced|");
+      }
+    }
+    return b.append(']').toString();
+  }
+
   /** server_ids of {@link #msgs}. */
   List<String> msgIds(String conv) {
     return msgs(conv).stream().map(f -> f.getString("server_id")).toList();
