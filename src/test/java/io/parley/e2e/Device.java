@@ -27,6 +27,7 @@ final class Device {
   /** Every frame received, in arrival order. */
   final List<JsonObject> frames = new ArrayList<>();
   private final Set<Integer> consumed = new HashSet<>();
+  private final long connectedAt = System.nanoTime();
 
   private Device(String user, String name, int node, WsClient ws) {
     this.user = user;
@@ -126,7 +127,12 @@ final class Device {
    * {@code synced} (msg frames of the backfill, and any live ones that came in between).
    */
   List<JsonObject> sync(String conv, String lastSeen) {
+    pump();
     int from = frames.size();
+    JsonObject request = new JsonObject().put("op", "sync").put("conv", conv).put("convs", new JsonObject().put(conv, lastSeen));
+    ws.receivedAt.put(request, System.nanoTime());
+    frames.add(request); // not received: marks in the timeline when the sync went out
+    consumed.add(from);
     ws.send(new JsonObject().put("op", "sync").put("convs", new JsonObject().put(conv, lastSeen)));
     await(f -> "synced".equals(f.getString("op")) && conv.equals(f.getString("conv")), FRAME_WAIT, "synced " + conv);
     int to = frames.size();
@@ -160,8 +166,9 @@ final class Device {
   }
 
   /**
-   * The msg frames of {@code conv} and the {@code synced} frames, in arrival order: server_ids,
-   * and {@code |synced|} where a backfill ended. For failure messages.
+   * The msg frames of {@code conv}, the {@code synced} frames and this device's {@code sync}
+   * requests, in arrival order, each with its arrival in ms since the connection opened. For failure
+   * messages.
    */
   String timeline(String conv) {
     pump();
@@ -170,10 +177,13 @@ final class Device {
       if (!conv.equals(f.getString("conv"))) {
         continue;
       }
+      String at = "@" + (ws.receivedAt.getOrDefault(f, connectedAt) - connectedAt) / 1_000_000;
       if ("msg".equals(f.getString("op"))) {
-        b.append(b.length() > 1 ? ", " : "").append(f.getString("server_id"));
+        b.append(b.length() > 1 ? ", " : "").append(f.getString("server_id")).append(at);
       } else if ("synced".equals(f.getString("op"))) {
-        b.append(b.length() > 1 ? ", " : "").append("|synced|");
+        b.append(b.length() > 1 ? ", " : "").append("|synced|").append(at);
+      } else if ("sync".equals(f.getString("op"))) {
+        b.append(b.length() > 1 ? ", " : "").append("|sync sent|").append(at);
       }
     }
     return b.append(']').toString();

@@ -4,7 +4,10 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,10 +20,16 @@ final class WsClient {
   final CompletableFuture<Short> closed = new CompletableFuture<>();
   /** server_ids of msg frames that arrived while {@link #sendMsgSkippingDeliveries} waited for its ack. */
   final List<String> skipped = new ArrayList<>();
+  /** When each frame arrived (System.nanoTime), by identity: for timelines in failure messages. */
+  final Map<JsonObject, Long> receivedAt = Collections.synchronizedMap(new IdentityHashMap<>());
 
   WsClient(WebSocket ws) {
     this.ws = ws;
-    ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
+    ws.textMessageHandler(t -> {
+      JsonObject f = new JsonObject(t);
+      receivedAt.put(f, System.nanoTime());
+      frames.add(f);
+    });
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
   }
 
