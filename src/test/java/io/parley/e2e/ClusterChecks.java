@@ -145,6 +145,38 @@ final class ClusterChecks {
         + "\n      expected " + expected + "\n      got      " + got;
   }
 
+  /**
+   * Checks that keep going after a failure, so that one failing run shows everything that went
+   * wrong (every device, every node's history), under one deadline shared by all of them.
+   */
+  static final class Soft {
+    private final long deadline;
+    private final List<String> problems = new ArrayList<>();
+
+    Soft(Duration total) {
+      deadline = System.nanoTime() + total.toNanos();
+    }
+
+    /** What is left of the deadline, at least 5 s (checks after a timed-out one get a short look). */
+    Duration left() {
+      return Duration.ofNanos(Math.max(deadline - System.nanoTime(), Duration.ofSeconds(5).toNanos()));
+    }
+
+    void check(Runnable r) {
+      try {
+        r.run();
+      } catch (AssertionError | RuntimeException e) {
+        problems.add(e.getMessage());
+      }
+    }
+
+    void done() {
+      if (!problems.isEmpty()) {
+        throw new AssertionError(problems.size() + " problem(s):\n- " + String.join("\n- ", problems));
+      }
+    }
+  }
+
   /** server_ids in ascending numeric order. */
   static List<String> ascending(List<String> ids) {
     return ids.stream().sorted((a, b) -> Long.compare(Long.parseLong(a), Long.parseLong(b))).toList();

@@ -28,6 +28,9 @@ final class Device {
   final List<JsonObject> frames = new ArrayList<>();
   private final Set<Integer> consumed = new HashSet<>();
   private final long connectedAt = System.nanoTime();
+  /** When this device last sent a frame: long waits send a ping, as clients do, before the idle timeout. */
+  private long lastSentAt = System.nanoTime();
+  static final long KEEPALIVE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
 
   private Device(String user, String name, int node, WsClient ws) {
     this.user = user;
@@ -45,17 +48,29 @@ final class Device {
 
   /** A ping round trip: every frame the node queued for this socket before it is received. */
   void ping() {
-    ws.send(new JsonObject().put("op", "ping"));
-    await(f -> "pong".equals(f.getString("op")), FRAME_WAIT, "pong");
+    out(new JsonObject().put("op", "ping"));
+    int want = ++pings;
+    while (pongs < want) { // the pongs of keep-alive pings come first
+      await(f -> "pong".equals(f.getString("op")), FRAME_WAIT, "pong");
+      pongs++;
+    }
   }
 
+  private int pings;
+  private int pongs;
+
   void send(JsonObject frame) {
+    out(frame);
+  }
+
+  private void out(JsonObject frame) {
+    lastSentAt = System.nanoTime();
     ws.send(frame);
   }
 
   /** Sends a message without waiting. */
   void sendAsync(String msgId, String conv, String body) {
-    ws.send(new JsonObject().put("op", "send").put("msg_id", msgId).put("conv", conv).put("body", body));
+    out(new JsonObject().put("op", "send").put("msg_id", msgId).put("conv", conv).put("body", body));
   }
 
   /** Sends a message and returns its {@code ack} or {@code error} frame. */
@@ -133,7 +148,7 @@ final class Device {
     ws.receivedAt.put(request, System.nanoTime());
     frames.add(request); // not received: marks in the timeline when the sync went out
     consumed.add(from);
-    ws.send(new JsonObject().put("op", "sync").put("convs", new JsonObject().put(conv, lastSeen)));
+    out(new JsonObject().put("op", "sync").put("convs", new JsonObject().put(conv, lastSeen)));
     await(f -> "synced".equals(f.getString("op")) && conv.equals(f.getString("conv")), FRAME_WAIT, "synced " + conv);
     int to = frames.size();
     List<JsonObject> out = new ArrayList<>();
@@ -150,7 +165,7 @@ final class Device {
   /** Subscribes to presence of {@code users} and returns the first presence frame of each. */
   List<JsonObject> presenceSub(List<String> users) {
     int from = frames.size();
-    ws.send(new JsonObject().put("op", "presence_sub").put("users", new JsonArray(users)));
+    out(new JsonObject().put("op", "presence_sub").put("users", new JsonArray(users)));
     List<JsonObject> out = new ArrayList<>();
     for (String u : users) {
       out.add(await(f -> "presence".equals(f.getString("op")) && u.equals(f.getString("user")), FRAME_WAIT,
@@ -212,13 +227,14 @@ final class Device {
       if (missing.isEmpty()) {
         return msgs(conv);
       }
+      keepAlive();
       long left = deadline - System.nanoTime();
       JsonObject f = left <= 0 ? null : ws.poll(Duration.ofMillis(Math.max(1, Math.min(500, left / 1_000_000))));
       if (f != null) {
         frames.add(f);
       } else if (System.nanoTime() >= deadline) {
         throw new AssertionError(this + ": " + missing.size() + " of " + serverIds.size() + " messages of " + conv
-            + " not received within " + timeout + ": missing " + missing + "; got " + msgIds(conv)
+            + " not received within " + timeout + ": missing " + missing + "; got " + timeline(conv)
             + (ws.closed.isDone() ? " (socket closed: " + ws.closed.getNow(null) + ")" : ""));
       }
     }
@@ -249,6 +265,14 @@ final class Device {
         consumed.add(frames.size() - 1);
         return f;
       }
+    }
+  }
+
+  /** A ping when nothing was sent for a while, so that a long wait does not hit the idle timeout. */
+  private void keepAlive() {
+    if (System.nanoTime() - lastSentAt > KEEPALIVE_NANOS && !ws.closed.isDone()) {
+      out(new JsonObject().put("op", "ping"));
+      pings++;
     }
   }
 
