@@ -31,6 +31,8 @@ import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * N Parley nodes of the cluster profile, each a separate JVM running {@code target/parley.jar}
@@ -188,10 +190,18 @@ final class ClusterNodes implements AutoCloseable {
   }
 
   /**
-   * Best effort: drops this run's keyspace and deletes its Redis keys, so that repeated runs do not
-   * pile up in the shared servers. (Its Kafka topic stays; it is small and named after the run.)
+   * Best effort: deletes this run's Kafka topic, drops its keyspace and deletes its Redis keys, so
+   * that repeated runs do not pile up in the shared servers (a broker with hundreds of leftover
+   * partitions restarts much more slowly).
    */
   private void dropServerData() {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
+      admin.deleteTopics(List.of(common.get("PARLEY_KAFKA_TOPIC"))).all().get(30, TimeUnit.SECONDS);
+      admin.deleteConsumerGroups(List.of(common.get("PARLEY_KAFKA_GROUP"))).all().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.out.println("[cluster] " + run + ": could not delete its Kafka topic / group: " + e);
+    }
     Vertx vertx = Vertx.vertx();
     try {
       int colon = CASSANDRA.lastIndexOf(':');
