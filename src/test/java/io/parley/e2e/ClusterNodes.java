@@ -195,6 +195,8 @@ final class ClusterNodes implements AutoCloseable {
    * partitions restarts much more slowly).
    */
   private void dropServerData() {
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.apache.kafka"))
+        .setLevel(ch.qos.logback.classic.Level.WARN); // the admin client logs its whole config
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
       admin.deleteTopics(List.of(common.get("PARLEY_KAFKA_TOPIC"))).all().get(30, TimeUnit.SECONDS);
