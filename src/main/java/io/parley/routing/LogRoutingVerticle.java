@@ -9,6 +9,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,12 +33,17 @@ import org.slf4j.LoggerFactory;
  * A failing step (Cassandra down) is retried with exponential backoff up to {@code retryMaxMs}
  * between attempts, for as long as it takes; nothing is skipped and nothing is committed early, so
  * a crash at any point means the batch is read again (by this node's successor for the
- * partitions) and delivered at least once. One batch at a time keeps per-conversation order.
+ * partitions) and delivered at least once. Batches are persisted and handed to fan-out one at a
+ * time, which keeps per-conversation order; the wait for confirmations and the commit overlap with
+ * the next batches (at most {@value #UNCONFIRMED_MAX} batches waiting), and commits stay in log
+ * order.
  */
 public final class LogRoutingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(LogRoutingVerticle.class);
   private static final int MEMBER_CACHE_MAX = 10_000;
   private static final long RETRY_FIRST_MS = 100;
+  /** Most batches handed to fan-out and waiting for their confirmations and commit. */
+  static final int UNCONFIRMED_MAX = 8;
   private static final DeliveryOptions FANOUT_OPTIONS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(30_000);
 
   private final LogSource source;
@@ -45,6 +51,10 @@ public final class LogRoutingVerticle extends VerticleBase {
   private final MemberSets members;
   private final long retryMaxMs;
   private EventBus bus;
+  /** Completes when the last batch handed to fan-out is committed; commits follow log order. */
+  private Future<Void> commitTail = Future.succeededFuture();
+  /** Commits of batches handed to fan-out, oldest first, until they complete. */
+  private final ArrayDeque<Future<Void>> unconfirmed = new ArrayDeque<>();
   private volatile boolean stopping;
   private final Promise<Void> stopped = Promise.promise();
 
@@ -70,7 +80,7 @@ public final class LogRoutingVerticle extends VerticleBase {
 
   private void next() {
     if (stopping) {
-      stopped.tryComplete();
+      commitTail.onComplete(ar -> stopped.tryComplete());
       return;
     }
     retrying("poll the log", source::poll).compose(this::route).onComplete(ar -> {
@@ -81,9 +91,38 @@ public final class LogRoutingVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * Routes one batch and completes once its messages are handed to fan-out, so that the next batch
+   * can be persisted while this one's deliveries are confirmed; or, when
+   * {@value #UNCONFIRMED_MAX} batches already wait for their commit, once the oldest is committed.
+   */
   private Future<Void> route(List<LogSource.Logged> batch) {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
+    }
+    Future<Future<Void>> handedOver = handOver(batch);
+    return handedOver.compose(confirmed -> {
+      // commits in log order, each once its batch is confirmed (a failed commit is logged: the
+      // next owner of the partition reads the batch again, dedupe keeps it single)
+      Future<Void> committed = commitTail.transform(v -> confirmed).compose(v -> source.commit(batch).recover(e -> {
+        LOG.info("commit of {} records not accepted: {}", batch.size(), e.toString());
+        return Future.succeededFuture();
+      }));
+      commitTail = committed;
+      unconfirmed.add(committed);
+      committed.onComplete(ar -> unconfirmed.remove(committed));
+      return unconfirmed.size() >= UNCONFIRMED_MAX ? unconfirmed.peek() : Future.succeededFuture();
+    });
+  }
+
+  /**
+   * Persists the batch, then hands every new message to fan-out in log order; completes with the
+   * future of fan-out's confirmations (which never fails: an unconfirmed node is logged, and its
+   * users sync when they reconnect).
+   */
+  private Future<Future<Void>> handOver(List<LogSource.Logged> batch) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture(Future.succeededFuture());
     }
     List<ChatMessage> messages = new ArrayList<>(batch.size());
     Set<Long> convs = new LinkedHashSet<>();
@@ -100,12 +139,7 @@ public final class LogRoutingVerticle extends VerticleBase {
             }
           }
           // commit only once fan-out handed every message to the nodes holding its recipients
-          return Future.join(handedOver).<Void>transform(ar -> Future.succeededFuture());
-        }))
-        .compose(v -> source.commit(batch).recover(e -> {
-          // the partitions moved on: their new owner reads the batch again, dedupe keeps it single
-          LOG.info("commit of {} records not accepted: {}", batch.size(), e.toString());
-          return Future.succeededFuture();
+          return Future.succeededFuture(Future.join(handedOver).<Void>transform(ar -> Future.succeededFuture()));
         }));
   }
 

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Orders, persists and routes messages. Sends are taken strictly in arrival order: membership is
  * checked against a bounded cache of member sets, accepted sends are appended to the
- * {@link MessageLog} in batches (one group commit in flight at a time, so ids and fan-out follow
- * arrival order), each sender is acked only once its batch is durable, and every new message goes
+ * {@link MessageLog} in batches (embedded: one group commit in flight at a time, so ids and
+ * fan-out follow arrival order; cluster: up to {@value #CLUSTER_APPENDS_MAX} batches in flight,
+ * the Kafka log keeping their call order), each sender is acked only once its batch is durable, and every new message goes
  * to fan-out in id order. Best-effort signals (receipts, typing) take a separate path and never
  * wait behind the log.
  */
@@ -37,6 +38,11 @@ public final class RoutingVerticle extends VerticleBase {
   private static final int BATCH_MAX = 1024;
   /** Sends waiting beyond this are refused with {@code unavailable}: shed load rather than queue without bound. */
   static final int BACKLOG_MAX = 20_000;
+  /**
+   * Appends in flight at once on the cluster intake: the log orders them (records are produced in
+   * call order), and routing fans out from the log, so a batch need not wait for the previous ack.
+   */
+  static final int CLUSTER_APPENDS_MAX = 8;
 
   private final MessageLog log;
   private final MessageStore messages;
@@ -47,7 +53,11 @@ public final class RoutingVerticle extends VerticleBase {
   private final MemberSets members;
   private final ArrayDeque<SendRequest> intake = new ArrayDeque<>();
   private final ArrayDeque<Accepted> accepted = new ArrayDeque<>();
-  private boolean appendInFlight;
+  /** Appends in flight, and their bound: 1 when this verticle fans out, so fan-out follows id order. */
+  private int appendsInFlight;
+  private final int appendsMax;
+  /** Completes once the outcome of the latest append was handled. */
+  private Future<Void> ackTail = Future.succeededFuture();
   private final Map<String, Long> typingLast = new HashMap<>();
   private EventBus bus;
 
@@ -67,6 +77,7 @@ public final class RoutingVerticle extends VerticleBase {
     this.conversations = conversations;
     this.typingThrottleMs = typingThrottleMs;
     this.fanOutAfterAck = fanOutAfterAck;
+    this.appendsMax = fanOutAfterAck ? 1 : CLUSTER_APPENDS_MAX;
     this.members = new MemberSets(conversations, MEMBER_CACHE_MAX);
   }
 
@@ -125,9 +136,12 @@ public final class RoutingVerticle extends VerticleBase {
   }
 
   private void flush() {
-    if (appendInFlight || accepted.isEmpty()) {
-      return;
+    while (appendsInFlight < appendsMax && !accepted.isEmpty()) {
+      appendBatch();
     }
+  }
+
+  private void appendBatch() {
     List<Accepted> batch = new ArrayList<>(Math.min(accepted.size(), BATCH_MAX));
     List<MessageLog.NewMessage> entries = new ArrayList<>(batch.size());
     while (!accepted.isEmpty() && batch.size() < BATCH_MAX) {
@@ -137,9 +151,11 @@ public final class RoutingVerticle extends VerticleBase {
       batch.add(a);
       entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId()));
     }
-    appendInFlight = true;
-    log.append(entries).onComplete(ar -> {
-      appendInFlight = false;
+    appendsInFlight++;
+    Future<List<MessageLog.Appended>> appended = log.append(entries);
+    // outcomes are handled in append order, whichever completes first
+    ackTail = ackTail.transform(v -> appended).transform(ar -> {
+      appendsInFlight--;
       if (ar.failed()) {
         LOG.error("append of {} messages failed: {}", batch.size(), ar.cause().toString());
         batch.forEach(a -> a.req().fail(ErrorCode.UNAVAILABLE, "storage unavailable, retry"));
@@ -157,6 +173,7 @@ public final class RoutingVerticle extends VerticleBase {
         }
       }
       flush();
+      return Future.<Void>succeededFuture();
     });
   }
 

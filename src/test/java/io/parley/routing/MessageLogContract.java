@@ -137,6 +137,21 @@ public abstract class MessageLogContract {
   }
 
   @Test
+  void overlappingAppendsGetIdsInCallOrder() throws Exception {
+    long conv = newConv();
+    List<Future<List<Appended>>> appends = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      // not waiting for the previous one: a sender's next message goes out before the last ack
+      appends.add(log().append(List.of(msg("alice", conv, "m" + i), msg("bob", conv, "n" + i))));
+    }
+    List<Long> ids = new ArrayList<>();
+    for (Future<List<Appended>> a : appends) {
+      await(a).forEach(r -> ids.add(r.message().serverId()));
+    }
+    assertThat(ids).hasSize(40).isSorted().doesNotHaveDuplicates();
+  }
+
+  @Test
   void duplicateWithinBatchReturnsTheOriginal() throws Exception {
     long conv = newConv();
     String id = newMsgId();

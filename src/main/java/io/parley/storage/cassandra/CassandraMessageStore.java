@@ -181,8 +181,11 @@ public final class CassandraMessageStore implements MessageLog, MessageStore, Me
           return winner == c.id() ? Future.succeededFuture(true) : writeRow(c, msg.from(), msg.msgId()).map(true);
         });
       }
+      // a fresh claim wrote its row already; a claim found with this very id (the record read again
+      // after a failed attempt) writes the row again, in case that attempt did not get that far
       Future<Claim> claimed = claimPlain(msg, msg.toFrame())
-          .compose(c -> c.id() == msg.serverId() ? writeRow(c, msg.from(), msg.msgId()) : Future.succeededFuture(c));
+          .compose(c -> !c.applied() && c.id() == msg.serverId() ? writeRow(c, msg.from(), msg.msgId())
+              : Future.succeededFuture(c));
       claims.set(i, claimed);
       return claimed.map(c -> c.id() == msg.serverId());
     }).compose(stored -> {
@@ -234,10 +237,10 @@ public final class CassandraMessageStore implements MessageLog, MessageStore, Me
   }
 
   /**
-   * persist's claim, without Paxos: read the dedupe row, write it when absent. Sound because one
-   * routing consumer at a time owns a conversation's partition and persists its records in log
-   * order (one batch at a time), so no other writer races it for a (sender, msg id) of that
-   * conversation; an owner that stalls past the poll interval while its successor re-reads the
+   * persist's claim, without Paxos: read the dedupe row; when absent, write it and the message
+   * row. Sound because one routing consumer at a time owns a conversation's partition and
+   * persists its records in log order (one batch at a time), so no other writer races it for a
+   * (sender, msg id) of that conversation; an owner that stalls past the poll interval while its successor re-reads the
    * same records writes the same ids. What it gives up against the LWT: a client reusing one
    * msg id in two conversations at the same moment (two partitions) could have both stored.
    */
@@ -248,8 +251,13 @@ public final class CassandraMessageStore implements MessageLog, MessageStore, Me
         return Future.succeededFuture(new Claim(false, stored.getLong("conversation_id"), stored.getLong("message_id"),
             stored.getString("frame")));
       }
-      return client.execute(insertDedupePlain.bind(msg.from(), msg.msgId(), msg.conv(), msg.serverId(), frame))
-          .map(new Claim(true, msg.conv(), msg.serverId(), frame));
+      // both rows at once: one round trip instead of two. Should only the dedupe row land, the
+      // retried persist finds it with this message's id and writes the message row then.
+      Claim fresh = new Claim(true, msg.conv(), msg.serverId(), frame);
+      return Future.all(
+              client.execute(insertDedupePlain.bind(msg.from(), msg.msgId(), msg.conv(), msg.serverId(), frame)),
+              writeRow(fresh, msg.from(), msg.msgId()))
+          .map(fresh);
     });
   }
 

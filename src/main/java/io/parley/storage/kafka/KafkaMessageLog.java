@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *       a failure or a late answer counts as "not found", so sends never wait on a store that is
  *       down; a found message is the original;
  *   <li>otherwise the message is produced (key and value: {@link KafkaRecords}), all of a batch's
- *       records in batch order once every look-up of the batch has answered, so records of one
- *       conversation get increasing offsets in batch order.
+ *       records in batch order once every look-up of the batch has answered and the previous
+ *       batch was produced, so records of one conversation get increasing offsets in call order.
+ *       Batches may overlap: the next one's look-ups run while this one waits for Kafka.
  * </ol>
  *
  * An original comes back with {@code duplicate} set and its stored fields (server id, body,
@@ -101,6 +102,8 @@ public final class KafkaMessageLog implements MessageLog {
   private final Map<Key, String> recent;
   /** Messages being appended (looked up or produced), by key; owner context only. */
   private final Map<Key, Future<Appended>> inFlight = new HashMap<>();
+  /** Completes once the latest batch's records were handed to the producer; owner context only. */
+  private Future<Void> produced = Future.succeededFuture();
   private boolean closed;
 
   private KafkaMessageLog(Vertx vertx, Context owner, KafkaProducer<String, String> producer, String topic,
@@ -249,7 +252,18 @@ public final class KafkaMessageLog implements MessageLog {
     if (!fresh.isEmpty()) {
       long timer = vertx.setTimer(sendTimeoutMs, id -> fresh.forEach(f -> f.outcome().tryFail(new TimeoutException(
           "kafka did not ack within " + sendTimeoutMs + " ms (topic " + topic + ")"))));
-      lookUp(fresh).onComplete(found -> on(owner, () -> produce(fresh, found.result())));
+      // batches appended one after another produce in call order, even when a later batch's
+      // look-ups answer first: a sender's next message never gets the lower offset
+      Future<List<Optional<ChatMessage>>> found = lookUp(fresh);
+      Promise<Void> handedOn = Promise.promise();
+      produced.transform(v -> found).onComplete(ar -> on(owner, () -> {
+        try {
+          produce(fresh, ar.result()); // look-ups never fail
+        } finally {
+          handedOn.complete();
+        }
+      }));
+      produced = handedOn.future();
       result.onComplete(ar -> on(owner, () -> {
         vertx.cancelTimer(timer);
         settle(fresh, ar.succeeded() ? null : ar.cause());
