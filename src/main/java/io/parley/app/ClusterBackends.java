@@ -42,6 +42,7 @@ final class ClusterBackends {
   private final CassandraMessageStore messages;
   private final RedisConnectionRegistry registry;
   private final List<java.util.function.Supplier<Future<?>>> closers = new ArrayList<>();
+  private Future<Void> topicEnsured;
 
   private ClusterBackends(Ids ids, CassandraClient cassandra, CassandraConversationStore conversations,
       CassandraMessageStore messages, RedisConnectionRegistry registry) {
@@ -95,7 +96,7 @@ final class ClusterBackends {
   /** Ensures the topic, then opens the routing node's consumer. */
   Future<LogSource> openLogSource(Vertx vertx, ParleyConfig config) {
     ClusterSettings c = config.cluster();
-    return ensureTopic(vertx, c)
+    return topic(vertx, c)
         .compose(v -> KafkaLogSource.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaGroup()))
         .map(s -> s);
   }
@@ -103,7 +104,7 @@ final class ClusterBackends {
   /** Ensures the topic, then opens the gateway node's producer. */
   Future<MessageLog> openMessageLog(Vertx vertx, ParleyConfig config) {
     ClusterSettings c = config.cluster();
-    return ensureTopic(vertx, c)
+    return topic(vertx, c)
         .compose(v -> KafkaMessageLog.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), messages, c.kafkaSendTimeoutMs()))
         .map(log -> {
           closers.add(log::close);
@@ -111,8 +112,13 @@ final class ClusterBackends {
         });
   }
 
-  private static Future<Void> ensureTopic(Vertx vertx, ClusterSettings c) {
-    return KafkaTopics.ensure(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaPartitions(), (short) c.kafkaReplicationFactor());
+  /** The topic ensured once per node (a node with both roles needs it for both clients). */
+  private Future<Void> topic(Vertx vertx, ClusterSettings c) {
+    if (topicEnsured == null || topicEnsured.failed()) {
+      topicEnsured = KafkaTopics.ensure(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaPartitions(),
+          (short) c.kafkaReplicationFactor());
+    }
+    return topicEnsured;
   }
 
   Ids ids() {
