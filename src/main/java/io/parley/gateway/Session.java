@@ -40,12 +40,20 @@ final class Session implements SendReplies {
   static final short CLOSE_SLOW = 1013;
   static final short CLOSE_TOO_BIG = 1009;
   private static final int HELD_BACK_MAX = 10_000;
+  /**
+   * How long after a connection opens its sends may be retries of sends made on an earlier
+   * connection (clients resend what was pending as soon as they are back, after their sync);
+   * later sends skip the cluster log's cross-node dedupe look-up. A retry missed by this rule is
+   * still stored once, only acked with an id that routing then drops (docs/protocol.md).
+   */
+  static final long RETRY_WINDOW_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
 
   final String id;
   final String user;
   private final ServerWebSocket ws;
   private final SessionContext ctx;
   long lastActivity;
+  private final long openedAt = System.nanoTime();
   private double tokens;
   private long refilledAt;
   private Map<String, MessageConsumer<String>> presenceSubs;
@@ -146,7 +154,7 @@ final class Session implements SendReplies {
       error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
       return;
     }
-    ctx.bus().send(Addresses.ROUTING_SEND, new SendRequest(user, id, s, this), Addresses.local());
+    ctx.bus().send(Addresses.ROUTING_SEND, new SendRequest(user, id, s, this, System.nanoTime() - openedAt < RETRY_WINDOW_NANOS), Addresses.local());
   }
 
   @Override

@@ -149,7 +149,7 @@ public final class RoutingVerticle extends VerticleBase {
       SendRequest r = a.req();
       ClientFrame.Send s = r.send();
       batch.add(a);
-      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId()));
+      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId(), r.maybeRetry()));
     }
     appendsInFlight++;
     Future<List<MessageLog.Appended>> appended = log.append(entries);

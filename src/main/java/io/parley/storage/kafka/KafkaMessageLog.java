@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
  *   <li>a repeat of an earlier message of the same batch resolves to that first occurrence;
  *   <li>a message this writer acked recently (a bounded LRU of {@code recentMax} entries) or is
  *       still appending resolves to that original;
- *   <li>otherwise the {@link SendIndex} (what routing persisted, e.g. after this writer restarted
- *       or the retry came through another gateway) is asked, at most {@link #INDEX_TIMEOUT_MS} ms:
+ *   <li>otherwise, when the message {@linkplain NewMessage#maybeRetry may be a retry} from another
+ *       connection or its key failed to append here before, the {@link SendIndex} (what routing
+ *       persisted, e.g. after this writer restarted or the retry came through another gateway) is
+ *       asked, at most {@link #INDEX_TIMEOUT_MS} ms:
  *       a failure or a late answer counts as "not found", so sends never wait on a store that is
  *       down; a found message is the original;
  *   <li>otherwise the message is produced (key and value: {@link KafkaRecords}), all of a batch's
@@ -100,6 +102,12 @@ public final class KafkaMessageLog implements MessageLog {
    * kept (the message is parsed back from it on a hit, which is rare), halving the memory.
    */
   private final Map<Key, String> recent;
+  /**
+   * Keys whose append failed here (their records may still have reached Kafka), so that their
+   * retries are looked up in the index even from an established connection; bounded, owner
+   * context only.
+   */
+  private final Map<Key, Boolean> suspects;
   /** Messages being appended (looked up or produced), by key; owner context only. */
   private final Map<Key, Future<Appended>> inFlight = new HashMap<>();
   /** Completes once the latest batch's records were handed to the producer; owner context only. */
@@ -118,6 +126,12 @@ public final class KafkaMessageLog implements MessageLog {
     this.recent = new LinkedHashMap<>(1024, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<Key, String> eldest) {
+        return size() > recentMax;
+      }
+    };
+    this.suspects = new LinkedHashMap<>(64, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Key, Boolean> eldest) {
         return size() > recentMax;
       }
     };
@@ -289,12 +303,19 @@ public final class KafkaMessageLog implements MessageLog {
     for (Fresh f : fresh) {
       Promise<Optional<ChatMessage>> answer = Promise.promise();
       answers.add(answer);
+      if (!f.message().maybeRetry() && !suspects.containsKey(f.key())) {
+        answer.complete(Optional.empty()); // cannot repeat a send of another connection
+        continue;
+      }
       find(f.message()).onComplete(ar -> {
         if (ar.failed()) {
           LOG.debug("send index look-up of ({}, {}) failed: {}", f.key().from(), f.key().msgId(), ar.cause().toString());
         }
         answer.tryComplete(ar.succeeded() && ar.result() != null ? ar.result() : Optional.empty());
       });
+    }
+    if (answers.stream().allMatch(a -> a.future().isComplete())) {
+      return Future.succeededFuture(answers.stream().map(a -> a.future().result()).toList());
     }
     long timer = vertx.setTimer(indexTimeoutMs, id -> answers.forEach(a -> a.tryComplete(Optional.empty())));
     return Future.all(answers.stream().map(Promise::future).toList())
@@ -379,6 +400,11 @@ public final class KafkaMessageLog implements MessageLog {
       inFlight.remove(f.key(), f.outcome().future());
       if (failure != null) {
         f.outcome().tryFail(failure);
+      }
+      if (f.outcome().future().failed()) {
+        suspects.put(f.key(), Boolean.TRUE); // may have reached Kafka after all: its retry is looked up
+      } else {
+        suspects.remove(f.key());
       }
       // also a record Kafka acked inside a failed batch: it will be delivered, so a retry must get it back
       if (f.outcome().future().succeeded()) {

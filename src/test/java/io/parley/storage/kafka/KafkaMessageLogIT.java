@@ -121,6 +121,31 @@ class KafkaMessageLogIT extends MessageLogContract {
   }
 
   @Test
+  void onlyPossibleRetriesFromOtherConnectionsAndKeysThatFailedHereAreLookedUp() throws Exception {
+    long conv = newConv();
+    List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SendIndex counting = (from, id) -> {
+      asked.add(id);
+      return Future.succeededFuture(Optional.empty());
+    };
+    KafkaMessageLog log = newLog(BOOTSTRAP, counting, SEND_TIMEOUT_MS);
+    NewMessage established = new NewMessage("alice", newMsgId(), conv, "from an old connection", null, "c1", false);
+    NewMessage young = new NewMessage("alice", newMsgId(), conv, "from a new connection", null, "c2", true);
+    List<Appended> out = await(log.append(List.of(established, young)));
+    assertThat(out).extracting(Appended::duplicate).containsExactly(false, false);
+    assertThat(asked).containsExactly(young.msgId());
+
+    // an append that failed here: its retry is looked up even from an established connection
+    asked.clear();
+    KafkaMessageLog dead = newLog("127.0.0.1:1", counting, 500);
+    NewMessage failed = new NewMessage("bob", newMsgId(), conv, "failed once", null, "c3", false);
+    assertThat(failureOf(dead.append(List.of(failed)), 4_000)).isNotNull();
+    assertThat(asked).isEmpty();
+    assertThat(failureOf(dead.append(List.of(failed)), 4_000)).isNotNull();
+    assertThat(asked).containsExactly(failed.msgId());
+  }
+
+  @Test
   void aFailingIndexDoesNotHoldASendUp() throws Exception {
     KafkaMessageLog failing = newLog(BOOTSTRAP,
         (from, id) -> Future.failedFuture(new IllegalStateException("cassandra down")), SEND_TIMEOUT_MS);
