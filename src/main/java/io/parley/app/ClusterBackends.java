@@ -4,6 +4,8 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.NetworkConfig;
 import io.parley.config.ParleyConfig;
 import io.parley.config.ClusterSettings;
+import io.parley.limits.FallbackRateLimiter;
+import io.parley.limits.RateLimiter;
 import io.parley.protocol.Ids;
 import io.parley.routing.LogSource;
 import io.parley.routing.MessageLog;
@@ -11,15 +13,19 @@ import io.parley.storage.cassandra.CassandraConversationStore;
 import io.parley.storage.cassandra.CassandraMessageStore;
 import io.parley.storage.cassandra.CassandraNames;
 import io.parley.storage.cassandra.CassandraSchema;
+import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.kafka.KafkaLogSource;
 import io.parley.storage.kafka.KafkaMessageLog;
 import io.parley.storage.kafka.KafkaTopics;
 import io.parley.storage.redis.RedisConnectionRegistry;
+import io.parley.storage.redis.RedisKeys;
+import io.parley.storage.redis.RedisRateLimiter;
 import io.vertx.cassandra.CassandraClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.redis.client.Redis;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
@@ -30,7 +36,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cluster profile's engines, opened once per node: the Hazelcast-clustered Vert.x, Cassandra
- * (schema applied idempotently at startup), Redis (connection registry) and Kafka (topic ensured;
+ * (schema applied idempotently at startup), Redis (connection registry and rate limits, on one
+ * client; the limits fail open to node-local ones while Redis fails) and Kafka (topic ensured;
  * producer and consumer opened for the roles that need them). Closed in reverse by {@link #close()}.
  */
 final class ClusterBackends {
@@ -41,16 +48,18 @@ final class ClusterBackends {
   private final CassandraConversationStore conversations;
   private final CassandraMessageStore messages;
   private final RedisConnectionRegistry registry;
+  private final RateLimiter limiter;
   private final List<java.util.function.Supplier<Future<?>>> closers = new ArrayList<>();
   private Future<Void> topicEnsured;
 
   private ClusterBackends(Ids ids, CassandraClient cassandra, CassandraConversationStore conversations,
-      CassandraMessageStore messages, RedisConnectionRegistry registry) {
+      CassandraMessageStore messages, RedisConnectionRegistry registry, RateLimiter limiter) {
     this.ids = ids;
     this.cassandra = cassandra;
     this.conversations = conversations;
     this.messages = messages;
     this.registry = registry;
+    this.limiter = limiter;
   }
 
   /** Joins (or forms) the Hazelcast cluster named by {@code cluster.name}. */
@@ -81,16 +90,25 @@ final class ClusterBackends {
     Ids ids = new Ids(config.nodeId());
     Future<Void> schema = new CassandraSchema(names, c.cassandraReplicationStrategy(), c.cassandraReplicationFactor())
         .apply(client);
+    Redis redis = RedisConnectionRegistry.createClient(vertx, c.redisUrl());
+    RedisKeys keys = new RedisKeys(c.redisPrefix());
+    RedisConnectionRegistry registry = new RedisConnectionRegistry(redis, keys, Duration.ofMillis(c.registryTtlMs()));
+    RedisRateLimiter shared = new RedisRateLimiter(redis, keys);
+    RateLimiter limiter = new FallbackRateLimiter(vertx, shared, new InMemoryRateLimiter(Node.RATE_LIMIT_BUCKETS_MAX));
     return schema
         .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
             CassandraMessageStore.create(client, names, ids),
-            RedisConnectionRegistry.connect(vertx, c.redisUrl(), c.redisPrefix(), Duration.ofMillis(c.registryTtlMs()))))
+            // fails when Redis is unreachable, and so does the node's start
+            registry.loadScripts().compose(x -> shared.loadScripts())))
         .map(all -> {
-          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), all.resultAt(2));
-          b.closers.add(() -> b.registry.close());
+          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), registry, limiter);
+          b.closers.add(redis::close);
           return b;
         })
-        .onFailure(e -> client.close());
+        .onFailure(e -> {
+          redis.close();
+          client.close();
+        });
   }
 
   /** Ensures the topic, then opens the routing node's consumer. */
@@ -135,6 +153,11 @@ final class ClusterBackends {
 
   RedisConnectionRegistry registry() {
     return registry;
+  }
+
+  /** Per-user limits shared through Redis, node-local while Redis fails. */
+  RateLimiter limiter() {
+    return limiter;
   }
 
   Future<Void> close() {

@@ -22,6 +22,7 @@ import io.parley.routing.RoutingVerticle;
 import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
 import io.parley.storage.embedded.InMemoryConnectionRegistry;
+import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.embedded.RocksConversationStore;
 import io.parley.storage.embedded.RocksMessageStore;
 import io.parley.storage.embedded.RocksStorage;
@@ -53,6 +54,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+  /** Rate-limit buckets one node keeps in memory (embedded, and the cluster profile's fallback). */
+  static final int RATE_LIMIT_BUCKETS_MAX = 200_000;
 
   private final ParleyConfig config;
   private Vertx vertx;
@@ -137,8 +140,8 @@ public final class Node {
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
       chain = chain.compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
-          .compose(log -> deployOne(new RoutingVerticle(log, b.messages(), b.conversations(), config.typingThrottleMs(), false)))
-          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), ready::get),
+          .compose(log -> deployOne(new RoutingVerticle(log, b.messages(), b.conversations(), b.limiter(), config.typingThrottleMs(), false)))
+          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -157,6 +160,7 @@ public final class Node {
     RocksMessageStore messages = new RocksMessageStore(storage, ids, logWriter, readers);
     RocksConversationStore conversations = new RocksConversationStore(storage, metaWriter);
     InMemoryConnectionRegistry registry = new InMemoryConnectionRegistry(1_000_000);
+    InMemoryRateLimiter limiter = new InMemoryRateLimiter(RATE_LIMIT_BUCKETS_MAX);
     ConversationService service = new ConversationService(conversations, messages, ids, vertx.eventBus(),
         config.largeGroupMax());
     Auth auth = new Auth(vertx, effective.jwtSecret());
@@ -165,8 +169,8 @@ public final class Node {
     return deployOne(new PushVerticle(registry, new LogPushSender()))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false)))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
-        .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, config.typingThrottleMs())))
-        .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, ready::get),
+        .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, limiter, config.typingThrottleMs())))
+        .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);

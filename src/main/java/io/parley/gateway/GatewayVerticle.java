@@ -2,6 +2,7 @@ package io.parley.gateway;
 
 import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
+import io.parley.limits.RateLimiter;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ClientFrame;
@@ -41,6 +42,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final Auth auth;
   private final ConversationService conversations;
   private final ConnectionRegistry registry;
+  private final RateLimiter limiter;
   private final BooleanSupplier ready;
   private final Set<Session> sessions = new HashSet<>();
   private SessionContext sessionContext;
@@ -48,11 +50,12 @@ public final class GatewayVerticle extends VerticleBase {
   private boolean draining;
 
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
-      ConnectionRegistry registry, BooleanSupplier ready) {
+      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
     this.config = config;
     this.auth = auth;
     this.conversations = conversations;
     this.registry = registry;
+    this.limiter = limiter;
     this.ready = ready;
   }
 
@@ -60,7 +63,7 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     sessionContext = new SessionContext(config, context,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
-        vertx.eventBus(), registry, conversations, config.nodeName(), sessions, new HashMap<>(),
+        vertx.eventBus(), registry, limiter, conversations, config.nodeName(), sessions, new HashMap<>(),
         new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true));
 
     Router router = Router.router(vertx);

@@ -1,6 +1,7 @@
 package io.parley.gateway;
 
 import io.parley.history.StoredMessage;
+import io.parley.limits.LimitKey;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.ErrorCode;
@@ -13,6 +14,7 @@ import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
@@ -27,11 +29,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One authenticated WebSocket connection (one device of one user). Confined to its gateway's
- * event loop. Keeps the state a connection needs and no more: its presence subscriptions, a
- * send-rate bucket, its last activity for the idle sweep, and, while a sync runs, the live
- * messages of the conversations being synced (held back so the device sees backfill and live
- * traffic in id order). Live deliveries reach it through its gateway's user index; routing answers
- * its sends through {@link SendReplies}. Every close path ends in {@link #cleanup()}, once.
+ * event loop. Keeps the state a connection needs and no more: its presence subscriptions, the
+ * sends waiting for the rate limiter, its last activity for the idle sweep, and, while a sync
+ * runs, the live messages of the conversations being synced (held back so the device sees
+ * backfill and live traffic in id order). Live deliveries reach it through its gateway's user
+ * index; routing answers its sends through {@link SendReplies}. Every close path ends in
+ * {@link #cleanup()}, once.
+ *
+ * <p>Sends are limited per user (all of the user's connections, on every node in the cluster
+ * profile) by the {@link io.parley.limits.RateLimiter}. Its answer may be asynchronous (Redis),
+ * so each send waits for the decision on the sends before it ({@code sendTail}): routing gets a
+ * connection's sends in the order they arrived. Only the decision is chained, not the ack.
  */
 final class Session implements SendReplies {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
@@ -47,6 +55,8 @@ final class Session implements SendReplies {
    * still stored once, only acked with an id that routing then drops (docs/protocol.md).
    */
   static final long RETRY_WINDOW_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+  /** Sends waiting for the rate limiter's answer beyond this are refused at once (rate_limited). */
+  static final int SENDS_WAITING_MAX = 1_000;
 
   final String id;
   final String user;
@@ -54,11 +64,11 @@ final class Session implements SendReplies {
   private final SessionContext ctx;
   long lastActivity;
   private final long openedAt = System.nanoTime();
-  private double tokens;
-  private long refilledAt;
   private Map<String, MessageConsumer<String>> presenceSubs;
   private Map<Long, List<Outbound>> syncing;
   private Future<Void> syncTail = Future.succeededFuture();
+  private Future<Void> sendTail = Future.succeededFuture();
+  private int sendsWaiting;
   private boolean closed;
   private long messageBytes;
 
@@ -68,8 +78,6 @@ final class Session implements SendReplies {
     this.ws = ws;
     this.ctx = ctx;
     this.lastActivity = System.currentTimeMillis();
-    this.tokens = ctx.config().sendBurst();
-    this.refilledAt = System.nanoTime();
   }
 
   void start() {
@@ -150,11 +158,47 @@ final class Session implements SendReplies {
   }
 
   private void send(ClientFrame.Send s) {
-    if (!takeToken()) {
-      error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
+    if (sendsWaiting >= SENDS_WAITING_MAX) {
+      error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "too many sends waiting, retry later");
       return;
     }
-    ctx.bus().send(Addresses.ROUTING_SEND, new SendRequest(user, id, s, this, System.nanoTime() - openedAt < RETRY_WINDOW_NANOS), Addresses.local());
+    sendsWaiting++;
+    sendTail = sendTail.transform(v -> admit(s));
+  }
+
+  /**
+   * Asks the limiter for one of the user's send tokens, then hands the send to routing or refuses
+   * it; completes (on this event loop) once decided. A limiter failure lets the send through: the
+   * cluster profile's limiter already falls back to a local one, so this is a last resort.
+   */
+  private Future<Void> admit(ClientFrame.Send s) {
+    Promise<Void> decided = Promise.promise();
+    ctx.limiter().tryAcquire(LimitKey.send(user), ctx.config().sendRatePerSecond(), ctx.config().sendBurst())
+        .onComplete(ar -> onEventLoop(() -> {
+          sendsWaiting--;
+          if (ar.failed()) {
+            LOG.debug("rate limiter failed for {}, send let through: {}", user, ar.cause().toString());
+          }
+          if (closed) {
+            // the client retries with the same msg_id after reconnecting
+          } else if (ar.succeeded() && !ar.result()) {
+            error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
+          } else {
+            boolean maybeRetry = System.nanoTime() - openedAt < RETRY_WINDOW_NANOS;
+            ctx.bus().send(Addresses.ROUTING_SEND, new SendRequest(user, id, s, this, maybeRetry), Addresses.local());
+          }
+          decided.complete();
+        }));
+    return decided.future();
+  }
+
+  /** Runs {@code action} now when on this session's event loop, else there. */
+  private void onEventLoop(Runnable action) {
+    if (Vertx.currentContext() == ctx.eventLoop()) {
+      action.run();
+    } else {
+      ctx.eventLoop().runOnContext(v -> action.run());
+    }
   }
 
   @Override
@@ -176,18 +220,6 @@ final class Session implements SendReplies {
           ParleyException e = RoutingVerticle.toParley(t);
           error(null, conv, e.code(), e.getMessage());
         });
-  }
-
-  private boolean takeToken() {
-    long now = System.nanoTime();
-    double rate = ctx.config().sendRatePerSecond();
-    tokens = Math.min(ctx.config().sendBurst(), tokens + (now - refilledAt) * rate / 1e9);
-    refilledAt = now;
-    if (tokens >= 1) {
-      tokens -= 1;
-      return true;
-    }
-    return false;
   }
 
   // --- sync ------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package io.parley.gateway;
 
 import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
+import io.parley.limits.RateLimiter;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.ClientFrame;
 import io.vertx.core.Context;
@@ -22,6 +23,7 @@ record SessionContext(
     ClientFrame.Limits limits,
     EventBus bus,
     ConnectionRegistry registry,
+    RateLimiter limiter,
     ConversationService conversations,
     String node,
     Set<Session> sessions,

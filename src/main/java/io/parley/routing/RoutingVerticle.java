@@ -3,6 +3,8 @@ package io.parley.routing;
 import io.parley.fanout.Fanout;
 import io.parley.history.ConversationStore;
 import io.parley.history.MessageStore;
+import io.parley.limits.LimitKey;
+import io.parley.limits.RateLimiter;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ClientFrame;
@@ -15,9 +17,7 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,12 +29,13 @@ import org.slf4j.LoggerFactory;
  * fan-out follow arrival order; cluster: up to {@value #CLUSTER_APPENDS_MAX} batches in flight,
  * the Kafka log keeping their call order), each sender is acked only once its batch is durable, and every new message goes
  * to fan-out in id order. Best-effort signals (receipts, typing) take a separate path and never
- * wait behind the log.
+ * wait behind the log. Typing is forwarded at most once per {@code typingThrottleMs} per user and
+ * conversation, counted by the {@link RateLimiter} (so over all of the user's devices, on every
+ * node in the cluster profile).
  */
 public final class RoutingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RoutingVerticle.class);
   private static final int MEMBER_CACHE_MAX = 10_000;
-  private static final int TYPING_MAX = 100_000;
   private static final int BATCH_MAX = 1024;
   /** Sends waiting beyond this are refused with {@code unavailable}: shed load rather than queue without bound. */
   static final int BACKLOG_MAX = 20_000;
@@ -47,6 +48,7 @@ public final class RoutingVerticle extends VerticleBase {
   private final MessageLog log;
   private final MessageStore messages;
   private final ConversationStore conversations;
+  private final RateLimiter limiter;
   private final long typingThrottleMs;
   private final boolean fanOutAfterAck;
 
@@ -58,23 +60,24 @@ public final class RoutingVerticle extends VerticleBase {
   private final int appendsMax;
   /** Completes once the outcome of the latest append was handled. */
   private Future<Void> ackTail = Future.succeededFuture();
-  private final Map<String, Long> typingLast = new HashMap<>();
   private EventBus bus;
 
   /** Embedded: the log is the store, and this verticle also hands every new message to fan-out. */
-  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, long typingThrottleMs) {
-    this(log, messages, conversations, typingThrottleMs, true);
+  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, RateLimiter limiter,
+      long typingThrottleMs) {
+    this(log, messages, conversations, limiter, typingThrottleMs, true);
   }
 
   /**
    * @param fanOutAfterAck false in the cluster profile, where this verticle is the gateway node's
    *     intake into Kafka and {@link LogRoutingVerticle} fans out what it reads from the log
    */
-  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, long typingThrottleMs,
-      boolean fanOutAfterAck) {
+  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, RateLimiter limiter,
+      long typingThrottleMs, boolean fanOutAfterAck) {
     this.log = log;
     this.messages = messages;
     this.conversations = conversations;
+    this.limiter = limiter;
     this.typingThrottleMs = typingThrottleMs;
     this.fanOutAfterAck = fanOutAfterAck;
     this.appendsMax = fanOutAfterAck ? 1 : CLUSTER_APPENDS_MAX;
@@ -86,7 +89,6 @@ public final class RoutingVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     bus = vertx.eventBus();
-    vertx.setPeriodic(Math.max(1000, typingThrottleMs), id -> expireTyping());
     return Future.all(
         bus.<SendRequest>localConsumer(Addresses.ROUTING_SEND, this::onSend).completion(),
         bus.<SignalRequest>localConsumer(Addresses.ROUTING_SIGNAL, this::onSignal).completion(),
@@ -236,22 +238,24 @@ public final class RoutingVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * Forwards a typing signal when the user's typing bucket for the conversation has its token
+   * (burst 1, one token per throttle period); the sender never hears either way.
+   */
   private void typing(Message<SignalRequest> msg, String user, ClientFrame.Typing t, Set<String> set) {
-    long now = System.currentTimeMillis();
-    String key = user + '\0' + t.conv();
-    Long last = typingLast.get(key);
-    if (last == null || now - last >= typingThrottleMs) {
-      if (typingLast.size() < TYPING_MAX || last != null) {
-        typingLast.put(key, now);
+    if (typingThrottleMs <= 0) {
+      signal(t.conv(), ServerFrames.typing(t.conv(), user), others(set, user));
+      msg.reply(null);
+      return;
+    }
+    limiter.tryAcquire(LimitKey.typing(user, t.conv()), 1000.0 / typingThrottleMs, 1).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.debug("typing of {} in {} dropped, rate limiter failed: {}", user, t.conv(), ar.cause().toString());
+      } else if (ar.result()) {
         signal(t.conv(), ServerFrames.typing(t.conv(), user), others(set, user));
       }
-    }
-    msg.reply(null);
-  }
-
-  private void expireTyping() {
-    long cutoff = System.currentTimeMillis() - typingThrottleMs;
-    typingLast.values().removeIf(ts -> ts < cutoff);
+      msg.reply(null);
+    });
   }
 
   private void signal(long conv, String frame, List<String> recipients) {

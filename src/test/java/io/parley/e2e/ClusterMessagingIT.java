@@ -23,15 +23,24 @@ import org.junit.jupiter.api.Test;
 /**
  * Three nodes of the cluster profile as separate JVMs: DMs and groups deliver across nodes, to
  * every device of every member (the sender's other devices too) exactly once and in server_id
- * order, and every node's REST history shows the same messages.
+ * order, and every node's REST history shows the same messages. Rate limits and the typing
+ * throttle hold per user across nodes (shared through Redis).
+ *
+ * <p>The nodes run with a send burst of {@value #SEND_BURST} per user refilling at 1/s (the
+ * smallest rate the config takes; the other tests send fewer per user) and a typing throttle of
+ * a minute, so "within the throttle window" holds however slow the machine is.
  */
 class ClusterMessagingIT {
+  static final int SEND_BURST = 30;
   static ClusterNodes cluster;
   final List<Device> devices = new ArrayList<>();
 
   @BeforeAll
   static void startCluster() {
-    cluster = ClusterNodes.start("ClusterMessagingIT", 3, Map.of());
+    cluster = ClusterNodes.start("ClusterMessagingIT", 3, Map.of(
+        "PARLEY_LIMITS_SEND_BURST", Integer.toString(SEND_BURST),
+        "PARLEY_LIMITS_SEND_RATE_PER_S", "1",
+        "PARLEY_TYPING_THROTTLE_MS", "60000"));
   }
 
   @AfterAll
@@ -219,5 +228,82 @@ class ClusterMessagingIT {
     for (int node = 1; node <= 3; node++) {
       awaitHistory("history on node " + node, cluster.clients(node), tc, conv, all, DELIVERY);
     }
+  }
+
+  @Test
+  void aUserWithDevicesOnTwoNodesIsRateLimitedPerUserNotPerConnection() {
+    String erin = user("erin"), fay = user("fay");
+    String te = cluster.clients(1).token(erin), tf = cluster.clients(3).token(fay);
+    String conv = cluster.clients(1).dm(te, fay);
+    Device phone = connect(1, erin, te, "phone"), laptop = connect(2, erin, te, "laptop");
+    long start = System.nanoTime();
+
+    List<String> burst = new ArrayList<>();
+    for (int i = 0; i < SEND_BURST; i++) {
+      burst.add("p-" + i);
+      phone.sendAsync("p-" + i, conv, "burst " + i);
+    }
+    assertStrictlyIncreasing("the phone's burst, acked in order", serverIds(phone.acks(burst)));
+
+    // the laptop, on another node, finds the bucket the phone emptied
+    List<String> more = new ArrayList<>();
+    for (int i = 0; i < SEND_BURST; i++) {
+      more.add("l-" + i);
+      laptop.sendAsync("l-" + i, conv, "more " + i);
+    }
+    int acked = 0;
+    List<String> acks = new ArrayList<>();
+    for (String id : more) {
+      JsonObject r = laptop.reply(id, Device.FRAME_WAIT);
+      if ("ack".equals(r.getString("op"))) {
+        acked++;
+        acks.add(r.getString("server_id"));
+      } else {
+        assertThat(r.getString("code")).as(r.encode()).isEqualTo("rate_limited");
+      }
+    }
+    long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+    // per connection, the laptop would have had a whole burst of its own
+    assertThat(acked).as("only what refilled at 1/s in %d s", seconds).isLessThanOrEqualTo((int) seconds);
+    assertThat(acked).as("the run took %d s", seconds).isLessThan(SEND_BURST);
+    assertStrictlyIncreasing("the laptop's acked sends, in order", acks);
+  }
+
+  @Test
+  void typingFromTwoDevicesOnTwoNodesWithinTheThrottleWindowReachesTheOtherMemberOnce() {
+    String gil = user("gil"), hal = user("hal");
+    String tg = cluster.clients(1).token(gil), th = cluster.clients(3).token(hal);
+    String conv = cluster.clients(1).dm(tg, hal);
+    // one conversation per node for a barrier: a typing signal that is not throttled
+    String barrier1 = cluster.clients(1).group(tg, List.of(hal));
+    String barrier2 = cluster.clients(2).group(tg, List.of(hal));
+    Device g1 = connect(1, gil, tg, "phone"), g2 = connect(2, gil, tg, "laptop");
+    Device h = connect(3, hal, th, "web");
+    // warm each node's member cache, so the signals below take the same path in the order sent
+    g1.sendAcked("warm-1", conv, "hi");
+    g1.sendAcked("warm-2", barrier1, "hi");
+    g2.sendAcked("warm-3", conv, "hi");
+    g2.sendAcked("warm-4", barrier2, "hi");
+
+    g1.send(typing(conv));
+    g2.send(typing(conv));
+    g1.send(typing(barrier1));
+    g2.send(typing(barrier2));
+    JsonObject first = h.await(f -> isTyping(f, conv), DELIVERY, "typing in " + conv);
+    assertThat(first.getString("user")).isEqualTo(gil);
+    h.await(f -> isTyping(f, barrier1), DELIVERY, "typing in barrier 1");
+    h.await(f -> isTyping(f, barrier2), DELIVERY, "typing in barrier 2");
+    h.ping();
+    assertThat(h.frames.stream().filter(f -> isTyping(f, conv)).count())
+        .as("typing from node 1 and node 2 within a minute: forwarded once; frames %s", h.frames)
+        .isEqualTo(1);
+  }
+
+  private static JsonObject typing(String conv) {
+    return new JsonObject().put("op", "typing").put("conv", conv);
+  }
+
+  private static boolean isTyping(JsonObject f, String conv) {
+    return "typing".equals(f.getString("op")) && conv.equals(f.getString("conv"));
   }
 }

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Redis stopped (through scripts/infra/infra; it keeps nothing, so it comes back empty): connected
- * users still get their messages across nodes; once Redis is back the nodes rebuild the connection
+ * users still send (the rate limits fall back to each node's own) and get their messages across
+ * nodes; once Redis is back the nodes rebuild the connection
  * registry from their live connections, so the registry again names every user's nodes, presence
  * shows the connected users online, and messages reach users on other nodes.
  */

@@ -8,8 +8,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
@@ -21,10 +23,12 @@ import org.junit.jupiter.api.io.TempDir;
  * The edge under bad input: every malformed or out-of-bounds frame gets a typed error frame and
  * leaves the connection usable; an oversized frame closes with 1009; bad REST input gets 400 with
  * a code; bad tokens get 401 before any upgrade; silent connections are closed after the idle
- * timeout while pinging ones stay open.
+ * timeout while pinging ones stay open; sends are rate limited per user, over all of its connections.
  */
 class EdgeE2ETest {
   static final String SECRET = "an-edge-test-secret-of-at-least-32-bytes";
+  /** Sends per user in a burst (refill 1/s); the other tests send fewer per user. */
+  static final int SEND_BURST = 6;
   @TempDir
   static Path dir;
   static TestNode node;
@@ -37,7 +41,9 @@ class EdgeE2ETest {
         "PARLEY_HEARTBEAT_IDLE_TIMEOUT_MS", "800",
         "PARLEY_LIMITS_BODY_MAX_BYTES", "1024",
         "PARLEY_LIMITS_FRAME_MAX_BYTES", "8192",
-        "PARLEY_LIMITS_MEDIA_MAX_ITEMS", "2"));
+        "PARLEY_LIMITS_MEDIA_MAX_ITEMS", "2",
+        "PARLEY_LIMITS_SEND_BURST", Integer.toString(SEND_BURST),
+        "PARLEY_LIMITS_SEND_RATE_PER_S", "1"));
     clients = new Clients(node.port);
   }
 
@@ -158,6 +164,41 @@ class EdgeE2ETest {
     } finally {
       clients.vertx.cancelTimer(timer);
     }
+  }
+
+  @Test
+  void sendsAreLimitedPerUserOverAllOfItsConnections() {
+    String t = clients.token("edge-chatty");
+    String conv = clients.dm(t, "edge-quiet");
+    // two gateway instances: the devices may well sit on different event loops
+    WsClient phone = clients.connect(t, "phone");
+    WsClient laptop = clients.connect(t, "laptop");
+    long start = System.nanoTime();
+    for (int i = 0; i < SEND_BURST; i++) {
+      assertThat(phone.sendMsg("p" + i, conv, "hi").getString("op")).as("send %d of the burst", i).isEqualTo("ack");
+    }
+    int tries = SEND_BURST;
+    for (int i = 0; i < tries; i++) {
+      laptop.send(new JsonObject().put("op", "send").put("msg_id", "l" + i).put("conv", conv).put("body", "hi"));
+    }
+    int acked = 0;
+    Set<String> refused = new HashSet<>();
+    for (int i = 0; i < tries; i++) {
+      JsonObject reply = laptop.next("ack", "error", "msg");
+      if ("msg".equals(reply.getString("op"))) {
+        i--; // the phone's messages reach the user's other device
+      } else if ("ack".equals(reply.getString("op"))) {
+        acked++;
+      } else {
+        assertThat(reply.getString("code")).isEqualTo("rate_limited");
+        assertThat(reply.getString("conv")).isEqualTo(conv);
+        refused.add(reply.getString("msg_id"));
+      }
+    }
+    long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+    // per connection, the laptop would have had a burst of its own
+    assertThat(acked).as("only what refilled at 1/s over %d s", seconds).isLessThanOrEqualTo((int) seconds);
+    assertThat(refused).hasSize(tries - acked).allMatch(id -> id.startsWith("l"));
   }
 
   @Test

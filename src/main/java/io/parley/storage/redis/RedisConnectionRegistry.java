@@ -1,22 +1,18 @@
 package io.parley.storage.redis;
 
 import io.parley.presence.ConnectionRegistry;
+import io.parley.storage.redis.LuaScripts.Script;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -47,7 +43,7 @@ import java.util.Set;
  *
  * <h2>Atomicity</h2>
  *
- * Every operation is one Lua script run with EVALSHA (the SHA-1 is computed here; on
+ * Every operation is one Lua script run with EVALSHA ({@link LuaScripts}: the SHA-1 is computed; on
  * {@code NOSCRIPT}, e.g. after a server restart, the scripts are loaded again and the call is
  * retried once). A script runs atomically, so two gateways registering a user's first connections
  * at once cannot both see "first", and an unregister racing a register sees one order or the
@@ -162,6 +158,7 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
   private static final List<Script> SCRIPTS = List.of(REGISTER, UNREGISTER, REFRESH, PRESENCE, NODES_OF);
 
   private final Redis redis;
+  private final LuaScripts scripts;
   private final RedisKeys keys;
   private final String ttlMillis;
   private final String retentionMillis;
@@ -183,6 +180,7 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
   private RedisConnectionRegistry(Redis redis, RedisKeys keys, Duration ttl, Duration lastSeenRetention,
       boolean ownsClient) {
     this.redis = Objects.requireNonNull(redis, "redis");
+    this.scripts = new LuaScripts(redis, SCRIPTS);
     this.keys = Objects.requireNonNull(keys, "keys");
     this.ttlMillis = Long.toString(positiveMillis(ttl, "ttl"));
     this.retentionMillis = Long.toString(positiveMillis(lastSeenRetention, "lastSeenRetention"));
@@ -196,15 +194,23 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
    */
   public static Future<RedisConnectionRegistry> connect(Vertx vertx, String redisUrl, String keyPrefix, Duration ttl) {
     RedisKeys keys = new RedisKeys(keyPrefix);
-    Redis client = Redis.createClient(vertx, new RedisOptions()
-        .setConnectionString(redisUrl)
-        .setMaxPoolSize(16)
-        .setMaxPoolWaiting(4096));
+    Redis client = createClient(vertx, redisUrl);
     RedisConnectionRegistry registry =
         new RedisConnectionRegistry(client, keys, ttl, DEFAULT_LAST_SEEN_RETENTION, true);
     return registry.loadScripts()
         .map(registry)
         .recover(e -> client.close().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  /**
+   * A pooled client for {@code redisUrl} with the pool sizes every Parley adapter uses; the caller
+   * closes it. Creating it does not connect.
+   */
+  public static Redis createClient(Vertx vertx, String redisUrl) {
+    return Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(redisUrl)
+        .setMaxPoolSize(16)
+        .setMaxPoolWaiting(4096));
   }
 
   /** Closes the Redis client when {@link #connect} created it; a client passed in stays open. */
@@ -214,11 +220,7 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
 
   /** Loads every script into the server's script cache (also done on demand after NOSCRIPT). */
   public Future<Void> loadScripts() {
-    List<Request> loads = new ArrayList<>(SCRIPTS.size());
-    for (Script script : SCRIPTS) {
-      loads.add(Request.cmd(Command.SCRIPT).arg("LOAD").arg(script.source()));
-    }
-    return redis.batch(loads).mapEmpty();
+    return scripts.load();
   }
 
   @Override
@@ -258,9 +260,9 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
         chunkKeys.add(keys.connections(user));
         chunkKeys.add(keys.expiries(user));
       }
-      calls.add(evalsha(NODES_OF, chunkKeys));
+      calls.add(LuaScripts.evalsha(NODES_OF, chunkKeys));
     }
-    return runAll(calls).map(replies -> {
+    return scripts.runAll(calls).map(replies -> {
       Map<String, Set<String>> out = new HashMap<>();
       int i = 0;
       for (Response reply : replies) {
@@ -298,31 +300,7 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
   }
 
   private Future<Response> eval(Script script, List<String> scriptKeys, String... args) {
-    return runAll(List.of(evalsha(script, scriptKeys, args))).map(replies -> replies.get(0));
-  }
-
-  private Request evalsha(Script script, List<String> scriptKeys, String... args) {
-    Request req = Request.cmd(Command.EVALSHA).arg(script.sha()).arg(scriptKeys.size());
-    scriptKeys.forEach(req::arg);
-    for (String a : args) {
-      req.arg(a);
-    }
-    return req;
-  }
-
-  /** Sends the calls in one round trip; when the server lost the scripts, loads them and retries once. */
-  private Future<List<Response>> runAll(List<Request> calls) {
-    return send(calls).recover(e -> isNoScript(e)
-        ? loadScripts().compose(ignored -> send(calls))
-        : Future.failedFuture(e));
-  }
-
-  private Future<List<Response>> send(List<Request> calls) {
-    return calls.size() == 1 ? redis.send(calls.get(0)).map(List::of) : redis.batch(calls);
-  }
-
-  private static boolean isNoScript(Throwable e) {
-    return e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT");
+    return scripts.eval(script, scriptKeys, args);
   }
 
   private static long positiveMillis(Duration d, String name) {
@@ -330,17 +308,5 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
       throw new IllegalArgumentException(name + " must be at least 1 ms: " + d);
     }
     return d.toMillis();
-  }
-
-  /** A Lua script and the SHA-1 EVALSHA names it by. */
-  private record Script(String source, String sha) {
-    static Script of(String source) {
-      try {
-        MessageDigest md = MessageDigest.getInstance("SHA-1");
-        return new Script(source, HexFormat.of().formatHex(md.digest(source.getBytes(StandardCharsets.UTF_8))));
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException("SHA-1 is a mandatory JDK algorithm", e);
-      }
-    }
   }
 }

@@ -16,12 +16,15 @@ import java.util.Objects;
  *   <li>{@code <prefix>:exp:{<user>}} — sorted set: connection id scored by the epoch millis at
  *       which it lapses unless refreshed (per-connection liveness)
  *   <li>{@code <prefix>:seen:{<user>}} — string: last-seen epoch millis of the user
+ *   <li>{@code <prefix>:rl:<bucket>:{<user>}} — hash: token bucket {@code <bucket>} of the user's
+ *       rate limits ({@link RedisRateLimiter})
  * </ul>
  */
 public final class RedisKeys {
   private static final String CONN = "conn";
   private static final String EXP = "exp";
   private static final String SEEN = "seen";
+  private static final String RATE_LIMIT = "rl";
 
   private final String prefix;
 
@@ -56,6 +59,17 @@ public final class RedisKeys {
     return key(SEEN, user);
   }
 
+  /**
+   * Hash holding the token bucket {@code bucket} of the user (e.g. {@code send},
+   * {@code typing:<conv>}); the bucket name carries no braces, so the user stays the hash tag.
+   */
+  public String rateLimit(String user, String bucket) {
+    if (bucket.isEmpty() || bucket.indexOf('{') >= 0 || bucket.indexOf('}') >= 0) {
+      throw new IllegalArgumentException("bucket must be non-empty and without braces: '" + bucket + "'");
+    }
+    return key(RATE_LIMIT + ':' + bucket, user);
+  }
+
   /** A glob for SCAN/KEYS matching every key of this prefix (glob characters of the prefix escaped). */
   public String pattern() {
     StringBuilder sb = new StringBuilder(prefix.length() + 4);
@@ -75,6 +89,12 @@ public final class RedisKeys {
       if (key.startsWith(head) && key.endsWith("}") && key.length() > head.length()) {
         return key.substring(head.length(), key.length() - 1);
       }
+    }
+    String rateLimits = prefix + ':' + RATE_LIMIT + ':';
+    int tag = key.indexOf(":{", rateLimits.length());
+    if (key.startsWith(rateLimits) && tag > rateLimits.length() && key.endsWith("}") && key.length() > tag + 3
+        && key.substring(rateLimits.length(), tag).indexOf('{') < 0) {
+      return key.substring(tag + 2, key.length() - 1);
     }
     return null;
   }

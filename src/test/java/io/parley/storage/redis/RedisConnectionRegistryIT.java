@@ -1,6 +1,5 @@
 package io.parley.storage.redis;
 
-import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -8,19 +7,15 @@ import io.parley.presence.ConnectionRegistry;
 import io.parley.presence.ConnectionRegistry.Presence;
 import io.parley.presence.ConnectionRegistryContract;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -40,42 +35,38 @@ import org.junit.jupiter.api.Test;
  * <p>Every run uses its own key prefix; the keys of that prefix are deleted after each test.
  */
 class RedisConnectionRegistryIT extends ConnectionRegistryContract {
-  private static final String URL = System.getProperty("PARLEY_REDIS_URL",
-      System.getenv().getOrDefault("PARLEY_REDIS_URL", "redis://127.0.0.1:6379"));
-  private static final RedisKeys KEYS = new RedisKeys("parley-it-" + UUID.randomUUID().toString().substring(0, 8));
   private static final Duration LONG_TTL = Duration.ofSeconds(60);
   private static final Duration SHORT_TTL = Duration.ofSeconds(1);
 
+  private static RedisFixture redis;
   private static Vertx vertx;
   private static Redis client;
+  private static RedisKeys keys;
   private RedisConnectionRegistry registry;
 
   @BeforeAll
   static void connect() throws Exception {
-    vertx = Vertx.vertx();
-    client = newClient();
-    await(client.send(Request.cmd(Command.PING)));
+    redis = new RedisFixture();
+    vertx = redis.vertx;
+    client = redis.client;
+    keys = redis.keys;
   }
 
   @AfterAll
   static void close() throws Exception {
-    if (client != null) {
-      deleteKeysOfThisRun();
-      await(client.close());
-    }
-    if (vertx != null) {
-      await(vertx.close());
+    if (redis != null) {
+      redis.close();
     }
   }
 
   @BeforeEach
   void setUp() {
-    registry = new RedisConnectionRegistry(client, KEYS, LONG_TTL);
+    registry = new RedisConnectionRegistry(client, keys, LONG_TTL);
   }
 
   @AfterEach
   void cleanUp() throws Exception {
-    deleteKeysOfThisRun();
+    redis.deleteKeys();
   }
 
   @Override
@@ -85,7 +76,7 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
 
   @Test
   void connectionsLapseAfterTheTtlAndAreNotReported() throws Exception {
-    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, KEYS, SHORT_TTL);
+    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, keys, SHORT_TTL);
     long before = System.currentTimeMillis();
     assertThat(await(shortLived.register("alice", "n1", "a1"))).isTrue();
     assertThat(await(registry.register("alice", "n2", "a2"))).as("a1 is still live").isFalse();
@@ -111,20 +102,20 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
 
   @Test
   void aCrashedNodesEntriesVanishFromRedis() throws Exception {
-    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, KEYS, SHORT_TTL);
+    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, keys, SHORT_TTL);
     await(shortLived.register("dave", "n1", "d1"));
     await(shortLived.register("dave", "n1", "d2"));
-    assertThat(await(countKeys(KEYS.connections("dave"), KEYS.expiries("dave")))).isEqualTo(2);
+    assertThat(await(countKeys(keys.connections("dave"), keys.expiries("dave")))).isEqualTo(2);
 
     // nobody refreshes or unregisters: the node crashed
-    awaitCondition(() -> countKeys(KEYS.connections("dave"), KEYS.expiries("dave")).map(n -> n == 0));
-    assertThat(await(countKeys(KEYS.lastSeen("dave")))).as("last-seen outlives the connections").isEqualTo(1);
+    awaitCondition(() -> countKeys(keys.connections("dave"), keys.expiries("dave")).map(n -> n == 0));
+    assertThat(await(countKeys(keys.lastSeen("dave")))).as("last-seen outlives the connections").isEqualTo(1);
     assertThat(await(registry.presence("dave")).online()).isFalse();
   }
 
   @Test
   void refreshKeepsAConnectionLive() throws Exception {
-    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, KEYS, SHORT_TTL);
+    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, keys, SHORT_TTL);
     await(shortLived.register("alice", "n1", "a1"));
     await(shortLived.register("bob", "n1", "b1"));
 
@@ -152,7 +143,7 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
 
   @Test
   void refreshDoesNotReviveUnknownOrLapsedConnections() throws Exception {
-    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, KEYS, SHORT_TTL);
+    RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, keys, SHORT_TTL);
     await(shortLived.refresh("ghost", "n1", "g1"));
     assertThat(await(registry.presence("ghost"))).isEqualTo(new Presence(false, 0));
     assertThat(await(registry.nodesOf(List.of("ghost")))).isEmpty();
@@ -169,7 +160,7 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
     Redis otherClient = newClient();
     try {
       RedisConnectionRegistry gatewayA = registry;
-      RedisConnectionRegistry gatewayB = new RedisConnectionRegistry(otherClient, KEYS, LONG_TTL);
+      RedisConnectionRegistry gatewayB = new RedisConnectionRegistry(otherClient, keys, LONG_TTL);
       int users = 300;
       List<Future<Boolean>> a = new ArrayList<>();
       List<Future<Boolean>> b = new ArrayList<>();
@@ -233,7 +224,7 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
 
   @Test
   void prefixesIsolateDeployments() throws Exception {
-    RedisKeys otherKeys = new RedisKeys(KEYS.prefix() + "-other");
+    RedisKeys otherKeys = new RedisKeys(keys.prefix() + "-other");
     RedisConnectionRegistry other = new RedisConnectionRegistry(client, otherKeys, LONG_TTL);
     try {
       await(registry.register("alice", "n1", "a1"));
@@ -247,7 +238,7 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
 
   @Test
   void connectFactoryLoadsScriptsAndFailsForAnUnreachableServer() throws Exception {
-    RedisConnectionRegistry connected = await(RedisConnectionRegistry.connect(vertx, URL, KEYS.prefix(), LONG_TTL));
+    RedisConnectionRegistry connected = await(RedisConnectionRegistry.connect(vertx, RedisFixture.URL, keys.prefix(), LONG_TTL));
     try {
       assertThat(await(connected.register("alice", "n1", "a1"))).isTrue();
       assertThat(await(registry.presence("alice")).online()).isTrue();
@@ -255,7 +246,7 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
       await(connected.close());
     }
     Future<RedisConnectionRegistry> unreachable =
-        RedisConnectionRegistry.connect(vertx, "redis://127.0.0.1:1", KEYS.prefix(), LONG_TTL);
+        RedisConnectionRegistry.connect(vertx, "redis://127.0.0.1:1", keys.prefix(), LONG_TTL);
     assertThat(unreachable.toCompletionStage().toCompletableFuture())
         .failsWithin(Duration.ofSeconds(10));
   }
@@ -263,54 +254,18 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
   // --- helpers ---------------------------------------------------------------------------------
 
   private static Redis newClient() {
-    return Redis.createClient(vertx, new RedisOptions().setConnectionString(URL)
-        .setMaxPoolSize(8).setMaxPoolWaiting(4096));
+    return redis.newClient();
   }
 
-  /** Polls {@code condition} every 50 ms on a Vert.x timer until true; the ms it took, failing after 5 s. */
   private static long awaitCondition(Supplier<Future<Boolean>> condition) throws Exception {
-    Promise<Long> met = Promise.promise();
-    poll(condition, System.nanoTime(), met);
-    return met.future().toCompletionStage().toCompletableFuture().get(10_000, MILLISECONDS);
-  }
-
-  private static void poll(Supplier<Future<Boolean>> condition, long start, Promise<Long> met) {
-    condition.get().onComplete(ar -> {
-      long elapsed = (System.nanoTime() - start) / 1_000_000;
-      if (ar.succeeded() && ar.result()) {
-        met.complete(elapsed);
-      } else if (elapsed > 5_000) {
-        met.fail(new AssertionError("condition not met within 5 s"
-            + (ar.failed() ? ": " + ar.cause() : "")));
-      } else {
-        vertx.setTimer(50, id -> poll(condition, start, met));
-      }
-    });
+    return redis.awaitCondition(condition);
   }
 
   private static Future<Integer> countKeys(String... keys) {
-    Request exists = Request.cmd(Command.EXISTS);
-    for (String k : keys) {
-      exists.arg(k);
-    }
-    return client.send(exists).map(Response::toInteger);
-  }
-
-  private static void deleteKeysOfThisRun() throws Exception {
-    deleteKeys(KEYS);
+    return redis.countKeys(keys);
   }
 
   private static void deleteKeys(RedisKeys keys) throws Exception {
-    String cursor = "0";
-    do {
-      Response page = await(client.send(Request.cmd(Command.SCAN).arg(cursor)
-          .arg("MATCH").arg(keys.pattern()).arg("COUNT").arg(1_000)));
-      cursor = page.get(0).toString();
-      if (page.get(1).size() > 0) {
-        Request unlink = Request.cmd(Command.UNLINK);
-        page.get(1).forEach(k -> unlink.arg(k.toString()));
-        await(client.send(unlink));
-      }
-    } while (!"0".equals(cursor));
+    redis.deleteKeys(keys);
   }
 }

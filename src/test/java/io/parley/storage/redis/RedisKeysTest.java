@@ -14,6 +14,14 @@ class RedisKeysTest {
     assertThat(keys.connections("alice")).isEqualTo("parley:conn:{alice}");
     assertThat(keys.expiries("alice")).isEqualTo("parley:exp:{alice}");
     assertThat(keys.lastSeen("alice")).isEqualTo("parley:seen:{alice}");
+    assertThat(keys.rateLimit("alice", "send")).isEqualTo("parley:rl:send:{alice}");
+    assertThat(keys.rateLimit("alice", "typing:42")).isEqualTo("parley:rl:typing:42:{alice}");
+  }
+
+  @Test
+  void rateLimitBucketsMustNotCarryBraces() {
+    assertThatThrownBy(() -> keys.rateLimit("alice", "a{b}")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> keys.rateLimit("alice", "")).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -22,7 +30,11 @@ class RedisKeysTest {
       assertThat(keys.userOf(keys.connections(user))).isEqualTo(user);
       assertThat(keys.userOf(keys.expiries(user))).isEqualTo(user);
       assertThat(keys.userOf(keys.lastSeen(user))).isEqualTo(user);
+      assertThat(keys.userOf(keys.rateLimit(user, "send"))).isEqualTo(user);
+      assertThat(keys.userOf(keys.rateLimit(user, "typing:7"))).isEqualTo(user);
     }
+    assertThat(keys.userOf("parley:rl:{alice}")).as("no bucket").isNull();
+    assertThat(keys.userOf("parley:rl:send:alice")).isNull();
     assertThat(keys.userOf("other:conn:{alice}")).as("another prefix").isNull();
     assertThat(keys.userOf("parley:conn:alice")).isNull();
     assertThat(keys.userOf("parley:nope:{alice}")).isNull();
