@@ -57,6 +57,12 @@ final class Session implements SendReplies {
   static final long RETRY_WINDOW_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
   /** Sends waiting for the rate limiter's answer beyond this are refused at once (rate_limited). */
   static final int SENDS_WAITING_MAX = 1_000;
+  /**
+   * Longest wait for the registry before a new connection's frames are read anyway (a registry
+   * that is down fails at once; this bounds one that hangs). Under a reconnect storm on a loaded
+   * node registration took over 2 s, and a connection let in before it could miss live messages.
+   */
+  static final long REGISTER_WAIT_MS = 10_000;
 
   final String id;
   final String user;
@@ -90,11 +96,27 @@ final class Session implements SendReplies {
     ws.pongHandler(b -> lastActivity = System.currentTimeMillis());
     ws.closeHandler(v -> cleanup());
     ws.exceptionHandler(e -> LOG.debug("connection {} of {}: {}", id, user, e.toString()));
-    ctx.registry().register(user, ctx.node(), id).onSuccess(first -> {
-      if (first) {
+    // No frame is read before the registry knows this connection: a sync served earlier could miss
+    // a message that fan-out then sends to push only (it looked the user up before the register).
+    // Registered first, every message is either persisted before the sync reads or fanned out
+    // after the register. A registry that fails lets the connection in at once (while it is down,
+    // fan-out sends to every node, which deliver to whoever they hold); one that stays silent,
+    // after REGISTER_WAIT_MS (the heartbeat registers the connection again later).
+    ws.pause();
+    Promise<Boolean> registered = Promise.promise();
+    long guard = ctx.eventLoop().owner().setTimer(REGISTER_WAIT_MS, t -> registered.tryFail("registry silent for " + REGISTER_WAIT_MS + " ms"));
+    ctx.registry().register(user, ctx.node(), id).onComplete(registered::tryComplete, registered::tryFail);
+    registered.future().onComplete(ar -> onEventLoop(() -> {
+      ctx.eventLoop().owner().cancelTimer(guard);
+      if (ar.failed()) {
+        LOG.debug("registering {} of {} failed: {}", id, user, ar.cause().toString());
+      } else if (ar.result()) {
         ctx.bus().publish(Addresses.PRESENCE_CHANGED, ServerFrames.presence(user, true, 0));
       }
-    });
+      if (!closed) {
+        ws.resume();
+      }
+    }));
   }
 
   /**
