@@ -100,14 +100,14 @@ public final class LogRoutingVerticle extends VerticleBase {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
-    Future<Future<Void>> handedOver = handOver(batch);
-    return handedOver.compose(confirmed -> {
+    return handOver(batch).compose(h -> {
       // commits in log order, each once its batch is confirmed (a failed commit is logged: the
       // next owner of the partition reads the batch again, dedupe keeps it single)
-      Future<Void> committed = commitTail.transform(v -> confirmed).compose(v -> source.commit(batch).recover(e -> {
-        LOG.info("commit of {} records not accepted: {}", batch.size(), e.toString());
-        return Future.succeededFuture();
-      }));
+      Future<Void> committed = commitTail.transform(v -> h.confirmed()).compose(v -> source.commit(h.records())
+          .recover(e -> {
+            LOG.info("commit of {} records not accepted: {}", h.records().size(), e.toString());
+            return Future.succeededFuture();
+          }));
       commitTail = committed;
       unconfirmed.add(committed);
       committed.onComplete(ar -> unconfirmed.remove(committed));
@@ -115,15 +115,16 @@ public final class LogRoutingVerticle extends VerticleBase {
     });
   }
 
+  /** The records of a batch handed to fan-out (to be committed), and fan-out's confirmation of them. */
+  private record HandOver(List<LogSource.Logged> records, Future<Void> confirmed) {}
+
   /**
-   * Persists the batch, then hands every new message to fan-out in log order; completes with the
-   * future of fan-out's confirmations (which never fails: an unconfirmed node is logged, and its
-   * users sync when they reconnect).
+   * Persists the batch, then hands every new message to fan-out in log order, except those of
+   * partitions a rebalance took away meanwhile (their new owner reads them again from the last
+   * commit; this node neither delivers nor commits them). The confirmation never fails: an
+   * unconfirmed node is logged, and its users sync when they reconnect.
    */
-  private Future<Future<Void>> handOver(List<LogSource.Logged> batch) {
-    if (batch.isEmpty()) {
-      return Future.succeededFuture(Future.succeededFuture());
-    }
+  private Future<HandOver> handOver(List<LogSource.Logged> batch) {
     List<ChatMessage> messages = new ArrayList<>(batch.size());
     Set<Long> convs = new LinkedHashSet<>();
     for (LogSource.Logged l : batch) {
@@ -131,15 +132,26 @@ public final class LogRoutingVerticle extends VerticleBase {
       convs.add(l.message().conv());
     }
     return retrying("persist " + batch.size() + " messages", () -> archive.persist(messages))
-        .compose(stored -> retrying("load members", () -> memberSets(convs)).compose(sets -> {
-          List<Future<?>> handedOver = new ArrayList<>(messages.size());
+        .compose(stored -> retrying("load members", () -> memberSets(convs)).map(sets -> {
+          Map<Integer, Boolean> owned = new java.util.HashMap<>();
+          List<LogSource.Logged> handed = new ArrayList<>(batch.size());
+          List<Future<?>> confirmations = new ArrayList<>(messages.size());
           for (int i = 0; i < messages.size(); i++) {
+            LogSource.Logged l = batch.get(i);
+            if (!owned.computeIfAbsent(l.partition(), source::owns)) {
+              continue;
+            }
+            handed.add(l);
             if (stored.get(i)) {
-              handedOver.add(fanOut(messages.get(i), batch.get(i).connectionId(), sets.get(messages.get(i).conv())));
+              confirmations.add(fanOut(messages.get(i), l.connectionId(), sets.get(messages.get(i).conv())));
             }
           }
+          if (handed.size() < batch.size()) {
+            LOG.info("{} of {} records not handed on: their partitions moved to another node meanwhile",
+                batch.size() - handed.size(), batch.size());
+          }
           // commit only once fan-out handed every message to the nodes holding its recipients
-          return Future.succeededFuture(Future.join(handedOver).<Void>transform(ar -> Future.succeededFuture()));
+          return new HandOver(handed, Future.join(confirmations).<Void>transform(ar -> Future.succeededFuture()));
         }));
   }
 

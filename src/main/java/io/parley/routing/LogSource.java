@@ -24,6 +24,14 @@ public interface LogSource {
   Future<Void> close();
 
   /**
+   * Whether this reader still owns {@code partition}: false once a rebalance took it away (until it
+   * is assigned back). Routing hands nothing of a partition it no longer owns to fan-out: the new
+   * owner reads those records again from the last commit, and a late copy from the old owner
+   * would reach devices after newer messages.
+   */
+  boolean owns(int partition);
+
+  /**
    * One logged message: its partition and offset, the message with its server id, and the
    * connection that sent it (null when unknown), which fan-out skips: it got the ack.
    */

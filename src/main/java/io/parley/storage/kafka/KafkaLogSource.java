@@ -14,6 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -50,10 +52,14 @@ public final class KafkaLogSource implements LogSource {
   private final KafkaConsumer<String, String> consumer;
   private final String topic;
 
-  private KafkaLogSource(Vertx vertx, KafkaConsumer<String, String> consumer, String topic) {
+  /** Partitions assigned to this reader and not revoked since; updated by the consumer's rebalance callbacks. */
+  private final Set<Integer> owned;
+
+  private KafkaLogSource(Vertx vertx, KafkaConsumer<String, String> consumer, String topic, Set<Integer> owned) {
     this.vertx = vertx;
     this.consumer = consumer;
     this.topic = topic;
+    this.owned = owned;
   }
 
   /**
@@ -70,8 +76,17 @@ public final class KafkaLogSource implements LogSource {
         .compose(kafka -> {
           KafkaConsumer<String, String> consumer = KafkaConsumer.create(vertx, kafka);
           consumer.exceptionHandler(e -> LOG.warn("kafka consumer of {}: {}", topic, e.toString()));
+          Set<Integer> owned = ConcurrentHashMap.newKeySet();
+          consumer.partitionsRevokedHandler(revoked -> {
+            revoked.forEach(tp -> owned.remove(tp.getPartition()));
+            LOG.info("{}: partitions revoked {}", topic, revoked.stream().map(tp -> tp.getPartition()).sorted().toList());
+          });
+          consumer.partitionsAssignedHandler(assigned -> {
+            assigned.forEach(tp -> owned.add(tp.getPartition()));
+            LOG.info("{}: partitions assigned {}", topic, assigned.stream().map(tp -> tp.getPartition()).sorted().toList());
+          });
           return consumer.subscribe(topic)
-              .map(v -> new KafkaLogSource(vertx, consumer, topic))
+              .map(v -> new KafkaLogSource(vertx, consumer, topic, owned))
               .recover(e -> consumer.close().transform(ignored -> Future.failedFuture(e)));
         });
   }
@@ -116,6 +131,11 @@ public final class KafkaLogSource implements LogSource {
           (a, b) -> a.getOffset() >= b.getOffset() ? a : b);
     }
     return onCaller(consumer.commit(next).mapEmpty());
+  }
+
+  @Override
+  public boolean owns(int partition) {
+    return owned.contains(partition);
   }
 
   /** Leaves the group (its partitions move to the other members at once) and closes the consumer. */

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -220,6 +221,37 @@ class KafkaLogSourceIT {
     KafkaLogSource third = newSource(group);
     List<Logged> last = await(pollUntil(third, seenAll(List.of(marker)), 30), 40);
     assertThat(last).extracting(l -> l.message().msgId()).containsExactly(marker.message().msgId());
+  }
+
+  @Test
+  void ownershipFollowsTheGroupsAssignment() throws Exception {
+    String group = KafkaFixture.uniqueName("group");
+    KafkaLogSource first = newSource(group);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (owned(first).size() < PARTITIONS) {
+      assertThat(System.nanoTime()).as("first reader owns every partition in time").isLessThan(deadline);
+      await(first.poll(), 30);
+    }
+    // a second reader joins: the partitions are shared out, and each knows which ones it lost or got
+    KafkaLogSource second = newSource(group);
+    while (owned(second).isEmpty() || owned(first).size() + owned(second).size() != PARTITIONS
+        || owned(first).stream().anyMatch(owned(second)::contains)) {
+      assertThat(System.nanoTime()).as("partitions shared out in time: %s / %s", owned(first), owned(second))
+          .isLessThan(deadline);
+      await(first.poll(), 30);
+      await(second.poll(), 30);
+    }
+    assertThat(owned(first)).isNotEmpty();
+  }
+
+  private static Set<Integer> owned(KafkaLogSource source) {
+    Set<Integer> out = new java.util.TreeSet<>();
+    for (int p = 0; p < PARTITIONS; p++) {
+      if (source.owns(p)) {
+        out.add(p);
+      }
+    }
+    return out;
   }
 
   @Test

@@ -1,0 +1,115 @@
+package io.parley.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parley.fanout.Fanout;
+import io.parley.history.Conversation;
+import io.parley.history.ConversationStore;
+import io.parley.protocol.Addresses;
+import io.parley.protocol.ChatMessage;
+import io.parley.protocol.LocalCodec;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.lang.reflect.Proxy;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Routing over a scripted log: what it hands to fan-out and what it commits, in particular when a
+ * rebalance took a partition away between the poll and the hand-over.
+ */
+class LogRoutingVerticleTest {
+  private final Vertx vertx = Vertx.vertx();
+
+  @AfterEach
+  void close() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void recordsOfAPartitionNoLongerOwnedAreNeitherFannedOutNorCommitted() throws Exception {
+    List<LogSource.Logged> batch = List.of(
+        logged(0, 5, 10, "m1"), logged(1, 7, 11, "m2"), logged(0, 6, 10, "m3"), logged(1, 8, 11, "m4"));
+    ScriptedSource source = new ScriptedSource(batch, 1);
+    List<Long> fannedOut = new CopyOnWriteArrayList<>();
+    vertx.eventBus().registerDefaultCodec(Fanout.class, new LocalCodec<>(Fanout.class));
+    vertx.eventBus().<Fanout>localConsumer(Addresses.FANOUT, m -> {
+      fannedOut.add(m.body().serverId());
+      m.reply(null);
+    });
+    MessageArchive archive = messages -> Future.succeededFuture(Collections.nCopies(messages.size(), true));
+
+    vertx.deployVerticle(new LogRoutingVerticle(source, archive, members("alice", "bob"), 100))
+        .await(10, TimeUnit.SECONDS);
+    List<LogSource.Logged> committed = source.committed.future().await(10, TimeUnit.SECONDS);
+
+    assertThat(fannedOut).containsExactly(batch.get(0).message().serverId(), batch.get(2).message().serverId());
+    assertThat(committed).containsExactly(batch.get(0), batch.get(2));
+  }
+
+  private static LogSource.Logged logged(int partition, long offset, long conv, String msgId) {
+    long serverId = ((offset + 1) << 10) | partition;
+    return new LogSource.Logged(partition, offset,
+        new ChatMessage(conv, serverId, "alice", msgId, "hi", null, 1_700_000_000_000L), "conn-1");
+  }
+
+  /** A conversation store that knows every conversation, with these members (only get is used). */
+  private static ConversationStore members(String... users) {
+    return (ConversationStore) Proxy.newProxyInstance(ConversationStore.class.getClassLoader(),
+        new Class<?>[] {ConversationStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("get")) {
+            long id = (Long) args[0];
+            return Future.succeededFuture(Optional.of(
+                new Conversation(id, Conversation.DM, null, null, 0, users.length, 0, List.of(users))));
+          }
+          throw new UnsupportedOperationException(method.getName());
+        });
+  }
+
+  /** Gives one batch, then nothing; owns every partition but {@code lost}; records the first commit. */
+  private final class ScriptedSource implements LogSource {
+    private final Queue<List<Logged>> batches = new ArrayDeque<>();
+    private final int lost;
+    final Promise<List<Logged>> committed = Promise.promise();
+
+    ScriptedSource(List<Logged> batch, int lost) {
+      batches.add(batch);
+      this.lost = lost;
+    }
+
+    @Override
+    public Future<List<Logged>> poll() {
+      List<Logged> next = batches.poll();
+      if (next != null) {
+        return Future.succeededFuture(next);
+      }
+      Promise<List<Logged>> nothing = Promise.promise(); // a poll that waited and found nothing
+      vertx.setTimer(20, t -> nothing.complete(List.of()));
+      return nothing.future();
+    }
+
+    @Override
+    public Future<Void> commit(List<Logged> handled) {
+      committed.tryComplete(List.copyOf(handled));
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> close() {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public boolean owns(int partition) {
+      return partition != lost;
+    }
+  }
+}
