@@ -54,7 +54,9 @@ import java.util.function.IntFunction;
  * <p>A batch is not one atomic write here (Cassandra batches spanning partitions are not
  * isolated); each message is individually idempotent, so a failed batch is safely retried whole.
  * Messages are written concurrently, at most {@link #MAX_IN_FLIGHT} at a time (a batch polled
- * from Kafka can hold hundreds); each message's dedupe row is always written before its row.
+ * from Kafka can hold hundreds). {@link #append} writes a message's dedupe row before its row;
+ * {@link #persist} writes both at once after its dedupe read (a retry after a partial failure
+ * finds the dedupe row with the same id and writes the message row again).
  */
 public final class CassandraMessageStore implements MessageLog, MessageStore, MessageArchive, SendIndex {
   /** The most messages (or conversation marks) of one batch being written at the same time. */
