@@ -3,8 +3,11 @@ package io.parley.limits;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,12 +20,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>After a failure the primary is left alone for {@code retryAfterMs} (calls go straight to the
  * fallback, without waiting for another timeout), then the next call tries it again. The switch
- * is logged once each way (warn when degrading, info when shared again), failed calls only at debug.
+ * is logged (warn when degrading, info when shared again) at most once a minute, failed calls
+ * only at debug.
  */
 public final class FallbackRateLimiter implements RateLimiter {
   private static final Logger LOG = LoggerFactory.getLogger(FallbackRateLimiter.class);
   public static final long DEFAULT_TIMEOUT_MS = 500;
   public static final long DEFAULT_RETRY_AFTER_MS = 1_000;
+  /** Longest silence between two logged switches (see {@link #logSwitch}). */
+  static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+  private static final long NEVER = Long.MIN_VALUE;
 
   private final Vertx vertx;
   private final RateLimiter primary;
@@ -32,6 +39,8 @@ public final class FallbackRateLimiter implements RateLimiter {
   private final LongSupplier nanoClock;
   private final AtomicBoolean degraded = new AtomicBoolean();
   private volatile long primaryRetryAt;
+  private final AtomicLong lastSwitchLogged = new AtomicLong(NEVER);
+  private final AtomicInteger unloggedSwitches = new AtomicInteger();
 
   public FallbackRateLimiter(Vertx vertx, RateLimiter primary, RateLimiter fallback) {
     this(vertx, primary, fallback, DEFAULT_TIMEOUT_MS, DEFAULT_RETRY_AFTER_MS, System::nanoTime);
@@ -60,18 +69,41 @@ public final class FallbackRateLimiter implements RateLimiter {
     return withTimeout(primary.tryAcquire(key, ratePerSecond, burst))
         .andThen(ar -> {
           if (ar.succeeded() && degraded.compareAndSet(true, false)) {
-            LOG.info("rate limits are shared again");
+            logSwitch(false, "rate limits are shared again");
           }
         })
         .recover(e -> {
           primaryRetryAt = nanoClock.getAsLong() + retryAfterNanos;
           if (degraded.compareAndSet(false, true)) {
-            LOG.warn("shared rate limiter failed ({}); limiting per node until it answers again", e.toString());
+            logSwitch(true, "shared rate limiter failed (" + e + "); limiting per node until it answers again");
           } else {
             LOG.debug("shared rate limiter failed: {}", e.toString());
           }
           return fallback.tryAcquire(key, ratePerSecond, burst);
         });
+  }
+
+  /**
+   * Logs a switch (warn when degrading, info when shared again), at most one line per
+   * {@link #LOG_EVERY_NANOS}: a loaded Redis that answers late now and then would otherwise flip
+   * the limiter, and fill the log, several times a second. Switches in between go to debug and
+   * are counted in the next line.
+   */
+  private void logSwitch(boolean degrading, String what) {
+    long now = nanoClock.getAsLong();
+    long last = lastSwitchLogged.get();
+    if ((last == NEVER || now - last >= LOG_EVERY_NANOS) && lastSwitchLogged.compareAndSet(last, now)) {
+      int quiet = unloggedSwitches.getAndSet(0);
+      String line = quiet == 0 ? what : what + " (" + quiet + " switches not logged since the last line)";
+      if (degrading) {
+        LOG.warn(line);
+      } else {
+        LOG.info(line);
+      }
+    } else {
+      unloggedSwitches.incrementAndGet();
+      LOG.debug(what);
+    }
   }
 
   private Future<Boolean> withTimeout(Future<Boolean> answer) {
