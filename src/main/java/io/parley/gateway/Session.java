@@ -70,6 +70,8 @@ final class Session implements SendReplies {
   private final SessionContext ctx;
   long lastActivity;
   private final long openedAt = System.nanoTime();
+  /** The registry's answer to this connection's registration (the unregister waits for it). */
+  private Future<Boolean> registration = Future.succeededFuture(false);
   private Map<String, MessageConsumer<String>> presenceSubs;
   private Map<Long, List<Outbound>> syncing;
   private Future<Void> syncTail = Future.succeededFuture();
@@ -104,8 +106,10 @@ final class Session implements SendReplies {
     // after REGISTER_WAIT_MS (the heartbeat registers the connection again later).
     ws.pause();
     Promise<Boolean> registered = Promise.promise();
-    long guard = ctx.eventLoop().owner().setTimer(REGISTER_WAIT_MS, t -> registered.tryFail("registry silent for " + REGISTER_WAIT_MS + " ms"));
-    ctx.registry().register(user, ctx.node(), id).onComplete(registered::tryComplete, registered::tryFail);
+    long guard = ctx.eventLoop().owner().setTimer(REGISTER_WAIT_MS,
+        t -> registered.tryFail("registry silent for " + REGISTER_WAIT_MS + " ms"));
+    registration = ctx.registry().register(user, ctx.node(), id);
+    registration.onComplete(registered::tryComplete, registered::tryFail);
     registered.future().onComplete(ar -> onEventLoop(() -> {
       ctx.eventLoop().owner().cancelTimer(guard);
       if (ar.failed()) {
@@ -382,11 +386,14 @@ final class Session implements SendReplies {
       presenceSubs = null;
     }
     long now = System.currentTimeMillis();
-    ctx.registry().unregister(user, ctx.node(), id, now).onSuccess(last -> {
+    // after the registration, if it is still under way: an unregister overtaking it would leave
+    // the connection registered until its TTL ran out, and the user's messages would go to a
+    // node that no longer holds it instead of to push
+    registration.onComplete(ignored -> ctx.registry().unregister(user, ctx.node(), id, now).onSuccess(last -> {
       if (last) {
         ctx.bus().publish(Addresses.PRESENCE_CHANGED, ServerFrames.presence(user, false, now));
       }
-    });
+    }));
   }
 
   static void sweepIdle(Collection<Session> sessions, long idleTimeoutMs) {

@@ -28,12 +28,15 @@ import org.junit.jupiter.api.Test;
  * A new connection's frames are read only once the connection registry knows it: otherwise a
  * ping (or a sync) answered before the registration lets a client believe it is reachable while
  * fan-out still finds it offline and sends its messages to push only (seen under a reconnect
- * storm on the cluster profile).
+ * storm on the cluster profile). And its unregister never overtakes its registration.
  */
 class RegisterBeforeFramesTest {
   private static final long REGISTER_DELAY_MS = 300;
 
+  private static final String SECRET = "0123456789abcdef0123456789abcdef-test";
+
   private final Vertx vertx = Vertx.vertx();
+  private final Auth auth = new Auth(vertx, SECRET);
   /** What happened, in order: "registered" (the registry answered) and "pong" (the client got it). */
   private final List<String> events = new CopyOnWriteArrayList<>();
 
@@ -44,14 +47,7 @@ class RegisterBeforeFramesTest {
 
   @Test
   void aPingSentAtOnceIsAnsweredOnlyAfterTheRegistryAnswered() throws Exception {
-    int port = freePort();
-    String secret = "0123456789abcdef0123456789abcdef-test";
-    ParleyConfig config = ConfigLoader.load(Map.of("PARLEY_HTTP_PORT", Integer.toString(port),
-        "PARLEY_JWT_SECRET", secret, "PARLEY_GATEWAY_INSTANCES", "1"), Map.of());
-    Auth auth = new Auth(vertx, secret);
-    ConnectionRegistry slow = new SlowRegistry(new InMemoryConnectionRegistry(1_000));
-    vertx.deployVerticle(new GatewayVerticle(config, auth, null, slow, new InMemoryRateLimiter(1_000), () -> true))
-        .await(10, TimeUnit.SECONDS);
+    int port = gateway(new SlowRegistry(new InMemoryConnectionRegistry(1_000)));
 
     Promise<Void> ponged = Promise.promise();
     WebSocketClient client = vertx.createWebSocketClient();
@@ -70,6 +66,32 @@ class RegisterBeforeFramesTest {
     ponged.future().await(10, TimeUnit.SECONDS);
 
     assertThat(events).containsExactly("registered", "pong");
+  }
+
+  @Test
+  void aConnectionClosedWhileItsRegistrationIsPendingEndsUpUnregistered() throws Exception {
+    InMemoryConnectionRegistry inner = new InMemoryConnectionRegistry(1_000);
+    SlowRegistry slow = new SlowRegistry(inner);
+    int port = gateway(slow);
+
+    vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+            .setURI("/v1/ws?access_token=" + auth.issue("alice", 60)))
+        .compose(ws -> ws.close()) // gone before the registry answered
+        .await(10, TimeUnit.SECONDS);
+    slow.unregistered.future().await(10, TimeUnit.SECONDS);
+
+    assertThat(events).containsExactly("registered", "unregistered");
+    assertThat(inner.nodesOf(List.of("alice")).await(10, TimeUnit.SECONDS)).doesNotContainKey("alice");
+  }
+
+  /** Deploys one gateway instance over {@code registry} (no conversation service: nothing here syncs); its port. */
+  private int gateway(ConnectionRegistry registry) throws Exception {
+    int port = freePort();
+    ParleyConfig config = ConfigLoader.load(Map.of("PARLEY_HTTP_PORT", Integer.toString(port),
+        "PARLEY_JWT_SECRET", SECRET, "PARLEY_GATEWAY_INSTANCES", "1"), Map.of());
+    vertx.deployVerticle(new GatewayVerticle(config, auth, null, registry, new InMemoryRateLimiter(1_000), () -> true))
+        .await(10, TimeUnit.SECONDS);
+    return port;
   }
 
   private static int freePort() throws IOException {
@@ -96,9 +118,14 @@ class RegisterBeforeFramesTest {
       return later.future();
     }
 
+    final Promise<Void> unregistered = Promise.promise();
+
     @Override
     public Future<Boolean> unregister(String user, String node, String connectionId, long lastSeen) {
-      return inner.unregister(user, node, connectionId, lastSeen);
+      return inner.unregister(user, node, connectionId, lastSeen).andThen(ar -> {
+        events.add("unregistered");
+        unregistered.tryComplete();
+      });
     }
 
     @Override
