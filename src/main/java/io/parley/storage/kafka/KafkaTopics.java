@@ -1,13 +1,18 @@
 package io.parley.storage.kafka;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.admin.NewTopic;
+import io.vertx.kafka.admin.OffsetSpec;
+import io.vertx.kafka.client.common.TopicPartition;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.AdminClient;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -26,6 +31,7 @@ public final class KafkaTopics {
   /** Upper bound of one admin call, so a missing broker fails startup instead of hanging it. */
   private static final int ADMIN_TIMEOUT_MS = 30_000;
   private static final long CLOSE_TIMEOUT_MS = 5_000;
+  private static final long LEADER_POLL_MS = 100;
 
   private KafkaTopics() {}
 
@@ -33,7 +39,8 @@ public final class KafkaTopics {
    * Creates {@code topic} with {@code partitions} partitions and {@code replicationFactor}
    * replicas unless it exists. Succeeds when the topic exists (already, or created concurrently by
    * another node) with exactly {@code partitions} partitions; fails otherwise, or when the broker
-   * cannot be reached within {@value #ADMIN_TIMEOUT_MS} ms. An existing topic's replication
+   * cannot be reached within {@value #ADMIN_TIMEOUT_MS} ms. Completes only once every partition's
+   * leader serves it. An existing topic's replication
    * factor is not checked (it can be changed later by reassignment; the partition count cannot).
    *
    * @param partitions 1..{@link KafkaIds#MAX_PARTITIONS}
@@ -58,7 +65,9 @@ public final class KafkaTopics {
             AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_MS)))
         .compose(client -> {
           KafkaAdminClient admin = KafkaAdminClient.create(vertx, client);
+          long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
           return ensure(admin, topic, partitions, replicationFactor)
+              .compose(v -> leadersReady(vertx, admin, topic, partitions, deadline))
               .eventually(() -> admin.close(CLOSE_TIMEOUT_MS));
         });
   }
@@ -73,6 +82,31 @@ public final class KafkaTopics {
               // another node created it meanwhile: it must agree with us
               ? partitionsOf(admin, topic).compose(now -> check(topic, now.orElse(partitions), partitions))
               : Future.failedFuture(e));
+    });
+  }
+
+  /**
+   * Waits until every partition's leader serves it (asks each for its latest offset, again every
+   * {@value #LEADER_POLL_MS} ms until all answer, or fails at the deadline). Right after a topic is
+   * created its metadata already names the leaders while the broker is still setting the
+   * partitions up: an idempotent producer whose first batch met that window got
+   * NOT_LEADER_OR_FOLLOWER and then OUT_OF_ORDER_SEQUENCE_NUMBER on every retry until its delivery
+   * timeout.
+   */
+  private static Future<Void> leadersReady(Vertx vertx, KafkaAdminClient admin, String topic, int partitions,
+      long deadline) {
+    Map<TopicPartition, OffsetSpec> all = new HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      all.put(new TopicPartition(topic, p), OffsetSpec.LATEST);
+    }
+    return admin.listOffsets(all).<Void>mapEmpty().recover(e -> {
+      if (System.nanoTime() - deadline > 0) {
+        return Future.failedFuture(new IllegalStateException(
+            "kafka topic '" + topic + "': partition leaders not ready within " + ADMIN_TIMEOUT_MS + " ms", e));
+      }
+      Promise<Void> again = Promise.promise();
+      vertx.setTimer(LEADER_POLL_MS, t -> leadersReady(vertx, admin, topic, partitions, deadline).onComplete(again));
+      return again.future();
     });
   }
 
