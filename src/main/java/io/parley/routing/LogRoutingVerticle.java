@@ -9,7 +9,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -33,17 +32,12 @@ import org.slf4j.LoggerFactory;
  * A failing step (Cassandra down) is retried with exponential backoff up to {@code retryMaxMs}
  * between attempts, for as long as it takes; nothing is skipped and nothing is committed early, so
  * a crash at any point means the batch is read again (by this node's successor for the
- * partitions) and delivered at least once. Batches are persisted and handed to fan-out one at a
- * time, which keeps per-conversation order; the wait for confirmations and the commit overlap with
- * the next batches (at most {@value #UNCONFIRMED_MAX} batches waiting), and commits stay in log
- * order.
+ * partitions) and delivered at least once. One batch at a time keeps per-conversation order.
  */
 public final class LogRoutingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(LogRoutingVerticle.class);
   private static final int MEMBER_CACHE_MAX = 10_000;
   private static final long RETRY_FIRST_MS = 100;
-  /** Most batches handed to fan-out and waiting for their confirmations and commit. */
-  static final int UNCONFIRMED_MAX = 8;
   private static final DeliveryOptions FANOUT_OPTIONS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(30_000);
 
   private final LogSource source;
@@ -51,10 +45,6 @@ public final class LogRoutingVerticle extends VerticleBase {
   private final MemberSets members;
   private final long retryMaxMs;
   private EventBus bus;
-  /** Completes when the last batch handed to fan-out is committed; commits follow log order. */
-  private Future<Void> commitTail = Future.succeededFuture();
-  /** Commits of batches handed to fan-out, oldest first, until they complete. */
-  private final ArrayDeque<Future<Void>> unconfirmed = new ArrayDeque<>();
   private volatile boolean stopping;
   private final Promise<Void> stopped = Promise.promise();
 
@@ -80,7 +70,7 @@ public final class LogRoutingVerticle extends VerticleBase {
 
   private void next() {
     if (stopping) {
-      commitTail.onComplete(ar -> stopped.tryComplete());
+      stopped.tryComplete();
       return;
     }
     retrying("poll the log", source::poll).compose(this::route).onComplete(ar -> {
@@ -92,27 +82,21 @@ public final class LogRoutingVerticle extends VerticleBase {
   }
 
   /**
-   * Routes one batch and completes once its messages are handed to fan-out, so that the next batch
-   * can be persisted while this one's deliveries are confirmed; or, when
-   * {@value #UNCONFIRMED_MAX} batches already wait for their commit, once the oldest is committed.
+   * Routes one batch: persists it, hands it to fan-out, waits for fan-out's confirmation and
+   * commits it, all before the next poll. Committing before polling again matters: the consumer
+   * takes part in a rebalance only inside a poll, so a batch delivered and committed first is never
+   * read (and delivered) again by whoever gets its partition. (Overlapping the confirmation and
+   * commit with the next polls was tried: rebalances then redelivered already delivered batches.)
    */
   private Future<Void> route(List<LogSource.Logged> batch) {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
-    return handOver(batch).compose(h -> {
-      // commits in log order, each once its batch is confirmed (a failed commit is logged: the
-      // next owner of the partition reads the batch again, dedupe keeps it single)
-      Future<Void> committed = commitTail.transform(v -> h.confirmed()).compose(v -> source.commit(h.records())
-          .recover(e -> {
-            LOG.info("commit of {} records not accepted: {}", h.records().size(), e.toString());
-            return Future.succeededFuture();
-          }));
-      commitTail = committed;
-      unconfirmed.add(committed);
-      committed.onComplete(ar -> unconfirmed.remove(committed));
-      return unconfirmed.size() >= UNCONFIRMED_MAX ? unconfirmed.peek() : Future.succeededFuture();
-    });
+    return handOver(batch).compose(h -> h.confirmed().compose(v -> source.commit(h.records()).recover(e -> {
+      // the partitions moved on: their new owner reads the batch again, dedupe keeps it single
+      LOG.info("commit of {} records not accepted: {}", h.records().size(), e.toString());
+      return Future.succeededFuture();
+    })));
   }
 
   /** The records of a batch handed to fan-out (to be committed), and fan-out's confirmation of them. */
