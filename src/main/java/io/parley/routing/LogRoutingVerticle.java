@@ -10,6 +10,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +118,7 @@ public final class LogRoutingVerticle extends VerticleBase {
     }
     return retrying("persist " + batch.size() + " messages", () -> archive.persist(messages))
         .compose(stored -> retrying("load members", () -> memberSets(convs)).map(sets -> {
-          Map<Integer, Boolean> owned = new java.util.HashMap<>();
+          Map<Integer, Boolean> owned = new HashMap<>();
           List<LogSource.Logged> handed = new ArrayList<>(batch.size());
           List<Future<?>> confirmations = new ArrayList<>(messages.size());
           for (int i = 0; i < messages.size(); i++) {
@@ -146,7 +147,7 @@ public final class LogRoutingVerticle extends VerticleBase {
       loads.add(members.get(c));
     }
     return Future.all(loads).map(all -> {
-      Map<Long, Set<String>> out = new java.util.HashMap<>();
+      Map<Long, Set<String>> out = new HashMap<>();
       for (int i = 0; i < order.size(); i++) {
         out.put(order.get(i), loads.get(i).result());
       }

@@ -12,10 +12,6 @@ import io.parley.protocol.ClientFrame;
 public record SendRequest(String user, String connectionId, ClientFrame.Send send, SendReplies replies,
     boolean maybeRetry) {
 
-  public SendRequest(String user, String connectionId, ClientFrame.Send send, SendReplies replies) {
-    this(user, connectionId, send, replies, true);
-  }
-
   void fail(io.parley.protocol.ErrorCode code, String message) {
     replies.fail(send.msgId(), send.conv(), code, message);
   }
