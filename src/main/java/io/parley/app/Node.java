@@ -110,8 +110,9 @@ public final class Node {
 
   private void announce() {
       ready.set(true);
-      LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}",
-          config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath().normalize());
+      LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
+          config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath().normalize(),
+          vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO");
       if (config.devTokenEnabled()) {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
             config.httpHost(), config.httpPort());

@@ -11,6 +11,7 @@ import io.parley.protocol.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -37,6 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final AtomicLong CONNECTION_SEQ = new AtomicLong();
+  static final String WS_PATH = "/v1/ws";
 
   private final ParleyConfig config;
   private final Auth auth;
@@ -64,7 +66,7 @@ public final class GatewayVerticle extends VerticleBase {
     sessionContext = new SessionContext(config, context,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         vertx.eventBus(), registry, limiter, conversations, config.nodeName(), sessions, new HashMap<>(),
-        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true));
+        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new Flusher(context));
 
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
@@ -72,7 +74,6 @@ public final class GatewayVerticle extends VerticleBase {
       boolean ok = ready.getAsBoolean() && !draining;
       json(ctx, ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready"));
     });
-    router.get("/v1/ws").handler(this::upgrade);
     router.route("/v1/*").handler(BodyHandler.create().setBodyLimit(1024 * 1024));
     if (config.devTokenEnabled()) {
       router.post("/v1/dev/token").handler(this::devToken);
@@ -87,13 +88,27 @@ public final class GatewayVerticle extends VerticleBase {
         // with close 1009 by the session; only a frame over Netty's limit is cut off (as 1006).
         .setMaxWebSocketFrameSize(transportFrameLimit(config.frameMaxBytes()))
         .setMaxWebSocketMessageSize(transportFrameLimit(config.frameMaxBytes()))
+        // No WebSocket compression: JSON frames of a few hundred bytes gain little, and a deflate
+        // context costs every connection tens of KiB (browsers always offer permessage-deflate).
+        // Without it Netty's extension handler also leaves the pipeline, which otherwise inspects
+        // every outbound frame.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)
         .setTcpNoDelay(true);
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     vertx.setPeriodic(sweep, id -> Session.sweepIdle(sessions, config.idleTimeoutMs()));
     vertx.setPeriodic(config.cluster().registryRefreshMs(), id -> new ArrayList<>(sessions).forEach(Session::heartbeat));
     Future<Void> deliveries = vertx.eventBus().<Delivery>localConsumer(Addresses.NODE_DELIVERY, m -> deliver(m.body()))
         .completion();
-    return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
+    // WebSocket upgrades bypass the router: it would wrap the socket, and sessions write into
+    // Vert.x's own socket's channel (see Session)
+    return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(req -> {
+          if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
+            upgrade(req);
+          } else {
+            router.handle(req);
+          }
+        }).listen())
         .onSuccess(s -> server = s);
   }
 
@@ -123,25 +138,24 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
-  private void upgrade(RoutingContext ctx) {
-    HttpServerRequest req = ctx.request();
+  private void upgrade(HttpServerRequest req) {
     if (draining) {
-      RestApi.error(ctx, ErrorCode.UNAVAILABLE, "server is restarting");
+      reject(req, ErrorCode.UNAVAILABLE.httpStatus(), ErrorCode.UNAVAILABLE.wire(), "server is restarting");
       return;
     }
     if (!req.canUpgradeToWebSocket()) {
-      RestApi.error(ctx, ErrorCode.BAD_REQUEST, "WebSocket upgrade required");
+      reject(req, ErrorCode.BAD_REQUEST.httpStatus(), ErrorCode.BAD_REQUEST.wire(), "WebSocket upgrade required");
       return;
     }
     String device = req.getParam("device", "default");
     if (!ClientFrame.DEVICE_ID.matcher(device).matches()) {
-      RestApi.error(ctx, ErrorCode.BAD_REQUEST, "device must match [A-Za-z0-9_-]{1,64}");
+      reject(req, ErrorCode.BAD_REQUEST.httpStatus(), ErrorCode.BAD_REQUEST.wire(), "device must match [A-Za-z0-9_-]{1,64}");
       return;
     }
     req.pause();
     auth.authenticate(req).onComplete(ar -> {
       if (ar.failed()) {
-        RestApi.unauthorized(ctx, ar.cause().getMessage());
+        reject(req, 401, "unauthorized", ar.cause().getMessage());
         return;
       }
       req.toWebSocket().onComplete(wsr -> {
@@ -168,6 +182,13 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     json(ctx, 200, new JsonObject().put("token", auth.issue(u, config.devTokenTtlSeconds())));
+  }
+
+  private static void reject(HttpServerRequest req, int status, String code, String message) {
+    if (!req.response().ended()) {
+      req.response().setStatusCode(status).putHeader("content-type", "application/json")
+          .end(RestApi.errorBody(code, message).encode());
+    }
   }
 
   static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -270,15 +270,18 @@ final class RestApi {
 
   static void error(RoutingContext ctx, ErrorCode code, String message) {
     if (!ctx.response().ended()) {
-      reply(ctx, code.httpStatus(), new JsonObject().put("error",
-          new JsonObject().put("code", code.wire()).put("message", message)));
+      reply(ctx, code.httpStatus(), errorBody(code.wire(), message));
     }
   }
 
   static void unauthorized(RoutingContext ctx, String message) {
     if (!ctx.response().ended()) {
-      reply(ctx, 401, new JsonObject().put("error",
-          new JsonObject().put("code", "unauthorized").put("message", message)));
+      reply(ctx, 401, errorBody("unauthorized", message));
     }
+  }
+
+  /** The body of every HTTP error: {@code {"error":{"code":…,"message":…}}}. */
+  static JsonObject errorBody(String code, String message) {
+    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message));
   }
 }

@@ -8,6 +8,7 @@ import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Outbound;
 import io.parley.protocol.ParleyException;
 import io.parley.protocol.ServerFrames;
+import io.parley.protocol.WireFrame;
 import io.parley.routing.RoutingVerticle;
 import io.parley.routing.SendReplies;
 import io.parley.routing.SendRequest;
@@ -15,9 +16,12 @@ import io.parley.routing.SignalRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -40,6 +44,13 @@ import org.slf4j.LoggerFactory;
  * profile) by the {@link io.parley.limits.RateLimiter}. Its answer may be asynchronous (Redis),
  * so each send waits for the decision on the sends before it ({@code sendTail}): routing gets a
  * connection's sends in the order they arrived. Only the decision is chained, not the ack.
+ *
+ * <p>Outbound frames go straight into the connection's Netty channel as encoded WebSocket frames
+ * ({@link Outbound#wire()}: a message for a group is encoded once, not once per member) and are
+ * flushed once per event-loop turn by the gateway's {@link Flusher}, so frames that meet in one
+ * turn leave in one write. Vert.x's own WebSocket writes would encode the text again for every
+ * connection and flush each frame on its own. Every frame of a session takes this path, so they
+ * stay in order; Vert.x itself still writes the close frame, which also flushes what precedes it.
  */
 final class Session implements SendReplies {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
@@ -63,11 +74,16 @@ final class Session implements SendReplies {
    * node registration took over 2 s, and a connection let in before it could miss live messages.
    */
   static final long REGISTER_WAIT_MS = 10_000;
+  /** How often a sync backfill waiting for a full socket checks whether it drained. */
+  static final long DRAIN_POLL_MS = 5;
 
   final String id;
   final String user;
   private final ServerWebSocket ws;
+  /** The socket's channel (null when the WebSocket is not Vert.x's own: frames then go through its API). */
+  private final ChannelHandlerContext channel;
   private final SessionContext ctx;
+  private boolean flushPending;
   long lastActivity;
   private final long openedAt = System.nanoTime();
   /** The registry's answer to this connection's registration (the unregister waits for it). */
@@ -84,6 +100,7 @@ final class Session implements SendReplies {
     this.id = id;
     this.user = user;
     this.ws = ws;
+    this.channel = ws instanceof WebSocketInternal internal ? internal.channelHandlerContext() : null;
     this.ctx = ctx;
     this.lastActivity = System.currentTimeMillis();
   }
@@ -297,12 +314,10 @@ final class Session implements SendReplies {
       if (closed) {
         return Future.succeededFuture();
       }
-      ws.writeTextMessage(messages.get(i).frame());
-      if (ws.writeQueueFull() && i + 1 < messages.size()) {
-        Promise<Void> drained = Promise.promise();
-        ws.drainHandler(v -> drained.tryComplete());
+      put(messages.get(i).frame(), null);
+      if (writeQueueFull() && i + 1 < messages.size()) {
         int next = i + 1;
-        return drained.future().compose(v -> writeAll(messages, next));
+        return drained().compose(v -> writeAll(messages, next));
       }
     }
     return Future.succeededFuture();
@@ -345,18 +360,66 @@ final class Session implements SendReplies {
         return;
       }
     }
-    if (ws.writeQueueFull() && syncing == null) {
+    if (writeQueueFull() && syncing == null) {
       // The client does not read: drop the connection rather than buffer without bound.
       // Nothing is lost: the device reconnects and syncs from its last server_id.
       close(CLOSE_SLOW, "too far behind: reconnect and sync");
       return;
     }
-    ws.writeTextMessage(o.frame());
+    put(o.frame(), o.wire());
   }
 
   private void write(String frame) {
     if (!closed && !ws.isClosed()) {
+      put(frame, null);
+    }
+  }
+
+  /** Writes one frame ({@code wire}: its encoded form, or null to encode it here); flushed later this turn. */
+  private void put(String frame, byte[] wire) {
+    if (channel == null) {
       ws.writeTextMessage(frame);
+      return;
+    }
+    if (!channel.executor().inEventLoop()) {
+      ctx.eventLoop().runOnContext(v -> put(frame, wire));
+      return;
+    }
+    channel.write(Unpooled.wrappedBuffer(wire != null ? wire : WireFrame.text(frame)), channel.voidPromise());
+    if (!flushPending) {
+      flushPending = true;
+      ctx.flusher().add(this);
+    }
+  }
+
+  /** Called by the {@link Flusher} at the end of the event-loop turn this session was written in. */
+  void flush() {
+    flushPending = false;
+    channel.flush();
+  }
+
+  /** Whether the socket holds more unsent bytes than its high-water mark (the client reads too slowly). */
+  private boolean writeQueueFull() {
+    return channel == null ? ws.writeQueueFull() : !channel.channel().isWritable();
+  }
+
+  /** Completes once the socket can take more (or the session closed). */
+  private Future<Void> drained() {
+    Promise<Void> drained = Promise.promise();
+    if (channel == null) {
+      ws.drainHandler(v -> drained.tryComplete());
+    } else {
+      flush();
+      awaitWritable(drained);
+    }
+    return drained.future();
+  }
+
+  private void awaitWritable(Promise<Void> drained) {
+    if (closed || channel.channel().isWritable()) {
+      drained.tryComplete();
+    } else {
+      ctx.eventLoop().owner().setTimer(DRAIN_POLL_MS, t -> awaitWritable(drained));
     }
   }
 

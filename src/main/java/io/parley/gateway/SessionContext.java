@@ -28,7 +28,8 @@ record SessionContext(
     String node,
     Set<Session> sessions,
     Map<String, List<Session>> byUser,
-    DeliveryOptions requestOptions) {
+    DeliveryOptions requestOptions,
+    Flusher flusher) {
 
   void add(Session s) {
     sessions.add(s);
