@@ -398,9 +398,20 @@ final class Session implements SendReplies {
     channel.flush();
   }
 
-  /** Whether the socket holds more unsent bytes than its high-water mark (the client reads too slowly). */
+  /**
+   * Whether the socket holds more unsent bytes than its high-water mark (the client reads too
+   * slowly). Netty counts the frames written this turn and not yet flushed too: a few large ones
+   * pass the mark on their own, however fast the client reads. So they are flushed first, and only
+   * what the kernel would not take counts.
+   */
   private boolean writeQueueFull() {
-    return channel == null ? ws.writeQueueFull() : !channel.channel().isWritable();
+    if (channel == null) {
+      return ws.writeQueueFull();
+    }
+    if (!channel.channel().isWritable() && flushPending) {
+      flush();
+    }
+    return !channel.channel().isWritable();
   }
 
   /** Completes once the socket can take more (or the session closed). */
