@@ -103,6 +103,23 @@ final class WsClient {
     }
   }
 
+  /**
+   * Stops reading from the socket: once the few frames Vert.x queues are taken, unread bytes stay
+   * in the kernel's buffers and the server's writes back up, as with a client that does not read.
+   */
+  void pause() {
+    ws.pause();
+  }
+
+  /** Reads {@code n} more frames off a paused socket. */
+  void fetch(long n) {
+    ws.fetch(n);
+  }
+
+  void resume() {
+    ws.resume();
+  }
+
   short awaitClose() {
     try {
       Short s = closed.get(Clients.WAIT.toMillis(), TimeUnit.MILLISECONDS);
