@@ -8,16 +8,22 @@ public record ChatMessage(long conv, long serverId, String from, String msgId, S
 
   /** The {@code msg} frame, encoded once: the same text is stored, delivered and served by history. */
   public String toFrame() {
-    return new JsonObject()
-        .put("op", "msg")
-        .put("conv", Long.toString(conv))
-        .put("server_id", Long.toString(serverId))
-        .put("from", from)
-        .put("msg_id", msgId)
-        .put("body", body)
-        .put("media", media == null ? new JsonArray() : media)
-        .put("ts", ts)
-        .encode();
+    return JsonText.object(g -> {
+      g.writeStringField("op", "msg");
+      g.writeStringField("conv", Long.toString(conv));
+      g.writeStringField("server_id", Long.toString(serverId));
+      g.writeStringField("from", from);
+      g.writeStringField("msg_id", msgId);
+      g.writeStringField("body", body);
+      g.writeFieldName("media");
+      if (media == null || media.isEmpty()) {
+        g.writeStartArray();
+        g.writeEndArray();
+      } else {
+        g.writeRawValue(media.encode());
+      }
+      g.writeNumberField("ts", ts);
+    });
   }
 
   public static ChatMessage fromFrame(String frame) {

@@ -9,13 +9,13 @@ public final class ServerFrames {
   public static final String PONG = "{\"op\":\"pong\"}";
 
   public static String ack(String msgId, long conv, long serverId, long ts) {
-    return new JsonObject()
-        .put("op", "ack")
-        .put("msg_id", msgId)
-        .put("conv", Long.toString(conv))
-        .put("server_id", Long.toString(serverId))
-        .put("ts", ts)
-        .encode();
+    return JsonText.object(g -> {
+      g.writeStringField("op", "ack");
+      g.writeStringField("msg_id", msgId);
+      g.writeStringField("conv", Long.toString(conv));
+      g.writeStringField("server_id", Long.toString(serverId));
+      g.writeNumberField("ts", ts);
+    });
   }
 
   public static String error(String msgId, Long conv, ErrorCode code, String message) {
