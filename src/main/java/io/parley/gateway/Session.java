@@ -60,6 +60,11 @@ final class Session implements SendReplies {
   static final short CLOSE_TOO_BIG = 1009;
   private static final int HELD_BACK_MAX = 10_000;
   /**
+   * While a sync runs, live frames not held back (other conversations, receipts, typing) are written
+   * even though the socket is full; past this many unsent bytes the client is too far behind.
+   */
+  static final long SYNCING_UNSENT_MAX = 4L << 20;
+  /**
    * How long after a connection opens its sends may be retries of sends made on an earlier
    * connection (clients resend what was pending as soon as they are back, after their sync);
    * later sends skip the cluster log's cross-node dedupe look-up. A retry missed by this rule is
@@ -360,9 +365,11 @@ final class Session implements SendReplies {
         return;
       }
     }
-    if (writeQueueFull() && syncing == null) {
+    if (writeQueueFull() && (syncing == null || unsentBytes() > SYNCING_UNSENT_MAX)) {
       // The client does not read: drop the connection rather than buffer without bound.
-      // Nothing is lost: the device reconnects and syncs from its last server_id.
+      // Nothing is lost: the device reconnects and syncs from its last server_id. While a sync
+      // runs the socket is full by design (the backfill waits for it to drain), so only a
+      // backlog far beyond that counts.
       close(CLOSE_SLOW, "too far behind: reconnect and sync");
       return;
     }
@@ -412,6 +419,15 @@ final class Session implements SendReplies {
       flush();
     }
     return !channel.channel().isWritable();
+  }
+
+  /** Bytes written to the socket and not yet taken by the kernel (0 when not known). */
+  private long unsentBytes() {
+    if (channel == null) {
+      return 0;
+    }
+    io.netty.channel.ChannelOutboundBuffer buffer = channel.channel().unsafe().outboundBuffer();
+    return buffer == null ? 0 : buffer.totalPendingWriteBytes();
   }
 
   /** Completes once the socket can take more (or the session closed). */

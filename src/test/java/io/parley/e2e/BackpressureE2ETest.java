@@ -266,4 +266,46 @@ class BackpressureE2ETest {
     assertThat(synced.get(synced.size() - 1).getBoolean("more")).isFalse();
     assertThat(again.drainWithPing()).isEmpty();
   }
+
+  @Test
+  void aClientThatStopsReadingDuringASyncIsClosedWith1013WhenOtherConversationsPileUp() {
+    String alice = user("alice"), bob = user("bob"), carol = user("carol");
+    String ta = clients.token(alice), tb = clients.token(bob), tc = clients.token(carol);
+    String synced = clients.dm(ta, bob);
+    String other = clients.dm(tc, bob);
+    WsClient a = clients.connect(ta, "d");
+    sendAll(a, synced, msgIds("x", BACKFILL));
+    WsClient c = clients.connect(tc, "d");
+    c.send(new JsonObject().put("op", "presence_sub").put("users", new JsonArray().add(bob)));
+    assertThat(c.next("presence").getString("state")).isEqualTo("offline");
+
+    // bob starts a sync of a backfill larger than the socket's buffers and stops reading: the sync
+    // waits for the socket to drain (by design), while carol's messages keep coming live
+    WsClient b = clients.connect(tb, "slow");
+    assertThat(c.next("presence").getString("state")).isEqualTo("online");
+    b.pause();
+    b.send(new JsonObject().put("op", "sync").put("convs", new JsonObject().put(synced, "0")));
+    boolean dropped = false;
+    int sent = 0;
+    int window = 16;
+    while (sent < SLOW_MAX && !dropped) {
+      for (int i = 0; i < window; i++) {
+        c.send(sendFrame("o-" + (sent + i), other));
+      }
+      for (int acked = 0; acked < window; ) {
+        JsonObject f = c.next("ack", "presence");
+        if ("presence".equals(f.getString("op"))) {
+          assertThat(f.getString("state")).isEqualTo("offline");
+          dropped = true;
+        } else {
+          acked++;
+        }
+      }
+      sent += window;
+    }
+    assertThat(dropped).as("bob, syncing and reading nothing, was dropped before carol sent %d messages of %d KiB",
+        sent, BODY_BYTES / 1024).isTrue();
+    b.resume();
+    assertThat(b.awaitClose()).isEqualTo((short) 1013);
+  }
 }
