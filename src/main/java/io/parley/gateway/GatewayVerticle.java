@@ -146,16 +146,16 @@ public final class GatewayVerticle extends VerticleBase {
 
   private void upgrade(HttpServerRequest req) {
     if (draining) {
-      reject(req, ErrorCode.UNAVAILABLE.httpStatus(), ErrorCode.UNAVAILABLE.wire(), "server is restarting");
+      reject(req, ErrorCode.UNAVAILABLE, "server is restarting");
       return;
     }
     if (!req.canUpgradeToWebSocket()) {
-      reject(req, ErrorCode.BAD_REQUEST.httpStatus(), ErrorCode.BAD_REQUEST.wire(), "WebSocket upgrade required");
+      reject(req, ErrorCode.BAD_REQUEST, "WebSocket upgrade required");
       return;
     }
     String device = req.getParam("device", "default");
     if (!ClientFrame.DEVICE_ID.matcher(device).matches()) {
-      reject(req, ErrorCode.BAD_REQUEST.httpStatus(), ErrorCode.BAD_REQUEST.wire(), "device must match [A-Za-z0-9_-]{1,64}");
+      reject(req, ErrorCode.BAD_REQUEST, "device must match [A-Za-z0-9_-]{1,64}");
       return;
     }
     req.pause();
@@ -188,6 +188,10 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     json(ctx, 200, new JsonObject().put("token", auth.issue(u, config.devTokenTtlSeconds())));
+  }
+
+  private static void reject(HttpServerRequest req, ErrorCode code, String message) {
+    reject(req, code.httpStatus(), code.wire(), message);
   }
 
   private static void reject(HttpServerRequest req, int status, String code, String message) {

@@ -13,11 +13,12 @@ import io.parley.routing.RoutingVerticle;
 import io.parley.routing.SendReplies;
 import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
@@ -426,7 +427,7 @@ final class Session implements SendReplies {
     if (channel == null) {
       return 0;
     }
-    io.netty.channel.ChannelOutboundBuffer buffer = channel.channel().unsafe().outboundBuffer();
+    ChannelOutboundBuffer buffer = channel.channel().unsafe().outboundBuffer();
     return buffer == null ? 0 : buffer.totalPendingWriteBytes();
   }
 

@@ -92,6 +92,37 @@ class BackpressureE2ETest {
     return ordered;
   }
 
+  /**
+   * Sends large messages to {@code conv}, a window at a time, until the sender (subscribed to
+   * {@code watched}'s presence) sees {@code watched} go offline: a connection that does not read
+   * must be dropped within {@link #SLOW_MAX} messages. Returns the acked ones, msg_id → server_id,
+   * in send order.
+   */
+  static Map<String, String> sendUntilOffline(WsClient sender, String conv, String prefix, String watched) {
+    Map<String, String> sent = new LinkedHashMap<>();
+    boolean dropped = false;
+    int window = 16;
+    for (int from = 0; from < SLOW_MAX && !dropped; from += window) {
+      for (int i = from; i < from + window; i++) {
+        sender.send(sendFrame(prefix + i, conv));
+      }
+      for (int acked = 0; acked < window; ) {
+        JsonObject f = sender.next("ack", "presence");
+        if ("presence".equals(f.getString("op"))) {
+          assertThat(f.getString("user")).isEqualTo(watched);
+          assertThat(f.getString("state")).isEqualTo("offline");
+          dropped = true;
+        } else {
+          sent.put(f.getString("msg_id"), f.getString("server_id"));
+          acked++;
+        }
+      }
+    }
+    assertThat(dropped).as("%s, who reads nothing, was dropped before %d messages of %d KiB were sent",
+        watched, sent.size(), BODY_BYTES / 1024).isTrue();
+    return sent;
+  }
+
   static List<String> msgIds(String prefix, int n) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -219,27 +250,7 @@ class BackpressureE2ETest {
     assertThat(a.next("presence").getString("state")).isEqualTo("online");
 
     b.pause();
-    Map<String, String> sent = new LinkedHashMap<>();
-    boolean dropped = false;
-    int window = 16;
-    for (int from = 0; from < SLOW_MAX && !dropped; from += window) {
-      for (int i = from; i < from + window; i++) {
-        a.send(sendFrame("s-" + i, conv));
-      }
-      for (int acked = 0; acked < window; ) {
-        JsonObject f = a.next("ack", "presence");
-        if ("presence".equals(f.getString("op"))) {
-          assertThat(f.getString("user")).isEqualTo(bob);
-          assertThat(f.getString("state")).isEqualTo("offline");
-          dropped = true;
-        } else {
-          sent.put(f.getString("msg_id"), f.getString("server_id"));
-          acked++;
-        }
-      }
-    }
-    assertThat(dropped).as("bob, who reads nothing, was dropped before alice sent %d messages of %d KiB",
-        sent.size(), BODY_BYTES / 1024).isTrue();
+    Map<String, String> sent = sendUntilOffline(a, conv, "s-", bob);
 
     // bob reads again: what was queued before the drop, in order, then the close frame
     b.resume();
@@ -285,26 +296,7 @@ class BackpressureE2ETest {
     assertThat(c.next("presence").getString("state")).isEqualTo("online");
     b.pause();
     b.send(new JsonObject().put("op", "sync").put("convs", new JsonObject().put(synced, "0")));
-    boolean dropped = false;
-    int sent = 0;
-    int window = 16;
-    while (sent < SLOW_MAX && !dropped) {
-      for (int i = 0; i < window; i++) {
-        c.send(sendFrame("o-" + (sent + i), other));
-      }
-      for (int acked = 0; acked < window; ) {
-        JsonObject f = c.next("ack", "presence");
-        if ("presence".equals(f.getString("op"))) {
-          assertThat(f.getString("state")).isEqualTo("offline");
-          dropped = true;
-        } else {
-          acked++;
-        }
-      }
-      sent += window;
-    }
-    assertThat(dropped).as("bob, syncing and reading nothing, was dropped before carol sent %d messages of %d KiB",
-        sent, BODY_BYTES / 1024).isTrue();
+    sendUntilOffline(c, other, "o-", bob);
     b.resume();
     assertThat(b.awaitClose()).isEqualTo((short) 1013);
   }
