@@ -15,6 +15,7 @@ import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -80,8 +81,6 @@ final class Session implements SendReplies {
    * node registration took over 2 s, and a connection let in before it could miss live messages.
    */
   static final long REGISTER_WAIT_MS = 10_000;
-  /** How often a sync backfill waiting for a full socket checks whether it drained. */
-  static final long DRAIN_POLL_MS = 5;
 
   final String id;
   final String user;
@@ -443,12 +442,32 @@ final class Session implements SendReplies {
     return drained.future();
   }
 
+  /**
+   * Completes {@code drained} when the channel turns writable (or closes). The listener sits in the
+   * pipeline only while a sync waits, so idle connections carry nothing for it; events and this
+   * check both run on the channel's event loop, so no change can slip between them.
+   */
   private void awaitWritable(Promise<Void> drained) {
-    if (closed || channel.channel().isWritable()) {
+    if (closed || !channel.channel().isActive() || channel.channel().isWritable()) {
       drained.tryComplete();
-    } else {
-      ctx.eventLoop().owner().setTimer(DRAIN_POLL_MS, t -> awaitWritable(drained));
+      return;
     }
+    channel.pipeline().addBefore(channel.name(), null, new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelWritabilityChanged(ChannelHandlerContext c) {
+        if (c.channel().isWritable()) {
+          c.pipeline().remove(this);
+          drained.tryComplete();
+        }
+        c.fireChannelWritabilityChanged();
+      }
+
+      @Override
+      public void channelInactive(ChannelHandlerContext c) {
+        drained.tryComplete();
+        c.fireChannelInactive();
+      }
+    });
   }
 
   private void error(String msgId, Long conv, ErrorCode code, String message) {
