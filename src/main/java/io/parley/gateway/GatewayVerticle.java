@@ -8,6 +8,7 @@ import io.parley.protocol.Addresses;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.Delivery;
 import io.parley.protocol.ErrorCode;
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -15,11 +16,16 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -66,7 +72,10 @@ public final class GatewayVerticle extends VerticleBase {
     sessionContext = new SessionContext(config, context,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         vertx.eventBus(), registry, limiter, conversations, config.nodeName(), sessions, new HashMap<>(),
-        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new Flusher(context));
+        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new Flusher(context),
+        // Netty's own limit sits well above ours: a frame over our limit is read whole and answered
+        // with close 1009 by the session; only a frame over Netty's limit is refused by the decoder
+        WsChannel.decoderConfig(transportFrameLimit(config.frameMaxBytes())));
 
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
@@ -84,16 +93,6 @@ public final class GatewayVerticle extends VerticleBase {
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.httpHost())
         .setPort(config.httpPort())
-        // Netty's own limit sits well above ours: a frame over our limit is read whole and answered
-        // with close 1009 by the session; only a frame over Netty's limit is cut off (as 1006).
-        .setMaxWebSocketFrameSize(transportFrameLimit(config.frameMaxBytes()))
-        .setMaxWebSocketMessageSize(transportFrameLimit(config.frameMaxBytes()))
-        // No WebSocket compression: JSON frames of a few hundred bytes gain little, and a deflate
-        // context costs every connection tens of KiB (browsers always offer permessage-deflate).
-        // Without it Netty's extension handler also leaves the pipeline, which otherwise inspects
-        // every outbound frame.
-        .setPerMessageWebSocketCompressionSupported(false)
-        .setPerFrameWebSocketCompressionSupported(false)
         // Every request is answered on its connection's event loop (all storage adapters complete
         // on the caller's context), so Vert.x can write straight to the channel instead of giving
         // each HTTP connection an outbound queue: that queue's first chunk (1,024 slots) stayed
@@ -106,8 +105,8 @@ public final class GatewayVerticle extends VerticleBase {
     vertx.setPeriodic(config.cluster().registryRefreshMs(), id -> new ArrayList<>(sessions).forEach(Session::heartbeat));
     Future<Void> deliveries = vertx.eventBus().<Delivery>localConsumer(Addresses.NODE_DELIVERY, m -> deliver(m.body()))
         .completion();
-    // WebSocket upgrades bypass the router: it would wrap the socket, and sessions write into
-    // Vert.x's own socket's channel (see Session)
+    // WebSocket upgrades bypass the router: the gateway answers the handshake itself and takes the
+    // connection's channel over (see upgrade)
     return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(req -> {
           if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
             upgrade(req);
@@ -144,13 +143,26 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Answers a WebSocket handshake (RFC 6455 §4.2) and turns the connection into a {@link Session}.
+   * Vert.x parses the request and writes the 101 answer; then its HTTP handlers leave the channel
+   * ({@code toNetSocket}) and the session's {@link WsChannel} takes the place of the plain socket
+   * Vert.x puts there. No extension is negotiated, so frames are never compressed: JSON frames of
+   * a few hundred bytes gain little and a deflate context costs every connection tens of KiB.
+   */
   private void upgrade(HttpServerRequest req) {
     if (draining) {
       reject(req, ErrorCode.UNAVAILABLE, "server is restarting");
       return;
     }
-    if (!req.canUpgradeToWebSocket()) {
+    String key = req.getHeader("Sec-WebSocket-Key");
+    if (!req.canUpgradeToWebSocket() || key == null || key.isBlank()) {
       reject(req, ErrorCode.BAD_REQUEST, "WebSocket upgrade required");
+      return;
+    }
+    if (!"13".equals(req.getHeader("Sec-WebSocket-Version"))) {
+      req.response().putHeader("Sec-WebSocket-Version", "13");
+      reject(req, 426, ErrorCode.BAD_REQUEST.wire(), "WebSocket version 13 required");
       return;
     }
     String device = req.getParam("device", "default");
@@ -164,17 +176,37 @@ public final class GatewayVerticle extends VerticleBase {
         reject(req, 401, "unauthorized", ar.cause().getMessage());
         return;
       }
-      req.toWebSocket().onComplete(wsr -> {
-        if (wsr.failed()) {
-          LOG.debug("upgrade failed: {}", wsr.cause().toString());
+      if (draining) {
+        reject(req, ErrorCode.UNAVAILABLE, "server is restarting");
+        return;
+      }
+      req.response()
+          .putHeader("Upgrade", "websocket")
+          .putHeader("Connection", "Upgrade")
+          .putHeader("Sec-WebSocket-Accept", acceptKey(key.trim()));
+      req.toNetSocket().onComplete(nr -> {
+        if (nr.failed()) {
+          LOG.debug("upgrade failed: {}", nr.cause().toString());
           return;
         }
+        ChannelHandlerContext socket = ((NetSocketInternal) nr.result()).channelHandlerContext();
         String id = config.nodeName() + "-" + CONNECTION_SEQ.incrementAndGet() + "-" + device;
-        Session session = new Session(id, ar.result(), wsr.result(), sessionContext);
+        Session session = new Session(id, ar.result(), socket.pipeline(), socket.name(), sessionContext);
         sessionContext.add(session);
         session.start();
       });
     });
+  }
+
+  /** {@code Sec-WebSocket-Accept} for a client's key (RFC 6455 §4.2.2). */
+  static String acceptKey(String key) {
+    try {
+      MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+      byte[] digest = sha1.digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
+      return Base64.getEncoder().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is required of every JVM", e);
+    }
   }
 
   private void devToken(RoutingContext ctx) {

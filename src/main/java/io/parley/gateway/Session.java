@@ -15,15 +15,13 @@ import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -47,14 +45,13 @@ import org.slf4j.LoggerFactory;
  * so each send waits for the decision on the sends before it ({@code sendTail}): routing gets a
  * connection's sends in the order they arrived. Only the decision is chained, not the ack.
  *
- * <p>Outbound frames go straight into the connection's Netty channel as encoded WebSocket frames
- * ({@link Outbound#wire()}: a message for a group is encoded once, not once per member) and are
- * flushed once per event-loop turn by the gateway's {@link Flusher}, so frames that meet in one
- * turn leave in one write. Vert.x's own WebSocket writes would encode the text again for every
- * connection and flush each frame on its own. Every frame of a session takes this path, so they
- * stay in order; Vert.x itself still writes the close frame, which also flushes what precedes it.
+ * <p>The socket is a {@link WsChannel} on the connection's Netty channel. Outbound frames go into
+ * the channel already encoded ({@link Outbound#wire()}: a message for a group is encoded once, not
+ * once per member) and are flushed once per event-loop turn by the gateway's {@link Flusher}, so
+ * frames that meet in one turn leave in one write. Every frame of a session, the close frame
+ * included, goes through the same channel, so they stay in order.
  */
-final class Session implements SendReplies {
+final class Session implements SendReplies, WsChannel.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
   static final short CLOSE_RESTART = 1012;
   static final short CLOSE_IDLE = 1001;
@@ -84,8 +81,8 @@ final class Session implements SendReplies {
 
   final String id;
   final String user;
-  private final ServerWebSocket ws;
-  /** The socket's channel (null when the WebSocket is not Vert.x's own: frames then go through its API). */
+  private final WsChannel ws;
+  /** Where this session writes its frames: its {@link WsChannel}'s place in the channel's pipeline. */
   private final ChannelHandlerContext channel;
   private final SessionContext ctx;
   private boolean flushPending;
@@ -99,34 +96,28 @@ final class Session implements SendReplies {
   private Future<Void> sendTail = Future.succeededFuture();
   private int sendsWaiting;
   private boolean closed;
-  private long messageBytes;
 
-  Session(String id, String user, ServerWebSocket ws, SessionContext ctx) {
+  /**
+   * A session on a channel whose WebSocket handshake has been answered; its {@link WsChannel}
+   * replaces the pipeline's handler {@code replaced}. Reads nothing until {@link #start()}.
+   */
+  Session(String id, String user, ChannelPipeline pipeline, String replaced, SessionContext ctx) {
     this.id = id;
     this.user = user;
-    this.ws = ws;
-    this.channel = ws instanceof WebSocketInternal internal ? internal.channelHandlerContext() : null;
     this.ctx = ctx;
+    this.ws = WsChannel.attach(pipeline, replaced, this, ctx.wsDecoder(), ctx.config().frameMaxBytes());
+    this.channel = ws.context();
     this.lastActivity = System.currentTimeMillis();
   }
 
   void start() {
-    ws.frameHandler(this::checkFrameSize);
-    ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(b -> {
-      lastActivity = System.currentTimeMillis();
-      error(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames");
-    });
-    ws.pongHandler(b -> lastActivity = System.currentTimeMillis());
-    ws.closeHandler(v -> cleanup());
-    ws.exceptionHandler(e -> LOG.debug("connection {} of {}: {}", id, user, e.toString()));
     // No frame is read before the registry knows this connection: a sync served earlier could miss
     // a message that fan-out then sends to push only (it looked the user up before the register).
     // Registered first, every message is either persisted before the sync reads or fanned out
     // after the register. A registry that fails lets the connection in at once (while it is down,
     // fan-out sends to every node, which deliver to whoever they hold); one that stays silent,
     // after REGISTER_WAIT_MS (the heartbeat registers the connection again later).
-    ws.pause();
+    // (A WsChannel reads nothing until resumed.)
     Promise<Boolean> registered = Promise.promise();
     long guard = ctx.eventLoop().owner().setTimer(REGISTER_WAIT_MS,
         t -> registered.tryFail("registry silent for " + REGISTER_WAIT_MS + " ms"));
@@ -166,15 +157,30 @@ final class Session implements SendReplies {
 
   // --- inbound ---------------------------------------------------------------------------------
 
-  /** Enforces the hard limit on a whole message (a frame and its continuations): close 1009. */
-  private void checkFrameSize(WebSocketFrame frame) {
-    messageBytes = (frame.isContinuation() ? messageBytes : 0) + frame.binaryData().length();
-    if (messageBytes > ctx.config().frameMaxBytes() && !closed) {
-      close(CLOSE_TOO_BIG, "frame exceeds " + ctx.config().frameMaxBytes() + " bytes");
-    }
+  /** The hard limit on a whole message (a frame and its continuations): close 1009. */
+  @Override
+  public void onTooBig() {
+    close(CLOSE_TOO_BIG, "frame exceeds " + ctx.config().frameMaxBytes() + " bytes");
   }
 
-  private void onText(String text) {
+  @Override
+  public void onBinary() {
+    lastActivity = System.currentTimeMillis();
+    error(null, null, ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames");
+  }
+
+  @Override
+  public void onPong() {
+    lastActivity = System.currentTimeMillis();
+  }
+
+  @Override
+  public void onClosed() {
+    cleanup();
+  }
+
+  @Override
+  public void onText(String text) {
     if (closed) {
       return;
     }
@@ -351,7 +357,7 @@ final class Session implements SendReplies {
 
   void deliver(Outbound o) {
     // the peer may have closed the socket before our close handler ran
-    if (closed || ws.isClosed() || id.equals(o.skipConnection())) {
+    if (closed || !ws.open() || id.equals(o.skipConnection())) {
       return;
     }
     if (syncing != null && o.isMessage()) {
@@ -377,17 +383,13 @@ final class Session implements SendReplies {
   }
 
   private void write(String frame) {
-    if (!closed && !ws.isClosed()) {
+    if (!closed && ws.open()) {
       put(frame, null);
     }
   }
 
   /** Writes one frame ({@code wire}: its encoded form, or null to encode it here); flushed later this turn. */
   private void put(String frame, byte[] wire) {
-    if (channel == null) {
-      ws.writeTextMessage(frame);
-      return;
-    }
     if (!channel.executor().inEventLoop()) {
       ctx.eventLoop().runOnContext(v -> put(frame, wire));
       return;
@@ -412,9 +414,6 @@ final class Session implements SendReplies {
    * what the kernel would not take counts.
    */
   private boolean writeQueueFull() {
-    if (channel == null) {
-      return ws.writeQueueFull();
-    }
     if (!channel.channel().isWritable() && flushPending) {
       flush();
     }
@@ -423,9 +422,6 @@ final class Session implements SendReplies {
 
   /** Bytes written to the socket and not yet taken by the kernel (0 when not known). */
   private long unsentBytes() {
-    if (channel == null) {
-      return 0;
-    }
     ChannelOutboundBuffer buffer = channel.channel().unsafe().outboundBuffer();
     return buffer == null ? 0 : buffer.totalPendingWriteBytes();
   }
@@ -433,12 +429,8 @@ final class Session implements SendReplies {
   /** Completes once the socket can take more (or the session closed). */
   private Future<Void> drained() {
     Promise<Void> drained = Promise.promise();
-    if (channel == null) {
-      ws.drainHandler(v -> drained.tryComplete());
-    } else {
-      flush();
-      awaitWritable(drained);
-    }
+    flush();
+    awaitWritable(drained);
     return drained.future();
   }
 

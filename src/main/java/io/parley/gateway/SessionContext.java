@@ -5,6 +5,7 @@ import io.parley.history.ConversationService;
 import io.parley.limits.RateLimiter;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.ClientFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.vertx.core.Context;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -29,7 +30,8 @@ record SessionContext(
     Set<Session> sessions,
     Map<String, List<Session>> byUser,
     DeliveryOptions requestOptions,
-    Flusher flusher) {
+    Flusher flusher,
+    WebSocketDecoderConfig wsDecoder) {
 
   void add(Session s) {
     sessions.add(s);

@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,5 +45,47 @@ class WireFrameTest {
     assertThat(wire).hasSize(header + bytes);
     assertThat(wire[0] & 0xFF).isEqualTo(0x81);
     assertThat(wire[1] & 0x80).as("unmasked").isZero();
+  }
+
+  @Test
+  void aCloseFrameCarriesItsCodeAndReason() {
+    CloseWebSocketFrame close = decode(WireFrame.close(1013, "too far behind"));
+    try {
+      assertThat(close.statusCode()).isEqualTo(1013);
+      assertThat(close.reasonText()).isEqualTo("too far behind");
+    } finally {
+      close.release();
+    }
+  }
+
+  @Test
+  void aLongCloseReasonIsCutToFitAControlFrameWithoutSplittingACharacter() {
+    byte[] wire = WireFrame.close(1008, "x" + "é".repeat(100));
+    assertThat(wire[1] & 0x7F).as("payload length").isLessThanOrEqualTo(125);
+    CloseWebSocketFrame close = decode(wire);
+    try {
+      assertThat(close.statusCode()).isEqualTo(1008);
+      assertThat(close.reasonText()).isEqualTo("x" + "é".repeat(61));
+    } finally {
+      close.release();
+    }
+  }
+
+  @Test
+  void aPongCarriesThePingsPayload() {
+    PongWebSocketFrame pong = decode(WireFrame.pong("are you there".getBytes(StandardCharsets.UTF_8)));
+    try {
+      assertThat(ByteBufUtil.getBytes(pong.content())).asString(StandardCharsets.UTF_8).isEqualTo("are you there");
+    } finally {
+      pong.release();
+    }
+  }
+
+  private static <T> T decode(byte[] wire) {
+    EmbeddedChannel client = new EmbeddedChannel(new WebSocket13FrameDecoder(false, false, 1 << 20));
+    assertThat(client.writeInbound(Unpooled.wrappedBuffer(wire))).isTrue();
+    T frame = client.readInbound();
+    assertThat(client.finishAndReleaseAll()).isFalse();
+    return frame;
   }
 }

@@ -1,0 +1,307 @@
+package io.parley.gateway;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.parley.protocol.WireFrame;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Netty end of one client WebSocket once the handshake is answered (RFC 6455 after §4): the
+ * frame decoder is Netty's; this handler reassembles fragmented messages, checks that text is
+ * UTF-8 (close 1007), enforces Parley's message size limit (close 1009), answers pings, runs the
+ * closing handshake and answers protocol errors with their close code, and hands whole messages to
+ * its {@link Listener}. It writes its own frames already encoded ({@link WireFrame}), as the
+ * session does, so the pipeline holds no encoder: two handlers per connection in all.
+ *
+ * <p>Why not Vert.x's {@code ServerWebSocket}: each one keeps the upgrade request, its headers and
+ * response, an HTTP connection and an outbound queue whose first chunk alone is 4 KiB, for as long
+ * as the socket lives; a node holding 19,000 idle connections paid about 12 KB of memory for each
+ * (docs/benchmarks.md). Here a connection is its channel, this pipeline and its {@link Session}.
+ * Vert.x still serves the HTTP request and the 101 answer; the gateway then takes the channel over
+ * ({@link GatewayVerticle}). Confined to the channel's event loop, which is the gateway's.
+ */
+final class WsChannel extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(WsChannel.class);
+  /** How long a close we sent waits for the client's close before the TCP connection is dropped. */
+  static final long CLOSING_TIMEOUT_MS = 10_000;
+  static final int CLOSE_NOT_UTF8 = 1007;
+
+  /** What the session sees of its socket; every call is on the channel's event loop. */
+  interface Listener {
+    void onText(String text);
+
+    void onBinary();
+
+    void onPong();
+
+    /** A message grew past the limit; the listener closes the socket (1009). */
+    void onTooBig();
+
+    /** The socket closed or is closing (either side); called once. */
+    void onClosed();
+  }
+
+  private final Listener listener;
+  private final int messageMaxBytes;
+  private ChannelHandlerContext ctx;
+  private boolean paused = true;
+  private ArrayDeque<WebSocketFrame> heldWhilePaused;
+  private CompositeByteBuf fragments;
+  private boolean textMessage;
+  private long messageBytes;
+  private boolean closing;
+  private boolean closedNotified;
+  private ScheduledFuture<?> closingTimer;
+
+  private WsChannel(Listener listener, int messageMaxBytes) {
+    this.listener = listener;
+    this.messageMaxBytes = messageMaxBytes;
+  }
+
+  /**
+   * Puts the WebSocket codec and a new handler in place of whatever handled the channel at
+   * {@code replaced}; the channel reads nothing until {@link #resume()}.
+   */
+  static WsChannel attach(ChannelPipeline pipeline, String replaced, Listener listener,
+      WebSocketDecoderConfig decoder, int messageMaxBytes) {
+    pipeline.channel().config().setAutoRead(false);
+    WsChannel ws = new WsChannel(listener, messageMaxBytes);
+    pipeline.replace(replaced, "parley-ws", ws);
+    pipeline.addBefore("parley-ws", "parley-ws-decoder", new WebSocket13FrameDecoder(decoder));
+    return ws;
+  }
+
+  /**
+   * Decoder settings for client frames: masked, no extensions, frames up to {@code maxPayload}. On a
+   * protocol error the decoder only raises it; this handler sends the close frame.
+   */
+  static WebSocketDecoderConfig decoderConfig(int maxPayload) {
+    return WebSocketDecoderConfig.newBuilder()
+        .expectMaskedFrames(true)
+        .allowMaskMismatch(false)
+        .allowExtensions(false)
+        .maxFramePayloadLength(maxPayload)
+        .closeOnProtocolViolation(false)
+        .build();
+  }
+
+  /** This handler's place in the pipeline: where the session writes its frames. */
+  ChannelHandlerContext context() {
+    return ctx;
+  }
+
+  /** Whether the socket can carry more frames (open and no close sent or received). */
+  boolean open() {
+    return !closing && ctx.channel().isActive();
+  }
+
+  /** Starts (or restarts) reading; frames that arrived while paused are handled first. */
+  void resume() {
+    if (!paused) {
+      return;
+    }
+    paused = false;
+    while (heldWhilePaused != null && !heldWhilePaused.isEmpty() && !paused) {
+      handle(heldWhilePaused.poll());
+    }
+    heldWhilePaused = null;
+    if (ctx.channel().isActive()) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  /**
+   * Sends a close frame and stops handling data frames; the TCP connection ends when the client
+   * answers with its close, or after {@link #CLOSING_TIMEOUT_MS}.
+   */
+  void close(int code, String reason) {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    dropFragments();
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    ctx.writeAndFlush(Unpooled.wrappedBuffer(WireFrame.close(code, reason)));
+    // a paused socket would never read the client's close
+    ctx.channel().config().setAutoRead(true);
+    closingTimer = ctx.executor().schedule(() -> {
+      ctx.close();
+    }, CLOSING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof WebSocketFrame frame)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (paused) {
+      if (heldWhilePaused == null) {
+        heldWhilePaused = new ArrayDeque<>(4);
+      }
+      heldWhilePaused.add(frame);
+      return;
+    }
+    handle(frame);
+  }
+
+  private void handle(WebSocketFrame frame) {
+    try {
+      if (frame instanceof PingWebSocketFrame) {
+        if (!closing) {
+          ctx.writeAndFlush(Unpooled.wrappedBuffer(WireFrame.pong(ByteBufUtil.getBytes(frame.content()))));
+        }
+      } else if (frame instanceof PongWebSocketFrame) {
+        listener.onPong();
+      } else if (frame instanceof CloseWebSocketFrame close) {
+        onCloseFrame(close);
+      } else if (!closing) {
+        onDataFrame(frame);
+      }
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void onDataFrame(WebSocketFrame frame) {
+    // the decoder has checked the sequence: a continuation only follows an unfinished message
+    if (!(frame instanceof ContinuationWebSocketFrame)) {
+      textMessage = frame instanceof TextWebSocketFrame;
+      messageBytes = 0;
+    }
+    ByteBuf content = frame.content();
+    messageBytes += content.readableBytes();
+    if (messageBytes > messageMaxBytes) {
+      dropFragments();
+      listener.onTooBig();
+      return;
+    }
+    if (frame.isFinalFragment() && fragments == null) {
+      message(content);
+      return;
+    }
+    if (fragments == null) {
+      fragments = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);
+    }
+    fragments.addComponent(true, content.retain());
+    if (frame.isFinalFragment()) {
+      CompositeByteBuf whole = fragments;
+      fragments = null;
+      try {
+        message(whole);
+      } finally {
+        whole.release();
+      }
+    }
+  }
+
+  private void message(ByteBuf content) {
+    if (textMessage) {
+      if (!ByteBufUtil.isText(content, StandardCharsets.UTF_8)) {
+        close(CLOSE_NOT_UTF8, "text frames must be UTF-8");
+        return;
+      }
+      listener.onText(content.toString(StandardCharsets.UTF_8));
+    } else {
+      listener.onBinary();
+    }
+  }
+
+  private void onCloseFrame(CloseWebSocketFrame close) {
+    if (closing) {
+      // the client's answer to our close
+      ctx.close();
+    } else {
+      closing = true;
+      dropFragments();
+      // RFC 6455 §5.5.1: answer with a close frame carrying the status code it received
+      int code = close.statusCode();
+      byte[] answer = code < 0 ? WireFrame.closeWithoutCode() : WireFrame.close(code, null);
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(answer)).addListener(ChannelFutureListener.CLOSE);
+    }
+    notifyClosed();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closing = true;
+    if (closingTimer != null) {
+      closingTimer.cancel(false);
+    }
+    dropFragments();
+    releaseHeld();
+    notifyClosed();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    dropFragments();
+    releaseHeld();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("WebSocket {}: {}", ctx.channel().remoteAddress(), cause.toString());
+    if (cause instanceof CorruptedWebSocketFrameException e && !closing && ctx.channel().isActive()) {
+      // a protocol error (1002) or a frame over the decoder's limit (1009); the decoder now
+      // discards whatever else the client sends
+      closing = true;
+      dropFragments();
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(WireFrame.close(e.closeStatus().code(), e.closeStatus().reasonText())))
+          .addListener(ChannelFutureListener.CLOSE);
+      notifyClosed();
+      return;
+    }
+    ctx.close();
+  }
+
+  private void notifyClosed() {
+    if (!closedNotified) {
+      closedNotified = true;
+      listener.onClosed();
+    }
+  }
+
+  private void dropFragments() {
+    if (fragments != null) {
+      fragments.release();
+      fragments = null;
+    }
+  }
+
+  private void releaseHeld() {
+    if (heldWhilePaused != null) {
+      heldWhilePaused.forEach(WebSocketFrame::release);
+      heldWhilePaused = null;
+    }
+  }
+}
