@@ -73,7 +73,7 @@ final class ClusterBackends {
     net.getJoin().getMulticastConfig().setEnabled(false);
     net.getJoin().getAutoDetectionConfig().setEnabled(false);
     net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(c.members());
-    VertxOptions options = new VertxOptions().setPreferNativeTransport(false)
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true)
         .setEventBusOptions(new EventBusOptions().setHost(c.host()).setPort(0).setClusterPublicHost(c.host()));
     long t0 = System.nanoTime();
     return Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz)).buildClustered()

@@ -71,7 +71,7 @@ public final class Node {
   public Node(ParleyConfig config) {
     this.config = config;
     if (!config.clustered()) {
-      this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+      this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
       registerCodecs(vertx.eventBus());
     }
   }
