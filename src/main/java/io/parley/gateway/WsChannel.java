@@ -116,13 +116,14 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     return !closing && ctx.channel().isActive();
   }
 
-  /** Starts (or restarts) reading; frames that arrived while paused are handled first. */
+  /** Starts reading (once); frames that arrived before are handled first, in order. */
   void resume() {
     if (!paused) {
       return;
     }
     paused = false;
-    while (heldWhilePaused != null && !heldWhilePaused.isEmpty() && !paused) {
+    // handling a frame may close the socket, which releases (and drops) the rest
+    while (heldWhilePaused != null && !heldWhilePaused.isEmpty()) {
       handle(heldWhilePaused.poll());
     }
     heldWhilePaused = null;
@@ -147,9 +148,7 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     ctx.writeAndFlush(Unpooled.wrappedBuffer(WireFrame.close(code, reason)));
     // a paused socket would never read the client's close
     ctx.channel().config().setAutoRead(true);
-    closingTimer = ctx.executor().schedule(() -> {
-      ctx.close();
-    }, CLOSING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    closingTimer = ctx.executor().schedule(() -> ctx.close(), CLOSING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 
   @Override

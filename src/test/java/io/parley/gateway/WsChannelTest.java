@@ -1,0 +1,244 @@
+package io.parley.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The WebSocket end of a connection on an in-memory channel: frames from a client encoder go in,
+ * what the server writes is read back with a client decoder, and the scheduler's clock is moved by
+ * hand. The E2E tests (WebSocketProtocolE2ETest) cover the same over real sockets.
+ */
+class WsChannelTest {
+  static final int MESSAGE_MAX = 100;
+
+  /** What the session would have seen. */
+  static final class Recorder implements WsChannel.Listener {
+    final List<String> events = new ArrayList<>();
+
+    @Override
+    public void onText(String text) {
+      events.add("text:" + text);
+    }
+
+    @Override
+    public void onBinary() {
+      events.add("binary");
+    }
+
+    @Override
+    public void onPong() {
+      events.add("pong");
+    }
+
+    @Override
+    public void onTooBig() {
+      events.add("too-big");
+    }
+
+    @Override
+    public void onClosed() {
+      events.add("closed");
+    }
+  }
+
+  final Recorder session = new Recorder();
+  EmbeddedChannel server;
+  WsChannel ws;
+  /** Masks frames as a client must. */
+  final EmbeddedChannel clientOut = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
+  /** Reads server frames as a client does: unmasked. */
+  final EmbeddedChannel clientIn = new EmbeddedChannel(new WebSocket13FrameDecoder(false, false, 1 << 20));
+
+  @BeforeEach
+  void attach() {
+    server = new EmbeddedChannel();
+    server.freezeTime();
+    server.pipeline().addLast("upgraded", new ChannelInboundHandlerAdapter());
+    ws = WsChannel.attach(server.pipeline(), "upgraded", session, WsChannel.decoderConfig(1 << 16), MESSAGE_MAX);
+  }
+
+  @AfterEach
+  void release() {
+    server.finishAndReleaseAll();
+    clientOut.finishAndReleaseAll();
+    clientIn.finishAndReleaseAll();
+  }
+
+  void fromClient(WebSocketFrame frame) {
+    assertThat(clientOut.writeOutbound(frame)).isTrue();
+    for (ByteBuf b = clientOut.readOutbound(); b != null; b = clientOut.readOutbound()) {
+      server.writeInbound(b);
+    }
+  }
+
+  /** The next frame the server wrote, or null. */
+  WebSocketFrame toClient() {
+    for (ByteBuf b = server.readOutbound(); b != null; b = server.readOutbound()) {
+      clientIn.writeInbound(b);
+    }
+    return clientIn.readInbound();
+  }
+
+  @Test
+  void framesThatArriveBeforeResumeAreHeldAndHandedOverInOrderAfterIt() {
+    assertThat(server.config().isAutoRead()).as("reads nothing until resumed").isFalse();
+    fromClient(new TextWebSocketFrame("one"));
+    fromClient(new TextWebSocketFrame("two"));
+    assertThat(session.events).isEmpty();
+
+    ws.resume();
+    assertThat(session.events).containsExactly("text:one", "text:two");
+    assertThat(server.config().isAutoRead()).isTrue();
+    fromClient(new TextWebSocketFrame("three"));
+    assertThat(session.events).containsExactly("text:one", "text:two", "text:three");
+  }
+
+  @Test
+  void aFragmentedMessageArrivesWhole() {
+    ws.resume();
+    fromClient(new TextWebSocketFrame(false, 0, "{\"op\":"));
+    fromClient(new ContinuationWebSocketFrame(false, 0, "\"pi"));
+    assertThat(session.events).isEmpty();
+    fromClient(new ContinuationWebSocketFrame(true, 0, "ng\"}"));
+    fromClient(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {1})));
+    assertThat(session.events).containsExactly("text:{\"op\":\"ping\"}", "binary");
+  }
+
+  @Test
+  void theLimitAppliesToTheWholeMessageNotEachFragmentNorTheConnection() {
+    ws.resume();
+    fromClient(new TextWebSocketFrame("x".repeat(60)));
+    fromClient(new TextWebSocketFrame("y".repeat(60)));
+    assertThat(session.events).containsExactly("text:" + "x".repeat(60), "text:" + "y".repeat(60));
+    session.events.clear();
+    fromClient(new TextWebSocketFrame(false, 0, "a".repeat(60)));
+    fromClient(new ContinuationWebSocketFrame(true, 0, "b".repeat(60)));
+    assertThat(session.events).containsExactly("too-big");
+  }
+
+  @Test
+  void aPingIsAnsweredWithItsPayload() {
+    ws.resume();
+    fromClient(new PingWebSocketFrame(Unpooled.copiedBuffer("hello", StandardCharsets.UTF_8)));
+    WebSocketFrame pong = toClient();
+    try {
+      assertThat(pong).isInstanceOf(PongWebSocketFrame.class);
+      assertThat(pong.content().toString(StandardCharsets.UTF_8)).isEqualTo("hello");
+    } finally {
+      pong.release();
+    }
+    fromClient(new PongWebSocketFrame());
+    assertThat(session.events).containsExactly("pong");
+  }
+
+  @Test
+  void aClientsCloseIsAnsweredWithItsCodeThenTheConnectionEnds() {
+    ws.resume();
+    fromClient(new CloseWebSocketFrame(4000, "bye"));
+    CloseWebSocketFrame answer = (CloseWebSocketFrame) toClient();
+    try {
+      assertThat(answer.statusCode()).isEqualTo(4000);
+    } finally {
+      answer.release();
+    }
+    assertThat(server.isOpen()).isFalse();
+    assertThat(session.events).containsExactly("closed");
+  }
+
+  @Test
+  void aServerCloseWaitsForTheClientsAnswer() {
+    ws.resume();
+    ws.close(1013, "too far behind");
+    CloseWebSocketFrame sent = (CloseWebSocketFrame) toClient();
+    try {
+      assertThat(sent.statusCode()).isEqualTo(1013);
+      assertThat(sent.reasonText()).isEqualTo("too far behind");
+    } finally {
+      sent.release();
+    }
+    assertThat(ws.open()).isFalse();
+    assertThat(server.isOpen()).as("open until the client answers").isTrue();
+    fromClient(new TextWebSocketFrame("late"));
+    assertThat(session.events).as("data after our close is dropped").isEmpty();
+
+    fromClient(new CloseWebSocketFrame(1013, null));
+    assertThat(server.isOpen()).isFalse();
+    assertThat(session.events).containsExactly("closed");
+  }
+
+  @Test
+  void aServerCloseTheClientNeverAnswersDropsTheConnectionAfterTheTimeout() {
+    ws.resume();
+    ws.close(1001, "idle timeout");
+    server.advanceTimeBy(WsChannel.CLOSING_TIMEOUT_MS - 1, TimeUnit.MILLISECONDS);
+    server.runScheduledPendingTasks();
+    assertThat(server.isOpen()).isTrue();
+    server.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+    server.runScheduledPendingTasks();
+    assertThat(server.isOpen()).isFalse();
+    assertThat(session.events).containsExactly("closed");
+  }
+
+  @Test
+  void textThatIsNotUtf8ClosesWith1007() {
+    ws.resume();
+    fromClient(new TextWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'})));
+    CloseWebSocketFrame close = (CloseWebSocketFrame) toClient();
+    try {
+      assertThat(close.statusCode()).isEqualTo(1007);
+    } finally {
+      close.release();
+    }
+    assertThat(session.events).isEmpty();
+  }
+
+  @Test
+  void anUnmaskedFrameIsAProtocolErrorClosedWith1002() {
+    ws.resume();
+    EmbeddedChannel unmasked = new EmbeddedChannel(new WebSocket13FrameEncoder(false));
+    unmasked.writeOutbound(new TextWebSocketFrame("{}"));
+    server.writeInbound((ByteBuf) unmasked.readOutbound());
+    unmasked.finishAndReleaseAll();
+    CloseWebSocketFrame close = (CloseWebSocketFrame) toClient();
+    try {
+      assertThat(close.statusCode()).isEqualTo(1002);
+    } finally {
+      close.release();
+    }
+    assertThat(server.isOpen()).isFalse();
+    assertThat(session.events).containsExactly("closed");
+  }
+
+  @Test
+  void theSessionWritesPassStraightThroughToTheSocket() {
+    byte[] wire = io.parley.protocol.WireFrame.text("{\"op\":\"pong\"}");
+    ws.context().writeAndFlush(Unpooled.wrappedBuffer(wire));
+    ByteBuf out = server.readOutbound();
+    try {
+      assertThat(ByteBufUtil.getBytes(out)).isEqualTo(wire);
+    } finally {
+      out.release();
+    }
+  }
+}
