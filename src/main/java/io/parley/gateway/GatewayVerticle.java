@@ -190,6 +190,11 @@ public final class GatewayVerticle extends VerticleBase {
           return;
         }
         ChannelHandlerContext socket = ((NetSocketInternal) nr.result()).channelHandlerContext();
+        if (!socket.channel().isActive()) {
+          // the client left during the handshake: its close was handled before a session could
+          // see it, so none is made (it would stay registered with nothing to remove it)
+          return;
+        }
         String id = config.nodeName() + "-" + CONNECTION_SEQ.incrementAndGet() + "-" + device;
         Session session = new Session(id, ar.result(), socket.pipeline(), socket.name(), sessionContext);
         sessionContext.add(session);
