@@ -383,7 +383,7 @@ final class Session implements SendReplies, WsChannel.Listener {
   }
 
   private void write(String frame) {
-    if (!closed && ws.open()) {
+    if (!closed) {
       put(frame, null);
     }
   }
@@ -393,6 +393,9 @@ final class Session implements SendReplies, WsChannel.Listener {
     if (!channel.executor().inEventLoop()) {
       ctx.eventLoop().runOnContext(v -> put(frame, wire));
       return;
+    }
+    if (!ws.open()) {
+      return; // closed meanwhile: nothing may follow the close frame
     }
     channel.write(Unpooled.wrappedBuffer(wire != null ? wire : WireFrame.text(frame)), channel.voidPromise());
     if (!flushPending) {
