@@ -175,6 +175,11 @@ final class Session implements SendReplies, WsChannel.Listener {
   }
 
   @Override
+  public void onPing() {
+    lastActivity = System.currentTimeMillis();
+  }
+
+  @Override
   public void onClosed() {
     cleanup();
   }

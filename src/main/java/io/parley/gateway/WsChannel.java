@@ -55,6 +55,9 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
 
     void onPong();
 
+    /** A ping arrived (and was answered): the client is alive. */
+    void onPing();
+
     /** A message grew past the limit; the listener closes the socket (1009). */
     void onTooBig();
 
@@ -177,6 +180,7 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
       if (frame instanceof PingWebSocketFrame) {
         if (!closing) {
           ctx.writeAndFlush(Unpooled.wrappedBuffer(WireFrame.pong(ByteBufUtil.getBytes(frame.content()))));
+          listener.onPing();
         }
       } else if (frame instanceof PongWebSocketFrame) {
         listener.onPong();

@@ -167,6 +167,30 @@ class EdgeE2ETest {
   }
 
   @Test
+  void webSocketPingsAloneKeepAConnectionOpen() {
+    String t = clients.token("edge-wsping");
+    WsClient silent = clients.connect(t, "silent");
+    WsClient pinging = clients.connect(t, "wsping");
+    // 12 pongs at one ping per 150 ms: over twice the 800 ms idle timeout
+    java.util.concurrent.atomic.AtomicInteger pongs = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CompletableFuture<Void> enough = new java.util.concurrent.CompletableFuture<>();
+    pinging.ws.pongHandler(b -> {
+      if (pongs.incrementAndGet() == 12) {
+        enough.complete(null);
+      }
+    });
+    long timer = clients.vertx.setPeriodic(150, id -> pinging.ws.writePing(io.vertx.core.buffer.Buffer.buffer("p")));
+    try {
+      assertThat(silent.awaitClose()).isEqualTo((short) 1001);
+      assertThat(enough).succeedsWithin(Clients.WAIT);
+      assertThat(pinging.closed).isNotDone();
+    } finally {
+      clients.vertx.cancelTimer(timer);
+    }
+  }
+
+
+  @Test
   void sendsAreLimitedPerUserOverAllOfItsConnections() {
     String t = clients.token("edge-chatty");
     String conv = clients.dm(t, "edge-quiet");

@@ -52,6 +52,11 @@ class WsChannelTest {
     }
 
     @Override
+    public void onPing() {
+      events.add("ping");
+    }
+
+    @Override
     public void onTooBig() {
       events.add("too-big");
     }
@@ -149,7 +154,7 @@ class WsChannelTest {
       pong.release();
     }
     fromClient(new PongWebSocketFrame());
-    assertThat(session.events).containsExactly("pong");
+    assertThat(session.events).containsExactly("ping", "pong");
   }
 
   @Test
