@@ -73,8 +73,8 @@ public final class GatewayVerticle extends VerticleBase {
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         vertx.eventBus(), registry, limiter, conversations, config.nodeName(), sessions, new HashMap<>(),
         new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new Flusher(context),
-        // Netty's own limit sits well above ours: a frame over our limit is read whole and answered
-        // with close 1009 by the session; only a frame over Netty's limit is refused by the decoder
+        // the decoder's limit sits well above ours: a message over our limit is read whole and
+        // answered with close 1009 (WsChannel); only a frame over the decoder's is refused by it
         WsChannel.decoderConfig(transportFrameLimit(config.frameMaxBytes())));
 
     Router router = Router.router(vertx);

@@ -97,6 +97,17 @@ class WsChannelTest {
     }
   }
 
+  /** The status code of the next frame the server wrote, which must be a close frame. */
+  int closeCodeToClient() {
+    WebSocketFrame frame = toClient();
+    try {
+      assertThat(frame).isInstanceOf(CloseWebSocketFrame.class);
+      return ((CloseWebSocketFrame) frame).statusCode();
+    } finally {
+      frame.release();
+    }
+  }
+
   /** The next frame the server wrote, or null. */
   WebSocketFrame toClient() {
     for (ByteBuf b = server.readOutbound(); b != null; b = server.readOutbound()) {
@@ -161,12 +172,7 @@ class WsChannelTest {
   void aClientsCloseIsAnsweredWithItsCodeThenTheConnectionEnds() {
     ws.resume();
     fromClient(new CloseWebSocketFrame(4000, "bye"));
-    CloseWebSocketFrame answer = (CloseWebSocketFrame) toClient();
-    try {
-      assertThat(answer.statusCode()).isEqualTo(4000);
-    } finally {
-      answer.release();
-    }
+    assertThat(closeCodeToClient()).isEqualTo(4000);
     assertThat(server.isOpen()).isFalse();
     assertThat(session.events).containsExactly("closed");
   }
@@ -209,12 +215,7 @@ class WsChannelTest {
   void textThatIsNotUtf8ClosesWith1007() {
     ws.resume();
     fromClient(new TextWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'})));
-    CloseWebSocketFrame close = (CloseWebSocketFrame) toClient();
-    try {
-      assertThat(close.statusCode()).isEqualTo(1007);
-    } finally {
-      close.release();
-    }
+    assertThat(closeCodeToClient()).isEqualTo(1007);
     assertThat(session.events).isEmpty();
   }
 
@@ -225,12 +226,7 @@ class WsChannelTest {
     unmasked.writeOutbound(new TextWebSocketFrame("{}"));
     server.writeInbound((ByteBuf) unmasked.readOutbound());
     unmasked.finishAndReleaseAll();
-    CloseWebSocketFrame close = (CloseWebSocketFrame) toClient();
-    try {
-      assertThat(close.statusCode()).isEqualTo(1002);
-    } finally {
-      close.release();
-    }
+    assertThat(closeCodeToClient()).isEqualTo(1002);
     assertThat(server.isOpen()).isFalse();
     assertThat(session.events).containsExactly("closed");
   }
