@@ -15,7 +15,6 @@ import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.vertx.core.Future;
@@ -438,36 +437,12 @@ final class Session implements SendReplies, WsChannel.Listener {
   private Future<Void> drained() {
     Promise<Void> drained = Promise.promise();
     flush();
-    awaitWritable(drained);
-    return drained.future();
-  }
-
-  /**
-   * Completes {@code drained} when the channel turns writable (or closes). The listener sits in the
-   * pipeline only while a sync waits, so idle connections carry nothing for it; events and this
-   * check both run on the channel's event loop, so no change can slip between them.
-   */
-  private void awaitWritable(Promise<Void> drained) {
-    if (closed || !channel.channel().isActive() || channel.channel().isWritable()) {
-      drained.tryComplete();
-      return;
+    if (closed) {
+      drained.complete();
+    } else {
+      ws.whenWritable(drained::tryComplete);
     }
-    channel.pipeline().addBefore(channel.name(), null, new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelWritabilityChanged(ChannelHandlerContext c) {
-        if (c.channel().isWritable()) {
-          c.pipeline().remove(this);
-          drained.tryComplete();
-        }
-        c.fireChannelWritabilityChanged();
-      }
-
-      @Override
-      public void channelInactive(ChannelHandlerContext c) {
-        drained.tryComplete();
-        c.fireChannelInactive();
-      }
-    });
+    return drained.future();
   }
 
   private void error(String msgId, Long conv, ErrorCode code, String message) {

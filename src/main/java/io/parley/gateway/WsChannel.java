@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * The Netty end of one client WebSocket once the handshake is answered (RFC 6455 after §4): the
  * frame decoder is Netty's; this handler reassembles fragmented messages, checks that text is
  * UTF-8 (close 1007), enforces Parley's message size limit (close 1009), answers pings, runs the
- * closing handshake and answers protocol errors with their close code, and hands whole messages to
- * its {@link Listener}. It writes its own frames already encoded ({@link WireFrame}), as the
+ * closing handshake and answers protocol errors with their close code, hands whole messages to
+ * its {@link Listener}, and tells a waiting sync when a full socket drains. It writes its own frames already encoded ({@link WireFrame}), as the
  * session does, so the pipeline holds no encoder: two handlers per connection in all.
  *
  * <p>Why not Vert.x's {@code ServerWebSocket}: each one keeps the upgrade request, its headers and
@@ -76,6 +76,8 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
   private boolean closing;
   private boolean closedNotified;
   private ScheduledFuture<?> closingTimer;
+  /** Waits for the socket to take bytes again (a sync backfill that filled it); at most one. */
+  private Runnable onWritable;
 
   private WsChannel(Listener listener, int messageMaxBytes) {
     this.listener = listener;
@@ -152,6 +154,26 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     // a paused socket would never read the client's close
     ctx.channel().config().setAutoRead(true);
     closingTimer = ctx.executor().schedule(() -> ctx.close(), CLOSING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Runs {@code action} once the socket can take more bytes (at once if it can now), or once it
+   * closes. One waiter at a time: the session's syncs run one after the other.
+   */
+  void whenWritable(Runnable action) {
+    if (!ctx.channel().isActive() || ctx.channel().isWritable()) {
+      action.run();
+    } else {
+      onWritable = action;
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      runOnWritable();
+    }
+    ctx.fireChannelWritabilityChanged();
   }
 
   @Override
@@ -242,14 +264,19 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     if (closing) {
       // the client's answer to our close
       ctx.close();
+      notifyClosed();
     } else {
-      closing = true;
-      dropFragments();
       // RFC 6455 §5.5.1: answer with a close frame carrying the status code it received
       int code = close.statusCode();
-      byte[] answer = code < 0 ? WireFrame.closeWithoutCode() : WireFrame.close(code, null);
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(answer)).addListener(ChannelFutureListener.CLOSE);
+      closeAfter(code < 0 ? WireFrame.closeWithoutCode() : WireFrame.close(code, null));
     }
+  }
+
+  /** Sends {@code closeFrame} and ends the connection once it is written: nothing is left to wait for. */
+  private void closeAfter(byte[] closeFrame) {
+    closing = true;
+    dropFragments();
+    ctx.writeAndFlush(Unpooled.wrappedBuffer(closeFrame)).addListener(ChannelFutureListener.CLOSE);
     notifyClosed();
   }
 
@@ -261,6 +288,7 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     }
     dropFragments();
     releaseHeld();
+    runOnWritable();
     notifyClosed();
     ctx.fireChannelInactive();
   }
@@ -277,11 +305,7 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     if (cause instanceof CorruptedWebSocketFrameException e && !closing && ctx.channel().isActive()) {
       // a protocol error (1002) or a frame over the decoder's limit (1009); the decoder now
       // discards whatever else the client sends
-      closing = true;
-      dropFragments();
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(WireFrame.close(e.closeStatus().code(), e.closeStatus().reasonText())))
-          .addListener(ChannelFutureListener.CLOSE);
-      notifyClosed();
+      closeAfter(WireFrame.close(e.closeStatus().code(), e.closeStatus().reasonText()));
       return;
     }
     ctx.close();
@@ -291,6 +315,14 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     if (!closedNotified) {
       closedNotified = true;
       listener.onClosed();
+    }
+  }
+
+  private void runOnWritable() {
+    Runnable action = onWritable;
+    onWritable = null;
+    if (action != null) {
+      action.run();
     }
   }
 
