@@ -34,7 +34,6 @@ public final class RocksConversationStore implements ConversationStore {
   private final RocksStorage storage;
   private final WorkerExecutor meta;
   private final ColumnFamilyHandle convs;
-  private final ColumnFamilyHandle convLast;
   private final ColumnFamilyHandle members;
   private final ColumnFamilyHandle memberships;
   private final ColumnFamilyHandle dms;
@@ -45,7 +44,6 @@ public final class RocksConversationStore implements ConversationStore {
     this.storage = storage;
     this.meta = meta;
     this.convs = storage.cf(RocksStorage.CONVS);
-    this.convLast = storage.cf(RocksStorage.CONV_LAST);
     this.members = storage.cf(RocksStorage.MEMBERS);
     this.memberships = storage.cf(RocksStorage.MEMBERSHIPS);
     this.dms = storage.cf(RocksStorage.DMS);
@@ -205,7 +203,7 @@ public final class RocksConversationStore implements ConversationStore {
       return Optional.empty();
     }
     JsonObject row = new JsonObject(new String(rowBytes, StandardCharsets.UTF_8));
-    long last = storage.readLong(convLast, longKey(id));
+    long last = storage.lastMessageId(id);
     return Optional.of(new Conversation(id, row.getString("type"), row.getString("name"), row.getString("owner"),
         row.getLong("created_at"), row.getInteger("members_count"), last, memberList(id)));
   }

@@ -28,7 +28,7 @@ import org.rocksdb.WriteBatch;
 
 /**
  * Messages in RocksDB: the embedded profile's log and store at once. Each {@link #append} batch is
- * one atomic write (message rows, dedupe keys, last-message marks, id floor) made on a single
+ * one atomic write (message rows, dedupe keys, id floor) made on a single
  * writer thread, so batches are group commits and ids follow batch order.
  */
 public final class RocksMessageStore implements MessageLog, MessageStore {
@@ -38,7 +38,6 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
   private final WorkerExecutor readers;
   private final ColumnFamilyHandle messages;
   private final ColumnFamilyHandle dedupe;
-  private final ColumnFamilyHandle convLast;
   private final ColumnFamilyHandle meta;
 
   /**
@@ -52,7 +51,6 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
     this.readers = readers;
     this.messages = storage.cf(RocksStorage.MESSAGES);
     this.dedupe = storage.cf(RocksStorage.DEDUPE);
-    this.convLast = storage.cf(RocksStorage.CONV_LAST);
     this.meta = storage.cf(RocksStorage.META);
   }
 
@@ -83,7 +81,6 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
         String frame = msg.toFrame();
         wb.put(messages, longLongKey(m.conv(), id), utf8(frame));
         wb.put(dedupe, dedupeKey, longLongKey(m.conv(), id));
-        wb.put(convLast, longKey(m.conv()), longKey(id));
         Appended appended = new Appended(msg, frame, false);
         inBatch.put(batchKey, appended);
         maxId = id;

@@ -15,6 +15,7 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,11 @@ public final class RocksStorage implements AutoCloseable {
 
   static final String MESSAGES = "messages";
   static final String DEDUPE = "dedupe";
+  /**
+   * No longer written: a conversation's newest id is the last key of its range in {@link #MESSAGES}
+   * ({@link #lastMessageId}). Kept in the list because RocksDB opens a database only with all of
+   * its families, and data dirs written by earlier versions have it.
+   */
   static final String CONV_LAST = "conv_last";
   static final String CONVS = "convs";
   static final String MEMBERS = "members";
@@ -118,6 +124,14 @@ public final class RocksStorage implements AutoCloseable {
   long readLong(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
     byte[] v = db.get(cf, key);
     return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+  }
+
+  /** The newest message id of a conversation (0 when it has none): the last key of its range. Blocking. */
+  long lastMessageId(long conv) {
+    try (RocksIterator it = db.newIterator(cf(MESSAGES))) {
+      it.seekForPrev(longLongKey(conv, Long.MAX_VALUE));
+      return it.isValid() && longAt(it.key(), 0) == conv ? longAt(it.key(), 8) : 0;
+    }
   }
 
   /** Syncs the WAL, flushes memtables and closes. Blocking. */
