@@ -1,62 +1,58 @@
 package io.parley.bench;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.Json;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Open-loop sender on its own thread (never an event loop): message {@code k} becomes due at
- * its scheduled time and is written as soon as possible after it, regardless of whether earlier
- * messages were acknowledged. Lateness of the generator itself is tracked as "lag" and, since
- * latencies are measured from the scheduled time, cannot hide server queueing.
+ * Open-loop sender: message {@code k} becomes due at its scheduled time and is written as soon as
+ * possible after it, regardless of whether earlier messages were acknowledged. Each of the
+ * generator's event loops sends the messages of the connections it owns, from a 1 ms timer on that
+ * loop: a send is written on the connection's own thread, with no hand-off between threads and no
+ * wake-up of a sleeping loop per message. Lateness of the generator itself is tracked as "lag"
+ * and, since latencies are measured from the scheduled time, cannot hide server queueing.
  */
-final class SendScheduler implements Runnable {
+final class SendScheduler {
+  private static final long TICK_MS = 1;
+
   private final MessageTracker tracker;
   private final WsConn[] conns;
+  private final Throttle throttle;
+  private final int lanes;
   /** frame prefix per conversation; the frame is prefix + k + "\"}". */
   private final String[] framePrefix;
+  private final CountDownLatch lanesDone;
+  private final AtomicLong sentUpTo = new AtomicLong();
+  private final AtomicLong maxLagNanos = new AtomicLong();
+  private final AtomicLong recentLagNanos = new AtomicLong();
   private volatile boolean stopped;
-  private volatile long nextSeq;
-  private volatile long maxLagNanos;
 
-  SendScheduler(MessageTracker tracker, WsConn[] conns, String[] convIds, String body) {
+  SendScheduler(MessageTracker tracker, WsConn[] conns, Throttle throttle, String[] convIds, String body) {
     this.tracker = tracker;
     this.conns = conns;
+    this.throttle = throttle;
+    this.lanes = throttle.size();
+    this.lanesDone = new CountDownLatch(lanes);
     this.framePrefix = new String[convIds.length];
     for (int c = 0; c < convIds.length; c++) {
       framePrefix[c] = "{\"op\":\"send\",\"conv\":" + Json.encode(convIds[c]) + ",\"body\":\"" + body + "\",\"msg_id\":\"";
     }
   }
 
-  @Override
-  public void run() {
-    long k = 0;
-    long total = tracker.total;
-    while (k < total && !stopped) {
-      long now = System.nanoTime();
-      long due = tracker.scheduledNanos(k);
-      if (due > now) {
-        LockSupport.parkNanos(Math.min(due - now, 1_000_000));
-        continue;
-      }
-      long lag = now - due;
-      if (lag > maxLagNanos) {
-        maxLagNanos = lag;
-      }
-      // send everything that is due; re-read the clock only between batches
-      while (k < total && tracker.scheduledNanos(k) <= now) {
-        sendOne(k);
-        k++;
-        nextSeq = k;
-      }
+  /** Starts one sending lane per event loop. */
+  void start(Vertx vertx) {
+    for (int lane = 0; lane < lanes; lane++) {
+      Lane l = new Lane(lane);
+      throttle.context(lane).runOnContext(v -> l.timer = vertx.setPeriodic(TICK_MS, id -> l.tick(vertx)));
     }
   }
 
-  private void sendOne(long k) {
-    int c = tracker.convOf(k);
-    WsConn sender = conns[c * tracker.groupSize + tracker.senderOf(k)];
-    tracker.markSent(k);
-    if (!sender.send(framePrefix[c] + k + "\"}")) {
-      tracker.markSendFailed(k);
+  /** Waits until every lane has sent its last message (or was stopped). */
+  void await() throws InterruptedException {
+    while (!lanesDone.await(1, TimeUnit.SECONDS)) {
+      // keep waiting: the run's length is bounded by its schedule
     }
   }
 
@@ -66,10 +62,60 @@ final class SendScheduler implements Runnable {
 
   /** Number of messages handed to connections so far (messages 0..n-1). */
   long sentUpTo() {
-    return nextSeq;
+    return sentUpTo.get();
+  }
+
+  /** The largest lag since the previous call, for progress lines. */
+  double recentLagMs() {
+    return recentLagNanos.getAndSet(0) / 1e6;
   }
 
   double maxLagMs() {
-    return maxLagNanos / 1e6;
+    return maxLagNanos.get() / 1e6;
+  }
+
+  /** Index of message k's sender connection (it lives on event loop index % lanes: see {@link Throttle}). */
+  private int senderOf(long k) {
+    return tracker.convOf(k) * tracker.groupSize + tracker.senderOf(k);
+  }
+
+  /** The messages whose sender lives on one event loop; only ever touched on that loop. */
+  private final class Lane {
+    private final int lane;
+    private long next;
+    long timer = -1;
+
+    Lane(int lane) {
+      this.lane = lane;
+    }
+
+    void tick(Vertx vertx) {
+      long total = tracker.total;
+      long now = System.nanoTime();
+      boolean first = true;
+      while (next < total && !stopped && tracker.scheduledNanos(next) <= now) {
+        long k = next++;
+        int s = senderOf(k);
+        if (s % lanes != lane) {
+          continue;
+        }
+        if (first) {
+          first = false;
+          long lag = now - tracker.scheduledNanos(k);
+          maxLagNanos.accumulateAndGet(lag, Math::max);
+          recentLagNanos.accumulateAndGet(lag, Math::max);
+        }
+        int c = tracker.convOf(k);
+        tracker.markSent(k);
+        if (!conns[s].send(framePrefix[c] + k + "\"}")) {
+          tracker.markSendFailed(k);
+        }
+        sentUpTo.accumulateAndGet(k + 1, Math::max);
+      }
+      if (next >= total || stopped) {
+        vertx.cancelTimer(timer);
+        lanesDone.countDown();
+      }
+    }
   }
 }

@@ -24,6 +24,15 @@ final class Throttle {
     }
   }
 
+  int size() {
+    return contexts.length;
+  }
+
+  /** The context of event loop {@code lane}. */
+  Context context(int lane) {
+    return contexts[lane];
+  }
+
   /** Context that task / connection {@code i} runs on. */
   Context contextFor(long i) {
     return contexts[(int) (i % contexts.length)];

@@ -101,19 +101,18 @@ final class TrafficScenario {
       // promote the set-up garbage and connection state now, not in a GC pause during the run
       System.gc();
       String body = "x".repeat(bodyBytes);
-      SendScheduler scheduler = new SendScheduler(tracker, pop.conns, convIds, body);
+      SendScheduler scheduler = new SendScheduler(tracker, pop.conns, throttle, convIds, body);
       long t0 = System.nanoTime() + 100_000_000L;
       tracker.start(t0, (long) (common.warmupSeconds * 1e9), (long) (durationSeconds * 1e9));
       Bench.log("%s: sending %d messages at %.0f msgs/s (%.1f s warm-up + %.1f s measured)", kind, total, rate,
           common.warmupSeconds, durationSeconds);
-      Thread sender = new Thread(scheduler, "bench-sender");
       long drainNanos;
       try (Progress p = new Progress("", () -> String.format(java.util.Locale.ROOT,
-          "sent=%d acked=%d delivered=%d/%d errors=%d dup=%d closes=%d",
+          "sent=%d acked=%d delivered=%d/%d errors=%d dup=%d closes=%d lag=%.1fms",
           tracker.sent.sum(), tracker.acked.sum(), tracker.delivered.sum(), tracker.expectedDeliveries(),
-          tracker.errorCount(), tracker.duplicates.sum(), tracker.unexpectedCloses.sum()))) {
-        sender.start();
-        sender.join();
+          tracker.errorCount(), tracker.duplicates.sum(), tracker.unexpectedCloses.sum(), scheduler.recentLagMs()))) {
+        scheduler.start(net.vertx);
+        scheduler.await();
         long drainStart = System.nanoTime();
         while (!tracker.drained() && System.nanoTime() - drainStart < DRAIN_LIMIT_NANOS) {
           Thread.sleep(20);
