@@ -6,11 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.ConfigOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDB;
@@ -49,7 +51,7 @@ public final class RocksStorage implements AutoCloseable {
 
   final RocksDB db;
   private final DBOptions dbOptions;
-  private final ColumnFamilyOptions cfOptions;
+  private final List<ColumnFamilyOptions> cfOptions;
   private final List<ColumnFamilyHandle> handles;
   private final WriteOptions durable;
   private final WriteOptions relaxed;
@@ -58,7 +60,7 @@ public final class RocksStorage implements AutoCloseable {
     RocksDB.loadLibrary();
   }
 
-  private RocksStorage(RocksDB db, DBOptions dbOptions, ColumnFamilyOptions cfOptions,
+  private RocksStorage(RocksDB db, DBOptions dbOptions, List<ColumnFamilyOptions> cfOptions,
       List<ColumnFamilyHandle> handles, boolean fsync) {
     this.db = db;
     this.dbOptions = dbOptions;
@@ -76,10 +78,11 @@ public final class RocksStorage implements AutoCloseable {
       // Bloom filters make the per-send dedupe lookup of a new msg_id (nearly always a miss) cheap.
       ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().optimizeLevelStyleCompaction()
           .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10)));
+      ColumnFamilyOptions messagesOptions = messagesOptions();
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
       descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
       for (String f : FAMILIES) {
-        descriptors.add(new ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), cfOptions));
+        descriptors.add(new ColumnFamilyDescriptor(f.getBytes(StandardCharsets.UTF_8), f.equals(MESSAGES) ? messagesOptions : cfOptions));
       }
       DBOptions dbOptions = new DBOptions()
           .setCreateIfMissing(true)
@@ -89,10 +92,31 @@ public final class RocksStorage implements AutoCloseable {
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       LOG.info("storage open at {} (fsync={})", dir.toAbsolutePath(), fsync);
-      return new RocksStorage(db, dbOptions, cfOptions, handles, fsync);
+      return new RocksStorage(db, dbOptions, List.of(cfOptions, messagesOptions), handles, fsync);
     } catch (Exception e) {
       throw new IllegalStateException("cannot open storage at " + dir.toAbsolutePath() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The messages family's options: the common ones plus an insert hint per conversation. Message
+   * keys are (conversation, id) and ids only grow, so each new row lands right after the previous
+   * one of its conversation; with the hint the memtable starts its search there instead of at the
+   * top of the skip list (the log writer spent 13% less CPU at 20,000 msgs/s; docs/benchmarks.md).
+   * RocksJava has no setter for this option, so it goes through an option string.
+   */
+  private static ColumnFamilyOptions messagesOptions() {
+    Properties hint = new Properties();
+    hint.setProperty("memtable_insert_with_hint_prefix_extractor", "rocksdb.FixedPrefix.8");
+    ColumnFamilyOptions options;
+    try (ConfigOptions config = new ConfigOptions()) {
+      options = ColumnFamilyOptions.getColumnFamilyOptionsFromProps(config, hint);
+    }
+    if (options == null) {
+      throw new IllegalStateException("RocksDB refused the option memtable_insert_with_hint_prefix_extractor");
+    }
+    return options.optimizeLevelStyleCompaction()
+        .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10)));
   }
 
   ColumnFamilyHandle cf(String name) {
@@ -152,7 +176,7 @@ public final class RocksStorage implements AutoCloseable {
     durable.close();
     relaxed.close();
     dbOptions.close();
-    cfOptions.close();
+    cfOptions.forEach(ColumnFamilyOptions::close);
     LOG.info("storage closed");
   }
 

@@ -97,4 +97,25 @@ class RocksMessageLogTest extends MessageLogContract {
     assertThat(append(m, m).get(1).message().serverId()).isEqualTo(id);
     assertThat(rocks.storage.idFloor()).isEqualTo(floor);
   }
+
+  @Test
+  void onlyTheMessagesFamilyInsertsWithAPerConversationHint() throws Exception {
+    // RocksDB writes the options it actually applied to an OPTIONS file; the hint is set through an
+    // option string (RocksJava has no setter), so a typo there would silently drop it
+    Path options;
+    try (var files = java.nio.file.Files.list(dir.resolve("rocksdb"))) {
+      options = files.filter(f -> f.getFileName().toString().startsWith("OPTIONS-")).max(Path::compareTo).orElseThrow();
+    }
+    String text = java.nio.file.Files.readString(options);
+    String messages = text.substring(text.indexOf("[CFOptions \"messages\"]"));
+    messages = messages.substring(0, messages.indexOf("[TableOptions"));
+    String dedupe = text.substring(text.indexOf("[CFOptions \"dedupe\"]"));
+    dedupe = dedupe.substring(0, dedupe.indexOf("[TableOptions"));
+
+    assertThat(messages).contains("memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.8");
+    assertThat(dedupe).contains("memtable_insert_with_hint_prefix_extractor=nullptr");
+    // otherwise the two families are set up alike
+    assertThat(messages).contains("write_buffer_size=134217728");
+    assertThat(dedupe).contains("write_buffer_size=134217728");
+  }
 }
