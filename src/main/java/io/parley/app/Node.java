@@ -170,7 +170,8 @@ public final class Node {
     return deployOne(new PushVerticle(registry, new LogPushSender()))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false)))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
-        .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, limiter, config.typingThrottleMs())))
+        .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, limiter, config.typingThrottleMs(),
+            config.commitWindowMs())))
         .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {

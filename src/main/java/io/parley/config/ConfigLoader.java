@@ -78,6 +78,7 @@ public final class ConfigLoader {
         longIn(c, "heartbeat.idle_timeout_ms", 100, Long.MAX_VALUE),
         longIn(c, "typing.throttle_ms", 0, Long.MAX_VALUE),
         bool(c, "storage.fsync"),
+        intIn(c, "storage.commit_window_ms", 0, 100),
         intIn(c, "groups.small_max", 2, 100_000),
         intIn(c, "groups.large_max", 2, 1_000_000),
         intIn(c, "history.page_default", 1, 10_000),

@@ -23,6 +23,7 @@ public record ParleyConfig(
     long idleTimeoutMs,
     long typingThrottleMs,
     boolean fsync,
+    int commitWindowMs,
     int smallGroupMax,
     int largeGroupMax,
     int historyPageDefault,
@@ -41,7 +42,7 @@ public record ParleyConfig(
   public ParleyConfig withJwtSecret(String secret) {
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
         gatewayInstances, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
-        presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, smallGroupMax, largeGroupMax, historyPageDefault,
+        presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
         historyPageMax, syncMaxMessages, cluster);
   }
 }

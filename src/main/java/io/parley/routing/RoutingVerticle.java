@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Orders, persists and routes messages. Sends are taken strictly in arrival order: membership is
  * checked against a bounded cache of member sets, accepted sends are appended to the
  * {@link MessageLog} in batches (embedded: one group commit in flight at a time, so ids and
- * fan-out follow arrival order; cluster: up to {@value #CLUSTER_APPENDS_MAX} batches in flight,
+ * fan-out follow arrival order, and a batch waits up to the commit window for more sends to share
+ * its WAL sync; cluster: up to {@value #CLUSTER_APPENDS_MAX} batches in flight,
  * the Kafka log keeping their call order), each sender is acked only once its batch is durable, and every new message goes
  * to fan-out in id order. Best-effort signals (receipts, typing) take a separate path and never
  * wait behind the log. Typing is forwarded at most once per {@code typingThrottleMs} per user and
@@ -61,11 +63,20 @@ public final class RoutingVerticle extends VerticleBase {
   /** Completes once the outcome of the latest append was handled. */
   private Future<Void> ackTail = Future.succeededFuture();
   private EventBus bus;
+  /** Embedded: how long the oldest accepted send may wait for more to share its group commit. */
+  private final long commitWindowNanos;
+  private long commitTimer = -1;
 
-  /** Embedded: the log is the store, and this verticle also hands every new message to fan-out. */
+  /**
+   * Embedded: the log is the store, and this verticle also hands every new message to fan-out.
+   *
+   * @param commitWindowMs how long the oldest accepted send may wait for others to join its
+   *     append: each append costs one WAL write and sync whatever its size (0: append as soon as
+   *     the previous one is done)
+   */
   public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, RateLimiter limiter,
-      long typingThrottleMs) {
-    this(log, messages, conversations, limiter, typingThrottleMs, true);
+      long typingThrottleMs, int commitWindowMs) {
+    this(log, messages, conversations, limiter, typingThrottleMs, true, commitWindowMs);
   }
 
   /**
@@ -74,6 +85,11 @@ public final class RoutingVerticle extends VerticleBase {
    */
   public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, RateLimiter limiter,
       long typingThrottleMs, boolean fanOutAfterAck) {
+    this(log, messages, conversations, limiter, typingThrottleMs, fanOutAfterAck, 0);
+  }
+
+  private RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, RateLimiter limiter,
+      long typingThrottleMs, boolean fanOutAfterAck, int commitWindowMs) {
     this.log = log;
     this.messages = messages;
     this.conversations = conversations;
@@ -81,10 +97,11 @@ public final class RoutingVerticle extends VerticleBase {
     this.typingThrottleMs = typingThrottleMs;
     this.fanOutAfterAck = fanOutAfterAck;
     this.appendsMax = fanOutAfterAck ? 1 : CLUSTER_APPENDS_MAX;
+    this.commitWindowNanos = TimeUnit.MILLISECONDS.toNanos(commitWindowMs);
     this.members = new MemberSets(conversations, MEMBER_CACHE_MAX);
   }
 
-  private record Accepted(SendRequest req, Set<String> members) {}
+  private record Accepted(SendRequest req, Set<String> members, long acceptedAt) {}
 
   @Override
   public Future<?> start() {
@@ -131,7 +148,7 @@ public final class RoutingVerticle extends VerticleBase {
       } else if (!set.contains(req.user())) {
         req.fail(ErrorCode.NOT_MEMBER, "not a member of " + req.send().conv());
       } else {
-        accepted.add(new Accepted(req, set));
+        accepted.add(new Accepted(req, set, System.nanoTime()));
       }
     }
     flush();
@@ -139,8 +156,34 @@ public final class RoutingVerticle extends VerticleBase {
 
   private void flush() {
     while (appendsInFlight < appendsMax && !accepted.isEmpty()) {
+      if (waitForMore()) {
+        return;
+      }
       appendBatch();
     }
+  }
+
+  /**
+   * Whether the next append should wait for more sends: a batch costs one WAL sync whatever its
+   * size, so while the oldest waiting send is younger than the commit window and the batch is not
+   * full, a timer takes the batch a little later (true), instead of now (false).
+   */
+  private boolean waitForMore() {
+    if (commitWindowNanos <= 0 || accepted.size() >= BATCH_MAX) {
+      return false;
+    }
+    long age = System.nanoTime() - accepted.peek().acceptedAt();
+    if (age >= commitWindowNanos) {
+      return false;
+    }
+    if (commitTimer < 0) {
+      long delayMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(commitWindowNanos - age));
+      commitTimer = vertx.setTimer(delayMs, id -> {
+        commitTimer = -1;
+        flush();
+      });
+    }
+    return true;
   }
 
   private void appendBatch() {

@@ -1,0 +1,122 @@
+package io.parley.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parley.fanout.Fanout;
+import io.parley.history.Conversation;
+import io.parley.history.ConversationStore;
+import io.parley.protocol.Addresses;
+import io.parley.protocol.ChatMessage;
+import io.parley.protocol.ClientFrame;
+import io.parley.protocol.ErrorCode;
+import io.parley.protocol.LocalCodec;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The embedded routing's group commit: sends accepted within the commit window share one append
+ * (one WAL write and sync), and a full batch does not wait for the window. (Without a window, an
+ * append starts as soon as the previous one is done: the cluster intake's path, covered by the
+ * cluster ITs.)
+ */
+class RoutingCommitWindowTest {
+  private static final long CONV = 42;
+
+  private final Vertx vertx = Vertx.vertx();
+  /** Sizes of the appends the log was asked for, in call order. */
+  private final List<Integer> appends = new CopyOnWriteArrayList<>();
+  private final AtomicLong ids = new AtomicLong(1000);
+
+  @BeforeEach
+  void setUp() {
+    vertx.eventBus().registerDefaultCodec(SendRequest.class, new LocalCodec<>(SendRequest.class));
+    vertx.eventBus().registerDefaultCodec(Fanout.class, new LocalCodec<>(Fanout.class));
+    vertx.eventBus().<Fanout>localConsumer(Addresses.FANOUT, m -> m.reply(null));
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void sendsAcceptedWithinTheWindowShareOneAppend() throws Exception {
+    deploy(200);
+    CountDownLatch acked = send(5);
+
+    assertThat(acked.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(appends).containsExactly(5);
+  }
+
+  @Test
+  void aFullBatchDoesNotWaitForTheWindow() throws Exception {
+    deploy(60_000);
+    CountDownLatch acked = send(1024);
+
+    // a window of a minute: only the full batch can have started the append
+    assertThat(acked.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(appends).containsExactly(1024);
+  }
+
+  private void deploy(int commitWindowMs) throws Exception {
+    MessageLog log = batch -> {
+      appends.add(batch.size());
+      List<MessageLog.Appended> out = new ArrayList<>();
+      for (MessageLog.NewMessage m : batch) {
+        ChatMessage msg = new ChatMessage(m.conv(), ids.incrementAndGet(), m.from(), m.msgId(), m.body(), m.media(), 1L);
+        out.add(new MessageLog.Appended(msg, msg.toFrame(), false));
+      }
+      return Future.succeededFuture(out);
+    };
+    vertx.deployVerticle(new RoutingVerticle(log, null, members("alice", "bob"), null, 0, commitWindowMs))
+        .await(10, TimeUnit.SECONDS);
+  }
+
+  /** Sends n messages from alice at once; the latch counts their acks (a failure never counts). */
+  private CountDownLatch send(int n) {
+    CountDownLatch acked = new CountDownLatch(n);
+    SendReplies replies = new SendReplies() {
+      @Override
+      public void ack(String ackFrame) {
+        acked.countDown();
+      }
+
+      @Override
+      public void fail(String msgId, long conv, ErrorCode code, String message) {
+        throw new AssertionError("send " + msgId + " failed: " + code + " " + message);
+      }
+    };
+    vertx.runOnContext(v -> {
+      for (int i = 0; i < n; i++) {
+        ClientFrame.Send s = new ClientFrame.Send("m-" + ids.incrementAndGet(), CONV, "hi", null);
+        vertx.eventBus().send(Addresses.ROUTING_SEND, new SendRequest("alice", "conn-1", s, replies, false),
+            Addresses.local());
+      }
+    });
+    return acked;
+  }
+
+  /** A conversation store that knows every conversation, with these members (only get is used). */
+  private static ConversationStore members(String... users) {
+    return (ConversationStore) Proxy.newProxyInstance(ConversationStore.class.getClassLoader(),
+        new Class<?>[] {ConversationStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("get")) {
+            long id = (Long) args[0];
+            return Future.succeededFuture(Optional.of(
+                new Conversation(id, Conversation.DM, null, null, 0, users.length, 0, List.of(users))));
+          }
+          throw new UnsupportedOperationException(method.getName());
+        });
+  }
+}
