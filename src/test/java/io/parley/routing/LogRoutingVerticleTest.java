@@ -3,19 +3,15 @@ package io.parley.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.fanout.Fanout;
-import io.parley.history.Conversation;
-import io.parley.history.ConversationStore;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.LocalCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.lang.reflect.Proxy;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +43,7 @@ class LogRoutingVerticleTest {
     });
     MessageArchive archive = messages -> Future.succeededFuture(Collections.nCopies(messages.size(), true));
 
-    vertx.deployVerticle(new LogRoutingVerticle(source, archive, members("alice", "bob"), 100))
+    vertx.deployVerticle(new LogRoutingVerticle(source, archive, FixedMembers.of("alice", "bob"), 100))
         .await(10, TimeUnit.SECONDS);
     List<LogSource.Logged> committed = source.committed.future().await(10, TimeUnit.SECONDS);
 
@@ -59,19 +55,6 @@ class LogRoutingVerticleTest {
     long serverId = ((offset + 1) << 10) | partition;
     return new LogSource.Logged(partition, offset,
         new ChatMessage(conv, serverId, "alice", msgId, "hi", null, 1_700_000_000_000L), "conn-1");
-  }
-
-  /** A conversation store that knows every conversation, with these members (only get is used). */
-  private static ConversationStore members(String... users) {
-    return (ConversationStore) Proxy.newProxyInstance(ConversationStore.class.getClassLoader(),
-        new Class<?>[] {ConversationStore.class}, (proxy, method, args) -> {
-          if (method.getName().equals("get")) {
-            long id = (Long) args[0];
-            return Future.succeededFuture(Optional.of(
-                new Conversation(id, Conversation.DM, null, null, 0, users.length, 0, List.of(users))));
-          }
-          throw new UnsupportedOperationException(method.getName());
-        });
   }
 
   /** Gives one batch, then nothing; owns every partition but {@code lost}; records the first commit. */

@@ -3,8 +3,6 @@ package io.parley.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.fanout.Fanout;
-import io.parley.history.Conversation;
-import io.parley.history.ConversationStore;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ClientFrame;
@@ -12,10 +10,8 @@ import io.parley.protocol.ErrorCode;
 import io.parley.protocol.LocalCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +75,7 @@ class RoutingCommitWindowTest {
       }
       return Future.succeededFuture(out);
     };
-    vertx.deployVerticle(new RoutingVerticle(log, null, members("alice", "bob"), null, 0, commitWindowMs))
+    vertx.deployVerticle(new RoutingVerticle(log, null, FixedMembers.of("alice", "bob"), null, 0, commitWindowMs))
         .await(10, TimeUnit.SECONDS);
   }
 
@@ -105,18 +101,5 @@ class RoutingCommitWindowTest {
       }
     });
     return acked;
-  }
-
-  /** A conversation store that knows every conversation, with these members (only get is used). */
-  private static ConversationStore members(String... users) {
-    return (ConversationStore) Proxy.newProxyInstance(ConversationStore.class.getClassLoader(),
-        new Class<?>[] {ConversationStore.class}, (proxy, method, args) -> {
-          if (method.getName().equals("get")) {
-            long id = (Long) args[0];
-            return Future.succeededFuture(Optional.of(
-                new Conversation(id, Conversation.DM, null, null, 0, users.length, 0, List.of(users))));
-          }
-          throw new UnsupportedOperationException(method.getName());
-        });
   }
 }
