@@ -45,7 +45,7 @@ final class SendScheduler {
   void start(Vertx vertx) {
     for (int lane = 0; lane < lanes; lane++) {
       Lane l = new Lane(lane);
-      throttle.context(lane).runOnContext(v -> l.timer = vertx.setPeriodic(TICK_MS, id -> l.tick(vertx)));
+      throttle.contextFor(lane).runOnContext(v -> l.timer = vertx.setPeriodic(TICK_MS, id -> l.tick(vertx)));
     }
   }
 

@@ -28,11 +28,6 @@ final class Throttle {
     return contexts.length;
   }
 
-  /** The context of event loop {@code lane}. */
-  Context context(int lane) {
-    return contexts[lane];
-  }
-
   /** Context that task / connection {@code i} runs on. */
   Context contextFor(long i) {
     return contexts[(int) (i % contexts.length)];

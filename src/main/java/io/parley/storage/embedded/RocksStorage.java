@@ -75,9 +75,7 @@ public final class RocksStorage implements AutoCloseable {
     Path dir = dataDir.resolve("rocksdb");
     try {
       Files.createDirectories(dir);
-      // Bloom filters make the per-send dedupe lookup of a new msg_id (nearly always a miss) cheap.
-      ColumnFamilyOptions cfOptions = new ColumnFamilyOptions().optimizeLevelStyleCompaction()
-          .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10)));
+      ColumnFamilyOptions cfOptions = withCommonSettings(new ColumnFamilyOptions());
       ColumnFamilyOptions messagesOptions = messagesOptions();
       List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
       descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
@@ -115,6 +113,14 @@ public final class RocksStorage implements AutoCloseable {
     if (options == null) {
       throw new IllegalStateException("RocksDB refused the option memtable_insert_with_hint_prefix_extractor");
     }
+    return withCommonSettings(options);
+  }
+
+  /**
+   * What every family has: level-style compaction, and Bloom filters, which make the per-send
+   * dedupe look-up of a new msg_id (nearly always a miss) cheap.
+   */
+  private static ColumnFamilyOptions withCommonSettings(ColumnFamilyOptions options) {
     return options.optimizeLevelStyleCompaction()
         .setTableFormatConfig(new BlockBasedTableConfig().setFilterPolicy(new BloomFilter(10)));
   }
