@@ -73,10 +73,10 @@ final class ClusterBackends {
     net.getJoin().getMulticastConfig().setEnabled(false);
     net.getJoin().getAutoDetectionConfig().setEnabled(false);
     net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(c.members());
-    VertxOptions options = new VertxOptions().setPreferNativeTransport(true)
+    VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(c.host()).setPort(0).setClusterPublicHost(c.host()));
     long t0 = System.nanoTime();
-    return Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz)).buildClustered()
+    return Transports.builder(options).withClusterManager(new HazelcastClusterManager(hz)).buildClustered()
         .onSuccess(v -> LOG.info("joined cluster '{}' as {}:{} in {} ms", c.name(), c.host(), c.port(),
             (System.nanoTime() - t0) / 1_000_000));
   }

@@ -71,7 +71,7 @@ public final class Node {
   public Node(ParleyConfig config) {
     this.config = config;
     if (!config.clustered()) {
-      this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+      this.vertx = Transports.builder(new VertxOptions()).build();
       registerCodecs(vertx.eventBus());
     }
   }
@@ -112,7 +112,7 @@ public final class Node {
       ready.set(true);
       LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
           config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath().normalize(),
-          vertx.isNativeTransportEnabled() ? "native (epoll)" : "NIO");
+          Transports.name(vertx));
       if (config.devTokenEnabled()) {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
             config.httpHost(), config.httpPort());

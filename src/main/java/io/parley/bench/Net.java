@@ -1,5 +1,6 @@
 package io.parley.bench;
 
+import io.parley.app.Transports;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClientAgent;
@@ -20,9 +21,9 @@ final class Net implements AutoCloseable {
   private final WebSocketClient[] wsClients;
 
   Net(Common common, int sources) {
-    // native epoll where available, like the server: cheaper socket calls leave more of the
+    // the server's transport (io_uring, else epoll): cheaper socket calls leave more of the
     // generator's core for generating
-    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(common.eventLoops).setPreferNativeTransport(true));
+    vertx = Transports.builder(new VertxOptions().setEventLoopPoolSize(common.eventLoops)).build();
     http = vertx.createHttpClient(
         new HttpClientOptions()
             .setDefaultHost(common.host)

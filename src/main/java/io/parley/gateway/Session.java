@@ -58,10 +58,17 @@ final class Session implements SendReplies, WsChannel.Listener {
   static final short CLOSE_TOO_BIG = 1009;
   private static final int HELD_BACK_MAX = 10_000;
   /**
-   * While a sync runs, live frames not held back (other conversations, receipts, typing) are written
-   * even though the socket is full; past this many unsent bytes the client is too far behind.
+   * Unsent bytes past which a client is too far behind and closed (1013), whatever else holds:
+   * bounds what one connection keeps in memory. Above a burst of large frames handed to a socket
+   * in one event-loop turn (which io_uring counts as unsent until the ring completes).
    */
-  static final long SYNCING_UNSENT_MAX = 4L << 20;
+  static final long UNSENT_MAX = 8L << 20;
+  /**
+   * A live connection whose socket stays over its high-water mark this long does not read (or
+   * reads far too slowly): closed (1013). While a sync runs the socket is full by design (the
+   * backfill waits for it to drain), so then only {@link #UNSENT_MAX} counts.
+   */
+  static final long BEHIND_MAX_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
   /**
    * How long after a connection opens its sends may be retries of sends made on an earlier
    * connection (clients resend what was pending as soon as they are back, after their sync);
@@ -375,11 +382,9 @@ final class Session implements SendReplies, WsChannel.Listener {
         return;
       }
     }
-    if (writeQueueFull() && (syncing == null || unsentBytes() > SYNCING_UNSENT_MAX)) {
+    if (tooFarBehind()) {
       // The client does not read: drop the connection rather than buffer without bound.
-      // Nothing is lost: the device reconnects and syncs from its last server_id. While a sync
-      // runs the socket is full by design (the backfill waits for it to drain), so only a
-      // backlog far beyond that counts.
+      // Nothing is lost: the device reconnects and syncs from its last server_id.
       close(CLOSE_SLOW, "too far behind: reconnect and sync");
       return;
     }
@@ -425,6 +430,17 @@ final class Session implements SendReplies, WsChannel.Listener {
       flush();
     }
     return !channel.channel().isWritable();
+  }
+
+  /**
+   * Whether the client is too far behind to keep: more than {@link #UNSENT_MAX} unsent, or (outside a
+   * sync) over the high-water mark for {@link #BEHIND_MAX_NANOS}.
+   */
+  private boolean tooFarBehind() {
+    if (!writeQueueFull()) {
+      return false;
+    }
+    return unsentBytes() > UNSENT_MAX || (syncing == null && ws.behindNanos() > BEHIND_MAX_NANOS);
   }
 
   /** Bytes written to the socket and not yet taken by the kernel (0 when not known). */

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.AbstractScheduledEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.parley.protocol.WireFrame;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,8 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> closingTimer;
   /** Waits for the socket to take bytes again (a sync backfill that filled it); at most one. */
   private Runnable onWritable;
+  /** When the socket went over its high-water mark ({@link System#nanoTime}); 0 while it is under. */
+  private long unwritableSince;
 
   private WsChannel(Listener listener, int messageMaxBytes) {
     this.listener = listener;
@@ -168,10 +171,36 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * How long the socket has held more unsent bytes than its high-water mark without going back
+   * under it; 0 while it is under. Bytes count as unsent until the transport reports them taken:
+   * on epoll a flush hands them to the kernel at once, on io_uring when the ring completes (the
+   * next event-loop turn), so only a duration tells a client that does not read from a burst.
+   */
+  long behindNanos() {
+    if (ctx.channel().isWritable()) {
+      unwritableSince = 0;
+      return 0;
+    }
+    long now = nanoTime();
+    if (unwritableSince == 0) {
+      unwritableSince = now;
+    }
+    return now - unwritableSince;
+  }
+
+  /** The event loop's clock (a test's channel moves it by hand). */
+  private long nanoTime() {
+    return ctx.executor() instanceof AbstractScheduledEventExecutor loop ? loop.ticker().nanoTime() : System.nanoTime();
+  }
+
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (ctx.channel().isWritable()) {
+      unwritableSince = 0;
       runOnWritable();
+    } else if (unwritableSince == 0) {
+      unwritableSince = nanoTime();
     }
     ctx.fireChannelWritabilityChanged();
   }

@@ -117,6 +117,31 @@ class WsChannelTest {
   }
 
   @Test
+  void behindCountsFromWhenTheSocketWentOverItsHighWaterMarkUntilItIsBackUnder() {
+    assertThat(ws.behindNanos()).isZero();
+    // written, not yet taken by the transport: over the 64 KiB high-water mark
+    server.write(Unpooled.wrappedBuffer(new byte[server.config().getWriteBufferHighWaterMark() + 1]));
+    assertThat(server.isWritable()).isFalse();
+    assertThat(ws.behindNanos()).isZero();
+    server.advanceTimeBy(1500, TimeUnit.MILLISECONDS);
+    assertThat(ws.behindNanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(1500));
+    server.advanceTimeBy(1000, TimeUnit.MILLISECONDS);
+    assertThat(ws.behindNanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(2500));
+
+    // taken (the in-memory channel takes everything on flush): under the mark again
+    server.flush();
+    assertThat(server.isWritable()).isTrue();
+    assertThat(ws.behindNanos()).isZero();
+    ((ByteBuf) server.readOutbound()).release();
+
+    // a new backlog counts from its own start
+    server.advanceTimeBy(5000, TimeUnit.MILLISECONDS);
+    server.write(Unpooled.wrappedBuffer(new byte[server.config().getWriteBufferHighWaterMark() + 1]));
+    server.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+    assertThat(ws.behindNanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
+  }
+
+  @Test
   void framesThatArriveBeforeResumeAreHeldAndHandedOverInOrderAfterIt() {
     assertThat(server.config().isAutoRead()).as("reads nothing until resumed").isFalse();
     fromClient(new TextWebSocketFrame("one"));

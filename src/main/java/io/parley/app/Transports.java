@@ -1,0 +1,42 @@
+package io.parley.app;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.transport.Transport;
+import java.util.Locale;
+
+/**
+ * The socket transport: io_uring where the kernel offers it, else epoll, else Java NIO. The JVM
+ * flag {@code -Dparley.transport=io_uring|epoll|nio} forces one (a transport that cannot load
+ * falls back to NIO, with Vert.x's warning).
+ */
+public final class Transports {
+  public static final String PROPERTY = "parley.transport";
+
+  private Transports() {
+  }
+
+  public static Transport pick(String choice) {
+    return switch (choice) {
+      case "auto" -> Transport.IO_URING.available() ? Transport.IO_URING
+          : Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
+      case "io_uring" -> Transport.IO_URING;
+      case "epoll" -> Transport.EPOLL;
+      case "nio" -> Transport.NIO;
+      default -> throw new IllegalArgumentException(
+          "-D" + PROPERTY + " must be auto, io_uring, epoll or nio, not '" + choice + "'");
+    };
+  }
+
+  public static VertxBuilder builder(VertxOptions options) {
+    return Vertx.builder().with(options).withTransport(pick(System.getProperty(PROPERTY, "auto")));
+  }
+
+  /** The transport {@code vertx} runs on, for the start-up line: io_uring, epoll or nio. */
+  public static String name(Vertx vertx) {
+    String impl = ((VertxInternal) vertx).transport().getClass().getSimpleName().toLowerCase(Locale.ROOT);
+    return impl.startsWith("iouring") ? "io_uring" : impl.startsWith("epoll") ? "epoll" : "nio";
+  }
+}
