@@ -22,6 +22,8 @@ final class Common {
   final Path outDir;
   final long serverPid;
   final double warmupSeconds;
+  /** dm/group: the warm-up's send rate starts at this fraction of --rate and rises linearly to it. */
+  final double rampFrom;
   final int eventLoops;
   /** Maximum number of REST calls or websocket connects in flight at once. */
   final int concurrency;
@@ -42,6 +44,7 @@ final class Common {
     outDir = Path.of(o.str("out", "bench-out"));
     serverPid = o.number("server-pid", -1);
     warmupSeconds = o.decimal("warmup", 2);
+    rampFrom = o.decimal("ramp-from", 0.1);
     eventLoops = o.integer("event-loops", 2);
     concurrency = o.integer("concurrency", 200);
     runId = o.str("run", newRunId());
@@ -50,6 +53,9 @@ final class Common {
     }
     if (concurrency < 1 || eventLoops < 1 || warmupSeconds < 0) {
       throw new Options.UsageException("--concurrency and --event-loops must be >= 1, --warmup >= 0");
+    }
+    if (!(rampFrom > 0 && rampFrom <= 1)) {
+      throw new Options.UsageException("--ramp-from must be > 0 and <= 1");
     }
   }
 

@@ -38,6 +38,10 @@ final class MessageTracker implements WsConn.Listener {
   private volatile long t0;
   private volatile long warmupEnd;
   private volatile long windowEnd;
+  private volatile long warmupNanos;
+  private volatile double rampFrom = 1;
+  /** Messages due in the warm-up (not rounded). */
+  private volatile double rampMessages;
 
   final LongAdder sent = new LongAdder();
   final LongAdder sendFailed = new LongAdder();
@@ -74,15 +78,40 @@ final class MessageTracker implements WsConn.Listener {
     deliveredBits = new long[(int) bitsLen];
   }
 
-  /** Fixes the time origin of the schedule and the measured window [t0+warmup, t0+warmup+duration). */
-  void start(long t0Nanos, long warmupNanos, long durationNanos) {
+  /**
+   * Messages in a run: the warm-up's, at a rate rising linearly from {@code rampFrom} x rate to the
+   * rate, then the measured window's at the rate.
+   */
+  static long totalMessages(double rate, double warmupSeconds, double durationSeconds, double rampFrom) {
+    return (long) Math.ceil(rate * (warmupSeconds * (1 + rampFrom) / 2 + durationSeconds));
+  }
+
+  /**
+   * Fixes the time origin of the schedule and the measured window [t0+warmup, t0+warmup+duration);
+   * during the warm-up the rate rises linearly from {@code rampFrom} x rate to the rate.
+   */
+  void start(long t0Nanos, long warmupNanos, long durationNanos, double rampFrom) {
     warmupEnd = t0Nanos + warmupNanos;
     windowEnd = warmupEnd + durationNanos;
+    this.warmupNanos = warmupNanos;
+    this.rampFrom = rampFrom;
+    rampMessages = warmupNanos * (1 + rampFrom) / 2 / nanosPerMessage;
     t0 = t0Nanos;
   }
 
+  /**
+   * When message k is due. In the warm-up, k messages are due by time t when
+   * k = (a t + (1 - a) t^2 / 2W) / p (rate 1/p, ramp from a over W); solved for t.
+   */
   long scheduledNanos(long k) {
-    return t0 + (long) (k * nanosPerMessage);
+    if (k >= rampMessages) {
+      return warmupEnd + (long) ((k - rampMessages) * nanosPerMessage);
+    }
+    double a = rampFrom;
+    double w = warmupNanos;
+    double t = a == 1 ? k * nanosPerMessage
+        : (-a + Math.sqrt(a * a + 2 * (1 - a) * k * nanosPerMessage / w)) * w / (1 - a);
+    return t0 + (long) t;
   }
 
   long windowNanos() {

@@ -50,8 +50,8 @@ final class TrafficScenario {
     int users = convs * groupSize;
     r.put("users", users).put("conversations", convs).put("members_per_conversation", groupSize)
         .put("target_rate_msgs_per_s", rate).put("duration_s", durationSeconds)
-        .put("warmup_s", common.warmupSeconds).put("body_bytes", bodyBytes).put("ports", common.portsJson());
-    long total = (long) Math.ceil(rate * (common.warmupSeconds + durationSeconds));
+        .put("warmup_s", common.warmupSeconds).put("warmup_ramp_from", common.rampFrom).put("body_bytes", bodyBytes).put("ports", common.portsJson());
+    long total = MessageTracker.totalMessages(rate, common.warmupSeconds, durationSeconds, common.rampFrom);
     MessageTracker tracker = new MessageTracker(convs, groupSize, rate, total);
 
     try (Net net = new Net(common, 0)) {
@@ -103,7 +103,7 @@ final class TrafficScenario {
       String body = "x".repeat(bodyBytes);
       SendScheduler scheduler = new SendScheduler(tracker, pop.conns, throttle, convIds, body);
       long t0 = System.nanoTime() + 100_000_000L;
-      tracker.start(t0, (long) (common.warmupSeconds * 1e9), (long) (durationSeconds * 1e9));
+      tracker.start(t0, (long) (common.warmupSeconds * 1e9), (long) (durationSeconds * 1e9), common.rampFrom);
       Bench.log("%s: sending %d messages at %.0f msgs/s (%.1f s warm-up + %.1f s measured)", kind, total, rate,
           common.warmupSeconds, durationSeconds);
       long drainNanos;
