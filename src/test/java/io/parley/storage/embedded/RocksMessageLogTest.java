@@ -99,7 +99,7 @@ class RocksMessageLogTest extends MessageLogContract {
   }
 
   @Test
-  void onlyTheMessagesFamilyInsertsWithAPerConversationHint() throws Exception {
+  void onlyTheMessagesFamilyInsertsWithAPerConversationHintAndOnlyTheDedupeFamilyFiltersItsMemtable() throws Exception {
     // RocksDB writes the options it actually applied to an OPTIONS file; the hint is set through an
     // option string (RocksJava has no setter), so a typo there would silently drop it
     Path options;
@@ -114,6 +114,9 @@ class RocksMessageLogTest extends MessageLogContract {
 
     assertThat(messages).contains("memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.8");
     assertThat(dedupe).contains("memtable_insert_with_hint_prefix_extractor=nullptr");
+    // only the dedupe family, whose look-ups nearly all miss, filters its memtable
+    assertThat(dedupe).contains("memtable_whole_key_filtering=true").contains("memtable_prefix_bloom_size_ratio=0.050000");
+    assertThat(messages).contains("memtable_whole_key_filtering=false").contains("memtable_prefix_bloom_size_ratio=0.000000");
     // otherwise the two families are set up alike
     assertThat(messages).contains("write_buffer_size=134217728");
     assertThat(dedupe).contains("write_buffer_size=134217728");
