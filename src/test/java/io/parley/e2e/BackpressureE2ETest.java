@@ -279,6 +279,43 @@ class BackpressureE2ETest {
   }
 
   @Test
+  void aClientThatStopsReadingIsClosedWith1013AfterItsSocketStaysFullEvenWhenLittleIsQueued() {
+    String alice = user("alice"), bob = user("bob");
+    String ta = clients.token(alice), tb = clients.token(bob);
+    String conv = clients.dm(ta, bob);
+    WsClient a = clients.connect(ta, "d");
+    // bob's kernel takes only a few KiB, so what he does not read stays on the server's side
+    WsClient b = clients.connectWithReceiveBuffer(tb, "slow", 8 * 1024);
+    a.send(new JsonObject().put("op", "presence_sub").put("users", new JsonArray().add(bob)));
+    assertThat(a.next("presence").getString("state")).isEqualTo("online");
+    b.pause();
+
+    // about 6.6 MiB in all, below the 8 MiB of unsent bytes that close a connection at once, but
+    // more than the server's socket buffer takes (4 MiB at most here): the rest waits in the server
+    long start = System.nanoTime();
+    Map<String, String> sent = sendAll(a, conv, msgIds("fill-", 56));
+    assertThat(sent).hasSize(56);
+    // small messages, a few a second, until bob is dropped: each finds his socket still full
+    boolean dropped = false;
+    for (int i = 0; i < 60 && !dropped; i++) {
+      a.send(new JsonObject().put("op", "send").put("msg_id", "small-" + i).put("conv", conv).put("body", "s"));
+      for (JsonObject f; (f = a.poll(Duration.ofMillis(250))) != null; ) {
+        if ("presence".equals(f.getString("op"))) {
+          assertThat(f.getString("state")).isEqualTo("offline");
+          dropped = true;
+        }
+      }
+    }
+    long droppedAfterMs = (System.nanoTime() - start) / 1_000_000;
+    assertThat(dropped).as("bob was dropped (%d ms after alice started sending)", droppedAfterMs).isTrue();
+    // the time rule (docs/protocol.md: a socket full for 2 s), not the byte limit: his socket
+    // cannot have been full before alice started sending
+    assertThat(droppedAfterMs).isGreaterThanOrEqualTo(2_000);
+    b.resume();
+    assertThat(b.awaitClose()).isEqualTo((short) 1013);
+  }
+
+  @Test
   void aClientThatStopsReadingDuringASyncIsClosedWith1013WhenOtherConversationsPileUp() {
     String alice = user("alice"), bob = user("bob"), carol = user("carol");
     String ta = clients.token(alice), tb = clients.token(bob), tc = clients.token(carol);

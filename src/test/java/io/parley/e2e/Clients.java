@@ -90,6 +90,19 @@ final class Clients implements AutoCloseable {
     return await(connectAsync(token, device));
   }
 
+  /**
+   * A connection whose socket asks the kernel for a receive buffer of only {@code bytes}: a client
+   * that stops reading then leaves the server's bytes in the server's buffers after a few KiB.
+   */
+  WsClient connectWithReceiveBuffer(String token, String device, int bytes) {
+    WebSocketClient small = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxFrameSize(4 * 1024 * 1024).setMaxMessageSize(4 * 1024 * 1024).setReceiveBufferSize(bytes));
+    WebSocketConnectOptions options = new WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(port).setURI("/v1/ws?device=" + device)
+        .addHeader("Authorization", "Bearer " + token);
+    return await(small.connect(options).map(WsClient::new));
+  }
+
   /** The HTTP status a refused upgrade got. */
   int rejectedUpgrade(String uri) {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
