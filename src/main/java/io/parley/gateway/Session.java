@@ -59,8 +59,8 @@ final class Session implements SendReplies, WsChannel.Listener {
   private static final int HELD_BACK_MAX = 10_000;
   /**
    * Unsent bytes past which a client is too far behind and closed (1013), whatever else holds:
-   * bounds what one connection keeps in memory. Above a burst of large frames handed to a socket
-   * in one event-loop turn (which io_uring counts as unsent until the ring completes).
+   * bounds what one connection keeps in memory. Set well above a burst of large frames handed to a
+   * socket in one event-loop turn, which io_uring counts as unsent until the ring completes.
    */
   static final long UNSENT_MAX = 8L << 20;
   /**

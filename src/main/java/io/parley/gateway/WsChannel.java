@@ -79,7 +79,7 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> closingTimer;
   /** Waits for the socket to take bytes again (a sync backfill that filled it); at most one. */
   private Runnable onWritable;
-  /** When the socket went over its high-water mark ({@link System#nanoTime}); 0 while it is under. */
+  /** When the socket went over its high-water mark (the event loop's clock, {@link #nanoTime}); 0 while it is under. */
   private long unwritableSince;
 
   private WsChannel(Listener listener, int messageMaxBytes) {
