@@ -76,7 +76,7 @@ final class ClusterBackends {
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(c.host()).setPort(0).setClusterPublicHost(c.host()));
     long t0 = System.nanoTime();
-    return Transports.builder(options).withClusterManager(new HazelcastClusterManager(hz)).buildClustered()
+    return Transports.builder(options, config.transport()).withClusterManager(new HazelcastClusterManager(hz)).buildClustered()
         .onSuccess(v -> LOG.info("joined cluster '{}' as {}:{} in {} ms", c.name(), c.host(), c.port(),
             (System.nanoTime() - t0) / 1_000_000));
   }

@@ -71,7 +71,7 @@ public final class Node {
   public Node(ParleyConfig config) {
     this.config = config;
     if (!config.clustered()) {
-      this.vertx = Transports.builder(new VertxOptions()).build();
+      this.vertx = Transports.builder(new VertxOptions(), config.transport()).build();
       registerCodecs(vertx.eventBus());
     }
   }

@@ -8,9 +8,9 @@ import io.vertx.core.transport.Transport;
 import java.util.Locale;
 
 /**
- * The socket transport: io_uring where the kernel offers it, else epoll, else Java NIO. The JVM
- * flag {@code -Dparley.transport=io_uring|epoll|nio} forces one (a transport that cannot load
- * falls back to NIO, with Vert.x's warning).
+ * The socket transport: io_uring where the kernel offers it, else epoll, else Java NIO. The
+ * {@code transport} key (io_uring, epoll or nio) forces one; a transport that cannot load falls back
+ * to NIO, with Vert.x's warning. The bench reads the same name from {@code -Dparley.transport}.
  */
 public final class Transports {
   public static final String PROPERTY = "parley.transport";
@@ -25,13 +25,12 @@ public final class Transports {
       case "io_uring" -> Transport.IO_URING;
       case "epoll" -> Transport.EPOLL;
       case "nio" -> Transport.NIO;
-      default -> throw new IllegalArgumentException(
-          "-D" + PROPERTY + " must be auto, io_uring, epoll or nio, not '" + choice + "'");
+      default -> throw new IllegalArgumentException("transport must be auto, io_uring, epoll or nio, not '" + choice + "'");
     };
   }
 
-  public static VertxBuilder builder(VertxOptions options) {
-    return Vertx.builder().with(options).withTransport(pick(System.getProperty(PROPERTY, "auto")));
+  public static VertxBuilder builder(VertxOptions options, String choice) {
+    return Vertx.builder().with(options).withTransport(pick(choice));
   }
 
   /** The transport {@code vertx} runs on, for the start-up line: io_uring, epoll or nio. */

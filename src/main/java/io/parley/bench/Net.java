@@ -23,7 +23,8 @@ final class Net implements AutoCloseable {
   Net(Common common, int sources) {
     // the server's transport (io_uring, else epoll): cheaper socket calls leave more of the
     // generator's core for generating
-    vertx = Transports.builder(new VertxOptions().setEventLoopPoolSize(common.eventLoops)).build();
+    vertx = Transports.builder(new VertxOptions().setEventLoopPoolSize(common.eventLoops),
+        System.getProperty(Transports.PROPERTY, "auto")).build();
     http = vertx.createHttpClient(
         new HttpClientOptions()
             .setDefaultHost(common.host)

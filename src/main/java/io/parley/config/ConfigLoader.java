@@ -22,6 +22,8 @@ import java.util.Set;
  */
 public final class ConfigLoader {
   public static final Set<String> PROFILES = Set.of("embedded", "cluster");
+  /** Values of {@code transport}: the socket transport (see {@code app.Transports}). */
+  public static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
 
   private ConfigLoader() {}
 
@@ -68,6 +70,7 @@ public final class ConfigLoader {
         bool(c, "dev_token.enabled"),
         intIn(c, "dev_token.ttl_s", 1, Integer.MAX_VALUE),
         intIn(c, "gateway.instances", 0, 64),
+        oneOf(c, "transport", TRANSPORTS),
         intIn(c, "limits.body_max_bytes", 1, 16 * 1024 * 1024),
         intIn(c, "limits.media_max_items", 0, 1000),
         intIn(c, "limits.frame_max_bytes", 1024, 64 * 1024 * 1024),
@@ -222,6 +225,15 @@ public final class ConfigLoader {
       throw new ConfigException(key + ": expected true or false (" + envName(key) + "), got " + v);
     }
     return b;
+  }
+
+  private static String oneOf(JsonObject c, String key, List<String> allowed) {
+    String v = nonBlank(c, key);
+    if (!allowed.contains(v)) {
+      throw new ConfigException(key + ": must be one of " + String.join(", ", allowed) + ", not '" + v + "' ("
+          + envName(key) + ")");
+    }
+    return v;
   }
 
   private static String nonBlank(JsonObject c, String key) {

@@ -13,6 +13,7 @@ public record ParleyConfig(
     boolean devTokenEnabled,
     int devTokenTtlSeconds,
     int gatewayInstances,
+    String transport,
     int bodyMaxBytes,
     int mediaMaxItems,
     int frameMaxBytes,
@@ -41,7 +42,7 @@ public record ParleyConfig(
 
   public ParleyConfig withJwtSecret(String secret) {
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
-        gatewayInstances, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
+        gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
         historyPageMax, syncMaxMessages, cluster);
   }

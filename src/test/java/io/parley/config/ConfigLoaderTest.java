@@ -99,6 +99,7 @@ class ConfigLoaderTest {
     assertThat(c.devTokenEnabled()).as("embedded overlay turns dev tokens on").isTrue();
     assertThat(c.devTokenTtlSeconds()).isEqualTo(86400);
     assertThat(c.gatewayInstances()).isZero();
+    assertThat(c.transport()).isEqualTo("auto");
     assertThat(c.bodyMaxBytes()).isEqualTo(65536);
     assertThat(c.mediaMaxItems()).isEqualTo(10);
     assertThat(c.frameMaxBytes()).isEqualTo(262144);
@@ -242,6 +243,9 @@ class ConfigLoaderTest {
       "PARLEY_LIMITS_FRAME_MAX_BYTES|2048|limits.frame_max_bytes",
       "PARLEY_HISTORY_PAGE_DEFAULT|201|history.page_default",
       "PARLEY_GROUPS_SMALL_MAX|6000|groups.small_max",
+      "PARLEY_TRANSPORT|kqueue|transport",
+      "PARLEY_TRANSPORT|IO_URING|transport",
+      "PARLEY_TRANSPORT|''|transport",
   })
   void badEnvironmentValueNamesTheKey(String var, String value, String key) {
     ConfigException e = failure(Map.of(var, value));
@@ -253,6 +257,14 @@ class ConfigLoaderTest {
     assertThat(failure(Map.of(), Map.of("parley.node.id", "2000")).getMessage()).contains("node.id");
     assertThat(failure(Map.of(), Map.of("parley.storage.fsync", "on")).getMessage()).contains("storage.fsync");
     assertThat(failure(Map.of(), Map.of("parley.profile", "redis")).getMessage()).contains("profile");
+  }
+
+  @Test
+  void everyTransportChoiceLoadsFromTheEnvironmentOrASystemProperty() {
+    for (String t : ConfigLoader.TRANSPORTS) {
+      assertThat(load(Map.of("PARLEY_TRANSPORT", t)).transport()).isEqualTo(t);
+      assertThat(ConfigLoader.load(Map.of(), Map.of("parley.transport", t)).transport()).isEqualTo(t);
+    }
   }
 
   @Test
