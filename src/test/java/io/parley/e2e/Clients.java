@@ -32,8 +32,7 @@ final class Clients implements AutoCloseable {
   Clients(int port) {
     this.port = port;
     this.http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
-    this.ws = vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setMaxFrameSize(4 * 1024 * 1024).setMaxMessageSize(4 * 1024 * 1024).setMaxConnections(20_000));
+    this.ws = vertx.createWebSocketClient(wsOptions().setMaxConnections(20_000));
   }
 
   record Response(int status, String body) {
@@ -79,11 +78,19 @@ final class Clients implements AutoCloseable {
     return r.json().getString("id");
   }
 
+  private static WebSocketClientOptions wsOptions() {
+    return new WebSocketClientOptions().setMaxFrameSize(4 * 1024 * 1024).setMaxMessageSize(4 * 1024 * 1024);
+  }
+
   Future<WsClient> connectAsync(String token, String device) {
+    return connectAsync(ws, token, device);
+  }
+
+  private Future<WsClient> connectAsync(WebSocketClient client, String token, String device) {
     WebSocketConnectOptions options = new WebSocketConnectOptions()
         .setHost("127.0.0.1").setPort(port).setURI("/v1/ws" + (device == null ? "" : "?device=" + device))
         .addHeader("Authorization", "Bearer " + token);
-    return ws.connect(options).map(WsClient::new);
+    return client.connect(options).map(WsClient::new);
   }
 
   WsClient connect(String token, String device) {
@@ -95,12 +102,7 @@ final class Clients implements AutoCloseable {
    * that stops reading then leaves the server's bytes in the server's buffers after a few KiB.
    */
   WsClient connectWithReceiveBuffer(String token, String device, int bytes) {
-    WebSocketClient small = vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setMaxFrameSize(4 * 1024 * 1024).setMaxMessageSize(4 * 1024 * 1024).setReceiveBufferSize(bytes));
-    WebSocketConnectOptions options = new WebSocketConnectOptions()
-        .setHost("127.0.0.1").setPort(port).setURI("/v1/ws?device=" + device)
-        .addHeader("Authorization", "Bearer " + token);
-    return await(small.connect(options).map(WsClient::new));
+    return await(connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device));
   }
 
   /** The HTTP status a refused upgrade got. */
