@@ -1,6 +1,7 @@
 package io.parley.jmh;
 
 import io.parley.protocol.Addresses;
+import io.parley.protocol.Deliveries;
 import io.parley.protocol.Delivery;
 import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
@@ -24,7 +25,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One fan-out as the node does it: a single {@link Delivery} naming every recipient is published on
+ * One fan-out as the node does it: a single {@link Delivery} naming every recipient (in a
+ * {@link Deliveries} of one) is published on
  * {@link Addresses#NODE_DELIVERY}; a gateway-like consumer on another event loop looks each user up
  * in its connection index and hands the shared frame to each connection (counted here instead of
  * written to a socket). Reports the time per whole fan-out for groups of 2, 100 and 5,000.
@@ -38,7 +40,7 @@ public class FanoutBenchmark {
 
   private Vertx vertx;
   private EventBus bus;
-  private Delivery delivery;
+  private Deliveries delivery;
   private volatile CountDownLatch done;
   private long handed;
 
@@ -46,17 +48,17 @@ public class FanoutBenchmark {
   public void setup() throws Exception {
     vertx = Vertx.vertx();
     bus = vertx.eventBus();
-    bus.registerDefaultCodec(Delivery.class, new LocalCodec<>(Delivery.class));
+    bus.registerDefaultCodec(Deliveries.class, new LocalCodec<>(Deliveries.class));
     List<String> users = new ArrayList<>();
     Map<String, List<long[]>> index = new HashMap<>();
     for (int i = 0; i < groupSize; i++) {
       users.add("u" + i);
       index.put("u" + i, List.of(new long[1]));
     }
-    delivery = new Delivery(users, new Outbound(1, 2, "{\"op\":\"msg\"}", null));
+    delivery = Deliveries.of(new Delivery(users, new Outbound(1, 2, "{\"op\":\"msg\"}", null)));
     CountDownLatch registered = new CountDownLatch(1);
-    vertx.runOnContext(v -> bus.<Delivery>localConsumer(Addresses.NODE_DELIVERY, m -> {
-      for (String u : m.body().users()) {
+    vertx.runOnContext(v -> bus.<Deliveries>localConsumer(Addresses.NODE_DELIVERY, m -> {
+      for (String u : m.body().deliveries().get(0).users()) {
         List<long[]> conns = index.get(u);
         if (conns != null) {
           for (long[] c : conns) {

@@ -2,14 +2,14 @@ package io.parley.app;
 
 import io.parley.config.ConfigException;
 import io.parley.config.ParleyConfig;
-import io.parley.fanout.Fanout;
+import io.parley.fanout.FanoutBatch;
 import io.parley.fanout.FanoutVerticle;
 import io.parley.gateway.Auth;
 import io.parley.gateway.GatewayVerticle;
 import io.parley.history.ConversationService;
 import io.parley.config.ClusterSettings;
 import io.parley.gateway.NodeInboxVerticle;
-import io.parley.protocol.Delivery;
+import io.parley.protocol.Deliveries;
 import io.parley.protocol.DeliveryCodec;
 import io.parley.routing.LogRoutingVerticle;
 import io.parley.protocol.Ids;
@@ -19,7 +19,7 @@ import io.parley.push.LogPushSender;
 import io.parley.push.PushRequest;
 import io.parley.push.PushVerticle;
 import io.parley.routing.RoutingVerticle;
-import io.parley.routing.SendRequest;
+import io.parley.routing.SendBatch;
 import io.parley.routing.SignalRequest;
 import io.parley.storage.embedded.InMemoryConnectionRegistry;
 import io.parley.storage.embedded.InMemoryRateLimiter;
@@ -213,11 +213,11 @@ public final class Node {
   }
 
   static void registerCodecs(EventBus bus) {
-    bus.registerDefaultCodec(SendRequest.class, new LocalCodec<>(SendRequest.class));
+    bus.registerDefaultCodec(SendBatch.class, new LocalCodec<>(SendBatch.class));
     bus.registerDefaultCodec(SignalRequest.class, new LocalCodec<>(SignalRequest.class));
-    bus.registerDefaultCodec(Fanout.class, new LocalCodec<>(Fanout.class));
+    bus.registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
     bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
-    bus.registerDefaultCodec(Delivery.class, new DeliveryCodec());
+    bus.registerDefaultCodec(Deliveries.class, new DeliveryCodec());
     bus.registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
   }
 

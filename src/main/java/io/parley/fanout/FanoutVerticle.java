@@ -2,16 +2,19 @@ package io.parley.fanout;
 
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.Addresses;
+import io.parley.protocol.Deliveries;
 import io.parley.protocol.Delivery;
 import io.parley.protocol.Outbound;
 import io.parley.push.PushRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,13 +22,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns one frame for many users into deliveries: looks the recipients up in the connection
- * registry in one call, publishes one {@link Delivery} for all recipients connected to this node
- * (each gateway instance hands it to its own connections), and hands message recipients without
- * any live connection to push. Registry look-ups of consecutive fan-outs overlap, but their
- * deliveries leave one after another, so every user sees frames in the order routing produced
- * them. (The cluster profile adds one
- * event-bus message per remote node here; the embedded profile has only this node.)
+ * Turns frames for many users into deliveries, a {@link FanoutBatch} at a time: looks all of the
+ * batch's recipients up in the connection registry in one call, publishes one {@link Deliveries}
+ * for everything going to connections on this node (each gateway instance hands it to its own
+ * connections), and hands message recipients without any live connection to push. Registry
+ * look-ups of consecutive batches overlap, but their deliveries leave one after another, and a
+ * batch's deliveries keep its order, so every user sees frames in the order routing produced them.
+ * (The cluster profile adds one event-bus message per remote node and batch here; the embedded
+ * profile has only this node.)
  */
 public final class FanoutVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FanoutVerticle.class);
@@ -40,9 +44,9 @@ public final class FanoutVerticle extends VerticleBase {
 
   /**
    * @param clustered whether other nodes exist: then recipients on other nodes get one
-   *     {@link Delivery} per node through {@link Addresses#nodeInbox}, and when the registry cannot
-   *     be asked the delivery goes to every node ({@link Addresses#ALL_NODES}); otherwise
-   *     everything is delivered on this node
+   *     {@link Deliveries} per node and batch through {@link Addresses#nodeInbox}, and when the
+   *     registry cannot be asked the deliveries go to every node ({@link Addresses#ALL_NODES});
+   *     otherwise everything is delivered on this node
    */
   public FanoutVerticle(ConnectionRegistry registry, String node, boolean clustered) {
     this.registry = registry;
@@ -53,89 +57,113 @@ public final class FanoutVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     bus = vertx.eventBus();
-    return bus.<Fanout>localConsumer(Addresses.FANOUT, this::onFanout).completion();
-  }
-
-  /** One delivery per node holding recipients; recipients without a live connection are returned. */
-  private void route(Fanout f, Outbound out, Map<String, Set<String>> online, List<String> offline,
-      Promise<Void> handedOver) {
-    Map<String, List<String>> byNode = new java.util.HashMap<>();
-    for (String user : f.recipients()) {
-      Set<String> nodes = online.get(user);
-      if (nodes == null) {
-        if (offline != null && !user.equals(f.from())) {
-          offline.add(user);
-        }
-        continue;
-      }
-      for (String n : nodes) {
-        byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(user);
-      }
-    }
-    List<Future<?>> confirmations = new ArrayList<>();
-    byNode.forEach((n, users) -> {
-      Delivery d = new Delivery(users, out);
-      if (n.equals(node)) {
-        bus.publish(Addresses.NODE_DELIVERY, d, Addresses.local());
-      } else if (clustered) {
-        confirmations.add(bus.request(Addresses.nodeInbox(n), d, INBOX_OPTIONS)
-            .onFailure(e -> LOG.debug("node {} did not confirm a delivery: {}", n, e.toString())));
-      }
-    });
-    Future.join(confirmations).onComplete(ar -> handedOver.tryComplete());
+    return bus.<FanoutBatch>localConsumer(Addresses.FANOUT, this::onFanout).completion();
   }
 
   /**
-   * Fan-outs are routed one after another (so every user sees frames in routing's order); the
-   * request is answered once every node that got a delivery confirmed it (or failed to within
+   * Batches are routed one after another (so every user sees frames in routing's order); the
+   * request is answered once every node that got deliveries confirmed them (or failed to within
    * {@link #INBOX_TIMEOUT_MS}: a dead node's users reconnect and sync). Routing commits the log only
    * after that answer, so a crash of this node cannot lose a delivery it had not yet handed over.
    */
-  private void onFanout(Message<Fanout> msg) {
-    Fanout f = msg.body();
+  private void onFanout(Message<FanoutBatch> msg) {
+    FanoutBatch batch = msg.body();
     Promise<Void> handedOver = Promise.promise();
-    // the look-up starts now, concurrently with earlier fan-outs' (one registry round trip at a
+    // the look-up starts now, concurrently with earlier batches' (one registry round trip at a
     // time capped fan-out near 1 / RTT); the deliveries still leave one after another, in order
-    Future<Map<String, Set<String>>> online = lookUp(f);
-    tail = tail.transform(ignored -> deliver(f, online, handedOver).onFailure(e -> {
-      LOG.error("fan-out of {} in {} failed", f.serverId(), f.conv(), e);
+    Future<Map<String, Set<String>>> online = lookUp(batch);
+    tail = tail.transform(ignored -> deliver(batch, online, handedOver).onFailure(e -> {
+      LOG.error("fan-out of {} frames failed", batch.fanouts().size(), e);
       handedOver.tryComplete();
     }));
     handedOver.future().onComplete(ar -> msg.reply(null));
   }
 
-  private Future<Map<String, Set<String>>> lookUp(Fanout f) {
+  private Future<Map<String, Set<String>>> lookUp(FanoutBatch batch) {
     try {
-      return registry.nodesOf(f.recipients());
+      List<Fanout> fanouts = batch.fanouts();
+      if (fanouts.size() == 1) {
+        return registry.nodesOf(fanouts.get(0).recipients());
+      }
+      Set<String> users = new LinkedHashSet<>();
+      for (Fanout f : fanouts) {
+        users.addAll(f.recipients());
+      }
+      return registry.nodesOf(users);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
   }
 
-  private Future<Void> deliver(Fanout f, Future<Map<String, Set<String>>> lookedUp, Promise<Void> handedOver) {
+  private Future<Void> deliver(FanoutBatch batch, Future<Map<String, Set<String>>> lookedUp, Promise<Void> handedOver) {
     return lookedUp.transform(ar -> {
-      Map<String, Set<String>> online = ar.succeeded() ? ar.result() : Map.of();
       if (ar.failed()) {
-        LOG.warn("registry unavailable, delivering locally only: {}", ar.cause().toString());
-      }
-      Outbound out = new Outbound(f.conv(), f.serverId(), f.frame(), f.skipConnection());
-      List<String> offline = f.serverId() > 0 ? new ArrayList<>() : null;
-      if (ar.failed()) {
-        // whoever holds a recipient delivers: every node in a cluster, this one otherwise
-        Delivery all = new Delivery(List.copyOf(f.recipients()), out);
-        if (clustered) {
-          bus.publish(Addresses.ALL_NODES, all);
-        } else {
-          bus.publish(Addresses.NODE_DELIVERY, all, Addresses.local());
-        }
+        LOG.warn("registry unavailable, delivering to every node: {}", ar.cause().toString());
+        broadcast(batch);
         handedOver.tryComplete(); // a publish is not confirmed: best effort while the registry is down
       } else {
-        route(f, out, online, offline, handedOver);
-      }
-      if (offline != null && !offline.isEmpty()) {
-        bus.send(Addresses.PUSH, new PushRequest(offline, f.conv(), f.serverId(), f.from(), f.preview()), Addresses.local());
+        route(batch, ar.result(), handedOver);
       }
       return Future.succeededFuture();
     });
+  }
+
+  /** Whoever holds a recipient delivers: every node in a cluster, this one otherwise. */
+  private void broadcast(FanoutBatch batch) {
+    List<Delivery> all = new ArrayList<>(batch.fanouts().size());
+    for (Fanout f : batch.fanouts()) {
+      all.add(new Delivery(List.copyOf(f.recipients()), outbound(f)));
+    }
+    if (clustered) {
+      bus.publish(Addresses.ALL_NODES, new Deliveries(all));
+    } else {
+      bus.publish(Addresses.NODE_DELIVERY, new Deliveries(all), Addresses.local());
+    }
+  }
+
+  /** One {@link Deliveries} per node holding recipients, in batch order; the offline go to push. */
+  private void route(FanoutBatch batch, Map<String, Set<String>> online, Promise<Void> handedOver) {
+    Map<String, List<Delivery>> byNode = new HashMap<>();
+    for (Fanout f : batch.fanouts()) {
+      Map<String, List<String>> usersByNode = new HashMap<>();
+      List<String> offline = null;
+      for (String user : f.recipients()) {
+        Set<String> nodes = online.get(user);
+        if (nodes == null) {
+          if (f.serverId() > 0 && !user.equals(f.from())) {
+            if (offline == null) {
+              offline = new ArrayList<>();
+            }
+            offline.add(user);
+          }
+          continue;
+        }
+        for (String n : nodes) {
+          usersByNode.computeIfAbsent(n, k -> new ArrayList<>()).add(user);
+        }
+      }
+      if (!usersByNode.isEmpty()) {
+        Outbound out = outbound(f);
+        usersByNode.forEach((n, users) -> byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(new Delivery(users, out)));
+      }
+      if (offline != null) {
+        bus.send(Addresses.PUSH, new PushRequest(offline, f.conv(), f.serverId(), f.from(), f.preview()), Addresses.local());
+      }
+    }
+    List<Future<?>> confirmations = new ArrayList<>();
+    byNode.forEach((n, deliveries) -> {
+      Deliveries d = new Deliveries(deliveries);
+      if (n.equals(node)) {
+        bus.publish(Addresses.NODE_DELIVERY, d, Addresses.local());
+      } else if (clustered) {
+        confirmations.add(bus.request(Addresses.nodeInbox(n), d, INBOX_OPTIONS)
+            .onFailure(e -> LOG.debug("node {} did not confirm {} deliveries: {}", n, deliveries.size(), e.toString())));
+      }
+    });
+    Future.join(confirmations).onComplete(ar -> handedOver.tryComplete());
+  }
+
+  private static Outbound outbound(Fanout f) {
+    return new Outbound(f.conv(), f.serverId(), f.frame(), f.skipConnection());
   }
 }

@@ -6,6 +6,7 @@ import io.parley.limits.RateLimiter;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ClientFrame;
+import io.parley.protocol.Deliveries;
 import io.parley.protocol.Delivery;
 import io.parley.protocol.ErrorCode;
 import io.netty.channel.ChannelHandlerContext;
@@ -72,7 +73,7 @@ public final class GatewayVerticle extends VerticleBase {
     sessionContext = new SessionContext(config, context,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         vertx.eventBus(), registry, limiter, conversations, config.nodeName(), sessions, new HashMap<>(),
-        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new Flusher(context),
+        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new Flusher(context), new SendOutbox(context, vertx.eventBus()),
         // the decoder's limit sits well above ours: a message over our limit is read whole and
         // answered with close 1009 (WsChannel); only a frame over the decoder's is refused by it
         WsChannel.decoderConfig(transportFrameLimit(config.frameMaxBytes())));
@@ -103,7 +104,7 @@ public final class GatewayVerticle extends VerticleBase {
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     vertx.setPeriodic(sweep, id -> Session.sweepIdle(sessions, config.idleTimeoutMs()));
     vertx.setPeriodic(config.cluster().registryRefreshMs(), id -> new ArrayList<>(sessions).forEach(Session::heartbeat));
-    Future<Void> deliveries = vertx.eventBus().<Delivery>localConsumer(Addresses.NODE_DELIVERY, m -> deliver(m.body()))
+    Future<Void> deliveries = vertx.eventBus().<Deliveries>localConsumer(Addresses.NODE_DELIVERY, m -> deliver(m.body()))
         .completion();
     // WebSocket upgrades bypass the router: the gateway answers the handshake itself and takes the
     // connection's channel over (see upgrade)
@@ -130,14 +131,18 @@ public final class GatewayVerticle extends VerticleBase {
     return server == null ? Future.succeededFuture() : server.close();
   }
 
-  /** Hands a delivery to this instance's connections of its users. */
-  private void deliver(Delivery d) {
+  /** Hands deliveries, in order, to this instance's connections of their users. */
+  private void deliver(Deliveries all) {
     Map<String, List<Session>> byUser = sessionContext.byUser();
-    for (String user : d.users()) {
-      List<Session> list = byUser.get(user);
-      if (list != null) {
-        for (int i = list.size() - 1; i >= 0; i--) {
-          list.get(i).deliver(d.outbound());
+    List<Delivery> list = all.deliveries();
+    for (int k = 0; k < list.size(); k++) {
+      Delivery d = list.get(k);
+      for (String user : d.users()) {
+        List<Session> sessions = byUser.get(user);
+        if (sessions != null) {
+          for (int i = sessions.size() - 1; i >= 0; i--) {
+            sessions.get(i).deliver(d.outbound());
+          }
         }
       }
     }

@@ -1,7 +1,7 @@
 package io.parley.gateway;
 
 import io.parley.protocol.Addresses;
-import io.parley.protocol.Delivery;
+import io.parley.protocol.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -25,11 +25,11 @@ public final class NodeInboxVerticle extends VerticleBase {
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
     return Future.all(
-        bus.<Delivery>consumer(Addresses.nodeInbox(node), m -> {
+        bus.<Deliveries>consumer(Addresses.nodeInbox(node), m -> {
           bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local());
           m.reply(null); // fan-out (and so routing's commit) waits for this confirmation
         }).completion(),
-        bus.<Delivery>consumer(Addresses.ALL_NODES, m -> bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local())).completion(),
+        bus.<Deliveries>consumer(Addresses.ALL_NODES, m -> bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local())).completion(),
         bus.<String>consumer(Addresses.PRESENCE_CHANGED, m -> {
           String user = new JsonObject(m.body()).getString("user");
           if (user != null) {

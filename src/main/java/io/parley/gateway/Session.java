@@ -17,6 +17,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -250,7 +251,7 @@ final class Session implements SendReplies, WsChannel.Listener {
             error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
           } else {
             boolean maybeRetry = System.nanoTime() - openedAt < RETRY_WINDOW_NANOS;
-            ctx.bus().send(Addresses.ROUTING_SEND, new SendRequest(user, id, s, this, maybeRetry), Addresses.local());
+            ctx.sends().add(new SendRequest(user, id, s, this, maybeRetry));
           }
           decided.complete();
         }));
@@ -269,6 +270,16 @@ final class Session implements SendReplies, WsChannel.Listener {
   @Override
   public void ack(String ackFrame) {
     ctx.eventLoop().runOnContext(v -> write(ackFrame));
+  }
+
+  @Override
+  public Context replyContext() {
+    return ctx.eventLoop();
+  }
+
+  @Override
+  public void ackOnContext(String ackFrame) {
+    write(ackFrame);
   }
 
   @Override

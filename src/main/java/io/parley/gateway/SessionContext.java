@@ -31,6 +31,7 @@ record SessionContext(
     Map<String, List<Session>> byUser,
     DeliveryOptions requestOptions,
     Flusher flusher,
+    SendOutbox sends,
     WebSocketDecoderConfig wsDecoder) {
 
   void add(Session s) {

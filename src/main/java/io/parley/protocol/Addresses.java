@@ -16,11 +16,11 @@ public final class Addresses {
     return LOCAL;
   }
 
-  /** Routing: client sends, in arrival order. */
+  /** Routing: client sends, in arrival order, a {@code SendBatch} per gateway event-loop turn. */
   public static final String ROUTING_SEND = "parley.routing.send";
   /** Routing: best-effort signals (delivered, read, typing). */
   public static final String ROUTING_SIGNAL = "parley.routing.signal";
-  /** Fan-out: appended messages to deliver. */
+  /** Fan-out: appended messages (and signals) to deliver, a {@code FanoutBatch} per append. */
   public static final String FANOUT = "parley.fanout";
   /** Push: recipients without a live connection. */
   public static final String PUSH = "parley.push";
@@ -28,14 +28,15 @@ public final class Addresses {
   public static final String CONVERSATION_CHANGED = "parley.conversation.changed";
 
   /**
-   * Live deliveries on this node: one {@code Delivery} (a frame and the user ids it is for) is
-   * published here per fan-out, and every gateway instance hands it to its connections of those
-   * users. One bus message per node per fan-out instead of one per recipient.
+   * Live deliveries on this node: one {@code Deliveries} (frames, each with the user ids it is for)
+   * is published here per fan-out batch, and every gateway instance hands them, in order, to its
+   * connections of those users. One bus message per node per batch instead of one per recipient or
+   * per message.
    */
   public static final String NODE_DELIVERY = "parley.node.delivery";
 
   /**
-   * A node's inbox (cluster profile): fan-out sends one {@code Delivery} here per fan-out for the
+   * A node's inbox (cluster profile): fan-out sends one {@code Deliveries} here per batch for the
    * recipients connected to that node; the node's {@code NodeInboxVerticle} republishes it on
    * {@link #NODE_DELIVERY}. One clustered consumer per node, registered once at start: connections
    * coming and going never touch the cluster's subscription map.

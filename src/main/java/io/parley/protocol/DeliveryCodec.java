@@ -7,14 +7,32 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@link Delivery} by reference within a node and in a compact binary form between nodes:
- * conv, server id, the skipped connection, the frame, then the users — the frame text is copied
- * once, never re-encoded as JSON inside JSON.
+ * {@link Deliveries} by reference within a node and in a compact binary form between nodes: their
+ * count, then per delivery conv, server id, the skipped connection, the frame and the users — the
+ * frame text is copied once, never re-encoded as JSON inside JSON.
  */
-public final class DeliveryCodec implements MessageCodec<Delivery, Delivery> {
+public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries> {
 
   @Override
-  public void encodeToWire(Buffer buffer, Delivery d) {
+  public void encodeToWire(Buffer buffer, Deliveries all) {
+    buffer.appendInt(all.deliveries().size());
+    for (Delivery d : all.deliveries()) {
+      encode(buffer, d);
+    }
+  }
+
+  @Override
+  public Deliveries decodeFromWire(int pos, Buffer buffer) {
+    int[] at = {pos + 4};
+    int n = buffer.getInt(pos);
+    List<Delivery> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(decode(buffer, at));
+    }
+    return new Deliveries(out);
+  }
+
+  private static void encode(Buffer buffer, Delivery d) {
     Outbound o = d.outbound();
     buffer.appendLong(o.conv()).appendLong(o.serverId());
     putString(buffer, o.skipConnection());
@@ -25,9 +43,7 @@ public final class DeliveryCodec implements MessageCodec<Delivery, Delivery> {
     }
   }
 
-  @Override
-  public Delivery decodeFromWire(int pos, Buffer buffer) {
-    int[] at = {pos};
+  private static Delivery decode(Buffer buffer, int[] at) {
     long conv = buffer.getLong(at[0]);
     long serverId = buffer.getLong(at[0] + 8);
     at[0] += 16;
@@ -63,13 +79,13 @@ public final class DeliveryCodec implements MessageCodec<Delivery, Delivery> {
   }
 
   @Override
-  public Delivery transform(Delivery d) {
+  public Deliveries transform(Deliveries d) {
     return d;
   }
 
   @Override
   public String name() {
-    return "parley.delivery";
+    return "parley.deliveries";
   }
 
   @Override

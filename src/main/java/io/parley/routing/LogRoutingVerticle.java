@@ -1,6 +1,7 @@
 package io.parley.routing;
 
 import io.parley.fanout.Fanout;
+import io.parley.fanout.FanoutBatch;
 import io.parley.history.ConversationStore;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
@@ -120,7 +121,7 @@ public final class LogRoutingVerticle extends VerticleBase {
         .compose(stored -> retrying("load members", () -> memberSets(convs)).map(sets -> {
           Map<Integer, Boolean> owned = new HashMap<>();
           List<LogSource.Logged> handed = new ArrayList<>(batch.size());
-          List<Future<?>> confirmations = new ArrayList<>(messages.size());
+          List<Fanout> fanouts = new ArrayList<>(messages.size());
           for (int i = 0; i < messages.size(); i++) {
             LogSource.Logged l = batch.get(i);
             if (!owned.computeIfAbsent(l.partition(), source::owns)) {
@@ -128,7 +129,10 @@ public final class LogRoutingVerticle extends VerticleBase {
             }
             handed.add(l);
             if (stored.get(i)) {
-              confirmations.add(fanOut(messages.get(i), l.connectionId(), sets.get(messages.get(i).conv())));
+              Fanout f = fanout(messages.get(i), l.connectionId(), sets.get(messages.get(i).conv()));
+              if (f != null) {
+                fanouts.add(f);
+              }
             }
           }
           if (handed.size() < batch.size()) {
@@ -136,7 +140,7 @@ public final class LogRoutingVerticle extends VerticleBase {
                 batch.size() - handed.size(), batch.size());
           }
           // commit only once fan-out handed every message to the nodes holding its recipients
-          return new HandOver(handed, Future.join(confirmations).<Void>transform(ar -> Future.succeededFuture()));
+          return new HandOver(handed, fanOut(fanouts));
         }));
   }
 
@@ -155,15 +159,25 @@ public final class LogRoutingVerticle extends VerticleBase {
     });
   }
 
-  private Future<?> fanOut(ChatMessage m, String senderConnection, Set<String> recipients) {
+  /** The fan-out of one message, or null when it has nobody to go to. */
+  private static Fanout fanout(ChatMessage m, String senderConnection, Set<String> recipients) {
     if (recipients == null || recipients.isEmpty()) {
       LOG.warn("message {} of conversation {} has no members to deliver to", m.serverId(), m.conv());
-      return Future.succeededFuture();
+      return null;
     }
     String body = m.body();
-    return bus.request(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients,
-        senderConnection, body.length() <= 64 ? body : body.substring(0, 64)), FANOUT_OPTIONS)
-        .onFailure(e -> LOG.warn("fan-out of {} not confirmed: {}", m.serverId(), e.toString()));
+    return new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients, senderConnection,
+        body.length() <= 64 ? body : body.substring(0, 64));
+  }
+
+  /** Hands the batch's fan-outs over in one request; completes (never failing) once confirmed or given up. */
+  private Future<Void> fanOut(List<Fanout> fanouts) {
+    if (fanouts.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return bus.request(Addresses.FANOUT, new FanoutBatch(fanouts), FANOUT_OPTIONS)
+        .onFailure(e -> LOG.warn("fan-out of {} messages not confirmed: {}", fanouts.size(), e.toString()))
+        .<Void>transform(ar -> Future.succeededFuture());
   }
 
   /** Runs {@code step} until it succeeds, backing off between failures; gives up only when stopping. */

@@ -1,6 +1,7 @@
 package io.parley.routing;
 
 import io.parley.fanout.Fanout;
+import io.parley.fanout.FanoutBatch;
 import io.parley.history.ConversationStore;
 import io.parley.history.MessageStore;
 import io.parley.limits.LimitKey;
@@ -11,13 +12,16 @@ import io.parley.protocol.ClientFrame;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.ParleyException;
 import io.parley.protocol.ServerFrames;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -107,7 +111,7 @@ public final class RoutingVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     return Future.all(
-        bus.<SendRequest>localConsumer(Addresses.ROUTING_SEND, this::onSend).completion(),
+        bus.<SendBatch>localConsumer(Addresses.ROUTING_SEND, this::onSend).completion(),
         bus.<SignalRequest>localConsumer(Addresses.ROUTING_SIGNAL, this::onSignal).completion(),
         // clustered: a membership change made through any node's REST API reaches every node's cache
         bus.<Long>consumer(Addresses.CONVERSATION_CHANGED, m -> members.invalidate(m.body())).completion());
@@ -115,14 +119,17 @@ public final class RoutingVerticle extends VerticleBase {
 
   // --- sends -----------------------------------------------------------------------------------
 
-  private void onSend(Message<SendRequest> msg) {
-    SendRequest req = msg.body();
-    if (intake.size() + accepted.size() >= BACKLOG_MAX) {
-      req.fail(ErrorCode.UNAVAILABLE, "overloaded, retry with the same msg_id");
-      return;
+  private void onSend(Message<SendBatch> msg) {
+    // an intake that is not empty is waiting for a member set: admit() resumes on its own
+    boolean idle = intake.isEmpty();
+    for (SendRequest req : msg.body().sends()) {
+      if (intake.size() + accepted.size() >= BACKLOG_MAX) {
+        req.fail(ErrorCode.UNAVAILABLE, "overloaded, retry with the same msg_id");
+      } else {
+        intake.add(req);
+      }
     }
-    intake.add(req);
-    if (intake.size() == 1) {
+    if (idle && !intake.isEmpty()) {
       admit();
     }
   }
@@ -206,20 +213,37 @@ public final class RoutingVerticle extends VerticleBase {
         batch.forEach(a -> a.req().fail(ErrorCode.UNAVAILABLE, "storage unavailable, retry"));
       } else {
         List<MessageLog.Appended> results = ar.result();
+        List<Fanout> fanouts = fanOutAfterAck ? new ArrayList<>(batch.size()) : null;
+        Map<Context, List<Runnable>> acks = new HashMap<>(4);
         for (int i = 0; i < batch.size(); i++) {
           Accepted a = batch.get(i);
           MessageLog.Appended r = results.get(i);
           ChatMessage m = r.message();
-          a.req().replies().ack(ServerFrames.ack(m.msgId(), m.conv(), m.serverId(), m.ts()));
+          ack(acks, a.req().replies(), ServerFrames.ack(m.msgId(), m.conv(), m.serverId(), m.ts()));
           if (fanOutAfterAck && !r.duplicate()) {
-            bus.send(Addresses.FANOUT, new Fanout(m.conv(), m.serverId(), m.from(), r.frame(), a.members(),
-                a.req().connectionId(), preview(m.body())), Addresses.local());
+            fanouts.add(new Fanout(m.conv(), m.serverId(), m.from(), r.frame(), a.members(),
+                a.req().connectionId(), preview(m.body())));
           }
+        }
+        // one task per event loop for the batch's acks, one bus message for its fan-outs
+        acks.forEach((context, writes) -> context.runOnContext(v -> writes.forEach(Runnable::run)));
+        if (fanouts != null && !fanouts.isEmpty()) {
+          bus.send(Addresses.FANOUT, new FanoutBatch(fanouts), Addresses.local());
         }
       }
       flush();
       return Future.<Void>succeededFuture();
     });
+  }
+
+  /** Queues an ack for its replies' context, or acks now when they have none. */
+  private static void ack(Map<Context, List<Runnable>> acks, SendReplies replies, String frame) {
+    Context context = replies.replyContext();
+    if (context == null) {
+      replies.ack(frame);
+    } else {
+      acks.computeIfAbsent(context, k -> new ArrayList<>()).add(() -> replies.ackOnContext(frame));
+    }
   }
 
   private static String preview(String body) {
@@ -303,7 +327,7 @@ public final class RoutingVerticle extends VerticleBase {
 
   private void signal(long conv, String frame, List<String> recipients) {
     if (!recipients.isEmpty()) {
-      bus.send(Addresses.FANOUT, new Fanout(conv, 0, null, frame, recipients, null, null), Addresses.local());
+      bus.send(Addresses.FANOUT, FanoutBatch.of(new Fanout(conv, 0, null, frame, recipients, null, null)), Addresses.local());
     }
   }
 

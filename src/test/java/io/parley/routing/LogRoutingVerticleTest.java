@@ -2,7 +2,7 @@ package io.parley.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.parley.fanout.Fanout;
+import io.parley.fanout.FanoutBatch;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.LocalCodec;
@@ -36,9 +36,11 @@ class LogRoutingVerticleTest {
         logged(0, 5, 10, "m1"), logged(1, 7, 11, "m2"), logged(0, 6, 10, "m3"), logged(1, 8, 11, "m4"));
     ScriptedSource source = new ScriptedSource(batch, 1);
     List<Long> fannedOut = new CopyOnWriteArrayList<>();
-    vertx.eventBus().registerDefaultCodec(Fanout.class, new LocalCodec<>(Fanout.class));
-    vertx.eventBus().<Fanout>localConsumer(Addresses.FANOUT, m -> {
-      fannedOut.add(m.body().serverId());
+    List<Integer> batches = new CopyOnWriteArrayList<>();
+    vertx.eventBus().registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
+    vertx.eventBus().<FanoutBatch>localConsumer(Addresses.FANOUT, m -> {
+      batches.add(m.body().fanouts().size());
+      m.body().fanouts().forEach(f -> fannedOut.add(f.serverId()));
       m.reply(null);
     });
     MessageArchive archive = messages -> Future.succeededFuture(Collections.nCopies(messages.size(), true));
@@ -48,6 +50,7 @@ class LogRoutingVerticleTest {
     List<LogSource.Logged> committed = source.committed.future().await(10, TimeUnit.SECONDS);
 
     assertThat(fannedOut).containsExactly(batch.get(0).message().serverId(), batch.get(2).message().serverId());
+    assertThat(batches).as("one fan-out request per polled batch").containsExactly(2);
     assertThat(committed).containsExactly(batch.get(0), batch.get(2));
   }
 

@@ -3,11 +3,13 @@ package io.parley.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.fanout.Fanout;
+import io.parley.fanout.FanoutBatch;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.LocalCodec;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -33,12 +35,18 @@ class RoutingCommitWindowTest {
   /** Sizes of the appends the log was asked for, in call order. */
   private final List<Integer> appends = new CopyOnWriteArrayList<>();
   private final AtomicLong ids = new AtomicLong(1000);
+  /** The fan-out batches routing handed over, in order. */
+  private final List<List<Fanout>> fanouts = new CopyOnWriteArrayList<>();
+  private final CountDownLatch fannedOut = new CountDownLatch(1);
 
   @BeforeEach
   void setUp() {
-    vertx.eventBus().registerDefaultCodec(SendRequest.class, new LocalCodec<>(SendRequest.class));
-    vertx.eventBus().registerDefaultCodec(Fanout.class, new LocalCodec<>(Fanout.class));
-    vertx.eventBus().<Fanout>localConsumer(Addresses.FANOUT, m -> m.reply(null));
+    vertx.eventBus().registerDefaultCodec(SendBatch.class, new LocalCodec<>(SendBatch.class));
+    vertx.eventBus().registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
+    vertx.eventBus().<FanoutBatch>localConsumer(Addresses.FANOUT, m -> {
+      fanouts.add(m.body().fanouts());
+      fannedOut.countDown();
+    });
   }
 
   @AfterEach
@@ -63,6 +71,60 @@ class RoutingCommitWindowTest {
     // a window of a minute: only the full batch can have started the append
     assertThat(acked.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(appends).containsExactly(1024);
+  }
+
+  @Test
+  void aBatchOfSendsIsAckedInOrderOnTheReplyContextAndFannedOutInOneBatchInIdOrder() throws Exception {
+    deploy(200);
+    Context gateway = vertx.getOrCreateContext();
+    List<String> acks = new CopyOnWriteArrayList<>();
+    List<Boolean> onContext = new CopyOnWriteArrayList<>();
+    CountDownLatch acked = new CountDownLatch(5);
+    SendReplies replies = new SendReplies() {
+      @Override
+      public void ack(String ackFrame) {
+        throw new AssertionError("a reply with a context is acked on it");
+      }
+
+      @Override
+      public Context replyContext() {
+        return gateway;
+      }
+
+      @Override
+      public void ackOnContext(String ackFrame) {
+        onContext.add(Vertx.currentContext() == gateway);
+        acks.add(ackFrame);
+        acked.countDown();
+      }
+
+      @Override
+      public void fail(String msgId, long conv, ErrorCode code, String message) {
+        throw new AssertionError("send " + msgId + " failed: " + code + " " + message);
+      }
+    };
+    List<SendRequest> sends = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      sends.add(new SendRequest("alice", "conn-1", new ClientFrame.Send("m-" + i, CONV, "hi", null), replies, false));
+    }
+    // as a gateway hands them over: the sends of one event-loop turn in one bus message
+    vertx.runOnContext(v -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local()));
+
+    assertThat(acked.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(appends).containsExactly(5);
+    assertThat(onContext).containsOnly(true);
+    assertThat(acks).hasSize(5).allSatisfy(a -> assertThat(a).contains("\"op\":\"ack\""));
+    for (int i = 0; i < 5; i++) {
+      assertThat(acks.get(i)).contains("\"msg_id\":\"m-" + i + "\"");
+    }
+    assertThat(fannedOut.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(fanouts).hasSize(1);
+    List<Fanout> batch = fanouts.get(0);
+    assertThat(batch).hasSize(5);
+    for (int i = 1; i < batch.size(); i++) {
+      assertThat(batch.get(i).serverId()).isGreaterThan(batch.get(i - 1).serverId());
+    }
+    assertThat(batch).allSatisfy(f -> assertThat(f.recipients()).containsExactlyInAnyOrder("alice", "bob"));
   }
 
   private void deploy(int commitWindowMs) throws Exception {
@@ -96,8 +158,8 @@ class RoutingCommitWindowTest {
     vertx.runOnContext(v -> {
       for (int i = 0; i < n; i++) {
         ClientFrame.Send s = new ClientFrame.Send("m-" + ids.incrementAndGet(), CONV, "hi", null);
-        vertx.eventBus().send(Addresses.ROUTING_SEND, new SendRequest("alice", "conn-1", s, replies, false),
-            Addresses.local());
+        vertx.eventBus().send(Addresses.ROUTING_SEND,
+            new SendBatch(List.of(new SendRequest("alice", "conn-1", s, replies, false))), Addresses.local());
       }
     });
     return acked;

@@ -15,6 +15,7 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.ConfigOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
+import org.rocksdb.HashLinkedListMemTableConfig;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -46,6 +47,13 @@ public final class RocksStorage implements AutoCloseable {
   static final String META = "meta";
   private static final String[] FAMILIES = {MESSAGES, DEDUPE, CONV_LAST, CONVS, MEMBERS, MEMBERSHIPS, DMS, META};
 
+  /**
+   * The longest dedupe key: a user id (≤ 64 bytes), a separator and a msg_id (≤ 64 characters, up
+   * to 4 bytes each in UTF-8). The dedupe memtable hashes keys capped at this length, so whole keys.
+   */
+  static final int DEDUPE_KEY_MAX = 64 + 1 + 4 * 64;
+  /** Hash buckets of a dedupe memtable (8 bytes each). */
+  static final int DEDUPE_BUCKETS = 1 << 18;
   static final byte[] FLOOR_LOG = "id_floor.log".getBytes(StandardCharsets.UTF_8);
   static final byte[] FLOOR_META = "id_floor.meta".getBytes(StandardCharsets.UTF_8);
 
@@ -87,6 +95,9 @@ public final class RocksStorage implements AutoCloseable {
           .setCreateIfMissing(true)
           .setCreateMissingColumnFamilies(true)
           .setMaxBackgroundJobs(2)
+          // the dedupe family's hash memtable takes no concurrent inserts; the log writer and the
+          // metadata writer are the only writers, and a write group's leader applies both in turn
+          .setAllowConcurrentMemtableWrite(false)
           .setKeepLogFileNum(3);
       List<ColumnFamilyHandle> handles = new ArrayList<>();
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -125,6 +136,8 @@ public final class RocksStorage implements AutoCloseable {
    */
   private static ColumnFamilyOptions dedupeOptions() {
     return withCommonSettings(new ColumnFamilyOptions())
+        .useCappedPrefixExtractor(DEDUPE_KEY_MAX)
+        .setMemTableConfig(new HashLinkedListMemTableConfig().setBucketCount(DEDUPE_BUCKETS))
         .setMemtableWholeKeyFiltering(true)
         .setMemtablePrefixBloomSizeRatio(0.05);
   }

@@ -99,7 +99,7 @@ class RocksMessageLogTest extends MessageLogContract {
   }
 
   @Test
-  void onlyTheMessagesFamilyInsertsWithAPerConversationHintAndOnlyTheDedupeFamilyFiltersItsMemtable() throws Exception {
+  void onlyTheMessagesFamilyInsertsWithAPerConversationHintAndOnlyTheDedupeFamilyHashesAndFiltersItsMemtable() throws Exception {
     // RocksDB writes the options it actually applied to an OPTIONS file; the hint is set through an
     // option string (RocksJava has no setter), so a typo there would silently drop it
     Path options;
@@ -117,6 +117,11 @@ class RocksMessageLogTest extends MessageLogContract {
     // only the dedupe family, whose look-ups nearly all miss, filters its memtable
     assertThat(dedupe).contains("memtable_whole_key_filtering=true").contains("memtable_prefix_bloom_size_ratio=0.050000");
     assertThat(messages).contains("memtable_whole_key_filtering=false").contains("memtable_prefix_bloom_size_ratio=0.000000");
+    // only the dedupe family, which is only ever read by whole key, hashes its memtable on the
+    // whole key instead of inserting each random key into a skip list
+    assertThat(dedupe).contains("prefix_extractor=rocksdb.CappedPrefix.321")
+        .contains("memtable_factory={id=HashLinkListRepFactory;").contains("bucket_count=262144;");
+    assertThat(messages).contains("memtable_factory=SkipListFactory").contains("prefix_extractor=nullptr");
     // otherwise the two families are set up alike
     assertThat(messages).contains("write_buffer_size=134217728");
     assertThat(dedupe).contains("write_buffer_size=134217728");
