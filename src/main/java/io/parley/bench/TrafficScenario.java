@@ -13,6 +13,12 @@ import java.util.List;
  * other member's connection receives every accepted message exactly once.
  */
 final class TrafficScenario {
+  /** CPU time of this process so far (all threads), or 0 where the JVM does not tell. */
+  static long processCpuNanos() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os ? Math.max(0, os.getProcessCpuTime()) : 0;
+  }
+
   private static final long DRAIN_LIMIT_NANOS = 10_000_000_000L;
   private static final int MAX_MEMBERS_PER_CREATE = 4999;
   private static final int ADD_MEMBERS_CHUNK = 1000;
@@ -107,6 +113,8 @@ final class TrafficScenario {
       Bench.log("%s: sending %d messages at %.0f msgs/s (%.1f s warm-up + %.1f s measured)", kind, total, rate,
           common.warmupSeconds, durationSeconds);
       long drainNanos;
+      long cpu0 = processCpuNanos();
+      long wall0 = System.nanoTime();
       try (Progress p = new Progress("", () -> String.format(java.util.Locale.ROOT,
           "sent=%d acked=%d delivered=%d/%d errors=%d dup=%d closes=%d lag=%.1fms",
           tracker.sent.sum(), tracker.acked.sum(), tracker.delivered.sum(), tracker.expectedDeliveries(),
@@ -121,6 +129,8 @@ final class TrafficScenario {
         // a short grace period to catch late duplicates
         Thread.sleep(200);
       }
+      long generatorCpu = processCpuNanos() - cpu0;
+      long generatorWall = System.nanoTime() - wall0;
       MessageTracker.Loss loss = tracker.loss(scheduler.sentUpTo());
       Bench.await(pop.closeAll(), 30);
 
@@ -148,6 +158,11 @@ final class TrafficScenario {
           .put("bad_frames", tracker.badFrames.sum())
           .put("unexpected_closes", tracker.unexpectedCloses.sum())
           .put("generator_max_lag_ms", Result.round(scheduler.maxLagMs(), 2))
+          // the generator's own CPU over the send phase and drain, and the share of its CPUs that
+          // is: near 1, the generator itself queues, and that delay shows in the latencies
+          .put("generator_cpu_s", Result.round(generatorCpu / 1e9, 2))
+          .put("generator_cpu_share", Result.round(
+              (double) generatorCpu / generatorWall / Runtime.getRuntime().availableProcessors(), 3))
           .put("drain_ms", Result.round(drainNanos / 1e6, 1));
       r.histogram("send->ack", tracker.ackLatency).histogram("send->deliver", tracker.deliverLatency);
       if (loss.lostDeliveries > 0) {

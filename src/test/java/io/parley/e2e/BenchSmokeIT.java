@@ -43,6 +43,9 @@ class BenchSmokeIT {
     assertThat(m.getLong("lost_deliveries")).isZero();
     assertThat(m.getLong("duplicated")).isZero();
     assertThat(m.getLong("delivered")).isPositive();
+    // the generator reports its own load: sending and receiving took some of its CPU, at most all
+    assertThat(m.getDouble("generator_cpu_s")).isPositive();
+    assertThat(m.getDouble("generator_cpu_share")).isPositive().isLessThanOrEqualTo(1.05);
     assertThat(r.getJsonObject("latency").fieldNames()).isNotEmpty();
     assertThat(Path.of(r.getString("plot"))).exists();
   }
