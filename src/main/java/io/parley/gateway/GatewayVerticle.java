@@ -5,6 +5,8 @@ import io.parley.history.ConversationService;
 import io.parley.limits.RateLimiter;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.Addresses;
+import io.parley.routing.SendBatch;
+import io.parley.routing.SendRequest;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.Delivery;
@@ -73,7 +75,9 @@ public final class GatewayVerticle extends VerticleBase {
     sessionContext = new SessionContext(config, context,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         vertx.eventBus(), registry, limiter, conversations, config.nodeName(), sessions, new HashMap<>(),
-        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new Flusher(context), new SendOutbox(context, vertx.eventBus()),
+        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new TurnBatch<Session>(context, written -> written.forEach(Session::flush)),
+        new TurnBatch<SendRequest>(context,
+            sends -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local())),
         // the decoder's limit sits well above ours: a message over our limit is read whole and
         // answered with close 1009 (WsChannel); only a frame over the decoder's is refused by it
         WsChannel.decoderConfig(transportFrameLimit(config.frameMaxBytes())));

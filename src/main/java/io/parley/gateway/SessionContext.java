@@ -5,6 +5,7 @@ import io.parley.history.ConversationService;
 import io.parley.limits.RateLimiter;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.ClientFrame;
+import io.parley.routing.SendRequest;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.vertx.core.Context;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -30,8 +31,8 @@ record SessionContext(
     Set<Session> sessions,
     Map<String, List<Session>> byUser,
     DeliveryOptions requestOptions,
-    Flusher flusher,
-    SendOutbox sends,
+    TurnBatch<Session> flusher,
+    TurnBatch<SendRequest> sends,
     WebSocketDecoderConfig wsDecoder) {
 
   void add(Session s) {
