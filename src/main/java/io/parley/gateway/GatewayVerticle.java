@@ -75,7 +75,8 @@ public final class GatewayVerticle extends VerticleBase {
     sessionContext = new SessionContext(config, context,
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         vertx.eventBus(), registry, limiter, conversations, config.nodeName(), sessions, new HashMap<>(),
-        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true), new TurnBatch<Session>(context, written -> written.forEach(Session::flush)),
+        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true),
+        new TurnBatch<Session>(context, written -> written.forEach(Session::flush)),
         new TurnBatch<SendRequest>(context,
             sends -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local())),
         // the decoder's limit sits well above ours: a message over our limit is read whole and

@@ -48,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * <p>The socket is a {@link WsChannel} on the connection's Netty channel. Outbound frames go into
  * the channel already encoded ({@link Outbound#wire()}: a message for a group is encoded once, not
  * once per member) and are flushed once per event-loop turn by the gateway's flusher (a
- * {@link TurnBatch}), so frames that meet in one turn leave in one write. Every frame of a session, the close frame
- * included, goes through the same channel, so they stay in order.
+ * {@link TurnBatch}), so frames that meet in one turn leave in one write. Every frame of a
+ * session, the close frame included, goes through the same channel, so they stay in order.
  */
 final class Session implements SendReplies, WsChannel.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
@@ -267,19 +267,15 @@ final class Session implements SendReplies, WsChannel.Listener {
     }
   }
 
+  /** Called on this session's event loop: routing hops to {@link #replyContext()} first. */
   @Override
   public void ack(String ackFrame) {
-    ctx.eventLoop().runOnContext(v -> write(ackFrame));
+    write(ackFrame);
   }
 
   @Override
   public Context replyContext() {
     return ctx.eventLoop();
-  }
-
-  @Override
-  public void ackOnContext(String ackFrame) {
-    write(ackFrame);
   }
 
   @Override
@@ -424,7 +420,7 @@ final class Session implements SendReplies, WsChannel.Listener {
     }
   }
 
-  /** Called by the gateway's flusher ({@link TurnBatch}) at the end of the event-loop turn this session was written in. */
+  /** Called by the gateway's flusher ({@link TurnBatch}) at the end of the turn it was written in. */
   void flush() {
     flushPending = false;
     channel.flush();

@@ -242,7 +242,7 @@ public final class RoutingVerticle extends VerticleBase {
     if (context == null) {
       replies.ack(frame);
     } else {
-      acks.computeIfAbsent(context, k -> new ArrayList<>()).add(() -> replies.ackOnContext(frame));
+      acks.computeIfAbsent(context, k -> new ArrayList<>()).add(() -> replies.ack(frame));
     }
   }
 
