@@ -42,6 +42,8 @@ public final class Bench {
       "  --warmup S (2; dm/group: extra seconds before the measured window, not recorded in histograms)",
       "  --ramp-from F (0.1; dm/group: the warm-up's rate rises linearly from F x R to R, so a cold",
       "        generator does not start behind its schedule and carry that backlog into the window; 1 = none)",
+      "  --drain S (10; dm/group: how long to wait after the last send for what is still outstanding;",
+      "        deliveries missing after it count as lost, so give a cold or overloaded server longer)",
       "  --concurrency C (200; connects / REST calls in flight)  --event-loops N (2)  --run ID",
       "",
       "exit code: 0 pass, 1 failed checks (lost/duplicated messages, failed connections), 2 usage, 3 error");

@@ -24,6 +24,8 @@ final class Common {
   final double warmupSeconds;
   /** dm/group: the warm-up's send rate starts at this fraction of --rate and rises linearly to it. */
   final double rampFrom;
+  /** dm/group: the longest wait after the last send for outstanding acks and deliveries. */
+  final double drainSeconds;
   final int eventLoops;
   /** Maximum number of REST calls or websocket connects in flight at once. */
   final int concurrency;
@@ -45,6 +47,7 @@ final class Common {
     serverPid = o.number("server-pid", -1);
     warmupSeconds = o.decimal("warmup", 2);
     rampFrom = o.decimal("ramp-from", 0.1);
+    drainSeconds = o.decimal("drain", 10);
     eventLoops = o.integer("event-loops", 2);
     concurrency = o.integer("concurrency", 200);
     runId = o.str("run", newRunId());
@@ -53,6 +56,9 @@ final class Common {
     }
     if (concurrency < 1 || eventLoops < 1 || warmupSeconds < 0) {
       throw new Options.UsageException("--concurrency and --event-loops must be >= 1, --warmup >= 0");
+    }
+    if (!(drainSeconds > 0)) {
+      throw new Options.UsageException("--drain must be > 0");
     }
     if (!(rampFrom > 0 && rampFrom <= 1)) {
       throw new Options.UsageException("--ramp-from must be > 0 and <= 1");

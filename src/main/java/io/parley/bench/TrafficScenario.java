@@ -19,7 +19,6 @@ final class TrafficScenario {
         instanceof com.sun.management.OperatingSystemMXBean os ? Math.max(0, os.getProcessCpuTime()) : 0;
   }
 
-  private static final long DRAIN_LIMIT_NANOS = 10_000_000_000L;
   private static final int MAX_MEMBERS_PER_CREATE = 4999;
   private static final int ADD_MEMBERS_CHUNK = 1000;
 
@@ -56,7 +55,7 @@ final class TrafficScenario {
     int users = convs * groupSize;
     r.put("users", users).put("conversations", convs).put("members_per_conversation", groupSize)
         .put("target_rate_msgs_per_s", rate).put("duration_s", durationSeconds)
-        .put("warmup_s", common.warmupSeconds).put("warmup_ramp_from", common.rampFrom).put("body_bytes", bodyBytes).put("ports", common.portsJson());
+        .put("warmup_s", common.warmupSeconds).put("warmup_ramp_from", common.rampFrom).put("drain_s", common.drainSeconds).put("body_bytes", bodyBytes).put("ports", common.portsJson());
     long total = MessageTracker.totalMessages(rate, common.warmupSeconds, durationSeconds, common.rampFrom);
     MessageTracker tracker = new MessageTracker(convs, groupSize, rate, total);
 
@@ -122,7 +121,8 @@ final class TrafficScenario {
         scheduler.start(net.vertx);
         scheduler.await();
         long drainStart = System.nanoTime();
-        while (!tracker.drained() && System.nanoTime() - drainStart < DRAIN_LIMIT_NANOS) {
+        long drainLimit = (long) (common.drainSeconds * 1e9);
+        while (!tracker.drained() && System.nanoTime() - drainStart < drainLimit) {
           Thread.sleep(20);
         }
         drainNanos = System.nanoTime() - drainStart;
@@ -169,7 +169,7 @@ final class TrafficScenario {
         r.fail("lost deliveries: " + loss.lostDeliveries + " (" + loss.lostMessages + " messages)");
       }
       if (loss.unacked > 0) {
-        r.notes.add(loss.unacked + " messages were neither acked nor rejected within the " + DRAIN_LIMIT_NANOS / 1_000_000_000L
+        r.notes.add(loss.unacked + " messages were neither acked nor rejected within the " + common.drainSeconds
             + " s drain: the server fell behind the offered rate (their missing deliveries count as lost)");
       }
       if (tracker.duplicates.sum() > 0) {
