@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * connections), and hands message recipients without any live connection to push. Registry
  * look-ups of consecutive batches overlap, but their deliveries leave one after another, and a
  * batch's deliveries keep its order, so every user sees frames in the order routing produced them.
- * (The cluster profile adds one event-bus message per remote node and batch here; the embedded
- * profile has only this node.)
+ * (The cluster profile adds one event-bus message per remote node and batch here, more when the
+ * batch is large, see {@link #split}; the embedded profile has only this node.)
  */
 public final class FanoutVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FanoutVerticle.class);
@@ -40,6 +40,11 @@ public final class FanoutVerticle extends VerticleBase {
   private EventBus bus;
   private Future<Void> tail = Future.succeededFuture();
   static final long INBOX_TIMEOUT_MS = 3_000;
+  /**
+   * The most characters (frames plus user ids) in one event-bus message to another node (see
+   * {@link #split}).
+   */
+  static final int REMOTE_BUDGET_CHARS = 256 * 1024;
   private static final DeliveryOptions INBOX_OPTIONS = new DeliveryOptions().setSendTimeout(INBOX_TIMEOUT_MS);
 
   /**
@@ -152,15 +157,47 @@ public final class FanoutVerticle extends VerticleBase {
     }
     List<Future<?>> confirmations = new ArrayList<>();
     byNode.forEach((n, deliveries) -> {
-      Deliveries d = new Deliveries(deliveries);
       if (n.equals(node)) {
-        bus.publish(Addresses.NODE_DELIVERY, d, Addresses.local());
+        bus.publish(Addresses.NODE_DELIVERY, new Deliveries(deliveries), Addresses.local());
       } else if (clustered) {
-        confirmations.add(bus.request(Addresses.nodeInbox(n), d, INBOX_OPTIONS)
-            .onFailure(e -> LOG.debug("node {} did not confirm {} deliveries: {}", n, deliveries.size(), e.toString())));
+        // sent one after another from this loop: the bus keeps their order to that node's inbox
+        for (Deliveries d : split(deliveries, REMOTE_BUDGET_CHARS)) {
+          confirmations.add(bus.request(Addresses.nodeInbox(n), d, INBOX_OPTIONS)
+              .onFailure(e -> LOG.debug("node {} did not confirm {} deliveries: {}", n, d.deliveries().size(), e.toString())));
+        }
       }
     });
     Future.join(confirmations).onComplete(ar -> handedOver.tryComplete());
+  }
+
+  /**
+   * The deliveries in order, cut into messages of at most {@code budgetChars} characters of
+   * frames and user ids each (a delivery larger than that alone; a delivery is never cut). A
+   * polled batch for a large group would otherwise be one event-bus message of megabytes (100
+   * messages to 5,000 members name 500,000 recipients), serialized and sent in one piece while
+   * the connection to that node carries nothing else.
+   */
+  static List<Deliveries> split(List<Delivery> deliveries, int budgetChars) {
+    List<Deliveries> out = new ArrayList<>(1);
+    List<Delivery> open = new ArrayList<>();
+    long chars = 0;
+    for (Delivery d : deliveries) {
+      long size = d.outbound().frame().length();
+      for (String user : d.users()) {
+        size += user.length() + 1;
+      }
+      if (!open.isEmpty() && chars + size > budgetChars) {
+        out.add(new Deliveries(open));
+        open = new ArrayList<>();
+        chars = 0;
+      }
+      open.add(d);
+      chars += size;
+    }
+    if (!open.isEmpty()) {
+      out.add(new Deliveries(open));
+    }
+    return out;
   }
 
   private static Outbound outbound(Fanout f) {
