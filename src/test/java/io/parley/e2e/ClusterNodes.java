@@ -449,7 +449,7 @@ final class ClusterNodes implements AutoCloseable {
 
   private static void pause(long ms) {
     try {
-      Thread.sleep(ms);
+      Thread.sleep(ms); // only a probe loop's polling interval (see its caller), not a synchronisation point
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
