@@ -131,7 +131,7 @@ public final class Node {
     ConversationService service = new ConversationService(b.conversations(), b.messages(), b.ids(), vertx.eventBus(),
         config.largeGroupMax());
     Future<Void> chain = deployOne(new PushVerticle(b.registry(), new LogPushSender()))
-        .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true)));
+        .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openLogSource(vertx, config))
           .compose(source -> deployOne(new LogRoutingVerticle(source, b.messages(), b.conversations(), c.routingRetryMaxMs())));

@@ -9,6 +9,9 @@ import java.util.Set;
  *
  * @param roles {@code gateway} (WebSocket/REST, send intake into Kafka, per-node delivery) and/or
  *     {@code routing} (Kafka consumer: persist to Cassandra, fan out, push)
+ * @param fanoutRemoteRequestChars the most characters (frames plus user ids) fan-out puts in one
+ *     event-bus request to another node's inbox; a polled batch's deliveries to that node are cut
+ *     into several requests above it
  */
 public record ClusterSettings(
     Set<String> roles,
@@ -31,7 +34,8 @@ public record ClusterSettings(
     String redisPrefix,
     long registryTtlMs,
     long registryRefreshMs,
-    long routingRetryMaxMs) {
+    long routingRetryMaxMs,
+    int fanoutRemoteRequestChars) {
 
   public static final String GATEWAY = "gateway";
   public static final String ROUTING = "routing";

@@ -133,7 +133,8 @@ public final class ConfigLoader {
         intIn(c, "kafka.partitions", 1, 1024), intIn(c, "kafka.replication_factor", 1, 32), nonBlank(c, "kafka.group"),
         longIn(c, "kafka.send_timeout_ms", 100, 600_000), nonBlank(c, "cassandra.contact"), nonBlank(c, "cassandra.dc"),
         keyspace, strategy, intIn(c, "cassandra.replication_factor", 1, 32), nonBlank(c, "redis.url"),
-        nonBlank(c, "redis.prefix"), ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000));
+        nonBlank(c, "redis.prefix"), ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000),
+        intIn(c, "fanout.remote_request_chars", 1, 64 * 1024 * 1024));
   }
 
   private static List<String> list(JsonObject c, String key) {

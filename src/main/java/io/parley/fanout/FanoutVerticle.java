@@ -41,10 +41,11 @@ public final class FanoutVerticle extends VerticleBase {
   private Future<Void> tail = Future.succeededFuture();
   static final long INBOX_TIMEOUT_MS = 3_000;
   /**
-   * The most characters (frames plus user ids) in one event-bus message to another node (see
-   * {@link #split}).
+   * The default for the most characters (frames plus user ids) in one event-bus message to another
+   * node (see {@link #split}; setting {@code fanout.remote_request_chars}).
    */
-  static final int REMOTE_BUDGET_CHARS = 256 * 1024;
+  public static final int REMOTE_BUDGET_CHARS = 256 * 1024;
+  private final int remoteBudgetChars;
   private static final DeliveryOptions INBOX_OPTIONS = new DeliveryOptions().setSendTimeout(INBOX_TIMEOUT_MS);
 
   /**
@@ -54,9 +55,21 @@ public final class FanoutVerticle extends VerticleBase {
    *     otherwise everything is delivered on this node
    */
   public FanoutVerticle(ConnectionRegistry registry, String node, boolean clustered) {
+    this(registry, node, clustered, REMOTE_BUDGET_CHARS);
+  }
+
+  /**
+   * @param remoteBudgetChars the most characters of frames and user ids in one request to another
+   *     node's inbox (see {@link #split})
+   */
+  public FanoutVerticle(ConnectionRegistry registry, String node, boolean clustered, int remoteBudgetChars) {
+    if (remoteBudgetChars < 1) {
+      throw new IllegalArgumentException("remoteBudgetChars must be positive: " + remoteBudgetChars);
+    }
     this.registry = registry;
     this.node = node;
     this.clustered = clustered;
+    this.remoteBudgetChars = remoteBudgetChars;
   }
 
   @Override
@@ -161,7 +174,7 @@ public final class FanoutVerticle extends VerticleBase {
         bus.publish(Addresses.NODE_DELIVERY, new Deliveries(deliveries), Addresses.local());
       } else if (clustered) {
         // sent one after another from this loop: the bus keeps their order to that node's inbox
-        for (Deliveries d : split(deliveries, REMOTE_BUDGET_CHARS)) {
+        for (Deliveries d : split(deliveries, remoteBudgetChars)) {
           confirmations.add(bus.request(Addresses.nodeInbox(n), d, INBOX_OPTIONS)
               .onFailure(e -> LOG.debug("node {} did not confirm {} deliveries: {}", n, d.deliveries().size(), e.toString())));
         }

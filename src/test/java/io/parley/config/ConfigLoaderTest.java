@@ -115,6 +115,7 @@ class ConfigLoaderTest {
     assertThat(c.historyPageDefault()).isEqualTo(50);
     assertThat(c.historyPageMax()).isEqualTo(200);
     assertThat(c.syncMaxMessages()).isEqualTo(200);
+    assertThat(c.cluster().fanoutRemoteRequestChars()).isEqualTo(256 * 1024);
   }
 
   @Test
@@ -138,8 +139,10 @@ class ConfigLoaderTest {
     env.put("PARLEY_DEV_TOKEN_ENABLED", "false");
     env.put("PARLEY_HEARTBEAT_IDLE_TIMEOUT_MS", "5000000000");
     env.put("PARLEY_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+    env.put("PARLEY_FANOUT_REMOTE_REQUEST_CHARS", "1");
     env.put("UNRELATED", "x");
     ParleyConfig c = load(env);
+    assertThat(c.cluster().fanoutRemoteRequestChars()).isEqualTo(1);
     assertThat(c.httpPort()).isEqualTo(9090);
     assertThat(c.httpHost()).isEqualTo("0.0.0.0");
     assertThat(c.nodeId()).isEqualTo(1023);
@@ -246,6 +249,8 @@ class ConfigLoaderTest {
       "PARLEY_TRANSPORT|kqueue|transport",
       "PARLEY_TRANSPORT|IO_URING|transport",
       "PARLEY_TRANSPORT|''|transport",
+      "PARLEY_FANOUT_REMOTE_REQUEST_CHARS|0|fanout.remote_request_chars",
+      "PARLEY_FANOUT_REMOTE_REQUEST_CHARS|many|fanout.remote_request_chars",
   })
   void badEnvironmentValueNamesTheKey(String var, String value, String key) {
     ConfigException e = failure(Map.of(var, value));

@@ -28,7 +28,11 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The nodes run with a send burst of {@value #SEND_BURST} per user refilling at 1/s (the
  * smallest rate the config takes; the other tests send fewer per user) and a typing throttle of
- * a minute, so "within the throttle window" holds however slow the machine is.
+ * a minute, so "within the throttle window" holds however slow the machine is. Their fan-out
+ * sends each delivery to another node as a request of its own ({@code
+ * fanout.remote_request_chars} of 1, see {@code FanoutVerticle.split}): a polled batch for another
+ * node becomes as many event-bus requests as it has messages, so every order assertion here also
+ * checks that split requests reach the other node in the order they were sent.
  */
 class ClusterMessagingIT {
   static final int SEND_BURST = 30;
@@ -40,7 +44,8 @@ class ClusterMessagingIT {
     cluster = ClusterNodes.start("ClusterMessagingIT", 3, Map.of(
         "PARLEY_LIMITS_SEND_BURST", Integer.toString(SEND_BURST),
         "PARLEY_LIMITS_SEND_RATE_PER_S", "1",
-        "PARLEY_TYPING_THROTTLE_MS", "60000"));
+        "PARLEY_TYPING_THROTTLE_MS", "60000",
+        "PARLEY_FANOUT_REMOTE_REQUEST_CHARS", "1"));
   }
 
   @AfterAll

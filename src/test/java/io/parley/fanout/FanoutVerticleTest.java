@@ -1,6 +1,7 @@
 package io.parley.fanout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.parley.protocol.Addresses;
 import io.parley.protocol.Deliveries;
@@ -55,6 +56,15 @@ class FanoutVerticleTest {
     assertThat(out.get(1).deliveries().get(0).outbound().serverId()).as("larger than the budget, alone").isEqualTo(3);
     assertThat(FanoutVerticle.split(in, Integer.MAX_VALUE)).hasSize(1);
     assertThat(FanoutVerticle.split(List.of(), 120)).isEmpty();
+  }
+
+  @Test
+  void aBudgetOfOneSendsEveryDeliveryAloneAndABudgetBelowOneIsRefused() {
+    List<Delivery> in = List.of(delivery(1, "a", 1), delivery(2, "b", 1), delivery(3, "c", 1));
+    assertThat(FanoutVerticle.split(in, 1)).extracting(d -> d.deliveries().size()).containsExactly(1, 1, 1);
+    assertThat(ids(FanoutVerticle.split(in, 1))).containsExactly(1L, 2L, 3L);
+    assertThatThrownBy(() -> new FanoutVerticle(new InMemoryConnectionRegistry(10), "n1", true, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("remoteBudgetChars");
   }
 
   @Test
