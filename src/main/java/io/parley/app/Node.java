@@ -168,7 +168,7 @@ public final class Node {
     int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
 
     return deployOne(new PushVerticle(registry, new LogPushSender()))
-        .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false)))
+        .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, limiter, config.typingThrottleMs(),
             config.commitWindowMs())))

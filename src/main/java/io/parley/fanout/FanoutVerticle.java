@@ -37,15 +37,10 @@ public final class FanoutVerticle extends VerticleBase {
   private final ConnectionRegistry registry;
   private final String node;
   private final boolean clustered;
+  private final int remoteBudgetChars;
   private EventBus bus;
   private Future<Void> tail = Future.succeededFuture();
   static final long INBOX_TIMEOUT_MS = 3_000;
-  /**
-   * The default for the most characters (frames plus user ids) in one event-bus message to another
-   * node (see {@link #split}; setting {@code fanout.remote_request_chars}).
-   */
-  public static final int REMOTE_BUDGET_CHARS = 256 * 1024;
-  private final int remoteBudgetChars;
   private static final DeliveryOptions INBOX_OPTIONS = new DeliveryOptions().setSendTimeout(INBOX_TIMEOUT_MS);
 
   /**
@@ -53,14 +48,8 @@ public final class FanoutVerticle extends VerticleBase {
    *     {@link Deliveries} per node and batch through {@link Addresses#nodeInbox}, and when the
    *     registry cannot be asked the deliveries go to every node ({@link Addresses#ALL_NODES});
    *     otherwise everything is delivered on this node
-   */
-  public FanoutVerticle(ConnectionRegistry registry, String node, boolean clustered) {
-    this(registry, node, clustered, REMOTE_BUDGET_CHARS);
-  }
-
-  /**
    * @param remoteBudgetChars the most characters of frames and user ids in one request to another
-   *     node's inbox (see {@link #split})
+   *     node's inbox, setting {@code fanout.remote_request_chars} (see {@link #split})
    */
   public FanoutVerticle(ConnectionRegistry registry, String node, boolean clustered, int remoteBudgetChars) {
     if (remoteBudgetChars < 1) {

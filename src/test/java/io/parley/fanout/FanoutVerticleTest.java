@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
  * of bounded size, in the batch's order, each confirmed before routing's request is answered.
  */
 class FanoutVerticleTest {
+  /** The default of {@code fanout.remote_request_chars}. */
+  private static final int BUDGET = 256 * 1024;
   private final Vertx vertx = Vertx.vertx();
 
   @AfterEach
@@ -88,7 +90,7 @@ class FanoutVerticleTest {
       received.add(m.body());
       m.reply(null);
     });
-    vertx.deployVerticle(new FanoutVerticle(registry, "n1", true)).await(10, TimeUnit.SECONDS);
+    vertx.deployVerticle(new FanoutVerticle(registry, "n1", true, BUDGET)).await(10, TimeUnit.SECONDS);
 
     // routing's request is answered once the other node confirmed every part
     vertx.eventBus().request(Addresses.FANOUT, new FanoutBatch(fanouts)).await(10, TimeUnit.SECONDS);
@@ -102,7 +104,7 @@ class FanoutVerticleTest {
         assertThat(x.users()).containsExactlyInAnyOrderElementsOf(members);
         chars += x.outbound().frame().length() + x.users().stream().mapToLong(u -> u.length() + 1).sum();
       }
-      assertThat(chars).isLessThanOrEqualTo(FanoutVerticle.REMOTE_BUDGET_CHARS);
+      assertThat(chars).isLessThanOrEqualTo(BUDGET);
     }
   }
 }
