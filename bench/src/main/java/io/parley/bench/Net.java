@@ -1,6 +1,5 @@
 package io.parley.bench;
 
-import io.parley.app.Transports;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClientAgent;
@@ -8,6 +7,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.transport.Transport;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,8 +23,8 @@ final class Net implements AutoCloseable {
   Net(Common common, int sources) {
     // the server's transport (io_uring, else epoll): cheaper socket calls leave more of the
     // generator's core for generating
-    vertx = Transports.builder(new VertxOptions().setEventLoopPoolSize(common.eventLoops),
-        System.getProperty(Transports.PROPERTY, "auto")).build();
+    vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(common.eventLoops))
+        .withTransport(transport(System.getProperty("parley.transport", "auto"))).build();
     http = vertx.createHttpClient(
         new HttpClientOptions()
             .setDefaultHost(common.host)
@@ -62,5 +62,20 @@ final class Net implements AutoCloseable {
     } catch (Exception e) {
       System.err.println("warning: vertx close: " + e);
     }
+  }
+
+  /**
+   * {@code -Dparley.transport}: auto (io_uring where the kernel offers it, else epoll, else NIO),
+   * io_uring, epoll or nio — the same names as the server's {@code transport} key.
+   */
+  static Transport transport(String choice) {
+    return switch (choice) {
+      case "auto" -> Transport.IO_URING.available() ? Transport.IO_URING
+          : Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
+      case "io_uring" -> Transport.IO_URING;
+      case "epoll" -> Transport.EPOLL;
+      case "nio" -> Transport.NIO;
+      default -> throw new IllegalArgumentException("parley.transport must be auto, io_uring, epoll or nio, not '" + choice + "'");
+    };
   }
 }

@@ -182,21 +182,14 @@ public final class Bench {
   }
 
   /**
-   * Netty/Vert.x log through SLF4J; with logback and no configuration that is DEBUG to the
-   * console. Unless a logback configuration is given explicitly, only warnings are shown.
+   * With no SLF4J on the bench's class path, Netty and Vert.x log through java.util.logging, whose
+   * console default is INFO: only warnings are shown, unless a logging configuration is given.
    */
   private static void quietLibraryLogging() {
-    if (System.getProperty("logback.configurationFile") != null) {
+    if (System.getProperty("java.util.logging.config.file") != null) {
       return;
     }
-    try {
-      org.slf4j.Logger root = org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-      if (root instanceof ch.qos.logback.classic.Logger) {
-        ((ch.qos.logback.classic.Logger) root).setLevel(ch.qos.logback.classic.Level.WARN);
-      }
-    } catch (LinkageError e) {
-      // no SLF4J/logback on the class path: nothing to quiet
-    }
+    java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
   }
 
   static void log(String format, Object... args) {

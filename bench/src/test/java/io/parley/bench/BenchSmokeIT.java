@@ -1,39 +1,45 @@
-package io.parley.e2e;
+package io.parley.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A few seconds of every bench scenario, small N, against the packaged jar, so the tool cannot
- * rot. Checks that each run completes, passes its own loss/duplicate checks and reports its
+ * A few seconds of every bench scenario, small N, run from the bench's jar against the server's
+ * packaged jar (each a child process, as a user runs them), so the tool cannot rot. Checks that each run completes, passes its own loss/duplicate checks and reports its
  * fields and plot; the figures themselves are never asserted.
  */
 class BenchSmokeIT {
+  static final Path SERVER_JAR = Path.of(System.getProperty("parley.jar", "../target/parley.jar"));
+  static final Path BENCH_JAR = Path.of(System.getProperty("parley.bench.jar", "../target/parley-bench.jar"));
+
   @TempDir
   static Path dir;
-  static ServerProcess server;
+  static Server server;
 
   @BeforeAll
-  static void start() throws IOException {
-    server = ServerProcess.start(dir.resolve("data"), TestNode.freePort(), "bench-smoke-secret-bench-smoke-secret-01");
+  static void start() throws IOException, InterruptedException {
+    server = Server.start(dir.resolve("data"));
   }
 
   @AfterAll
   static void stop() throws InterruptedException {
-    server.terminate();
-    server.awaitExit();
+    server.stop();
   }
 
   @Test
@@ -72,7 +78,7 @@ class BenchSmokeIT {
   private static JsonObject bench(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.awt.headless=true",
-        "-cp", ServerProcess.JAR.toString(), "io.parley.bench.Bench"));
+        "-cp", BENCH_JAR.toString(), "io.parley.bench.Bench"));
     cmd.addAll(List.of(args));
     cmd.addAll(List.of("--port", Integer.toString(server.port), "--json", "--out", dir.resolve("out").toString()));
     Path stdout = Files.createTempFile(dir, "bench", ".json");
@@ -83,5 +89,48 @@ class BenchSmokeIT {
     JsonObject result = new JsonObject(out.substring(out.indexOf('{')));
     assertThat(result.getBoolean("passed")).as(out).isTrue();
     return result;
+  }
+
+  /** The server's jar on the embedded profile, on a port of its own choosing, read from its start-up line. */
+  record Server(Process process, int port) {
+    private static final Pattern LISTENING = Pattern.compile("listening on http://[^:]+:(\\d+)");
+
+    static Server start(Path dataDir) throws IOException, InterruptedException {
+      ProcessBuilder pb = new ProcessBuilder(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", SERVER_JAR.toString()));
+      pb.environment().put("PARLEY_HTTP_PORT", Integer.toString(freePort()));
+      pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
+      pb.environment().put("PARLEY_JWT_SECRET", "bench-smoke-secret-bench-smoke-secret-01");
+      pb.redirectErrorStream(true);
+      Process p = pb.start();
+      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      // the reader ends when the server does; a server that dies or never says so fails the test
+      for (String line; (line = out.readLine()) != null; ) {
+        System.out.println("[parley] " + line);
+        Matcher m = LISTENING.matcher(line);
+        if (m.find()) {
+          Thread rest = new Thread(() -> out.lines().forEach(l -> System.out.println("[parley] " + l)), "parley-output");
+          rest.setDaemon(true);
+          rest.start();
+          return new Server(p, Integer.parseInt(m.group(1)));
+        }
+      }
+      throw new AssertionError("the server exited (" + p.waitFor(10, TimeUnit.SECONDS) + ") without logging that it listens");
+    }
+
+    // TODO(issue 16): port 0 once the server logs the port it bound
+    private static int freePort() throws IOException {
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        return s.getLocalPort();
+      }
+    }
+
+    void stop() throws InterruptedException {
+      process.destroy();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError("server did not exit within 60 s of SIGTERM");
+      }
+    }
   }
 }
