@@ -344,16 +344,4 @@ public final class RoutingVerticle extends VerticleBase {
   private static void fail(Message<?> msg, ErrorCode code, String text) {
     msg.fail(code.failureCode(), text);
   }
-
-  /** Maps a failed request to the protocol error it carries. */
-  public static ParleyException toParley(Throwable t) {
-    if (t instanceof io.vertx.core.eventbus.ReplyException re) {
-      return switch (re.failureType()) {
-        case RECIPIENT_FAILURE -> ParleyException.of(ErrorCode.fromFailureCode(re.failureCode()), re.getMessage());
-        case TIMEOUT, NO_HANDLERS -> ParleyException.of(ErrorCode.UNAVAILABLE, "routing unavailable, retry");
-        default -> ParleyException.of(ErrorCode.INTERNAL, "internal error");
-      };
-    }
-    return t instanceof ParleyException pe ? pe : ParleyException.of(ErrorCode.INTERNAL, "internal error");
-  }
 }
