@@ -5,10 +5,12 @@ package io.parley.protocol;
  * and event-bus failures ({@code message.fail(code.failureCode(), text)}).
  *
  * <p>Each code carries its wire name and its event-bus number explicitly, never derived from the
- * constant's name or position: clients branch on the name, and nodes of different versions in one
- * cluster exchange the number, so neither may change when the enum is reordered or a constant is
- * renamed. The numbers are those of the first release (1000 + the declaration order it had); a new
- * code takes the next unused number. {@code ErrorCodeTest} pins both.
+ * constant's name or position: clients branch on the name, and a failure that crosses the event
+ * bus carries the number (today only routing's answers to signals, within a node; across nodes,
+ * nodes of different versions must read it alike), so neither may change when the enum is
+ * reordered or a constant is renamed. The numbers are those of the first release (1000 + the
+ * declaration order it had); a new code takes the next unused number. {@code ErrorCodeTest} pins
+ * both.
  */
 public enum ErrorCode {
   BAD_REQUEST(1000, "bad_request", 400),
