@@ -11,6 +11,8 @@ import io.parley.config.ClusterSettings;
 import io.parley.gateway.NodeInboxVerticle;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.DeliveryCodec;
+import io.parley.presence.TypingThrottle;
+import io.parley.routing.LogIntakeVerticle;
 import io.parley.routing.LogRoutingVerticle;
 import io.parley.protocol.Ids;
 import io.parley.protocol.LocalCodec;
@@ -121,7 +123,7 @@ public final class Node {
 
   /**
    * Cluster profile. Every node runs fan-out and push (receipts and typing are fanned out where
-   * they arrive). Role {@code gateway}: the node inbox, the send intake ({@link RoutingVerticle}
+   * they arrive). Role {@code gateway}: the node inbox, the send intake ({@link LogIntakeVerticle}
    * writing to Kafka and acking once Kafka has the message) and the gateways. Role {@code routing}:
    * the Kafka consumer that persists to Cassandra and fans out ({@link LogRoutingVerticle}).
    */
@@ -134,14 +136,16 @@ public final class Node {
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openLogSource(vertx, config))
-          .compose(source -> deployOne(new LogRoutingVerticle(source, b.messages(), b.conversations(), c.routingRetryMaxMs())));
+          .compose(source -> deployOne(new LogRoutingVerticle(source, b.messages(), b.conversations(), config.routing(),
+              c.routingRetryMaxMs())));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       Auth auth = new Auth(vertx, effective.jwtSecret());
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
       chain = chain.compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
-          .compose(log -> deployOne(new RoutingVerticle(log, b.messages(), b.conversations(), b.limiter(), config.typingThrottleMs(), false)))
+          .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
+              new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing())))
           .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
@@ -170,8 +174,8 @@ public final class Node {
     return deployOne(new PushVerticle(registry, new LogPushSender()))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
-        .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, limiter, config.typingThrottleMs(),
-            config.commitWindowMs())))
+        .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
+            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs())))
         .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {

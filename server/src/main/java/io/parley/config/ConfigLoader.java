@@ -87,7 +87,8 @@ public final class ConfigLoader {
         intIn(c, "history.page_default", 1, 10_000),
         intIn(c, "history.page_max", 1, 10_000),
         intIn(c, "sync.max_messages", 1, 100_000),
-        cluster(c));
+        cluster(c),
+        routing(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -135,6 +136,11 @@ public final class ConfigLoader {
         keyspace, strategy, intIn(c, "cassandra.replication_factor", 1, 32), nonBlank(c, "redis.url"),
         nonBlank(c, "redis.prefix"), ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000),
         intIn(c, "fanout.remote_request_chars", 1, 64 * 1024 * 1024));
+  }
+
+  private static RoutingSettings routing(JsonObject c) {
+    return new RoutingSettings(intIn(c, "routing.backlog_max", 1, 10_000_000), intIn(c, "routing.batch_max", 1, 65_536),
+        intIn(c, "routing.cluster_appends_max", 1, 1024), intIn(c, "routing.member_cache_max", 1, 10_000_000));
   }
 
   private static List<String> list(JsonObject c, String key) {

@@ -9,7 +9,6 @@ import io.parley.protocol.Outbound;
 import io.parley.protocol.ParleyException;
 import io.parley.protocol.ServerFrames;
 import io.parley.protocol.WireFrame;
-import io.parley.routing.RoutingVerticle;
 import io.parley.routing.SendReplies;
 import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
@@ -289,7 +288,7 @@ final class Session implements SendReplies, WsChannel.Listener {
         : frame instanceof ClientFrame.Typing t ? Long.valueOf(t.conv()) : null;
     ctx.bus().request(Addresses.ROUTING_SIGNAL, new SignalRequest(user, frame), ctx.requestOptions())
         .onFailure(t -> {
-          ParleyException e = RoutingVerticle.toParley(t);
+          ParleyException e = ParleyException.fromBusFailure(t);
           error(null, conv, e.code(), e.getMessage());
         });
   }

@@ -1,5 +1,6 @@
 package io.parley.routing;
 
+import io.parley.config.RoutingSettings;
 import io.parley.fanout.Fanout;
 import io.parley.fanout.FanoutBatch;
 import io.parley.history.ConversationStore;
@@ -38,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LogRoutingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(LogRoutingVerticle.class);
-  private static final int MEMBER_CACHE_MAX = 10_000;
   private static final long RETRY_FIRST_MS = 100;
   private static final DeliveryOptions FANOUT_OPTIONS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(30_000);
 
@@ -50,10 +50,12 @@ public final class LogRoutingVerticle extends VerticleBase {
   private volatile boolean stopping;
   private final Promise<Void> stopped = Promise.promise();
 
-  public LogRoutingVerticle(LogSource source, MessageArchive archive, ConversationStore conversations, long retryMaxMs) {
+  /** @param settings of routing; this verticle uses its member-cache bound */
+  public LogRoutingVerticle(LogSource source, MessageArchive archive, ConversationStore conversations,
+      RoutingSettings settings, long retryMaxMs) {
     this.source = source;
     this.archive = archive;
-    this.members = new MemberSets(conversations, MEMBER_CACHE_MAX);
+    this.members = new MemberSets(conversations, settings.memberCacheMax());
     this.retryMaxMs = retryMaxMs;
   }
 

@@ -257,6 +257,38 @@ class ConfigLoaderTest {
     assertThat(e.getMessage()).contains(key);
   }
 
+  // ---- routing ----
+
+  @Test
+  void routingDefaultsAndOverrides() {
+    RoutingSettings d = load(Map.of()).routing();
+    assertThat(d.backlogMax()).isEqualTo(20_000);
+    assertThat(d.batchMax()).isEqualTo(1024);
+    assertThat(d.clusterAppendsMax()).isEqualTo(8);
+    assertThat(d.memberCacheMax()).isEqualTo(10_000);
+    assertThat(load(Map.of("PARLEY_PROFILE", "cluster")).routing()).as("same on the cluster profile").isEqualTo(d);
+
+    RoutingSettings r = load(Map.of("PARLEY_ROUTING_BACKLOG_MAX", "500", "PARLEY_ROUTING_BATCH_MAX", "64",
+        "PARLEY_ROUTING_CLUSTER_APPENDS_MAX", "1", "PARLEY_ROUTING_MEMBER_CACHE_MAX", "1")).routing();
+    assertThat(r).isEqualTo(new RoutingSettings(500, 64, 1, 1));
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(delimiter = '|', value = {
+      "PARLEY_ROUTING_BACKLOG_MAX|0|routing.backlog_max",
+      "PARLEY_ROUTING_BACKLOG_MAX|lots|routing.backlog_max",
+      "PARLEY_ROUTING_BACKLOG_MAX|10000001|routing.backlog_max",
+      "PARLEY_ROUTING_BATCH_MAX|0|routing.batch_max",
+      "PARLEY_ROUTING_BATCH_MAX|65537|routing.batch_max",
+      "PARLEY_ROUTING_CLUSTER_APPENDS_MAX|0|routing.cluster_appends_max",
+      "PARLEY_ROUTING_CLUSTER_APPENDS_MAX|1025|routing.cluster_appends_max",
+      "PARLEY_ROUTING_MEMBER_CACHE_MAX|0|routing.member_cache_max",
+      "PARLEY_ROUTING_MEMBER_CACHE_MAX|-1|routing.member_cache_max",
+  })
+  void badRoutingValueNamesTheKey(String var, String value, String key) {
+    assertThat(failure(Map.of(var, value)).getMessage()).contains(key);
+  }
+
   @Test
   void badSystemPropertyNamesTheKey() {
     assertThat(failure(Map.of(), Map.of("parley.node.id", "2000")).getMessage()).contains("node.id");

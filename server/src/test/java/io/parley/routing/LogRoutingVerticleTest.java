@@ -2,6 +2,7 @@ package io.parley.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.parley.config.RoutingSettings;
 import io.parley.fanout.FanoutBatch;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
@@ -45,7 +46,8 @@ class LogRoutingVerticleTest {
     });
     MessageArchive archive = messages -> Future.succeededFuture(Collections.nCopies(messages.size(), true));
 
-    vertx.deployVerticle(new LogRoutingVerticle(source, archive, FixedMembers.of("alice", "bob"), 100))
+    vertx.deployVerticle(new LogRoutingVerticle(source, archive, FixedMembers.of("alice", "bob"),
+        new RoutingSettings(20_000, 1024, 8, 10_000), 100))
         .await(10, TimeUnit.SECONDS);
     List<LogSource.Logged> committed = source.committed.future().await(10, TimeUnit.SECONDS);
 

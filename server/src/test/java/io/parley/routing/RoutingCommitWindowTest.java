@@ -2,8 +2,10 @@ package io.parley.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.parley.config.RoutingSettings;
 import io.parley.fanout.Fanout;
 import io.parley.fanout.FanoutBatch;
+import io.parley.presence.TypingThrottle;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ClientFrame;
@@ -132,7 +134,8 @@ class RoutingCommitWindowTest {
       }
       return Future.succeededFuture(out);
     };
-    vertx.deployVerticle(new RoutingVerticle(log, null, FixedMembers.of("alice", "bob"), null, 0, commitWindowMs))
+    vertx.deployVerticle(new RoutingVerticle(log, null, FixedMembers.of("alice", "bob"), new TypingThrottle(null, 0),
+        new RoutingSettings(20_000, 1024, 8, 10_000), commitWindowMs))
         .await(10, TimeUnit.SECONDS);
   }
 
