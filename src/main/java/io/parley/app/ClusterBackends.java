@@ -10,9 +10,11 @@ import io.parley.protocol.Ids;
 import io.parley.routing.LogSource;
 import io.parley.routing.MessageLog;
 import io.parley.storage.cassandra.CassandraConversationStore;
+import io.parley.storage.cassandra.CassandraMessageArchive;
 import io.parley.storage.cassandra.CassandraMessageStore;
 import io.parley.storage.cassandra.CassandraNames;
 import io.parley.storage.cassandra.CassandraSchema;
+import io.parley.storage.cassandra.CassandraSendIndex;
 import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.kafka.KafkaLogSource;
 import io.parley.storage.kafka.KafkaMessageLog;
@@ -47,17 +49,22 @@ final class ClusterBackends {
   private final CassandraClient cassandra;
   private final CassandraConversationStore conversations;
   private final CassandraMessageStore messages;
+  private final CassandraMessageArchive archive;
+  private final CassandraSendIndex sendIndex;
   private final RedisConnectionRegistry registry;
   private final RateLimiter limiter;
   private final List<java.util.function.Supplier<Future<?>>> closers = new ArrayList<>();
   private Future<Void> topicEnsured;
 
   private ClusterBackends(Ids ids, CassandraClient cassandra, CassandraConversationStore conversations,
-      CassandraMessageStore messages, RedisConnectionRegistry registry, RateLimiter limiter) {
+      CassandraMessageStore messages, CassandraMessageArchive archive, CassandraSendIndex sendIndex,
+      RedisConnectionRegistry registry, RateLimiter limiter) {
     this.ids = ids;
     this.cassandra = cassandra;
     this.conversations = conversations;
     this.messages = messages;
+    this.archive = archive;
+    this.sendIndex = sendIndex;
     this.registry = registry;
     this.limiter = limiter;
   }
@@ -97,11 +104,14 @@ final class ClusterBackends {
     RateLimiter limiter = new FallbackRateLimiter(vertx, shared, new InMemoryRateLimiter(Node.RATE_LIMIT_BUCKETS_MAX));
     return schema
         .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
-            CassandraMessageStore.create(client, names, ids),
+            CassandraMessageStore.create(client, names),
+            CassandraMessageArchive.create(client, names),
+            CassandraSendIndex.create(client, names),
             // fails when Redis is unreachable, and so does the node's start
             registry.loadScripts().compose(x -> shared.loadScripts())))
         .map(all -> {
-          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), registry, limiter);
+          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), all.resultAt(2),
+              all.resultAt(3), registry, limiter);
           b.closers.add(redis::close);
           return b;
         })
@@ -123,7 +133,7 @@ final class ClusterBackends {
   Future<MessageLog> openMessageLog(Vertx vertx, ParleyConfig config) {
     ClusterSettings c = config.cluster();
     return topic(vertx, c)
-        .compose(v -> KafkaMessageLog.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), messages, c.kafkaSendTimeoutMs()))
+        .compose(v -> KafkaMessageLog.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), sendIndex, c.kafkaSendTimeoutMs()))
         .map(log -> {
           closers.add(log::close);
           return log;
@@ -147,8 +157,14 @@ final class ClusterBackends {
     return conversations;
   }
 
+  /** History reads. */
   CassandraMessageStore messages() {
     return messages;
+  }
+
+  /** Where routing persists what it read from the log. */
+  CassandraMessageArchive archive() {
+    return archive;
   }
 
   RedisConnectionRegistry registry() {

@@ -134,7 +134,7 @@ public final class Node {
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openLogSource(vertx, config))
-          .compose(source -> deployOne(new LogRoutingVerticle(source, b.messages(), b.conversations(), c.routingRetryMaxMs())));
+          .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), b.conversations(), c.routingRetryMaxMs())));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       Auth auth = new Auth(vertx, effective.jwtSecret());

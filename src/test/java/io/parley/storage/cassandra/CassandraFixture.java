@@ -26,6 +26,8 @@ final class CassandraFixture implements AutoCloseable {
   final Ids ids = new Ids(3);
   final CassandraConversationStore conversations;
   final CassandraMessageStore messages;
+  final CassandraMessageArchive archive;
+  final CassandraSendIndex sendIndex;
 
   CassandraFixture() throws Exception {
     String contact = env("PARLEY_CASSANDRA_CONTACT", "127.0.0.1:9042");
@@ -40,7 +42,9 @@ final class CassandraFixture implements AutoCloseable {
     try {
       await(schema.apply(client), 60);
       conversations = await(CassandraConversationStore.create(vertx, client, names), 30);
-      messages = await(CassandraMessageStore.create(client, names, ids), 30);
+      messages = await(CassandraMessageStore.create(client, names), 30);
+      archive = await(CassandraMessageArchive.create(client, names), 30);
+      sendIndex = await(CassandraSendIndex.create(client, names), 30);
     } catch (Exception e) {
       close();
       throw e;
