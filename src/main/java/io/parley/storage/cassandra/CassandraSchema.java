@@ -11,9 +11,12 @@ import java.util.Objects;
 
 /**
  * Creates the cluster profile's schema at startup. Every statement is {@code IF NOT EXISTS}, so
- * running it again (every node start does) changes nothing; a later version migrates by appending
- * statements that are idempotent as well ({@code ALTER TABLE ... ADD} guarded by the schema
- * metadata), never by editing these.
+ * running it again (every node start does; {@code CassandraConversationStoreIT} applies it twice to
+ * one keyspace) changes nothing. There are no migrations: an existing keyspace or table is left as
+ * it is, also when its definition differs (a node whose statements name a missing column fails at
+ * start, when they are prepared). A later version that changes a table must add statements that
+ * are idempotent as well ({@code ALTER TABLE ... ADD IF NOT EXISTS}, which Cassandra accepts
+ * since 4.1), never edit these.
  *
  * <ul>
  *   <li>{@code messages ((conversation_id), message_id DESC)}: sender, client_msg_id and the
