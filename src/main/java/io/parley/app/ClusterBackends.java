@@ -92,16 +92,18 @@ final class ClusterBackends {
     ClusterSettings c = config.cluster();
     int colon = c.cassandraContact().lastIndexOf(':');
     CassandraClient client = CassandraClient.create(vertx, CassandraSchema.clientOptions(
-        c.cassandraContact().substring(0, colon), Integer.parseInt(c.cassandraContact().substring(colon + 1)), c.cassandraDc()));
+        c.cassandraContact().substring(0, colon), Integer.parseInt(c.cassandraContact().substring(colon + 1)), c.cassandraDc(),
+        c.cassandraRequestTimeoutMs(), c.cassandraConnections()));
     CassandraNames names = new CassandraNames(c.cassandraKeyspace());
     Ids ids = new Ids(config.nodeId());
     Future<Void> schema = new CassandraSchema(names, c.cassandraReplicationStrategy(), c.cassandraReplicationFactor())
         .apply(client);
-    Redis redis = RedisConnectionRegistry.createClient(vertx, c.redisUrl());
+    Redis redis = RedisConnectionRegistry.createClient(vertx, c.redisUrl(), c.redisPoolSize(), c.redisPoolWaiting());
     RedisKeys keys = new RedisKeys(c.redisPrefix());
     RedisConnectionRegistry registry = new RedisConnectionRegistry(redis, keys, Duration.ofMillis(c.registryTtlMs()));
     RedisRateLimiter shared = new RedisRateLimiter(redis, keys);
-    RateLimiter limiter = new FallbackRateLimiter(vertx, shared, new InMemoryRateLimiter(Node.RATE_LIMIT_BUCKETS_MAX));
+    RateLimiter limiter = new FallbackRateLimiter(vertx, shared, new InMemoryRateLimiter(Node.RATE_LIMIT_BUCKETS_MAX),
+        c.limitsRedisTimeoutMs(), c.limitsRedisRetryMs());
     return schema
         .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
             CassandraMessageStore.create(client, names),
@@ -125,7 +127,8 @@ final class ClusterBackends {
   Future<LogSource> openLogSource(Vertx vertx, ParleyConfig config) {
     ClusterSettings c = config.cluster();
     return topic(vertx, c)
-        .compose(v -> KafkaLogSource.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaGroup()))
+        .compose(v -> KafkaLogSource.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaGroup(),
+            new KafkaLogSource.Timing(c.kafkaPollTimeoutMs(), c.kafkaSessionTimeoutMs(), c.kafkaHeartbeatIntervalMs())))
         .map(s -> s);
   }
 
@@ -144,7 +147,7 @@ final class ClusterBackends {
   private Future<Void> topic(Vertx vertx, ClusterSettings c) {
     if (topicEnsured == null || topicEnsured.failed()) {
       topicEnsured = KafkaTopics.ensure(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaPartitions(),
-          (short) c.kafkaReplicationFactor());
+          (short) c.kafkaReplicationFactor(), c.kafkaAdminTimeoutMs());
     }
     return topicEnsured;
   }

@@ -36,7 +36,7 @@ final class CassandraFixture implements AutoCloseable {
     String host = colon < 0 ? contact : contact.substring(0, colon);
     int port = colon < 0 ? 9042 : Integer.parseInt(contact.substring(colon + 1));
     vertx = Vertx.vertx();
-    client = CassandraClient.create(vertx, CassandraSchema.clientOptions(host, port, dc));
+    client = CassandraClient.create(vertx, CassandraSchema.clientOptions(host, port, dc, 10_000, 4));
     names = new CassandraNames("parley_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16));
     schema = new CassandraSchema(names);
     try {
