@@ -10,9 +10,11 @@ import io.parley.protocol.Ids;
 import io.parley.routing.LogSource;
 import io.parley.routing.MessageLog;
 import io.parley.storage.cassandra.CassandraConversationStore;
+import io.parley.storage.cassandra.CassandraMessageArchive;
 import io.parley.storage.cassandra.CassandraMessageStore;
 import io.parley.storage.cassandra.CassandraNames;
 import io.parley.storage.cassandra.CassandraSchema;
+import io.parley.storage.cassandra.CassandraSendIndex;
 import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.kafka.KafkaLogSource;
 import io.parley.storage.kafka.KafkaMessageLog;
@@ -47,17 +49,22 @@ final class ClusterBackends {
   private final CassandraClient cassandra;
   private final CassandraConversationStore conversations;
   private final CassandraMessageStore messages;
+  private final CassandraMessageArchive archive;
+  private final CassandraSendIndex sendIndex;
   private final RedisConnectionRegistry registry;
   private final RateLimiter limiter;
   private final List<java.util.function.Supplier<Future<?>>> closers = new ArrayList<>();
   private Future<Void> topicEnsured;
 
   private ClusterBackends(Ids ids, CassandraClient cassandra, CassandraConversationStore conversations,
-      CassandraMessageStore messages, RedisConnectionRegistry registry, RateLimiter limiter) {
+      CassandraMessageStore messages, CassandraMessageArchive archive, CassandraSendIndex sendIndex,
+      RedisConnectionRegistry registry, RateLimiter limiter) {
     this.ids = ids;
     this.cassandra = cassandra;
     this.conversations = conversations;
     this.messages = messages;
+    this.archive = archive;
+    this.sendIndex = sendIndex;
     this.registry = registry;
     this.limiter = limiter;
   }
@@ -85,23 +92,28 @@ final class ClusterBackends {
     ClusterSettings c = config.cluster();
     int colon = c.cassandraContact().lastIndexOf(':');
     CassandraClient client = CassandraClient.create(vertx, CassandraSchema.clientOptions(
-        c.cassandraContact().substring(0, colon), Integer.parseInt(c.cassandraContact().substring(colon + 1)), c.cassandraDc()));
+        c.cassandraContact().substring(0, colon), Integer.parseInt(c.cassandraContact().substring(colon + 1)), c.cassandraDc(),
+        c.cassandraRequestTimeoutMs(), c.cassandraConnections()));
     CassandraNames names = new CassandraNames(c.cassandraKeyspace());
     Ids ids = new Ids(config.nodeId());
     Future<Void> schema = new CassandraSchema(names, c.cassandraReplicationStrategy(), c.cassandraReplicationFactor())
         .apply(client);
-    Redis redis = RedisConnectionRegistry.createClient(vertx, c.redisUrl());
+    Redis redis = RedisConnectionRegistry.createClient(vertx, c.redisUrl(), c.redisPoolSize(), c.redisPoolWaiting());
     RedisKeys keys = new RedisKeys(c.redisPrefix());
     RedisConnectionRegistry registry = new RedisConnectionRegistry(redis, keys, Duration.ofMillis(c.registryTtlMs()));
     RedisRateLimiter shared = new RedisRateLimiter(redis, keys);
-    RateLimiter limiter = new FallbackRateLimiter(vertx, shared, new InMemoryRateLimiter(Node.RATE_LIMIT_BUCKETS_MAX));
+    RateLimiter limiter = new FallbackRateLimiter(vertx, shared, new InMemoryRateLimiter(Node.RATE_LIMIT_BUCKETS_MAX),
+        c.limitsRedisTimeoutMs(), c.limitsRedisRetryMs());
     return schema
         .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
-            CassandraMessageStore.create(client, names, ids),
+            CassandraMessageStore.create(client, names),
+            CassandraMessageArchive.create(client, names),
+            CassandraSendIndex.create(client, names),
             // fails when Redis is unreachable, and so does the node's start
             registry.loadScripts().compose(x -> shared.loadScripts())))
         .map(all -> {
-          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), registry, limiter);
+          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), all.resultAt(2),
+              all.resultAt(3), registry, limiter);
           b.closers.add(redis::close);
           return b;
         })
@@ -115,7 +127,8 @@ final class ClusterBackends {
   Future<LogSource> openLogSource(Vertx vertx, ParleyConfig config) {
     ClusterSettings c = config.cluster();
     return topic(vertx, c)
-        .compose(v -> KafkaLogSource.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaGroup()))
+        .compose(v -> KafkaLogSource.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaGroup(),
+            new KafkaLogSource.Timing(c.kafkaPollTimeoutMs(), c.kafkaSessionTimeoutMs(), c.kafkaHeartbeatIntervalMs())))
         .map(s -> s);
   }
 
@@ -123,7 +136,7 @@ final class ClusterBackends {
   Future<MessageLog> openMessageLog(Vertx vertx, ParleyConfig config) {
     ClusterSettings c = config.cluster();
     return topic(vertx, c)
-        .compose(v -> KafkaMessageLog.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), messages, c.kafkaSendTimeoutMs()))
+        .compose(v -> KafkaMessageLog.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), sendIndex, c.kafkaSendTimeoutMs()))
         .map(log -> {
           closers.add(log::close);
           return log;
@@ -134,7 +147,7 @@ final class ClusterBackends {
   private Future<Void> topic(Vertx vertx, ClusterSettings c) {
     if (topicEnsured == null || topicEnsured.failed()) {
       topicEnsured = KafkaTopics.ensure(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaPartitions(),
-          (short) c.kafkaReplicationFactor());
+          (short) c.kafkaReplicationFactor(), c.kafkaAdminTimeoutMs());
     }
     return topicEnsured;
   }
@@ -147,8 +160,14 @@ final class ClusterBackends {
     return conversations;
   }
 
+  /** History reads. */
   CassandraMessageStore messages() {
     return messages;
+  }
+
+  /** Where routing persists what it read from the log. */
+  CassandraMessageArchive archive() {
+    return archive;
   }
 
   RedisConnectionRegistry registry() {

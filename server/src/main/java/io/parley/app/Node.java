@@ -103,11 +103,16 @@ public final class Node {
         return deployCluster();
       }).onSuccess(v -> announce());
     }
-    return vertx.executeBlocking(() -> {
+    logWriter = vertx.createSharedWorkerExecutor("parley-log-writer", 1);
+    metaWriter = vertx.createSharedWorkerExecutor("parley-meta", 1);
+    readers = vertx.createSharedWorkerExecutor("parley-readers", 4);
+    // RocksDB only on the named executors, never on an event loop (RocksStorage checks): opening
+    // and the id floor's read on the metadata writer, before anything else may use the storage
+    return metaWriter.executeBlocking(() -> {
       effective = config.withJwtSecret(resolveSecret(config));
       storage = RocksStorage.open(config.dataDir(), config.fsync());
-      return storage;
-    }).compose(s -> deploy()).onSuccess(v -> announce());
+      return storage.idFloor();
+    }, true).compose(this::deploy).onSuccess(v -> announce());
   }
 
   private void announce() {
@@ -136,7 +141,7 @@ public final class Node {
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openLogSource(vertx, config))
-          .compose(source -> deployOne(new LogRoutingVerticle(source, b.messages(), b.conversations(), config.routing(),
+          .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), b.conversations(), config.routing(),
               c.routingRetryMaxMs())));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
@@ -156,12 +161,10 @@ public final class Node {
     return chain;
   }
 
-  private Future<Void> deploy() {
+  /** Embedded profile, storage open; {@code idFloor}: the highest id handed out before (read on a worker). */
+  private Future<Void> deploy(long idFloor) {
     Ids ids = new Ids(config.nodeId());
-    ids.advancePast(storage.idFloor());
-    logWriter = vertx.createSharedWorkerExecutor("parley-log-writer", 1);
-    metaWriter = vertx.createSharedWorkerExecutor("parley-meta", 1);
-    readers = vertx.createSharedWorkerExecutor("parley-readers", 4);
+    ids.advancePast(idFloor);
     RocksMessageStore messages = new RocksMessageStore(storage, ids, logWriter, readers);
     RocksConversationStore conversations = new RocksConversationStore(storage, metaWriter);
     InMemoryConnectionRegistry registry = new InMemoryConnectionRegistry(1_000_000);
@@ -206,12 +209,10 @@ public final class Node {
         .compose(v -> logWriter == null ? Future.succeededFuture() : logWriter.executeBlocking(() -> null, true))
         .compose(v -> metaWriter == null ? Future.succeededFuture() : metaWriter.executeBlocking(() -> null, true))
         .compose(v -> backends == null ? Future.succeededFuture() : backends.close())
-        .compose(v -> vertx.executeBlocking(() -> {
-          if (storage != null) {
-            storage.close();
-          }
+        .compose(v -> storage == null ? Future.succeededFuture() : metaWriter.executeBlocking(() -> {
+          storage.close();
           return null;
-        }))
+        }, true))
         .eventually(() -> vertx.close())
         .mapEmpty();
   }

@@ -12,6 +12,17 @@ import java.util.Set;
  * @param fanoutRemoteRequestChars the most characters (frames plus user ids) fan-out puts in one
  *     event-bus request to another node's inbox; a polled batch's deliveries to that node are cut
  *     into several requests above it
+ * @param kafkaAdminTimeoutMs bound of one admin call and of the wait for the topic's partition leaders at start
+ * @param kafkaPollTimeoutMs longest wait of one routing poll for records
+ * @param kafkaSessionTimeoutMs how long the consumer group waits for a silent routing node before
+ *     moving its partitions
+ * @param kafkaHeartbeatIntervalMs how often a routing node tells the group it lives
+ * @param cassandraRequestTimeoutMs how long one Cassandra statement may take
+ * @param cassandraConnections driver connections per Cassandra node of the local datacenter
+ * @param redisPoolSize connections of the node's one Redis client (registry and rate limits)
+ * @param redisPoolWaiting Redis requests that may wait for a pooled connection
+ * @param limitsRedisTimeoutMs a rate-limit check Redis has not answered by then is decided locally
+ * @param limitsRedisRetryMs after a failed check, how long limits stay local before Redis is asked again
  */
 public record ClusterSettings(
     Set<String> roles,
@@ -25,13 +36,23 @@ public record ClusterSettings(
     int kafkaReplicationFactor,
     String kafkaGroup,
     long kafkaSendTimeoutMs,
+    int kafkaAdminTimeoutMs,
+    long kafkaPollTimeoutMs,
+    int kafkaSessionTimeoutMs,
+    int kafkaHeartbeatIntervalMs,
     String cassandraContact,
     String cassandraDc,
     String cassandraKeyspace,
     String cassandraReplicationStrategy,
     int cassandraReplicationFactor,
+    int cassandraRequestTimeoutMs,
+    int cassandraConnections,
     String redisUrl,
     String redisPrefix,
+    int redisPoolSize,
+    int redisPoolWaiting,
+    long limitsRedisTimeoutMs,
+    long limitsRedisRetryMs,
     long registryTtlMs,
     long registryRefreshMs,
     long routingRetryMaxMs,

@@ -129,12 +129,23 @@ public final class ConfigLoader {
     if (refresh * 2 > ttl) {
       throw new ConfigException("registry.refresh_ms must be at most half of registry.ttl_ms (two missed beats fit in a TTL)");
     }
+    int session = intIn(c, "kafka.session_timeout_ms", 1, 3_600_000);
+    int heartbeat = intIn(c, "kafka.heartbeat_interval_ms", 1, 3_600_000);
+    if (heartbeat >= session) {
+      throw new ConfigException("kafka.heartbeat_interval_ms must be below kafka.session_timeout_ms");
+    }
     return new ClusterSettings(Set.copyOf(roles), nonBlank(c, "cluster.name"), nonBlank(c, "cluster.host"),
         intIn(c, "cluster.port", 1, 65535), members, nonBlank(c, "kafka.bootstrap"), nonBlank(c, "kafka.topic"),
         intIn(c, "kafka.partitions", 1, 1024), intIn(c, "kafka.replication_factor", 1, 32), nonBlank(c, "kafka.group"),
-        longIn(c, "kafka.send_timeout_ms", 100, 600_000), nonBlank(c, "cassandra.contact"), nonBlank(c, "cassandra.dc"),
-        keyspace, strategy, intIn(c, "cassandra.replication_factor", 1, 32), nonBlank(c, "redis.url"),
-        nonBlank(c, "redis.prefix"), ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000),
+        longIn(c, "kafka.send_timeout_ms", 100, 600_000), intIn(c, "kafka.admin_timeout_ms", 100, 3_600_000),
+        longIn(c, "kafka.poll_timeout_ms", 1, 60_000), session, heartbeat,
+        nonBlank(c, "cassandra.contact"), nonBlank(c, "cassandra.dc"),
+        keyspace, strategy, intIn(c, "cassandra.replication_factor", 1, 32),
+        intIn(c, "cassandra.request_timeout_ms", 1, 600_000), intIn(c, "cassandra.connections", 1, 64),
+        nonBlank(c, "redis.url"), nonBlank(c, "redis.prefix"), intIn(c, "redis.pool_size", 1, 1024),
+        intIn(c, "redis.pool_waiting", 1, 1_000_000), longIn(c, "limits.redis_timeout_ms", 1, 60_000),
+        longIn(c, "limits.redis_retry_ms", 1, 3_600_000),
+        ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000),
         intIn(c, "fanout.remote_request_chars", 1, 64 * 1024 * 1024));
   }
 

@@ -25,8 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FallbackRateLimiter implements RateLimiter {
   private static final Logger LOG = LoggerFactory.getLogger(FallbackRateLimiter.class);
-  public static final long DEFAULT_TIMEOUT_MS = 500;
-  public static final long DEFAULT_RETRY_AFTER_MS = 1_000;
   /** Longest silence between two logged switches (see {@link #logSwitch}). */
   static final long LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
   private static final long NEVER = Long.MIN_VALUE;
@@ -42,12 +40,19 @@ public final class FallbackRateLimiter implements RateLimiter {
   private final AtomicLong lastSwitchLogged = new AtomicLong(NEVER);
   private final AtomicInteger unloggedSwitches = new AtomicInteger();
 
-  public FallbackRateLimiter(Vertx vertx, RateLimiter primary, RateLimiter fallback) {
-    this(vertx, primary, fallback, DEFAULT_TIMEOUT_MS, DEFAULT_RETRY_AFTER_MS, System::nanoTime);
+  /**
+   * @param timeoutMs longest wait for the primary's answer ({@code limits.redis_timeout_ms})
+   * @param retryAfterMs how long the primary is left alone after a failure ({@code limits.redis_retry_ms})
+   */
+  public FallbackRateLimiter(Vertx vertx, RateLimiter primary, RateLimiter fallback, long timeoutMs, long retryAfterMs) {
+    this(vertx, primary, fallback, timeoutMs, retryAfterMs, System::nanoTime);
   }
 
   public FallbackRateLimiter(Vertx vertx, RateLimiter primary, RateLimiter fallback, long timeoutMs,
       long retryAfterMs, LongSupplier nanoClock) {
+    if (timeoutMs < 1 || retryAfterMs < 1) {
+      throw new IllegalArgumentException("timeoutMs and retryAfterMs must be at least 1: " + timeoutMs + ", " + retryAfterMs);
+    }
     this.vertx = vertx;
     this.primary = primary;
     this.fallback = fallback;

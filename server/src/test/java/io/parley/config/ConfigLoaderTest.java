@@ -311,4 +311,69 @@ class ConfigLoaderTest {
     assertThat(load(Map.of("PARLEY_JWT_SECRET", "x".repeat(32))).jwtSecret()).hasSize(32);
     assertThat(failure(Map.of("PARLEY_JWT_SECRET", "x".repeat(31))).getMessage()).contains("jwt.secret");
   }
+
+  // ---- the cluster adapters' timeouts and pools ----
+
+  @Test
+  void clusterAdapterLimitsDefaultToWhatTheAdaptersHadHardCoded() {
+    ClusterSettings c = load(Map.of("PARLEY_PROFILE", "cluster", "PARLEY_JWT_SECRET", "x".repeat(32))).cluster();
+    assertThat(c.kafkaAdminTimeoutMs()).isEqualTo(30_000);
+    assertThat(c.kafkaPollTimeoutMs()).isEqualTo(100);
+    assertThat(c.kafkaSessionTimeoutMs()).isEqualTo(6_000);
+    assertThat(c.kafkaHeartbeatIntervalMs()).isEqualTo(2_000);
+    assertThat(c.cassandraRequestTimeoutMs()).isEqualTo(10_000);
+    assertThat(c.cassandraConnections()).isEqualTo(4);
+    assertThat(c.redisPoolSize()).isEqualTo(16);
+    assertThat(c.redisPoolWaiting()).isEqualTo(4096);
+    assertThat(c.limitsRedisTimeoutMs()).isEqualTo(500);
+    assertThat(c.limitsRedisRetryMs()).isEqualTo(1_000);
+  }
+
+  @Test
+  void clusterAdapterLimitsAreSetFromTheEnvironment() {
+    Map<String, String> env = new HashMap<>();
+    env.put("PARLEY_KAFKA_ADMIN_TIMEOUT_MS", "60000");
+    env.put("PARLEY_KAFKA_POLL_TIMEOUT_MS", "250");
+    env.put("PARLEY_KAFKA_SESSION_TIMEOUT_MS", "10000");
+    env.put("PARLEY_KAFKA_HEARTBEAT_INTERVAL_MS", "3000");
+    env.put("PARLEY_CASSANDRA_REQUEST_TIMEOUT_MS", "2000");
+    env.put("PARLEY_CASSANDRA_CONNECTIONS", "8");
+    env.put("PARLEY_REDIS_POOL_SIZE", "32");
+    env.put("PARLEY_REDIS_POOL_WAITING", "100");
+    env.put("PARLEY_LIMITS_REDIS_TIMEOUT_MS", "50");
+    env.put("PARLEY_LIMITS_REDIS_RETRY_MS", "5000");
+    ClusterSettings c = load(env).cluster();
+    assertThat(c.kafkaAdminTimeoutMs()).isEqualTo(60_000);
+    assertThat(c.kafkaPollTimeoutMs()).isEqualTo(250);
+    assertThat(c.kafkaSessionTimeoutMs()).isEqualTo(10_000);
+    assertThat(c.kafkaHeartbeatIntervalMs()).isEqualTo(3_000);
+    assertThat(c.cassandraRequestTimeoutMs()).isEqualTo(2_000);
+    assertThat(c.cassandraConnections()).isEqualTo(8);
+    assertThat(c.redisPoolSize()).isEqualTo(32);
+    assertThat(c.redisPoolWaiting()).isEqualTo(100);
+    assertThat(c.limitsRedisTimeoutMs()).isEqualTo(50);
+    assertThat(c.limitsRedisRetryMs()).isEqualTo(5_000);
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(delimiter = '|', value = {
+      "PARLEY_KAFKA_ADMIN_TIMEOUT_MS|0|kafka.admin_timeout_ms",
+      "PARLEY_KAFKA_ADMIN_TIMEOUT_MS|99|kafka.admin_timeout_ms",
+      "PARLEY_KAFKA_POLL_TIMEOUT_MS|0|kafka.poll_timeout_ms",
+      "PARLEY_KAFKA_POLL_TIMEOUT_MS|soon|kafka.poll_timeout_ms",
+      "PARLEY_KAFKA_SESSION_TIMEOUT_MS|-1|kafka.session_timeout_ms",
+      "PARLEY_KAFKA_HEARTBEAT_INTERVAL_MS|0|kafka.heartbeat_interval_ms",
+      "PARLEY_KAFKA_HEARTBEAT_INTERVAL_MS|6000|kafka.heartbeat_interval_ms",
+      "PARLEY_CASSANDRA_REQUEST_TIMEOUT_MS|0|cassandra.request_timeout_ms",
+      "PARLEY_CASSANDRA_CONNECTIONS|0|cassandra.connections",
+      "PARLEY_CASSANDRA_CONNECTIONS|65|cassandra.connections",
+      "PARLEY_REDIS_POOL_SIZE|0|redis.pool_size",
+      "PARLEY_REDIS_POOL_SIZE|1.5|redis.pool_size",
+      "PARLEY_REDIS_POOL_WAITING|0|redis.pool_waiting",
+      "PARLEY_LIMITS_REDIS_TIMEOUT_MS|0|limits.redis_timeout_ms",
+      "PARLEY_LIMITS_REDIS_RETRY_MS|-5|limits.redis_retry_ms",
+  })
+  void badClusterAdapterLimitNamesTheKey(String var, String value, String key) {
+    assertThat(failure(Map.of(var, value)).getMessage()).contains(key);
+  }
 }

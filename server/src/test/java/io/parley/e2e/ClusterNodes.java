@@ -208,7 +208,7 @@ final class ClusterNodes implements AutoCloseable {
     try {
       int colon = CASSANDRA.lastIndexOf(':');
       CassandraClient cassandra = CassandraClient.create(vertx, CassandraSchema.clientOptions(
-          CASSANDRA.substring(0, colon), Integer.parseInt(CASSANDRA.substring(colon + 1)), CASSANDRA_DC));
+          CASSANDRA.substring(0, colon), Integer.parseInt(CASSANDRA.substring(colon + 1)), CASSANDRA_DC, 10_000, 4));
       Future<?> dropped = cassandra.execute("DROP KEYSPACE IF EXISTS " + common.get("PARLEY_CASSANDRA_KEYSPACE"))
           .eventually(cassandra::close);
       Redis redis = Redis.createClient(vertx, REDIS);

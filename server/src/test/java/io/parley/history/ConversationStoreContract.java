@@ -8,7 +8,6 @@ import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Ids;
 import io.parley.protocol.ParleyException;
-import io.parley.routing.MessageLog;
 import io.vertx.core.Future;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
@@ -38,13 +37,13 @@ public abstract class ConversationStoreContract {
   /** The adapter under test, ready for use. */
   protected abstract ConversationStore conversations();
 
-  /** The message log whose appends move this store's {@code last_message_id} (the same adapter family). */
-  protected abstract MessageLog messageLog();
-
-  private ChatMessage send(long conv, String from, String msgId) throws Exception {
-    return await(messageLog().append(List.of(new MessageLog.NewMessage(from, msgId, conv, "hi", null))))
-        .get(0).message();
-  }
+  /**
+   * Stores one message through the write path that moves this store's {@code last_message_id} (the
+   * same adapter family: the embedded message log, the cluster's archive) and returns it as stored.
+   * Sending a (from, msgId) again is a retried send: it must not be stored again, and returns the
+   * original.
+   */
+  protected abstract ChatMessage send(long conv, String from, String msgId) throws Exception;
 
   @Test
   void lastMessageIdFollowsAppends() throws Exception {

@@ -11,9 +11,12 @@ import java.util.Objects;
 
 /**
  * Creates the cluster profile's schema at startup. Every statement is {@code IF NOT EXISTS}, so
- * running it again (every node start does) changes nothing; a later version migrates by appending
- * statements that are idempotent as well ({@code ALTER TABLE ... ADD} guarded by the schema
- * metadata), never by editing these.
+ * running it again (every node start does; {@code CassandraConversationStoreIT} applies it twice to
+ * one keyspace) changes nothing. There are no migrations: an existing keyspace or table is left as
+ * it is, also when its definition differs (a node whose statements name a missing column fails at
+ * start, when they are prepared). A later version that changes a table must add statements that
+ * are idempotent as well ({@code ALTER TABLE ... ADD IF NOT EXISTS}, which Cassandra accepts
+ * since 4.1), never edit these.
  *
  * <ul>
  *   <li>{@code messages ((conversation_id), message_id DESC)}: sender, client_msg_id and the
@@ -65,17 +68,25 @@ public final class CassandraSchema {
 
   /**
    * Client options for a cluster reached through {@code host:port} in local datacenter {@code dc}:
-   * LOCAL_QUORUM reads and writes (LOCAL_SERIAL for conditional ones) and a request timeout long
-   * enough for schema statements.
+   * LOCAL_QUORUM reads and writes (LOCAL_SERIAL for conditional ones).
+   *
+   * @param requestTimeoutMs how long one statement may take, long enough for schema statements
+   *     ({@code cassandra.request_timeout_ms})
+   * @param connections connections per node of the local datacenter, 1,024 requests in flight each
+   *     ({@code cassandra.connections}): one was exhausted by a gateway's send-index look-ups plus
+   *     routing's writes at 1,000 msgs/s ("No connection was available")
    */
-  public static CassandraClientOptions clientOptions(String host, int port, String dc) {
+  public static CassandraClientOptions clientOptions(String host, int port, String dc, int requestTimeoutMs,
+      int connections) {
+    if (requestTimeoutMs < 1 || connections < 1) {
+      throw new IllegalArgumentException("cassandra request timeout and connections must be at least 1: "
+          + requestTimeoutMs + ", " + connections);
+    }
     DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
         .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
         .withString(DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, "LOCAL_SERIAL")
-        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10))
-        // one connection (1,024 requests in flight) was exhausted by a gateway's send-index
-        // look-ups plus routing's writes at 1,000 msgs/s: "No connection was available"
-        .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, 4)
+        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofMillis(requestTimeoutMs))
+        .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, connections)
         .build();
     CassandraClientOptions options = new CassandraClientOptions().addContactPoint(host, port);
     options.dataStaxClusterBuilder().withLocalDatacenter(dc).withConfigLoader(config);

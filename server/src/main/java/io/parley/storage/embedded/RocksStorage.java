@@ -1,5 +1,6 @@
 package io.parley.storage.embedded;
 
+import io.vertx.core.Context;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The embedded profile's one RocksDB database under the data dir, with a column family per table.
- * Opening and closing block: callers do both off the event loop. Writes of acked data go through
+ * Every RocksDB call blocks, so callers make them on worker executors, never on an event loop;
+ * the blocking methods here ({@link #open}, {@link #idFloor}, {@link #close} and the package's
+ * helpers) fail with an {@link IllegalStateException} when called on one. Writes of acked data go through
  * {@link #durableWrites()}: the WAL is synced when {@code storage.fsync} is on (the default), and
  * always written before a write returns, so a killed process loses nothing that was acked.
  */
@@ -80,6 +83,7 @@ public final class RocksStorage implements AutoCloseable {
 
   /** Opens (creating when missing) the database under {@code dataDir/rocksdb}. Blocking. */
   public static RocksStorage open(Path dataDir, boolean fsync) {
+    requireOffEventLoop("open");
     Path dir = dataDir.resolve("rocksdb");
     try {
       Files.createDirectories(dir);
@@ -170,6 +174,7 @@ public final class RocksStorage implements AutoCloseable {
 
   /** The highest id either writer has handed out, so a restarted generator never repeats one. */
   public long idFloor() {
+    requireOffEventLoop("idFloor");
     try {
       return Math.max(readLong(cf(META), FLOOR_LOG), readLong(cf(META), FLOOR_META));
     } catch (RocksDBException e) {
@@ -178,12 +183,14 @@ public final class RocksStorage implements AutoCloseable {
   }
 
   long readLong(ColumnFamilyHandle cf, byte[] key) throws RocksDBException {
+    requireOffEventLoop("get");
     byte[] v = db.get(cf, key);
     return v == null ? 0 : ByteBuffer.wrap(v).getLong();
   }
 
   /** The newest message id of a conversation (0 when it has none): the last key of its range. Blocking. */
   long lastMessageId(long conv) {
+    requireOffEventLoop("seek");
     try (RocksIterator it = db.newIterator(cf(MESSAGES))) {
       it.seekForPrev(longLongKey(conv, Long.MAX_VALUE));
       return it.isValid() && longAt(it.key(), 0) == conv ? longAt(it.key(), 8) : 0;
@@ -193,6 +200,7 @@ public final class RocksStorage implements AutoCloseable {
   /** Syncs the WAL, flushes memtables and closes. Blocking. */
   @Override
   public void close() {
+    requireOffEventLoop("close");
     try {
       db.flushWal(true);
       try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
@@ -210,6 +218,17 @@ public final class RocksStorage implements AutoCloseable {
     dbOptions.close();
     cfOptions.forEach(ColumnFamilyOptions::close);
     LOG.info("storage closed");
+  }
+
+  /**
+   * Fails when the calling thread is a Vert.x event loop: a RocksDB call there would stall every
+   * connection on that loop (a flush or compaction stall can take seconds).
+   */
+  static void requireOffEventLoop(String what) {
+    if (Context.isOnEventLoopThread()) {
+      throw new IllegalStateException("RocksDB " + what + " called on event loop thread " + Thread.currentThread().getName()
+          + "; use a worker executor");
+    }
   }
 
   static byte[] longKey(long v) {

@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * <p>Manual polling ({@link #poll}, no record handler) and manual commits ({@link #commit}, no
  * auto-commit): what routing has not committed is read again by whoever owns the partition next
  * (at least once). A new group starts at the earliest record. A node that dies without leaving the
- * group loses its partitions after the session timeout ({@value #SESSION_TIMEOUT_MS} ms), so a
- * {@code kill -9}'ed routing node's conversations move within seconds.
+ * group loses its partitions after the session timeout ({@code kafka.session_timeout_ms}, 6 s by
+ * default), so a {@code kill -9}'ed routing node's conversations move within seconds.
  *
  * <p>A record that is not a message ({@link KafkaRecords#decode} rejects it) is logged with its
  * position and skipped: it never blocks its partition.
@@ -41,35 +41,57 @@ import org.slf4j.LoggerFactory;
 public final class KafkaLogSource implements LogSource {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaLogSource.class);
 
-  /** Longest wait of one {@link #poll} for records. */
-  public static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
   /** Most records one poll returns. */
   public static final int MAX_POLL_RECORDS = 1000;
-  static final int SESSION_TIMEOUT_MS = 6000;
-  static final int HEARTBEAT_INTERVAL_MS = 2000;
+
+  /**
+   * The consumer's timing.
+   *
+   * @param pollTimeoutMs longest wait of one {@link #poll} for records ({@code kafka.poll_timeout_ms})
+   * @param sessionTimeoutMs how long the group waits for a silent member before moving its
+   *     partitions ({@code kafka.session_timeout_ms}; the broker accepts
+   *     {@code group.min.session.timeout.ms}..{@code group.max.session.timeout.ms}, 6 s..30 min by default)
+   * @param heartbeatIntervalMs how often the member tells the group it lives, below the session
+   *     timeout ({@code kafka.heartbeat_interval_ms})
+   */
+  public record Timing(long pollTimeoutMs, int sessionTimeoutMs, int heartbeatIntervalMs) {
+    public Timing {
+      if (pollTimeoutMs < 1 || sessionTimeoutMs < 1 || heartbeatIntervalMs < 1) {
+        throw new IllegalArgumentException("kafka consumer timeouts must be at least 1 ms: " + pollTimeoutMs + ", "
+            + sessionTimeoutMs + ", " + heartbeatIntervalMs);
+      }
+      if (heartbeatIntervalMs >= sessionTimeoutMs) {
+        throw new IllegalArgumentException("kafka heartbeat interval (" + heartbeatIntervalMs
+            + " ms) must be below the session timeout (" + sessionTimeoutMs + " ms)");
+      }
+    }
+  }
 
   private final Vertx vertx;
   private final KafkaConsumer<String, String> consumer;
   private final String topic;
+  private final Duration pollTimeout;
 
   /** Partitions assigned to this reader and not revoked since; updated by the consumer's rebalance callbacks. */
   private final Set<Integer> owned;
 
-  private KafkaLogSource(Vertx vertx, KafkaConsumer<String, String> consumer, String topic, Set<Integer> owned) {
+  private KafkaLogSource(Vertx vertx, KafkaConsumer<String, String> consumer, String topic, Set<Integer> owned,
+      Duration pollTimeout) {
     this.vertx = vertx;
     this.consumer = consumer;
     this.topic = topic;
     this.owned = owned;
+    this.pollTimeout = pollTimeout;
   }
 
   /**
    * A source reading {@code topic} on the brokers {@code bootstrap} as a member of consumer group
    * {@code group}; completes once subscribed (partitions are assigned during the first polls).
    */
-  public static Future<KafkaLogSource> create(Vertx vertx, String bootstrap, String topic, String group) {
+  public static Future<KafkaLogSource> create(Vertx vertx, String bootstrap, String topic, String group, Timing timing) {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(topic, "topic");
-    Map<String, Object> config = consumerConfig(bootstrap, group);
+    Map<String, Object> config = consumerConfig(bootstrap, group, timing);
     // creating a Kafka client resolves the bootstrap addresses: not on the event loop
     return vertx.executeBlocking(() -> new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
             new StringDeserializer(), new StringDeserializer()))
@@ -86,26 +108,26 @@ public final class KafkaLogSource implements LogSource {
             LOG.info("{}: partitions assigned {}", topic, assigned.stream().map(tp -> tp.getPartition()).sorted().toList());
           });
           return consumer.subscribe(topic)
-              .map(v -> new KafkaLogSource(vertx, consumer, topic, owned))
+              .map(v -> new KafkaLogSource(vertx, consumer, topic, owned, Duration.ofMillis(timing.pollTimeoutMs())))
               .recover(e -> consumer.close().transform(ignored -> Future.failedFuture(e)));
         });
   }
 
-  static Map<String, Object> consumerConfig(String bootstrap, String group) {
+  static Map<String, Object> consumerConfig(String bootstrap, String group, Timing timing) {
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, Objects.requireNonNull(bootstrap, "bootstrap"));
     config.put(ConsumerConfig.GROUP_ID_CONFIG, Objects.requireNonNull(group, "group"));
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS);
-    config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
-    config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, HEARTBEAT_INTERVAL_MS);
+    config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, timing.sessionTimeoutMs());
+    config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, timing.heartbeatIntervalMs());
     return config;
   }
 
   @Override
   public Future<List<Logged>> poll() {
-    return onCaller(consumer.poll(POLL_TIMEOUT).map(records -> {
+    return onCaller(consumer.poll(pollTimeout).map(records -> {
       List<Logged> out = new ArrayList<>(records.size());
       for (ConsumerRecord<String, String> r : records.records()) {
         try {

@@ -28,8 +28,6 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * also bounded by {@link KafkaIds#MAX_PARTITIONS}, since partition numbers are part of the ids.
  */
 public final class KafkaTopics {
-  /** Upper bound of one admin call, so a missing broker fails startup instead of hanging it. */
-  private static final int ADMIN_TIMEOUT_MS = 30_000;
   private static final long CLOSE_TIMEOUT_MS = 5_000;
   private static final long LEADER_POLL_MS = 100;
 
@@ -39,14 +37,17 @@ public final class KafkaTopics {
    * Creates {@code topic} with {@code partitions} partitions and {@code replicationFactor}
    * replicas unless it exists. Succeeds when the topic exists (already, or created concurrently by
    * another node) with exactly {@code partitions} partitions; fails otherwise, or when the broker
-   * cannot be reached within {@value #ADMIN_TIMEOUT_MS} ms. Completes only once every partition's
+   * cannot be reached within {@code adminTimeoutMs}. Completes only once every partition's
    * leader serves it. An existing topic's replication
    * factor is not checked (it can be changed later by reassignment; the partition count cannot).
    *
    * @param partitions 1..{@link KafkaIds#MAX_PARTITIONS}
+   * @param adminTimeoutMs upper bound of one admin call and of the wait for partition leaders (each
+   *     admin request gets a third of it), so a missing broker fails startup instead of hanging it
+   *     ({@code kafka.admin_timeout_ms})
    */
   public static Future<Void> ensure(Vertx vertx, String bootstrap, String topic, int partitions,
-      short replicationFactor) {
+      short replicationFactor, int adminTimeoutMs) {
     Objects.requireNonNull(bootstrap, "bootstrap");
     Objects.requireNonNull(topic, "topic");
     if (partitions < 1 || partitions > KafkaIds.MAX_PARTITIONS) {
@@ -58,16 +59,19 @@ public final class KafkaTopics {
       return Future.failedFuture(new IllegalArgumentException(
           "kafka topic replication factor must be at least 1: " + replicationFactor));
     }
+    if (adminTimeoutMs < 3) {
+      return Future.failedFuture(new IllegalArgumentException("kafka admin timeout must be at least 3 ms: " + adminTimeoutMs));
+    }
     // creating a Kafka client resolves the bootstrap addresses: not on the event loop
     return vertx.executeBlocking(() -> AdminClient.create(Map.<String, Object>of(
             AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_MS / 3,
-            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_MS)))
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, adminTimeoutMs / 3,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, adminTimeoutMs)))
         .compose(client -> {
           KafkaAdminClient admin = KafkaAdminClient.create(vertx, client);
-          long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MS);
+          long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(adminTimeoutMs);
           return ensure(admin, topic, partitions, replicationFactor)
-              .compose(v -> leadersReady(vertx, admin, topic, partitions, deadline))
+              .compose(v -> leadersReady(vertx, admin, topic, partitions, deadline, adminTimeoutMs))
               .eventually(() -> admin.close(CLOSE_TIMEOUT_MS));
         });
   }
@@ -94,7 +98,7 @@ public final class KafkaTopics {
    * timeout.
    */
   private static Future<Void> leadersReady(Vertx vertx, KafkaAdminClient admin, String topic, int partitions,
-      long deadline) {
+      long deadline, int adminTimeoutMs) {
     Map<TopicPartition, OffsetSpec> all = new HashMap<>();
     for (int p = 0; p < partitions; p++) {
       all.put(new TopicPartition(topic, p), OffsetSpec.LATEST);
@@ -102,10 +106,10 @@ public final class KafkaTopics {
     return admin.listOffsets(all).<Void>mapEmpty().recover(e -> {
       if (System.nanoTime() - deadline > 0) {
         return Future.failedFuture(new IllegalStateException(
-            "kafka topic '" + topic + "': partition leaders not ready within " + ADMIN_TIMEOUT_MS + " ms", e));
+            "kafka topic '" + topic + "': partition leaders not ready within " + adminTimeoutMs + " ms", e));
       }
       Promise<Void> again = Promise.promise();
-      vertx.setTimer(LEADER_POLL_MS, t -> leadersReady(vertx, admin, topic, partitions, deadline).onComplete(again));
+      vertx.setTimer(LEADER_POLL_MS, t -> leadersReady(vertx, admin, topic, partitions, deadline, adminTimeoutMs).onComplete(again));
       return again.future();
     });
   }

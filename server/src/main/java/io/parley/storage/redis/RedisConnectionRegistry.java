@@ -189,12 +189,13 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
 
   /**
    * Connects to {@code redisUrl} (e.g. {@code redis://127.0.0.1:6379}) with a client owned by the
-   * registry (released by {@link #close()}), and loads the scripts: the future fails when Redis is
-   * unreachable, so a deploy depending on it fails too.
+   * registry (released by {@link #close()}) and the client library's default pool, and loads the
+   * scripts: the future fails when Redis is unreachable, so a deploy depending on it fails too.
+   * (A node shares one client, made by {@link #createClient}, with its rate limiter.)
    */
   public static Future<RedisConnectionRegistry> connect(Vertx vertx, String redisUrl, String keyPrefix, Duration ttl) {
     RedisKeys keys = new RedisKeys(keyPrefix);
-    Redis client = createClient(vertx, redisUrl);
+    Redis client = Redis.createClient(vertx, redisUrl);
     RedisConnectionRegistry registry =
         new RedisConnectionRegistry(client, keys, ttl, DEFAULT_LAST_SEEN_RETENTION, true);
     return registry.loadScripts()
@@ -203,14 +204,20 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
   }
 
   /**
-   * A pooled client for {@code redisUrl} with the pool sizes every Parley adapter uses; the caller
-   * closes it. Creating it does not connect.
+   * A pooled client for {@code redisUrl}; the caller closes it. Creating it does not connect.
+   *
+   * @param poolSize the most connections open at once ({@code redis.pool_size})
+   * @param poolWaiting the most requests waiting for a connection, beyond which they fail at once
+   *     ({@code redis.pool_waiting})
    */
-  public static Redis createClient(Vertx vertx, String redisUrl) {
+  public static Redis createClient(Vertx vertx, String redisUrl, int poolSize, int poolWaiting) {
+    if (poolSize < 1 || poolWaiting < 1) {
+      throw new IllegalArgumentException("redis pool size and waiting must be at least 1: " + poolSize + ", " + poolWaiting);
+    }
     return Redis.createClient(vertx, new RedisOptions()
         .setConnectionString(redisUrl)
-        .setMaxPoolSize(16)
-        .setMaxPoolWaiting(4096));
+        .setMaxPoolSize(poolSize)
+        .setMaxPoolWaiting(poolWaiting));
   }
 
   /** Closes the Redis client when {@link #connect} created it; a client passed in stays open. */

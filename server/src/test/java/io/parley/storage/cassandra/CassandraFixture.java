@@ -26,6 +26,8 @@ final class CassandraFixture implements AutoCloseable {
   final Ids ids = new Ids(3);
   final CassandraConversationStore conversations;
   final CassandraMessageStore messages;
+  final CassandraMessageArchive archive;
+  final CassandraSendIndex sendIndex;
 
   CassandraFixture() throws Exception {
     String contact = env("PARLEY_CASSANDRA_CONTACT", "127.0.0.1:9042");
@@ -34,13 +36,15 @@ final class CassandraFixture implements AutoCloseable {
     String host = colon < 0 ? contact : contact.substring(0, colon);
     int port = colon < 0 ? 9042 : Integer.parseInt(contact.substring(colon + 1));
     vertx = Vertx.vertx();
-    client = CassandraClient.create(vertx, CassandraSchema.clientOptions(host, port, dc));
+    client = CassandraClient.create(vertx, CassandraSchema.clientOptions(host, port, dc, 10_000, 4));
     names = new CassandraNames("parley_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16));
     schema = new CassandraSchema(names);
     try {
       await(schema.apply(client), 60);
       conversations = await(CassandraConversationStore.create(vertx, client, names), 30);
-      messages = await(CassandraMessageStore.create(client, names, ids), 30);
+      messages = await(CassandraMessageStore.create(client, names), 30);
+      archive = await(CassandraMessageArchive.create(client, names), 30);
+      sendIndex = await(CassandraSendIndex.create(client, names), 30);
     } catch (Exception e) {
       close();
       throw e;

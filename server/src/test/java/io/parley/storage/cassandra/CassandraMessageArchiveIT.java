@@ -9,7 +9,6 @@ import io.parley.history.Conversation;
 import io.parley.history.MessagePage;
 import io.parley.history.StoredMessage;
 import io.parley.protocol.ChatMessage;
-import io.parley.routing.MessageLog.NewMessage;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -23,13 +22,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link CassandraMessageStore} as the cluster profile's {@link io.parley.routing.MessageArchive}
- * and {@link io.parley.routing.SendIndex} on a real Cassandra: messages that already carry their
+ * {@link CassandraMessageArchive}, the cluster profile's {@link io.parley.routing.MessageArchive},
+ * on a real Cassandra (read back through {@link CassandraMessageStore} and
+ * {@link CassandraSendIndex}): messages that already carry their
  * server id are stored under it, readable in id order; persisting again (a log record re-read
  * after a crash or rebalance) is idempotent and still {@code true}; the same (sender, msg id)
  * under another id (a retried send that reached the log twice) is {@code false} and not stored,
  * also inside one batch; {@code last_message_id} ends at the newest stored id and never goes back;
- * a failed batch is retried safely; {@code find} returns the original.
+ * a failed batch is retried safely; the send index then finds the original.
  */
 class CassandraMessageArchiveIT {
   private static final AtomicLong SEQ = new AtomicLong();
@@ -51,7 +51,11 @@ class CassandraMessageArchiveIT {
     return CassandraFixture.await(future, 30);
   }
 
-  private static CassandraMessageStore archive() {
+  private static CassandraMessageArchive archive() {
+    return cassandra.archive;
+  }
+
+  private static CassandraMessageStore store() {
     return cassandra.messages;
   }
 
@@ -88,7 +92,7 @@ class CassandraMessageArchiveIT {
   }
 
   private static List<StoredMessage> history(long conv) throws Exception {
-    MessagePage page = await(archive().after(conv, 0, 1000));
+    MessagePage page = await(store().after(conv, 0, 1000));
     assertThat(page.more()).isFalse();
     return page.messages();
   }
@@ -110,9 +114,9 @@ class CassandraMessageArchiveIT {
     assertThat(ids(oldestFirst)).containsExactly(m1.serverId(), m2.serverId(), m3.serverId());
     assertThat(oldestFirst).extracting(StoredMessage::frame).containsExactly(m1.toFrame(), m2.toFrame(), m3.toFrame());
     assertThat(oldestFirst).extracting(StoredMessage::from).containsExactly("alice", "bob", "alice");
-    MessagePage newestFirst = await(archive().before(conv, Long.MAX_VALUE, 10));
+    MessagePage newestFirst = await(store().before(conv, Long.MAX_VALUE, 10));
     assertThat(ids(newestFirst.messages())).containsExactly(m3.serverId(), m2.serverId(), m1.serverId());
-    assertThat(await(archive().get(conv, m2.serverId())).orElseThrow().frame()).isEqualTo(m2.toFrame());
+    assertThat(await(store().get(conv, m2.serverId())).orElseThrow().frame()).isEqualTo(m2.toFrame());
     assertThat(ChatMessage.fromFrame(oldestFirst.get(1).frame())).isEqualTo(m2);
   }
 
@@ -161,8 +165,8 @@ class CassandraMessageArchiveIT {
 
     assertThat(ids(history(conv))).containsExactly(original.serverId(), other.serverId());
     assertThat(history(conv).get(0).frame()).isEqualTo(original.toFrame());
-    assertThat(await(archive().get(conv, retried.serverId()))).isEmpty();
-    assertThat(await(archive().find("alice", original.msgId()))).contains(original);
+    assertThat(await(store().get(conv, retried.serverId()))).isEmpty();
+    assertThat(await(cassandra.sendIndex.find("alice", original.msgId()))).contains(original);
   }
 
   @Test
@@ -267,7 +271,7 @@ class CassandraMessageArchiveIT {
   void aBatchLargerThanTheWriteWindowIsStoredWhole() throws Exception {
     Conversation[] convs = {group("alice"), group("bob"), group("carol")};
     List<ChatMessage> batch = new ArrayList<>();
-    int n = CassandraMessageStore.MAX_IN_FLIGHT * 3 + 7;
+    int n = CassandraMessageArchive.MAX_IN_FLIGHT * 3 + 7;
     for (int i = 0; i < n; i++) {
       batch.add(msg(convs[i % 3].id(), "u" + (i % 5), "bulk " + i));
     }
@@ -302,32 +306,5 @@ class CassandraMessageArchiveIT {
     assertThat(persist(good)).containsExactly(true);
     assertThat(ids(history(g.id()))).containsExactly(good.serverId());
     assertThat(lastMessageId(g.id())).isEqualTo(good.serverId());
-  }
-
-  @Test
-  void findReturnsTheOriginalAndEmptyForUnknownSends() throws Exception {
-    long conv = newConv();
-    ChatMessage m = msg(conv, "alice", "find me \u00e9");
-    assertThat(await(archive().find("alice", m.msgId()))).isEmpty();
-
-    assertThat(persist(m)).containsExactly(true);
-    assertThat(persist(again(m))).containsExactly(false);
-
-    assertThat(await(archive().find("alice", m.msgId()))).contains(m);
-    assertThat(await(archive().find("bob", m.msgId()))).isEmpty();
-    assertThat(await(archive().find("alice", "never-sent-" + SEQ.incrementAndGet()))).isEmpty();
-  }
-
-  @Test
-  void findSeesMessagesAppendedThroughTheLog() throws Exception {
-    long conv = newConv();
-    String msgId = "log-" + SEQ.incrementAndGet();
-    ChatMessage appended = await(archive().append(List.of(new NewMessage("dave", msgId, conv, "via append",
-        new JsonArray())))).get(0).message();
-
-    assertThat(await(archive().find("dave", msgId))).contains(appended);
-    // and the archive treats it as the same message: stored under its id, so true
-    assertThat(persist(appended)).containsExactly(true);
-    assertThat(ids(history(conv))).containsExactly(appended.serverId());
   }
 }

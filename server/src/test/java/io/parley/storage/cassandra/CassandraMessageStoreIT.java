@@ -1,15 +1,21 @@
 package io.parley.storage.cassandra;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.parley.history.MessageStore;
 import io.parley.history.MessageStoreContract;
 import io.parley.protocol.ChatMessage;
-import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** Runs {@link MessageStoreContract} against {@link CassandraMessageStore}, writing through its log side. */
+/**
+ * Runs {@link MessageStoreContract} against {@link CassandraMessageStore}, writing through
+ * {@link CassandraMessageArchive} as routing does: each message gets its server id first (as the
+ * log gives it), then is persisted.
+ */
 class CassandraMessageStoreIT extends MessageStoreContract {
   private static CassandraFixture cassandra;
 
@@ -32,6 +38,12 @@ class CassandraMessageStoreIT extends MessageStoreContract {
 
   @Override
   protected List<ChatMessage> write(List<NewMessage> messages) throws Exception {
-    return await(cassandra.messages.append(messages)).stream().map(Appended::message).toList();
+    List<ChatMessage> batch = new ArrayList<>(messages.size());
+    for (NewMessage m : messages) {
+      batch.add(new ChatMessage(m.conv(), cassandra.ids.next(), m.from(), m.msgId(), m.body(), m.media(),
+          System.currentTimeMillis()));
+    }
+    assertThat(await(cassandra.archive.persist(batch))).containsOnly(true);
+    return batch;
   }
 }

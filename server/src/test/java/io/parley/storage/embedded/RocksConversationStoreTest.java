@@ -6,7 +6,6 @@ import io.parley.history.Conversation;
 import io.parley.history.ConversationStore;
 import io.parley.history.ConversationStoreContract;
 import io.parley.protocol.ChatMessage;
-import io.parley.routing.MessageLog;
 import io.parley.routing.MessageLog.NewMessage;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,16 +36,12 @@ class RocksConversationStoreTest extends ConversationStoreContract {
   }
 
   @Override
-  protected MessageLog messageLog() {
-    return rocks.messages;
-  }
-
-  @Override
   protected ConversationStore conversations() {
     return rocks.conversations;
   }
 
-  private ChatMessage send(long conv, String from, String msgId) throws Exception {
+  @Override
+  protected ChatMessage send(long conv, String from, String msgId) throws Exception {
     return await(rocks.messages.append(List.of(new NewMessage(from, msgId, conv, "hi", null)))).get(0).message();
   }
 

@@ -24,6 +24,10 @@ final class KafkaFixture {
   static final String BOOTSTRAP = System.getProperty("PARLEY_KAFKA_BOOTSTRAP",
       System.getenv().getOrDefault("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092"));
 
+  /** The admin bound and consumer timing of conf/base.json ({@code kafka.admin_timeout_ms}, {@code kafka.*_timeout_ms}). */
+  static final int ADMIN_TIMEOUT_MS = 30_000;
+  static final KafkaLogSource.Timing TIMING = new KafkaLogSource.Timing(100, 6_000, 2_000);
+
   private KafkaFixture() {}
 
   /** A topic or group name no other run uses: {@code parley-it-<kind>-<random>}. */

@@ -66,7 +66,7 @@ class KafkaLogSourceIT {
   void newTopic() throws Exception {
     topic = KafkaFixture.uniqueName("source");
     topics.add(topic);
-    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, PARTITIONS, (short) 1), 60);
+    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, PARTITIONS, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 60);
     log = await(KafkaMessageLog.create(vertx, BOOTSTRAP, topic,
         (from, id) -> Future.succeededFuture(Optional.empty()), 10_000), 30);
   }
@@ -80,7 +80,7 @@ class KafkaLogSourceIT {
   }
 
   private KafkaLogSource newSource(String group) throws Exception {
-    KafkaLogSource source = await(KafkaLogSource.create(vertx, BOOTSTRAP, topic, group), 30);
+    KafkaLogSource source = await(KafkaLogSource.create(vertx, BOOTSTRAP, topic, group, KafkaFixture.TIMING), 30);
     sources.add(source);
     return source;
   }

@@ -49,7 +49,7 @@ class KafkaMessageLogIT extends MessageLogContract {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     topic = KafkaFixture.uniqueName("log");
-    KafkaFixture.await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 4, (short) 1), 60);
+    KafkaFixture.await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 4, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 60);
     log = KafkaFixture.await(KafkaMessageLog.create(vertx, BOOTSTRAP, topic, NOTHING_STORED, SEND_TIMEOUT_MS), 30);
     readBack = new KafkaReadBack(vertx, BOOTSTRAP, topic);
     // the first send fetches metadata and a producer id: keep that out of the contract's 5 s budget

@@ -56,28 +56,28 @@ class KafkaTopicsIT {
   @Test
   void createsAMissingTopicAndAcceptsItAgain() throws Exception {
     String topic = newTopic();
-    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 3, (short) 1), 60);
+    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 3, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 60);
     assertThat(partitionsOf(topic)).isEqualTo(3);
 
-    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 3, (short) 1), 60);
+    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 3, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 60);
     assertThat(partitionsOf(topic)).isEqualTo(3);
   }
 
   @Test
   void twoNodesEnsuringAtOnceBothSucceed() throws Exception {
     String topic = newTopic();
-    await(Future.all(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 2, (short) 1),
-        KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 2, (short) 1)), 60);
+    await(Future.all(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 2, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS),
+        KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 2, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS)), 60);
     assertThat(partitionsOf(topic)).isEqualTo(2);
   }
 
   @Test
   void anotherPartitionCountIsRejectedAndTheTopicKept() throws Exception {
     String topic = newTopic();
-    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 3, (short) 1), 60);
+    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 3, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 60);
 
     for (int other : new int[] {4, 2}) {
-      assertThatThrownBy(() -> await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, other, (short) 1), 60))
+      assertThatThrownBy(() -> await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, other, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 60))
           .isInstanceOf(ExecutionException.class)
           .cause().isInstanceOf(IllegalStateException.class)
           .hasMessageContaining(topic)
@@ -90,12 +90,12 @@ class KafkaTopicsIT {
   @Test
   void partitionCountsOutsideTheIdRangeAreRejected() {
     for (int bad : new int[] {0, -1, KafkaIds.MAX_PARTITIONS + 1}) {
-      assertThatThrownBy(() -> await(KafkaTopics.ensure(vertx, "127.0.0.1:1", "unused", bad, (short) 1), 10))
+      assertThatThrownBy(() -> await(KafkaTopics.ensure(vertx, "127.0.0.1:1", "unused", bad, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 10))
           .as("partitions %d", bad)
           .isInstanceOf(ExecutionException.class)
           .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1.." + KafkaIds.MAX_PARTITIONS);
     }
-    assertThatThrownBy(() -> await(KafkaTopics.ensure(vertx, "127.0.0.1:1", "unused", 1, (short) 0), 10))
+    assertThatThrownBy(() -> await(KafkaTopics.ensure(vertx, "127.0.0.1:1", "unused", 1, (short) 0, KafkaFixture.ADMIN_TIMEOUT_MS), 10))
         .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("replication factor");
   }
 }

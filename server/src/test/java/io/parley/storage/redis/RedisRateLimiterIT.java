@@ -125,7 +125,8 @@ class RedisRateLimiterIT extends RateLimiterContract {
     try {
       RedisRateLimiter unreachable = new RedisRateLimiter(nowhere, redis.keys);
       LimitKey key = LimitKey.send("dave");
-      FallbackRateLimiter failOpen = new FallbackRateLimiter(redis.vertx, unreachable, new InMemoryRateLimiter(100));
+      FallbackRateLimiter failOpen = new FallbackRateLimiter(redis.vertx, unreachable, new InMemoryRateLimiter(100), 500,
+          1_000);
       assertThat(await(failOpen.tryAcquire(key, TINY_RATE, 2))).as("decided locally").isTrue();
       assertThat(failOpen.degraded()).isTrue();
       assertThat(await(failOpen.tryAcquire(key, TINY_RATE, 2))).isTrue();
