@@ -2,6 +2,7 @@ package io.parley.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -54,7 +55,7 @@ final class Clients implements AutoCloseable {
       Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(body.toString());
       return req.send(payload).compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString())));
     });
-    return await(f);
+    return Await.result(f, WAIT);
   }
 
   String token(String user) {
@@ -94,7 +95,7 @@ final class Clients implements AutoCloseable {
   }
 
   WsClient connect(String token, String device) {
-    return await(connectAsync(token, device));
+    return Await.result(connectAsync(token, device), WAIT);
   }
 
   /**
@@ -102,14 +103,14 @@ final class Clients implements AutoCloseable {
    * that stops reading then leaves the server's bytes in the server's buffers after a few KiB.
    */
   WsClient connectWithReceiveBuffer(String token, String device, int bytes) {
-    return await(connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device));
+    return Await.result(connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device), WAIT);
   }
 
   /** The HTTP status a refused upgrade got. */
   int rejectedUpgrade(String uri) {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     try {
-      await(ws.connect(options));
+      Await.result(ws.connect(options), WAIT);
     } catch (RuntimeException e) {
       Throwable c = e.getCause() != null ? e.getCause() : e;
       if (c instanceof UpgradeRejectedException u) {
@@ -120,18 +121,8 @@ final class Clients implements AutoCloseable {
     throw new AssertionError("upgrade to " + uri + " was accepted");
   }
 
-  static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new RuntimeException(e.getCause());
-    } catch (Exception e) {
-      throw new RuntimeException(e);
-    }
-  }
-
   @Override
   public void close() {
-    await(vertx.close());
+    Await.result(vertx.close(), WAIT);
   }
 }

@@ -2,6 +2,7 @@ package io.parley.e2e;
 
 import io.parley.storage.cassandra.CassandraSchema;
 import io.parley.storage.redis.RedisKeys;
+import io.parley.testing.Await;
 import io.vertx.cassandra.CassandraClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -221,7 +222,7 @@ final class ClusterNodes implements AutoCloseable {
         r.forEach(k -> del.arg(k.toString()));
         return redis.send(del);
       }).eventually(redis::close);
-      Future.join(dropped, deleted).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      Await.result("dropping the run's keyspace and Redis keys", Future.join(dropped, deleted), Duration.ofSeconds(60));
     } catch (Exception e) {
       System.out.println("[cluster] " + run + ": could not drop its keyspace / Redis keys: " + e);
     } finally {

@@ -2,6 +2,7 @@ package io.parley.e2e;
 
 import io.parley.app.Node;
 import io.parley.config.ConfigLoader;
+import io.parley.testing.Await;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ final class TestNode implements AutoCloseable {
     env.put("PARLEY_GATEWAY_INSTANCES", "2");
     env.putAll(overrides);
     Node node = new Node(ConfigLoader.load(env, Map.of()));
-    Clients.await(node.start());
+    Await.result(node.start(), Clients.WAIT);
     return new TestNode(node, port, dataDir);
   }
 
@@ -48,6 +49,6 @@ final class TestNode implements AutoCloseable {
       return;
     }
     closed = true;
-    Clients.await(node.stop());
+    Await.result(node.stop(), Clients.WAIT);
   }
 }

@@ -6,6 +6,7 @@ import io.parley.routing.MessageLog;
 import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
 import io.parley.routing.MessageLogContract;
+import io.parley.testing.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,16 +41,15 @@ class CassandraMessageLogIT extends MessageLogContract {
     return cassandra.messages;
   }
 
-
   @Test
   void dedupeHoldsAcrossStoreInstances() throws Exception {
     long conv = newConv();
     NewMessage m = msg("alice", conv, "from node one");
     Appended original = append(m).get(0);
 
-    CassandraMessageStore other = await(CassandraMessageStore.create(cassandra.client, cassandra.names,
+    CassandraMessageStore other = Await.result(CassandraMessageStore.create(cassandra.client, cassandra.names,
         new io.parley.protocol.Ids(4)));
-    Appended retried = await(other.append(java.util.List.of(m))).get(0);
+    Appended retried = Await.result(other.append(java.util.List.of(m))).get(0);
 
     assertThat(retried.duplicate()).isTrue();
     assertThat(retried.message().serverId()).isEqualTo(original.message().serverId());

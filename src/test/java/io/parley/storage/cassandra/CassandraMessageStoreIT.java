@@ -5,6 +5,7 @@ import io.parley.history.MessageStoreContract;
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
+import io.parley.testing.Await;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,6 +33,6 @@ class CassandraMessageStoreIT extends MessageStoreContract {
 
   @Override
   protected List<ChatMessage> write(List<NewMessage> messages) throws Exception {
-    return await(cassandra.messages.append(messages)).stream().map(Appended::message).toList();
+    return Await.result(cassandra.messages.append(messages)).stream().map(Appended::message).toList();
   }
 }
