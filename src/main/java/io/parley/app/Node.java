@@ -67,6 +67,8 @@ public final class Node {
   private WorkerExecutor metaWriter;
   private WorkerExecutor readers;
   private ParleyConfig effective;
+  /** One of the gateway instances, for the port they share; null until deployed and without the gateway role. */
+  private volatile GatewayVerticle gateway;
 
   public Node(ParleyConfig config) {
     this.config = config;
@@ -90,6 +92,15 @@ public final class Node {
     return effective;
   }
 
+  /**
+   * The port HTTP and WebSocket listen on, once {@link #start()} succeeded: {@code http.port}, or
+   * the free port chosen for {@code http.port} 0 (a node without the gateway role: {@code http.port}).
+   */
+  public int httpPort() {
+    GatewayVerticle g = gateway;
+    return g == null ? config.httpPort() : g.actualPort();
+  }
+
   public Future<Void> start() {
     if (config.clustered()) {
       return ClusterBackends.joinCluster(config).compose(v -> {
@@ -111,11 +122,11 @@ public final class Node {
   private void announce() {
       ready.set(true);
       LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
-          config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath().normalize(),
+          config.profile(), config.httpHost(), httpPort(), config.dataDir().toAbsolutePath().normalize(),
           Transports.name(vertx));
       if (config.devTokenEnabled()) {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
-            config.httpHost(), config.httpPort());
+            config.httpHost(), httpPort());
       }
   }
 
@@ -142,7 +153,7 @@ public final class Node {
       chain = chain.compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new RoutingVerticle(log, b.messages(), b.conversations(), b.limiter(), config.typingThrottleMs(), false)))
-          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
+          .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -172,7 +183,7 @@ public final class Node {
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, limiter, config.typingThrottleMs(),
             config.commitWindowMs())))
-        .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
+        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);

@@ -3,6 +3,7 @@ package io.parley.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.testing.Await;
+import io.parley.testing.HandlerFailures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -16,7 +17,6 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Test-side HTTP and WebSocket clients, on their own Vert.x instance (never the server's). Calls
@@ -26,6 +26,8 @@ final class Clients implements AutoCloseable {
   static final Duration WAIT = Duration.ofSeconds(15);
 
   final Vertx vertx = Vertx.vertx();
+  /** What the clients' handlers threw (a frame that is not JSON, say): every wait below reports it. */
+  final HandlerFailures failures = HandlerFailures.watch(vertx);
   private final HttpClient http;
   private final WebSocketClient ws;
   private final int port;
@@ -55,7 +57,7 @@ final class Clients implements AutoCloseable {
       Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(body.toString());
       return req.send(payload).compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString())));
     });
-    return Await.result(f, WAIT);
+    return failures.result(method + " " + path, f, WAIT);
   }
 
   String token(String user) {
@@ -91,11 +93,11 @@ final class Clients implements AutoCloseable {
     WebSocketConnectOptions options = new WebSocketConnectOptions()
         .setHost("127.0.0.1").setPort(port).setURI("/v1/ws" + (device == null ? "" : "?device=" + device))
         .addHeader("Authorization", "Bearer " + token);
-    return client.connect(options).map(WsClient::new);
+    return client.connect(options).map(ws -> new WsClient(ws, failures));
   }
 
   WsClient connect(String token, String device) {
-    return Await.result(connectAsync(token, device), WAIT);
+    return failures.result("a WebSocket of " + device, connectAsync(token, device), WAIT);
   }
 
   /**
@@ -103,14 +105,15 @@ final class Clients implements AutoCloseable {
    * that stops reading then leaves the server's bytes in the server's buffers after a few KiB.
    */
   WsClient connectWithReceiveBuffer(String token, String device, int bytes) {
-    return Await.result(connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device), WAIT);
+    return failures.result("a WebSocket of " + device,
+        connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device), WAIT);
   }
 
   /** The HTTP status a refused upgrade got. */
   int rejectedUpgrade(String uri) {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
     try {
-      Await.result(ws.connect(options), WAIT);
+      failures.result("the upgrade to " + uri, ws.connect(options), WAIT);
     } catch (RuntimeException e) {
       Throwable c = e.getCause() != null ? e.getCause() : e;
       if (c instanceof UpgradeRejectedException u) {
