@@ -17,6 +17,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.function.IntSupplier;
 
 /**
  * Test-side HTTP and WebSocket clients, on their own Vert.x instance (never the server's). Calls
@@ -30,11 +31,16 @@ final class Clients implements AutoCloseable {
   final HandlerFailures failures = HandlerFailures.watch(vertx);
   private final HttpClient http;
   private final WebSocketClient ws;
-  private final int port;
+  /** The server's port, asked at every request (a restarted cluster node listens on a new one). */
+  private final IntSupplier port;
 
   Clients(int port) {
+    this(() -> port);
+  }
+
+  Clients(IntSupplier port) {
     this.port = port;
-    this.http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    this.http = vertx.createHttpClient(new HttpClientOptions());
     this.ws = vertx.createWebSocketClient(wsOptions().setMaxConnections(20_000));
   }
 
@@ -49,7 +55,8 @@ final class Clients implements AutoCloseable {
   }
 
   Response request(HttpMethod method, String path, String token, Object body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    RequestOptions options = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port.getAsInt())
+        .setURI(path);
     if (token != null) {
       options.addHeader("Authorization", "Bearer " + token);
     }
@@ -91,7 +98,7 @@ final class Clients implements AutoCloseable {
 
   private Future<WsClient> connectAsync(WebSocketClient client, String token, String device) {
     WebSocketConnectOptions options = new WebSocketConnectOptions()
-        .setHost("127.0.0.1").setPort(port).setURI("/v1/ws" + (device == null ? "" : "?device=" + device))
+        .setHost("127.0.0.1").setPort(port.getAsInt()).setURI("/v1/ws" + (device == null ? "" : "?device=" + device))
         .addHeader("Authorization", "Bearer " + token);
     return client.connect(options).map(ws -> new WsClient(ws, failures));
   }
@@ -111,7 +118,7 @@ final class Clients implements AutoCloseable {
 
   /** The HTTP status a refused upgrade got. */
   int rejectedUpgrade(String uri) {
-    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port.getAsInt()).setURI(uri);
     try {
       failures.result("the upgrade to " + uri, ws.connect(options), WAIT);
     } catch (RuntimeException e) {
