@@ -98,7 +98,7 @@ class BenchSmokeIT {
     static Server start(Path dataDir) throws IOException, InterruptedException {
       ProcessBuilder pb = new ProcessBuilder(List.of(
           Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", SERVER_JAR.toString()));
-      pb.environment().put("PARLEY_HTTP_PORT", Integer.toString(freePort()));
+      pb.environment().put("PARLEY_HTTP_PORT", "0");
       pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
       pb.environment().put("PARLEY_JWT_SECRET", "bench-smoke-secret-bench-smoke-secret-01");
       pb.redirectErrorStream(true);
@@ -116,13 +116,6 @@ class BenchSmokeIT {
         }
       }
       throw new AssertionError("the server exited (" + p.waitFor(10, TimeUnit.SECONDS) + ") without logging that it listens");
-    }
-
-    // TODO(issue 16): port 0 once the server logs the port it bound
-    private static int freePort() throws IOException {
-      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-        return s.getLocalPort();
-      }
     }
 
     void stop() throws InterruptedException {

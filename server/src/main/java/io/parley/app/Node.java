@@ -69,6 +69,8 @@ public final class Node {
   private WorkerExecutor metaWriter;
   private WorkerExecutor readers;
   private ParleyConfig effective;
+  /** One of the gateway instances, for the port they share; null until deployed and without the gateway role. */
+  private volatile GatewayVerticle gateway;
 
   public Node(ParleyConfig config) {
     this.config = config;
@@ -90,6 +92,15 @@ public final class Node {
   /** The configuration in force, with the JWT secret resolved. Valid once {@link #start()} succeeded. */
   public ParleyConfig config() {
     return effective;
+  }
+
+  /**
+   * The port HTTP and WebSocket listen on, once {@link #start()} succeeded: {@code http.port}, or
+   * the free port chosen for {@code http.port} 0 (a node without the gateway role: {@code http.port}).
+   */
+  public int httpPort() {
+    GatewayVerticle g = gateway;
+    return g == null ? config.httpPort() : g.actualPort();
   }
 
   public Future<Void> start() {
@@ -118,11 +129,11 @@ public final class Node {
   private void announce() {
       ready.set(true);
       LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
-          config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath().normalize(),
+          config.profile(), config.httpHost(), httpPort(), config.dataDir().toAbsolutePath().normalize(),
           Transports.name(vertx));
       if (config.devTokenEnabled()) {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
-            config.httpHost(), config.httpPort());
+            config.httpHost(), httpPort());
       }
   }
 
@@ -151,7 +162,7 @@ public final class Node {
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing())))
-          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
+          .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -179,7 +190,7 @@ public final class Node {
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
             new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs())))
-        .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
+        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);

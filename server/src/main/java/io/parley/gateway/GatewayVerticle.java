@@ -98,7 +98,9 @@ public final class GatewayVerticle extends VerticleBase {
 
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.httpHost())
-        .setPort(config.httpPort())
+        // http.port 0: any free port, the same for every instance (Vert.x shares one random port
+        // between the servers listening on the same negative port; 0 would give each its own)
+        .setPort(config.httpPort() == 0 ? -1 : config.httpPort())
         // Every request is answered on its connection's event loop (all storage adapters complete
         // on the caller's context), so Vert.x can write straight to the channel instead of giving
         // each HTTP connection an outbound queue: that queue's first chunk (1,024 slots) stayed
@@ -121,6 +123,11 @@ public final class GatewayVerticle extends VerticleBase {
           }
         }).listen())
         .onSuccess(s -> server = s);
+  }
+
+  /** The port the server listens on (the one chosen for {@code http.port} 0); valid once started. */
+  public int actualPort() {
+    return server.actualPort();
   }
 
   static int transportFrameLimit(int frameMaxBytes) {

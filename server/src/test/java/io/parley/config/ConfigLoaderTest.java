@@ -156,6 +156,11 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void httpPortZeroMeansAnyFreePort() {
+    assertThat(load(Map.of("PARLEY_HTTP_PORT", "0")).httpPort()).isZero();
+  }
+
+  @Test
   void numbersAreTrimmed() {
     assertThat(load(Map.of("PARLEY_HTTP_PORT", " 9091 ")).httpPort()).isEqualTo(9091);
   }

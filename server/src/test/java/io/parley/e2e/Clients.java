@@ -2,6 +2,8 @@ package io.parley.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.parley.testing.Await;
+import io.parley.testing.HandlerFailures;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -15,7 +17,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * Test-side HTTP and WebSocket clients, on their own Vert.x instance (never the server's). Calls
@@ -25,13 +27,20 @@ final class Clients implements AutoCloseable {
   static final Duration WAIT = Duration.ofSeconds(15);
 
   final Vertx vertx = Vertx.vertx();
+  /** What the clients' handlers threw (a frame that is not JSON, say): every wait below reports it. */
+  final HandlerFailures failures = HandlerFailures.watch(vertx);
   private final HttpClient http;
   private final WebSocketClient ws;
-  private final int port;
+  /** The server's port, asked at every request (a restarted cluster node listens on a new one). */
+  private final IntSupplier port;
 
   Clients(int port) {
+    this(() -> port);
+  }
+
+  Clients(IntSupplier port) {
     this.port = port;
-    this.http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    this.http = vertx.createHttpClient(new HttpClientOptions());
     this.ws = vertx.createWebSocketClient(wsOptions().setMaxConnections(20_000));
   }
 
@@ -46,7 +55,8 @@ final class Clients implements AutoCloseable {
   }
 
   Response request(HttpMethod method, String path, String token, Object body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    RequestOptions options = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port.getAsInt())
+        .setURI(path);
     if (token != null) {
       options.addHeader("Authorization", "Bearer " + token);
     }
@@ -54,7 +64,7 @@ final class Clients implements AutoCloseable {
       Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(body.toString());
       return req.send(payload).compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString())));
     });
-    return await(f);
+    return failures.result(method + " " + path, f, WAIT);
   }
 
   String token(String user) {
@@ -88,13 +98,13 @@ final class Clients implements AutoCloseable {
 
   private Future<WsClient> connectAsync(WebSocketClient client, String token, String device) {
     WebSocketConnectOptions options = new WebSocketConnectOptions()
-        .setHost("127.0.0.1").setPort(port).setURI("/v1/ws" + (device == null ? "" : "?device=" + device))
+        .setHost("127.0.0.1").setPort(port.getAsInt()).setURI("/v1/ws" + (device == null ? "" : "?device=" + device))
         .addHeader("Authorization", "Bearer " + token);
-    return client.connect(options).map(WsClient::new);
+    return client.connect(options).map(ws -> new WsClient(ws, failures));
   }
 
   WsClient connect(String token, String device) {
-    return await(connectAsync(token, device));
+    return failures.result("a WebSocket of " + device, connectAsync(token, device), WAIT);
   }
 
   /**
@@ -102,14 +112,15 @@ final class Clients implements AutoCloseable {
    * that stops reading then leaves the server's bytes in the server's buffers after a few KiB.
    */
   WsClient connectWithReceiveBuffer(String token, String device, int bytes) {
-    return await(connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device));
+    return failures.result("a WebSocket of " + device,
+        connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device), WAIT);
   }
 
   /** The HTTP status a refused upgrade got. */
   int rejectedUpgrade(String uri) {
-    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port.getAsInt()).setURI(uri);
     try {
-      await(ws.connect(options));
+      failures.result("the upgrade to " + uri, ws.connect(options), WAIT);
     } catch (RuntimeException e) {
       Throwable c = e.getCause() != null ? e.getCause() : e;
       if (c instanceof UpgradeRejectedException u) {
@@ -120,18 +131,8 @@ final class Clients implements AutoCloseable {
     throw new AssertionError("upgrade to " + uri + " was accepted");
   }
 
-  static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new RuntimeException(e.getCause());
-    } catch (Exception e) {
-      throw new RuntimeException(e);
-    }
-  }
-
   @Override
   public void close() {
-    await(vertx.close());
+    Await.result(vertx.close(), WAIT);
   }
 }

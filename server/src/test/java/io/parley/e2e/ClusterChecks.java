@@ -2,6 +2,7 @@ package io.parley.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.parley.testing.Await;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /** What the cluster tests check again and again: history over REST, order, exactly-once, deadlines. */
 final class ClusterChecks {
@@ -20,6 +20,8 @@ final class ClusterChecks {
   static final Duration DELIVERY = Duration.ofSeconds(Long.getLong("parley.it.delivery_s", 45));
   /** Deadline for delivery and storage to catch up after a failure (a node or a server came back). */
   static final Duration RECOVERY = Duration.ofSeconds(Long.getLong("parley.it.recovery_s", 120));
+  /** How often a probe of the cluster (a REST call) is repeated while waiting. */
+  static final Duration POLL = Duration.ofMillis(250);
   private static final AtomicInteger SEQ = new AtomicInteger();
 
   private ClusterChecks() {}
@@ -67,14 +69,14 @@ final class ClusterChecks {
   static List<JsonObject> awaitHistory(String what, Clients clients, String token, String conv, List<JsonObject> acks,
       Duration timeout) {
     List<String> want = serverIds(acks);
-    List<JsonObject> h = eventually(timeout, () -> {
+    List<JsonObject> h = Await.valueOrNull(() -> {
       try {
         List<JsonObject> got = history(clients, token, conv);
         return serverIds(got).containsAll(want) ? got : null;
       } catch (RuntimeException | AssertionError e) {
         return null; // a node or server on its way back
       }
-    });
+    }, timeout, POLL);
     if (h == null) {
       List<String> last;
       try {
@@ -204,23 +206,6 @@ final class ClusterChecks {
     for (int i = 1; i < ids.size(); i++) {
       assertThat(Long.parseLong(ids.get(i))).as("%s: server_id %d of %s", what, i, ids)
           .isGreaterThan(Long.parseLong(ids.get(i - 1)));
-    }
-  }
-
-  /** Polls {@code probe} (null = not yet) every 250 ms until it answers or the time is up (then null). */
-  static <T> T eventually(Duration timeout, Supplier<T> probe) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      T v = probe.get();
-      if (v != null || System.nanoTime() > deadline) {
-        return v;
-      }
-      try {
-        Thread.sleep(250); // polling interval of a probe, not a synchronisation point
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return null;
-      }
     }
   }
 }

@@ -2,6 +2,7 @@ package io.parley.e2e;
 
 import io.parley.storage.cassandra.CassandraSchema;
 import io.parley.storage.redis.RedisKeys;
+import io.parley.testing.Await;
 import io.vertx.cassandra.CassandraClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -36,7 +37,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * N Parley nodes of the cluster profile, each a separate JVM running {@code target/parley.jar}
- * on loopback: node ids 1..N, free HTTP and Hazelcast ports, one JWT secret, dev tokens on, and
+ * on loopback: node ids 1..N, HTTP on a port each node chooses itself at every start (read from
+ * its "listening on" line), Hazelcast on ports free when the run began, one JWT secret, dev tokens on, and
  * names of their own for this run (Hazelcast cluster, Kafka topic and group, Cassandra keyspace,
  * Redis prefix) so runs never see each other's data or join each other's cluster. The servers
  * come from the test JVM's {@code PARLEY_KAFKA_BOOTSTRAP}, {@code PARLEY_CASSANDRA_CONTACT},
@@ -80,7 +82,9 @@ final class ClusterNodes implements AutoCloseable {
     this.dir = Path.of("target", "cluster-it", run).toAbsolutePath();
     List<int[]> ports = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      ports.add(new int[] {TestNode.freePort(), TestNode.freePort()});
+      // Hazelcast's ports: the members list names them before any node starts. Not race-free (another
+      // process may take one first; Hazelcast then moves to the next port, which its peers do not list)
+      ports.add(new int[] {0, TestNode.freePort()});
     }
     Map<String, String> env = new LinkedHashMap<>();
     env.put("PARLEY_PROFILE", "cluster");
@@ -144,7 +148,8 @@ final class ClusterNodes implements AutoCloseable {
   /** Test-side HTTP and WebSocket clients of node {@code id}; they work again after a restart. */
   synchronized Clients clients(int id) {
     while (clients.size() < nodes.size()) {
-      clients.add(new Clients(nodes.get(clients.size()).httpPort));
+      Node n = nodes.get(clients.size());
+      clients.add(new Clients(() -> n.httpPort));
     }
     return clients.get(id - 1);
   }
@@ -221,7 +226,7 @@ final class ClusterNodes implements AutoCloseable {
         r.forEach(k -> del.arg(k.toString()));
         return redis.send(del);
       }).eventually(redis::close);
-      Future.join(dropped, deleted).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      Await.result("dropping the run's keyspace and Redis keys", Future.join(dropped, deleted), Duration.ofSeconds(60));
     } catch (Exception e) {
       System.out.println("[cluster] " + run + ": could not drop its keyspace / Redis keys: " + e);
     } finally {
@@ -234,10 +239,11 @@ final class ClusterNodes implements AutoCloseable {
     return v == null || v.isBlank() ? dflt : v;
   }
 
-  /** One node: its ports and settings are fixed, its process changes with each (re)start. */
+  /** One node: its Hazelcast port and settings are fixed; its process and HTTP port change with each (re)start. */
   final class Node {
     final int id;
-    final int httpPort;
+    /** The HTTP port of the current start (0 until it logged "listening on"). */
+    volatile int httpPort;
     final int clusterPort;
     final Path log;
     final Path dataDir;
@@ -283,11 +289,12 @@ final class ClusterNodes implements AutoCloseable {
         env.keySet().removeIf(k -> k.startsWith("PARLEY_") && !k.equals("PARLEY_LOG_LEVEL")); // only what this harness sets
         env.putAll(common);
         env.put("PARLEY_NODE_ID", Integer.toString(id));
-        env.put("PARLEY_HTTP_PORT", Integer.toString(httpPort));
+        env.put("PARLEY_HTTP_PORT", "0"); // any free port; see awaitStarted
+        httpPort = 0;
         env.put("PARLEY_CLUSTER_PORT", Integer.toString(clusterPort));
         env.put("PARLEY_DATA_DIR", dataDir.toString());
         Writer out = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        out.write("==== node " + id + " started by ClusterNodes at " + Instant.now() + " (http " + httpPort
+        out.write("==== node " + id + " started by ClusterNodes at " + Instant.now() + " (http on a free port"
             + ", hazelcast " + clusterPort + ") ====\n");
         out.flush();
         LinkedBlockingQueue<String> q = new LinkedBlockingQueue<>();
@@ -315,9 +322,12 @@ final class ClusterNodes implements AutoCloseable {
       }
     }
 
-    /** Waits for "listening on" of the current start; fails with the log tail if it dies or times out. */
+    /**
+     * Waits for "listening on" of the current start and takes its HTTP port from it; fails with the
+     * log tail if it dies or times out.
+     */
     void awaitStarted() {
-      awaitLine("listening on", START_TIMEOUT);
+      httpPort = ServerProcess.listeningPort(awaitLine("listening on", START_TIMEOUT));
     }
 
     /** The first line of the current start containing {@code fragment}. */
@@ -348,27 +358,25 @@ final class ClusterNodes implements AutoCloseable {
           + ":\n" + tail(40));
     }
 
-    /** GET /health/ready answers 200 (checked after "listening on"; retried briefly). */
+    /** GET /health/ready answers 200 (checked after "listening on"; polled every 200 ms for up to 30 s). */
     void awaitReady() {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      int last = -1;
-      while (System.nanoTime() < deadline) {
+      HttpRequest ready = HttpRequest.newBuilder(URI.create(url() + "/health/ready")).timeout(Duration.ofSeconds(2)).build();
+      int[] last = {-1};
+      Integer ok = Await.valueOrNull(() -> {
         try {
-          last = http.send(HttpRequest.newBuilder(URI.create(url() + "/health/ready")).timeout(Duration.ofSeconds(2)).build(),
-              HttpResponse.BodyHandlers.discarding()).statusCode();
-          if (last == 200) {
-            return;
-          }
+          last[0] = http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
-          last = -1;
+          last[0] = -1;
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          break;
+          throw new IllegalStateException(e);
         }
-        pause(200); // polling interval of the readiness probe (bounded by the deadline), not a synchronisation point
+        return last[0] == 200 ? last[0] : null;
+      }, Duration.ofSeconds(30), Duration.ofMillis(200));
+      if (ok == null) {
+        throw new AssertionError("node " + id + ": /health/ready is " + last[0] + ", not 200; last lines:\n" + tail(40));
       }
-      throw new AssertionError("node " + id + ": /health/ready is " + last + ", not 200; last lines:\n" + tail(40));
     }
 
     /** SIGKILL, and waits until the process is gone. */
@@ -444,14 +452,6 @@ final class ClusterNodes implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
-    }
-  }
-
-  private static void pause(long ms) {
-    try {
-      Thread.sleep(ms); // only a probe loop's polling interval (see its caller), not a synchronisation point
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.e2e.InfraControl.Server;
 import io.parley.storage.redis.RedisConnectionRegistry;
+import io.parley.testing.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -91,27 +92,27 @@ class ClusterRedisDownIT {
     // Redis is back, empty: the nodes must register their live connections again
     Vertx vertx = Vertx.vertx();
     try {
-      RedisConnectionRegistry registry = Clients.await(RedisConnectionRegistry.connect(vertx, ClusterNodes.REDIS,
-          cluster.common.get("PARLEY_REDIS_PREFIX"), Duration.ofMinutes(1)));
+      RedisConnectionRegistry registry = Await.result(RedisConnectionRegistry.connect(vertx, ClusterNodes.REDIS,
+          cluster.common.get("PARLEY_REDIS_PREFIX"), Duration.ofMinutes(1)), Clients.WAIT);
       long t0 = System.nanoTime();
-      Map<String, Set<String>> nodes = ClusterChecks.eventually(RECOVERY, () -> {
+      Map<String, Set<String>> nodes = Await.valueOrNull(() -> {
         try {
-          Map<String, Set<String>> m = Clients.await(registry.nodesOf(List.of(alice, bob, carol)));
+          Map<String, Set<String>> m = Await.result(registry.nodesOf(List.of(alice, bob, carol)), Clients.WAIT);
           boolean rebuilt = m.getOrDefault(alice, Set.of()).size() == 1 && m.getOrDefault(bob, Set.of()).size() == 2
               && m.getOrDefault(carol, Set.of()).size() == 1;
           return rebuilt ? m : null;
         } catch (RuntimeException e) {
           return null;
         }
-      });
-      Map<String, Set<String>> last = nodes != null ? nodes : Clients.await(registry.nodesOf(List.of(alice, bob, carol)));
+      }, RECOVERY, ClusterChecks.POLL);
+      Map<String, Set<String>> last = nodes != null ? nodes : Await.result(registry.nodesOf(List.of(alice, bob, carol)), Clients.WAIT);
       assertThat(nodes).as("registry after Redis came back (want alice on 1 node, bob on 2, carol on 1): %s", last)
           .isNotNull();
       System.out.printf("[redis-down] registry rebuilt %d ms after Redis was ready: %s%n",
           (System.nanoTime() - t0) / 1_000_000, nodes);
-      Clients.await(registry.close());
+      Await.result(registry.close(), Clients.WAIT);
     } finally {
-      Clients.await(vertx.close());
+      Await.result(vertx.close(), Clients.WAIT);
     }
 
     // presence, seen from a node where neither bob nor carol is connected

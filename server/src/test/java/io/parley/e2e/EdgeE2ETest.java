@@ -2,6 +2,7 @@ package io.parley.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.parley.testing.Await;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -113,7 +114,7 @@ class EdgeE2ETest {
     assertThat(clients.rejectedUpgrade("/v1/ws?access_token=" + sign("bad user!", SECRET, 0))).isEqualTo(401);
     assertThat(clients.rejectedUpgrade("/v1/ws?device=bad%20device&access_token=" + good)).isEqualTo(400);
     long future = System.currentTimeMillis() / 1000 + 600;
-    WsClient ok = Clients.await(clients.connectAsync(sign("edge-carol", SECRET, future), "d"));
+    WsClient ok = Await.result(clients.connectAsync(sign("edge-carol", SECRET, future), "d"), Clients.WAIT);
     ok.send(new JsonObject().put("op", "ping"));
     assertThat(ok.next("pong")).isNotNull();
 
@@ -188,7 +189,6 @@ class EdgeE2ETest {
       clients.vertx.cancelTimer(timer);
     }
   }
-
 
   @Test
   void sendsAreLimitedPerUserOverAllOfItsConnections() {

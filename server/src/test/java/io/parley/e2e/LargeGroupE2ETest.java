@@ -3,6 +3,7 @@ package io.parley.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.gateway.Auth;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ class LargeGroupE2ETest {
         batch.add(clients.connectAsync(tokens.get(i), "d"));
       }
       for (Future<WsClient> f : batch) {
-        conns.add(Clients.await(f));
+        conns.add(Await.result(f, Clients.WAIT));
       }
     }
     int[] senders = {0, 2500, 4999};

@@ -38,9 +38,8 @@ class ProcessIT {
 
   @Test
   void ackedMessagesSurviveKillDashNineAndRetriesKeepTheirServerIdAcrossRestart() throws Exception {
-    int port = TestNode.freePort();
-    server = ServerProcess.start(dataDir, port, SECRET);
-    clients = new Clients(port);
+    server = ServerProcess.start(dataDir, 0, SECRET);
+    clients = new Clients(server.port);
     String ta = EdgeE2ETest.sign("alice", SECRET, 0);
     String conv = clients.dm(ta, "bob");
     WsClient a = clients.connect(ta, "d");
@@ -69,8 +68,8 @@ class ProcessIT {
     }
     clients.close();
 
-    server = ServerProcess.start(dataDir, port, SECRET);
-    clients = new Clients(port);
+    server = ServerProcess.start(dataDir, 0, SECRET);
+    clients = new Clients(server.port);
     JsonArray stored = clients.request(HttpMethod.GET, "/v1/conversations/" + conv + "/messages?limit=200", ta, null)
         .json().getJsonArray("messages");
     Map<String, String> storedIds = new HashMap<>();
@@ -97,9 +96,8 @@ class ProcessIT {
 
   @Test
   void sigtermClosesSocketsWith1012FlushesAndExitsZero() throws Exception {
-    int port = TestNode.freePort();
-    server = ServerProcess.start(dataDir, port, SECRET);
-    clients = new Clients(port);
+    server = ServerProcess.start(dataDir, 0, SECRET);
+    clients = new Clients(server.port);
     String ta = EdgeE2ETest.sign("carol", SECRET, 0);
     String conv = clients.dm(ta, "dave");
     WsClient a = clients.connect(ta, "d");
@@ -112,8 +110,8 @@ class ProcessIT {
     assertThat(server.awaitExit()).isZero();
     clients.close();
 
-    server = ServerProcess.start(dataDir, port, SECRET);
-    clients = new Clients(port);
+    server = ServerProcess.start(dataDir, 0, SECRET);
+    clients = new Clients(server.port);
     JsonArray stored = clients.request(HttpMethod.GET, "/v1/conversations/" + conv + "/messages", ta, null)
         .json().getJsonArray("messages");
     List<String> storedIds = stored.stream().map(o -> ((JsonObject) o).getString("server_id")).toList();

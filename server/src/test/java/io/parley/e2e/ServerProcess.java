@@ -8,33 +8,56 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** The packaged jar ({@code target/parley.jar}) run as a child process, as a user runs it. */
+/**
+ * The packaged jar ({@code target/parley.jar}) run as a child process, as a user runs it. Given
+ * port 0, the server chooses a free port itself and {@link #port} is the one its start-up line
+ * names ("listening on http://host:port"), so no other process can take it in between.
+ */
 final class ServerProcess {
   static final Path JAR = Path.of(System.getProperty("parley.jar", "target/parley.jar"));
+
+  /** The port named in the start-up line: "listening on http://127.0.0.1:8080 — …". */
+  private static final Pattern LISTENING = Pattern.compile("listening on http://\\S+:(\\d+)");
 
   final Process process;
   final int port;
   final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
-  private ServerProcess(Process process, int port) {
+  private ServerProcess(Process process) {
     this.process = process;
-    this.port = port;
     Thread reader = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
-          System.out.println("[parley:" + port + "] " + line);
+          System.out.println("[parley:" + process.pid() + "] " + line);
           lines.add(line);
         }
       } catch (IOException e) {
         // the process ended
       }
-    }, "parley-output-" + port);
+    }, "parley-output-" + process.pid());
     reader.setDaemon(true);
     reader.start();
+    try {
+      this.port = listeningPort(awaitLine("listening on"));
+    } catch (AssertionError e) {
+      process.destroyForcibly();
+      throw e;
+    }
   }
 
-  /** Starts the jar and returns once it logged that it listens. */
+  /** The port a start-up line names. */
+  static int listeningPort(String line) {
+    Matcher m = LISTENING.matcher(line);
+    if (!m.find()) {
+      throw new AssertionError("no port in the start-up line: " + line);
+    }
+    return Integer.parseInt(m.group(1));
+  }
+
+  /** Starts the jar on {@code port} (0: any free port, see {@link #port}) and returns once it logged that it listens. */
   static ServerProcess start(Path dataDir, int port, String secret) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", JAR.toString()));
@@ -42,9 +65,7 @@ final class ServerProcess {
     pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
     pb.environment().put("PARLEY_JWT_SECRET", secret);
     pb.redirectErrorStream(true);
-    ServerProcess s = new ServerProcess(pb.start(), port);
-    s.awaitLine("listening on");
-    return s;
+    return new ServerProcess(pb.start());
   }
 
   String awaitLine(String fragment) {

@@ -2,13 +2,17 @@ package io.parley.e2e;
 
 import io.parley.app.Node;
 import io.parley.config.ConfigLoader;
+import io.parley.testing.Await;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A Parley node started in this JVM on a free port and a fresh data dir, on the embedded default. */
+/**
+ * A Parley node started in this JVM on a fresh data dir, on the embedded default, listening on a
+ * port the node itself chose ({@code http.port} 0), so no other process can take it first.
+ */
 final class TestNode implements AutoCloseable {
   final Node node;
   final int port;
@@ -21,17 +25,21 @@ final class TestNode implements AutoCloseable {
   }
 
   static TestNode start(Path dataDir, Map<String, String> overrides) {
-    int port = freePort();
     Map<String, String> env = new HashMap<>();
-    env.put("PARLEY_HTTP_PORT", Integer.toString(port));
+    env.put("PARLEY_HTTP_PORT", "0");
     env.put("PARLEY_DATA_DIR", dataDir.toString());
     env.put("PARLEY_GATEWAY_INSTANCES", "2");
     env.putAll(overrides);
     Node node = new Node(ConfigLoader.load(env, Map.of()));
-    Clients.await(node.start());
-    return new TestNode(node, port, dataDir);
+    Await.result(node.start(), Clients.WAIT);
+    return new TestNode(node, node.httpPort(), dataDir);
   }
 
+  /**
+   * A port that was free a moment ago. Racy: another process may take it before the server binds
+   * it. Kept only for {@code BenchSmokeIT} until it moves with the bench; use port 0 and the port the
+   * server reports instead ({@code ServerProcess.start(dir, 0, secret).port}).
+   */
   static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
@@ -48,6 +56,6 @@ final class TestNode implements AutoCloseable {
       return;
     }
     closed = true;
-    Clients.await(node.stop());
+    Await.result(node.stop(), Clients.WAIT);
   }
 }

@@ -1,5 +1,6 @@
 package io.parley.e2e;
 
+import io.parley.testing.HandlerFailures;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -13,8 +14,15 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-/** One test WebSocket: every received frame goes to a queue the test thread reads with a timeout. */
+/**
+ * One test WebSocket: every received frame goes to a queue the test thread reads with a timeout.
+ * A frame that fails in the handler (not JSON) is recorded in the clients' {@link HandlerFailures}
+ * and fails the next read, instead of leaving it to time out.
+ */
 final class WsClient {
+  /** How often a read waiting for a frame looks for a handler's failure. */
+  private static final long CHECK_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
   final WebSocket ws;
   final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
   final CompletableFuture<Short> closed = new CompletableFuture<>();
@@ -23,8 +31,11 @@ final class WsClient {
   /** When each frame arrived (System.nanoTime), by identity: for timelines in failure messages. */
   final Map<JsonObject, Long> receivedAt = Collections.synchronizedMap(new IdentityHashMap<>());
 
-  WsClient(WebSocket ws) {
+  private final HandlerFailures failures;
+
+  WsClient(WebSocket ws, HandlerFailures failures) {
     this.ws = ws;
+    this.failures = failures;
     ws.textMessageHandler(t -> {
       JsonObject f = new JsonObject(t);
       receivedAt.put(f, System.nanoTime());
@@ -94,9 +105,19 @@ final class WsClient {
     return got.subList(0, got.size() - 1);
   }
 
+  /** The next frame within {@code d}, or null; fails at once when a handler of these clients failed. */
   JsonObject poll(Duration d) {
+    long deadline = System.nanoTime() + d.toNanos();
     try {
-      return frames.poll(d.toMillis(), TimeUnit.MILLISECONDS);
+      while (true) {
+        failures.check();
+        long left = deadline - System.nanoTime();
+        JsonObject f = frames.poll(Math.max(0, Math.min(left, CHECK_EVERY_NANOS)), TimeUnit.NANOSECONDS);
+        if (f != null || deadline - System.nanoTime() <= 0) {
+          failures.check();
+          return f;
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);

@@ -7,20 +7,20 @@ import io.parley.config.ParleyConfig;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.storage.embedded.InMemoryConnectionRegistry;
 import io.parley.storage.embedded.InMemoryRateLimiter;
+import io.parley.testing.Await;
+import io.parley.testing.HandlerFailures;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,17 +32,20 @@ import org.junit.jupiter.api.Test;
  */
 class RegisterBeforeFramesTest {
   private static final long REGISTER_DELAY_MS = 300;
+  private static final Duration WAIT = Duration.ofSeconds(10);
 
   private static final String SECRET = "0123456789abcdef0123456789abcdef-test";
 
   private final Vertx vertx = Vertx.vertx();
+  /** What the handlers below threw on the event loop: reported instead of a timeout. */
+  private final HandlerFailures failures = HandlerFailures.watch(vertx);
   private final Auth auth = new Auth(vertx, SECRET);
   /** What happened, in order: "registered" (the registry answered) and "pong" (the client got it). */
   private final List<String> events = new CopyOnWriteArrayList<>();
 
   @AfterEach
   void close() throws Exception {
-    vertx.close().await(10, TimeUnit.SECONDS);
+    Await.result(vertx.close());
   }
 
   @Test
@@ -63,7 +66,7 @@ class RegisterBeforeFramesTest {
           ws.writeTextMessage("{\"op\":\"ping\"}"); // right away, while the registration is pending
         })
         .onFailure(ponged::tryFail);
-    ponged.future().await(10, TimeUnit.SECONDS);
+    failures.result("the pong", ponged.future(), WAIT);
 
     assertThat(events).containsExactly("registered", "pong");
   }
@@ -74,30 +77,25 @@ class RegisterBeforeFramesTest {
     SlowRegistry slow = new SlowRegistry(inner);
     int port = gateway(slow);
 
-    vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-            .setURI("/v1/ws?access_token=" + auth.issue("alice", 60)))
-        .compose(ws -> ws.close()) // gone before the registry answered
-        .await(10, TimeUnit.SECONDS);
-    slow.unregistered.future().await(10, TimeUnit.SECONDS);
+    failures.result("a connection closed at once", vertx.createWebSocketClient().connect(new WebSocketConnectOptions()
+            .setHost("127.0.0.1").setPort(port).setURI("/v1/ws?access_token=" + auth.issue("alice", 60)))
+        .compose(ws -> ws.close()), WAIT); // gone before the registry answered
+    failures.result("the unregistration", slow.unregistered.future(), WAIT);
 
     assertThat(events).containsExactly("registered", "unregistered");
-    assertThat(inner.nodesOf(List.of("alice")).await(10, TimeUnit.SECONDS)).doesNotContainKey("alice");
+    assertThat(Await.result(inner.nodesOf(List.of("alice")))).doesNotContainKey("alice");
   }
 
-  /** Deploys one gateway instance over {@code registry} (no conversation service: nothing here syncs); its port. */
-  private int gateway(ConnectionRegistry registry) throws Exception {
-    int port = freePort();
-    ParleyConfig config = ConfigLoader.load(Map.of("PARLEY_HTTP_PORT", Integer.toString(port),
+  /**
+   * Deploys one gateway instance over {@code registry} (no conversation service: nothing here
+   * syncs) on a port of its choosing; that port.
+   */
+  private int gateway(ConnectionRegistry registry) {
+    ParleyConfig config = ConfigLoader.load(Map.of("PARLEY_HTTP_PORT", "0",
         "PARLEY_JWT_SECRET", SECRET, "PARLEY_GATEWAY_INSTANCES", "1"), Map.of());
-    vertx.deployVerticle(new GatewayVerticle(config, auth, null, registry, new InMemoryRateLimiter(1_000), () -> true))
-        .await(10, TimeUnit.SECONDS);
-    return port;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    GatewayVerticle gateway = new GatewayVerticle(config, auth, null, registry, new InMemoryRateLimiter(1_000), () -> true);
+    failures.result("the gateway's start", vertx.deployVerticle(gateway), WAIT);
+    return gateway.actualPort();
   }
 
   /** A registry whose registrations answer {@value #REGISTER_DELAY_MS} ms late. */

@@ -1,10 +1,10 @@
 package io.parley.history;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageLog.NewMessage;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -36,10 +36,6 @@ public abstract class MessageStoreContract {
    */
   protected abstract List<ChatMessage> write(List<NewMessage> messages) throws Exception;
 
-  protected static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(5, SECONDS);
-  }
-
   protected static long newConv() {
     return CONV_SEQ.addAndGet(4);
   }
@@ -66,7 +62,7 @@ public abstract class MessageStoreContract {
     ChatMessage written = write(List.of(new NewMessage("alice", "g-" + MSG_SEQ.incrementAndGet(), conv,
         "héllo \uD83D\uDE00 \"q\"", media))).get(0);
 
-    Optional<StoredMessage> got = await(store().get(conv, written.serverId()));
+    Optional<StoredMessage> got = Await.result(store().get(conv, written.serverId()));
 
     assertThat(got).isPresent();
     StoredMessage s = got.get();
@@ -85,17 +81,17 @@ public abstract class MessageStoreContract {
     long conv = newConv();
     ChatMessage written = write(List.of(new NewMessage("bob", "f-" + MSG_SEQ.incrementAndGet(), conv,
         "\"from\":\"mallory\"", null))).get(0);
-    assertThat(await(store().get(conv, written.serverId()))).get().extracting(StoredMessage::from).isEqualTo("bob");
+    assertThat(Await.result(store().get(conv, written.serverId()))).get().extracting(StoredMessage::from).isEqualTo("bob");
   }
 
   @Test
   void getOfUnknownIdOrWrongConversationIsEmpty() throws Exception {
     long conv = newConv();
     long id = seed(conv, 1).get(0);
-    assertThat(await(store().get(conv, id + 1))).isEmpty();
-    assertThat(await(store().get(conv, id - 1))).isEmpty();
-    assertThat(await(store().get(conv + 1, id))).isEmpty();
-    assertThat(await(store().get(conv - 1, id))).isEmpty();
+    assertThat(Await.result(store().get(conv, id + 1))).isEmpty();
+    assertThat(Await.result(store().get(conv, id - 1))).isEmpty();
+    assertThat(Await.result(store().get(conv + 1, id))).isEmpty();
+    assertThat(Await.result(store().get(conv - 1, id))).isEmpty();
   }
 
   @Test
@@ -103,15 +99,15 @@ public abstract class MessageStoreContract {
     long conv = newConv();
     List<Long> all = seed(conv, 7);
 
-    MessagePage p1 = await(store().before(conv, Long.MAX_VALUE, 3));
+    MessagePage p1 = Await.result(store().before(conv, Long.MAX_VALUE, 3));
     assertThat(ids(p1)).containsExactly(all.get(6), all.get(5), all.get(4));
     assertThat(p1.more()).isTrue();
 
-    MessagePage p2 = await(store().before(conv, all.get(4), 3));
+    MessagePage p2 = Await.result(store().before(conv, all.get(4), 3));
     assertThat(ids(p2)).containsExactly(all.get(3), all.get(2), all.get(1));
     assertThat(p2.more()).isTrue();
 
-    MessagePage p3 = await(store().before(conv, all.get(1), 3));
+    MessagePage p3 = Await.result(store().before(conv, all.get(1), 3));
     assertThat(ids(p3)).containsExactly(all.get(0));
     assertThat(p3.more()).isFalse();
 
@@ -123,13 +119,13 @@ public abstract class MessageStoreContract {
   void beforeHasNoMoreWhenExactlyLimitRemain() throws Exception {
     long conv = newConv();
     List<Long> all = seed(conv, 6);
-    MessagePage p1 = await(store().before(conv, Long.MAX_VALUE, 3));
+    MessagePage p1 = Await.result(store().before(conv, Long.MAX_VALUE, 3));
     assertThat(p1.more()).isTrue();
-    MessagePage p2 = await(store().before(conv, all.get(3), 3));
+    MessagePage p2 = Await.result(store().before(conv, all.get(3), 3));
     assertThat(ids(p2)).containsExactly(all.get(2), all.get(1), all.get(0));
     assertThat(p2.more()).isFalse();
 
-    MessagePage whole = await(store().before(conv, Long.MAX_VALUE, 6));
+    MessagePage whole = Await.result(store().before(conv, Long.MAX_VALUE, 6));
     assertThat(ids(whole)).hasSize(6).isSortedAccordingTo((a, b) -> Long.compare(b, a));
     assertThat(whole.more()).isFalse();
   }
@@ -138,19 +134,19 @@ public abstract class MessageStoreContract {
   void beforeIsStrictlyBelowTheCursor() throws Exception {
     long conv = newConv();
     List<Long> all = seed(conv, 4);
-    assertThat(ids(await(store().before(conv, all.get(2), 10)))).containsExactly(all.get(1), all.get(0));
+    assertThat(ids(Await.result(store().before(conv, all.get(2), 10)))).containsExactly(all.get(1), all.get(0));
     // a cursor between two ids
-    assertThat(ids(await(store().before(conv, all.get(2) + 1, 10)))).containsExactly(all.get(2), all.get(1), all.get(0));
-    assertThat(ids(await(store().before(conv, all.get(0), 10)))).isEmpty();
-    assertThat(await(store().before(conv, all.get(0), 10)).more()).isFalse();
-    assertThat(ids(await(store().before(conv, 1, 10)))).isEmpty();
+    assertThat(ids(Await.result(store().before(conv, all.get(2) + 1, 10)))).containsExactly(all.get(2), all.get(1), all.get(0));
+    assertThat(ids(Await.result(store().before(conv, all.get(0), 10)))).isEmpty();
+    assertThat(Await.result(store().before(conv, all.get(0), 10)).more()).isFalse();
+    assertThat(ids(Await.result(store().before(conv, 1, 10)))).isEmpty();
   }
 
   @Test
   void beforeZeroReturnsNothing() throws Exception {
     long conv = newConv();
     seed(conv, 3);
-    MessagePage page = await(store().before(conv, 0, 10));
+    MessagePage page = Await.result(store().before(conv, 0, 10));
     assertThat(ids(page)).as("messages with id < 0").isEmpty();
     assertThat(page.more()).isFalse();
   }
@@ -160,11 +156,11 @@ public abstract class MessageStoreContract {
     long conv = newConv();
     List<Long> all = seed(conv, 5);
 
-    MessagePage fromStart = await(store().after(conv, 0, 10));
+    MessagePage fromStart = Await.result(store().after(conv, 0, 10));
     assertThat(ids(fromStart)).containsExactlyElementsOf(all);
     assertThat(fromStart.more()).isFalse();
 
-    MessagePage tail = await(store().after(conv, all.get(1), 10));
+    MessagePage tail = Await.result(store().after(conv, all.get(1), 10));
     assertThat(ids(tail)).containsExactly(all.get(2), all.get(3), all.get(4));
     assertThat(tail.more()).isFalse();
   }
@@ -174,15 +170,15 @@ public abstract class MessageStoreContract {
     long conv = newConv();
     List<Long> all = seed(conv, 7);
 
-    MessagePage page = await(store().after(conv, 0, 3));
+    MessagePage page = Await.result(store().after(conv, 0, 3));
     assertThat(ids(page)).containsExactly(all.get(4), all.get(5), all.get(6));
     assertThat(page.more()).isTrue();
 
-    MessagePage fromMiddle = await(store().after(conv, all.get(2), 3));
+    MessagePage fromMiddle = Await.result(store().after(conv, all.get(2), 3));
     assertThat(ids(fromMiddle)).containsExactly(all.get(4), all.get(5), all.get(6));
     assertThat(fromMiddle.more()).isTrue();
 
-    MessagePage exact = await(store().after(conv, all.get(3), 3));
+    MessagePage exact = Await.result(store().after(conv, all.get(3), 3));
     assertThat(ids(exact)).containsExactly(all.get(4), all.get(5), all.get(6));
     assertThat(exact.more()).isFalse();
   }
@@ -191,10 +187,10 @@ public abstract class MessageStoreContract {
   void afterTheNewestIsEmpty() throws Exception {
     long conv = newConv();
     List<Long> all = seed(conv, 3);
-    MessagePage page = await(store().after(conv, all.get(2), 10));
+    MessagePage page = Await.result(store().after(conv, all.get(2), 10));
     assertThat(page.messages()).isEmpty();
     assertThat(page.more()).isFalse();
-    assertThat(await(store().after(conv, Long.MAX_VALUE, 10)).messages()).isEmpty();
+    assertThat(Await.result(store().after(conv, Long.MAX_VALUE, 10)).messages()).isEmpty();
   }
 
   @Test
@@ -208,12 +204,12 @@ public abstract class MessageStoreContract {
       mine.addAll(seed(conv, 1));
       seed(next, 1);
     }
-    assertThat(ids(await(store().before(conv, Long.MAX_VALUE, 10)))).containsExactly(mine.get(2), mine.get(1), mine.get(0));
-    assertThat(await(store().before(conv, Long.MAX_VALUE, 10)).more()).isFalse();
-    assertThat(ids(await(store().after(conv, 0, 10)))).containsExactlyElementsOf(mine);
-    assertThat(await(store().after(conv, 0, 10)).more()).isFalse();
-    assertThat(ids(await(store().before(conv, mine.get(0), 10)))).isEmpty();
-    assertThat(ids(await(store().after(conv, mine.get(2), 10)))).isEmpty();
+    assertThat(ids(Await.result(store().before(conv, Long.MAX_VALUE, 10)))).containsExactly(mine.get(2), mine.get(1), mine.get(0));
+    assertThat(Await.result(store().before(conv, Long.MAX_VALUE, 10)).more()).isFalse();
+    assertThat(ids(Await.result(store().after(conv, 0, 10)))).containsExactlyElementsOf(mine);
+    assertThat(Await.result(store().after(conv, 0, 10)).more()).isFalse();
+    assertThat(ids(Await.result(store().before(conv, mine.get(0), 10)))).isEmpty();
+    assertThat(ids(Await.result(store().after(conv, mine.get(2), 10)))).isEmpty();
   }
 
   @Test
@@ -221,16 +217,16 @@ public abstract class MessageStoreContract {
     long conv = newConv();
     seed(conv - 1, 2);
     seed(conv + 1, 2);
-    assertThat(await(store().get(conv, 1))).isEmpty();
-    MessagePage before = await(store().before(conv, Long.MAX_VALUE, 10));
+    assertThat(Await.result(store().get(conv, 1))).isEmpty();
+    MessagePage before = Await.result(store().before(conv, Long.MAX_VALUE, 10));
     assertThat(before.messages()).isEmpty();
     assertThat(before.more()).isFalse();
-    MessagePage after = await(store().after(conv, 0, 10));
+    MessagePage after = Await.result(store().after(conv, 0, 10));
     assertThat(after.messages()).isEmpty();
     assertThat(after.more()).isFalse();
 
     long nowhere = newConv() + 1_000_000;
-    assertThat(await(store().before(nowhere, Long.MAX_VALUE, 10)).messages()).isEmpty();
-    assertThat(await(store().after(nowhere, 0, 10)).messages()).isEmpty();
+    assertThat(Await.result(store().before(nowhere, Long.MAX_VALUE, 10)).messages()).isEmpty();
+    assertThat(Await.result(store().after(nowhere, 0, 10)).messages()).isEmpty();
   }
 }

@@ -1,9 +1,9 @@
 package io.parley.limits;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.storage.embedded.InMemoryRateLimiter;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -46,12 +46,11 @@ class FallbackRateLimiterTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(5, SECONDS);
+    Await.result(vertx.close());
   }
 
   private boolean take() throws Exception {
-    return limiter.tryAcquire(LimitKey.send("alice"), 0.001, 2)
-        .toCompletionStage().toCompletableFuture().get(5, SECONDS);
+    return Await.result(limiter.tryAcquire(LimitKey.send("alice"), 0.001, 2));
   }
 
   @Test

@@ -1,9 +1,9 @@
 package io.parley.limits;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,12 +25,8 @@ public abstract class RateLimiterContract {
   /** The adapter under test, ready for use and empty. */
   protected abstract RateLimiter limiter();
 
-  protected static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(5, SECONDS);
-  }
-
   protected boolean take(LimitKey key, int burst) throws Exception {
-    return await(limiter().tryAcquire(key, TINY_RATE, burst));
+    return Await.result(limiter().tryAcquire(key, TINY_RATE, burst));
   }
 
   @Test
@@ -68,7 +64,7 @@ public abstract class RateLimiterContract {
     for (int i = 0; i < 300; i++) {
       calls.add(limiter().tryAcquire(key, TINY_RATE, 50));
     }
-    await(Future.all(calls));
+    Await.result(Future.all(calls));
     assertThat(calls.stream().filter(Future::result).count()).isEqualTo(50);
   }
 

@@ -1,9 +1,9 @@
 package io.parley.presence;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.presence.ConnectionRegistry.Presence;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.Map;
@@ -19,110 +19,105 @@ import org.junit.jupiter.api.Test;
  * the last-seen time given with the final unregister.
  */
 public abstract class ConnectionRegistryContract {
-
   /** The adapter under test, ready for use and empty. */
   protected abstract ConnectionRegistry registry();
 
-  protected static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(5, SECONDS);
-  }
-
   @Test
   void firstConnectionBringsUserOnline() throws Exception {
-    assertThat(await(registry().register("alice", "n1", "c1"))).isTrue();
-    assertThat(await(registry().register("alice", "n1", "c2"))).isFalse();
-    assertThat(await(registry().register("alice", "n2", "c3"))).isFalse();
-    assertThat(await(registry().register("bob", "n1", "c4"))).as("other users are independent").isTrue();
+    assertThat(Await.result(registry().register("alice", "n1", "c1"))).isTrue();
+    assertThat(Await.result(registry().register("alice", "n1", "c2"))).isFalse();
+    assertThat(Await.result(registry().register("alice", "n2", "c3"))).isFalse();
+    assertThat(Await.result(registry().register("bob", "n1", "c4"))).as("other users are independent").isTrue();
   }
 
   @Test
   void lastUnregisterTakesUserOffline() throws Exception {
-    await(registry().register("alice", "n1", "c1"));
-    await(registry().register("alice", "n2", "c2"));
-    assertThat(await(registry().unregister("alice", "n1", "c1", 10))).isFalse();
-    assertThat(await(registry().presence("alice")).online()).isTrue();
-    assertThat(await(registry().unregister("alice", "n2", "c2", 20))).isTrue();
-    assertThat(await(registry().presence("alice")).online()).isFalse();
+    Await.result(registry().register("alice", "n1", "c1"));
+    Await.result(registry().register("alice", "n2", "c2"));
+    assertThat(Await.result(registry().unregister("alice", "n1", "c1", 10))).isFalse();
+    assertThat(Await.result(registry().presence("alice")).online()).isTrue();
+    assertThat(Await.result(registry().unregister("alice", "n2", "c2", 20))).isTrue();
+    assertThat(Await.result(registry().presence("alice")).online()).isFalse();
   }
 
   @Test
   void unregisterOfUnknownConnectionsIsFalse() throws Exception {
-    assertThat(await(registry().unregister("ghost", "n1", "c1", 10))).isFalse();
-    await(registry().register("alice", "n1", "c1"));
-    assertThat(await(registry().unregister("alice", "n1", "nope", 10))).isFalse();
-    assertThat(await(registry().presence("alice")).online()).isTrue();
-    assertThat(await(registry().unregister("alice", "n1", "c1", 10))).isTrue();
-    assertThat(await(registry().unregister("alice", "n1", "c1", 11))).as("already removed").isFalse();
-    assertThat(await(registry().presence("ghost"))).isEqualTo(new Presence(false, 0));
+    assertThat(Await.result(registry().unregister("ghost", "n1", "c1", 10))).isFalse();
+    Await.result(registry().register("alice", "n1", "c1"));
+    assertThat(Await.result(registry().unregister("alice", "n1", "nope", 10))).isFalse();
+    assertThat(Await.result(registry().presence("alice")).online()).isTrue();
+    assertThat(Await.result(registry().unregister("alice", "n1", "c1", 10))).isTrue();
+    assertThat(Await.result(registry().unregister("alice", "n1", "c1", 11))).as("already removed").isFalse();
+    assertThat(Await.result(registry().presence("ghost"))).isEqualTo(new Presence(false, 0));
   }
 
   @Test
   void reconnectAfterOfflineIsFirstAgain() throws Exception {
-    assertThat(await(registry().register("alice", "n1", "c1"))).isTrue();
-    assertThat(await(registry().unregister("alice", "n1", "c1", 10))).isTrue();
-    assertThat(await(registry().register("alice", "n1", "c2"))).isTrue();
-    assertThat(await(registry().presence("alice")).online()).isTrue();
+    assertThat(Await.result(registry().register("alice", "n1", "c1"))).isTrue();
+    assertThat(Await.result(registry().unregister("alice", "n1", "c1", 10))).isTrue();
+    assertThat(Await.result(registry().register("alice", "n1", "c2"))).isTrue();
+    assertThat(Await.result(registry().presence("alice")).online()).isTrue();
   }
 
   @Test
   void nodesOf() throws Exception {
-    await(registry().register("alice", "n1", "a1"));
-    await(registry().register("alice", "n2", "a2"));
-    await(registry().register("alice", "n2", "a3"));
-    await(registry().register("bob", "n3", "b1"));
-    await(registry().register("carol", "n1", "c1"));
-    await(registry().unregister("carol", "n1", "c1", 5));
+    Await.result(registry().register("alice", "n1", "a1"));
+    Await.result(registry().register("alice", "n2", "a2"));
+    Await.result(registry().register("alice", "n2", "a3"));
+    Await.result(registry().register("bob", "n3", "b1"));
+    Await.result(registry().register("carol", "n1", "c1"));
+    Await.result(registry().unregister("carol", "n1", "c1", 5));
 
-    Map<String, Set<String>> nodes = await(registry().nodesOf(List.of("alice", "bob", "carol", "nobody")));
+    Map<String, Set<String>> nodes = Await.result(registry().nodesOf(List.of("alice", "bob", "carol", "nobody")));
     assertThat(nodes).containsOnlyKeys("alice", "bob");
     assertThat(nodes.get("alice")).containsExactlyInAnyOrder("n1", "n2");
     assertThat(nodes.get("bob")).containsExactly("n3");
 
-    await(registry().unregister("alice", "n2", "a2", 6));
-    assertThat(await(registry().nodesOf(List.of("alice"))).get("alice")).as("n2 still holds a3")
+    Await.result(registry().unregister("alice", "n2", "a2", 6));
+    assertThat(Await.result(registry().nodesOf(List.of("alice"))).get("alice")).as("n2 still holds a3")
         .containsExactlyInAnyOrder("n1", "n2");
-    await(registry().unregister("alice", "n2", "a3", 7));
-    assertThat(await(registry().nodesOf(List.of("alice"))).get("alice")).containsExactly("n1");
+    Await.result(registry().unregister("alice", "n2", "a3", 7));
+    assertThat(Await.result(registry().nodesOf(List.of("alice"))).get("alice")).containsExactly("n1");
 
-    assertThat(await(registry().nodesOf(List.of()))).isEmpty();
-    assertThat(await(registry().nodesOf(List.of("nobody")))).isEmpty();
+    assertThat(Await.result(registry().nodesOf(List.of()))).isEmpty();
+    assertThat(Await.result(registry().nodesOf(List.of("nobody")))).isEmpty();
   }
 
   @Test
   void presenceOnlineAndOfflineWithLastSeen() throws Exception {
-    assertThat(await(registry().presence("alice"))).isEqualTo(new Presence(false, 0));
+    assertThat(Await.result(registry().presence("alice"))).isEqualTo(new Presence(false, 0));
 
-    await(registry().register("alice", "n1", "c1"));
-    assertThat(await(registry().presence("alice")).online()).isTrue();
+    Await.result(registry().register("alice", "n1", "c1"));
+    assertThat(Await.result(registry().presence("alice")).online()).isTrue();
 
-    await(registry().unregister("alice", "n1", "c1", 1_700_000_000_123L));
-    assertThat(await(registry().presence("alice"))).isEqualTo(new Presence(false, 1_700_000_000_123L));
+    Await.result(registry().unregister("alice", "n1", "c1", 1_700_000_000_123L));
+    assertThat(Await.result(registry().presence("alice"))).isEqualTo(new Presence(false, 1_700_000_000_123L));
 
-    await(registry().register("alice", "n1", "c2"));
-    assertThat(await(registry().presence("alice")).online()).isTrue();
-    await(registry().unregister("alice", "n1", "c2", 1_700_000_000_999L));
-    assertThat(await(registry().presence("alice"))).isEqualTo(new Presence(false, 1_700_000_000_999L));
+    Await.result(registry().register("alice", "n1", "c2"));
+    assertThat(Await.result(registry().presence("alice")).online()).isTrue();
+    Await.result(registry().unregister("alice", "n1", "c2", 1_700_000_000_999L));
+    assertThat(Await.result(registry().presence("alice"))).isEqualTo(new Presence(false, 1_700_000_000_999L));
   }
 
   @Test
   void lastSeenOnlyChangesWhenTheLastConnectionGoes() throws Exception {
-    await(registry().register("alice", "n1", "c1"));
-    await(registry().unregister("alice", "n1", "c1", 100));
-    await(registry().register("alice", "n1", "c2"));
-    await(registry().register("alice", "n1", "c3"));
-    await(registry().unregister("alice", "n1", "c2", 200));
-    assertThat(await(registry().presence("alice")).online()).isTrue();
-    await(registry().unregister("alice", "n1", "c3", 300));
-    assertThat(await(registry().presence("alice"))).isEqualTo(new Presence(false, 300));
+    Await.result(registry().register("alice", "n1", "c1"));
+    Await.result(registry().unregister("alice", "n1", "c1", 100));
+    Await.result(registry().register("alice", "n1", "c2"));
+    Await.result(registry().register("alice", "n1", "c3"));
+    Await.result(registry().unregister("alice", "n1", "c2", 200));
+    assertThat(Await.result(registry().presence("alice")).online()).isTrue();
+    Await.result(registry().unregister("alice", "n1", "c3", 300));
+    assertThat(Await.result(registry().presence("alice"))).isEqualTo(new Presence(false, 300));
   }
 
   @Test
   void presenceIsPerUser() throws Exception {
-    await(registry().register("alice", "n1", "c1"));
-    await(registry().register("bob", "n1", "c2"));
-    await(registry().unregister("bob", "n1", "c2", 42));
-    assertThat(await(registry().presence("alice")).online()).isTrue();
-    assertThat(await(registry().presence("bob"))).isEqualTo(new Presence(false, 42));
-    assertThat(await(registry().presence("carol"))).isEqualTo(new Presence(false, 0));
+    Await.result(registry().register("alice", "n1", "c1"));
+    Await.result(registry().register("bob", "n1", "c2"));
+    Await.result(registry().unregister("bob", "n1", "c2", 42));
+    assertThat(Await.result(registry().presence("alice")).online()).isTrue();
+    assertThat(Await.result(registry().presence("bob"))).isEqualTo(new Presence(false, 42));
+    assertThat(Await.result(registry().presence("carol"))).isEqualTo(new Presence(false, 0));
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -50,13 +51,9 @@ public abstract class MessageLogContract {
     NewMessage m = msg("alice", conv, "once");
     append(m, m);
     append(m);
-    io.parley.history.MessagePage page = await(readBack().after(conv, 0, 10));
+    io.parley.history.MessagePage page = Await.result(readBack().after(conv, 0, 10));
     assertThat(page.messages()).hasSize(1);
     assertThat(page.more()).isFalse();
-  }
-
-  protected static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(5, SECONDS);
   }
 
   protected static long newConv() {
@@ -72,12 +69,12 @@ public abstract class MessageLogContract {
   }
 
   protected List<Appended> append(NewMessage... batch) throws Exception {
-    return await(log().append(List.of(batch)));
+    return Await.result(log().append(List.of(batch)));
   }
 
   @Test
   void emptyBatchGivesEmptyResult() throws Exception {
-    assertThat(await(log().append(List.of()))).isEmpty();
+    assertThat(Await.result(log().append(List.of()))).isEmpty();
   }
 
   @Test
@@ -88,7 +85,7 @@ public abstract class MessageLogContract {
       batch.add(msg(i % 2 == 0 ? "alice" : "bob", conv, "body " + i));
     }
     long before = System.currentTimeMillis();
-    List<Appended> out = await(log().append(batch));
+    List<Appended> out = Await.result(log().append(batch));
     long after = System.currentTimeMillis();
 
     assertThat(out).hasSize(batch.size());
@@ -115,7 +112,7 @@ public abstract class MessageLogContract {
     long c2 = newConv();
     List<NewMessage> batch = List.of(msg("alice", c1, "a"), msg("bob", c2, "b"), msg("carol", c1, "c"),
         msg("alice", c2, "d"), msg("bob", c1, "e"));
-    List<Appended> out = await(log().append(batch));
+    List<Appended> out = Await.result(log().append(batch));
 
     assertThat(out).extracting(a -> a.message().msgId()).containsExactlyElementsOf(batch.stream().map(NewMessage::msgId).toList());
     assertThat(out).extracting(a -> a.message().conv()).containsExactly(c1, c2, c1, c2, c1);
@@ -146,7 +143,7 @@ public abstract class MessageLogContract {
     }
     List<Long> ids = new ArrayList<>();
     for (Future<List<Appended>> a : appends) {
-      await(a).forEach(r -> ids.add(r.message().serverId()));
+      Await.result(a).forEach(r -> ids.add(r.message().serverId()));
     }
     assertThat(ids).hasSize(40).isSorted().doesNotHaveDuplicates();
   }

@@ -11,14 +11,16 @@ import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.LocalCodec;
+import io.parley.testing.Await;
+import io.parley.testing.HandlerFailures;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +35,11 @@ import org.junit.jupiter.api.Test;
 class RoutingCommitWindowTest {
   private static final long CONV = 42;
 
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
   private final Vertx vertx = Vertx.vertx();
+  /** What routing's callbacks (and the replies below) threw on the event loop: reported instead of a timeout. */
+  private final HandlerFailures failures = HandlerFailures.watch(vertx);
   /** Sizes of the appends the log was asked for, in call order. */
   private final List<Integer> appends = new CopyOnWriteArrayList<>();
   private final AtomicLong ids = new AtomicLong(1000);
@@ -53,7 +59,7 @@ class RoutingCommitWindowTest {
 
   @AfterEach
   void close() throws Exception {
-    vertx.close().await(10, TimeUnit.SECONDS);
+    Await.result(vertx.close());
   }
 
   @Test
@@ -61,7 +67,7 @@ class RoutingCommitWindowTest {
     deploy(200);
     CountDownLatch acked = send(5);
 
-    assertThat(acked.await(10, TimeUnit.SECONDS)).isTrue();
+    failures.until("5 sends acked", () -> acked.getCount() == 0, WAIT);
     assertThat(appends).containsExactly(5);
   }
 
@@ -71,7 +77,7 @@ class RoutingCommitWindowTest {
     CountDownLatch acked = send(1024);
 
     // a window of a minute: only the full batch can have started the append
-    assertThat(acked.await(10, TimeUnit.SECONDS)).isTrue();
+    failures.until("1,024 sends acked", () -> acked.getCount() == 0, WAIT);
     assertThat(appends).containsExactly(1024);
   }
 
@@ -97,7 +103,7 @@ class RoutingCommitWindowTest {
 
       @Override
       public void fail(String msgId, long conv, ErrorCode code, String message) {
-        throw new AssertionError("send " + msgId + " failed: " + code + " " + message);
+        throw failures.record(new AssertionError("send " + msgId + " failed: " + code + " " + message));
       }
     };
     List<SendRequest> sends = new ArrayList<>();
@@ -107,14 +113,14 @@ class RoutingCommitWindowTest {
     // as a gateway hands them over: the sends of one event-loop turn in one bus message
     vertx.runOnContext(v -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local()));
 
-    assertThat(acked.await(10, TimeUnit.SECONDS)).isTrue();
+    failures.until("5 sends acked", () -> acked.getCount() == 0, WAIT);
     assertThat(appends).containsExactly(5);
     assertThat(onContext).containsOnly(true);
     assertThat(acks).hasSize(5).allSatisfy(a -> assertThat(a).contains("\"op\":\"ack\""));
     for (int i = 0; i < 5; i++) {
       assertThat(acks.get(i)).contains("\"msg_id\":\"m-" + i + "\"");
     }
-    assertThat(fannedOut.await(10, TimeUnit.SECONDS)).isTrue();
+    failures.until("the batch handed to fan-out", () -> fannedOut.getCount() == 0, WAIT);
     assertThat(fanouts).hasSize(1);
     List<Fanout> batch = fanouts.get(0);
     assertThat(batch).hasSize(5);
@@ -134,9 +140,8 @@ class RoutingCommitWindowTest {
       }
       return Future.succeededFuture(out);
     };
-    vertx.deployVerticle(new RoutingVerticle(log, null, FixedMembers.of("alice", "bob"), new TypingThrottle(null, 0),
-        new RoutingSettings(20_000, 1024, 8, 10_000), commitWindowMs))
-        .await(10, TimeUnit.SECONDS);
+    failures.result(vertx.deployVerticle(new RoutingVerticle(log, null, FixedMembers.of("alice", "bob"),
+        new TypingThrottle(null, 0), new RoutingSettings(20_000, 1024, 8, 10_000), commitWindowMs)));
   }
 
   /** Sends n messages from alice at once; the latch counts their acks (a failure never counts). */
@@ -150,7 +155,7 @@ class RoutingCommitWindowTest {
 
       @Override
       public void fail(String msgId, long conv, ErrorCode code, String message) {
-        throw new AssertionError("send " + msgId + " failed: " + code + " " + message);
+        throw failures.record(new AssertionError("send " + msgId + " failed: " + code + " " + message));
       }
     };
     vertx.runOnContext(v -> {

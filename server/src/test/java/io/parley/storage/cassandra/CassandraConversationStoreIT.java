@@ -6,6 +6,9 @@ import io.parley.history.Conversation;
 import io.parley.history.ConversationStore;
 import io.parley.history.ConversationStoreContract;
 import io.parley.protocol.ChatMessage;
+import io.parley.routing.MessageLog;
+import io.parley.routing.MessageLog.NewMessage;
+import io.parley.testing.Await;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,39 +50,39 @@ class CassandraConversationStoreIT extends ConversationStoreContract {
   @Override
   protected ChatMessage send(long conv, String from, String msgId) throws Exception {
     ChatMessage m = new ChatMessage(conv, cassandra.ids.next(), from, msgId, "hi", null, System.currentTimeMillis());
-    return await(cassandra.archive.persist(List.of(m))).get(0) ? m
-        : await(cassandra.sendIndex.find(from, msgId)).orElseThrow();
+    return Await.result(cassandra.archive.persist(List.of(m))).get(0) ? m
+        : Await.result(cassandra.sendIndex.find(from, msgId)).orElseThrow();
   }
 
   @Test
   void archivingToAnUnknownConversationCreatesNoConversation() throws Exception {
     long unknown = IDS.next();
     send(unknown, "alice", "u-" + unknown);
-    assertThat(await(conversations().get(unknown))).isEmpty();
+    assertThat(Await.result(conversations().get(unknown))).isEmpty();
   }
 
   @Test
   void applyingTheSchemaAgainChangesNothing() throws Exception {
     Conversation g = group("alice", "bob");
-    await(cassandra.schema.apply(cassandra.client));
-    assertThat(await(conversations().get(g.id())).orElseThrow().members()).containsExactlyInAnyOrder("alice", "bob");
+    Await.result(cassandra.schema.apply(cassandra.client));
+    assertThat(Await.result(conversations().get(g.id())).orElseThrow().members()).containsExactlyInAnyOrder("alice", "bob");
   }
 
   @Test
   void aDmPairWithoutItsConversationIsRepaired() throws Exception {
     long id = IDS.next();
     // a creator that won the pair and died before writing the conversation
-    await(cassandra.client.execute("INSERT INTO " + cassandra.names.dmPairs()
+    Await.result(cassandra.client.execute("INSERT INTO " + cassandra.names.dmPairs()
         + " (user_lo, user_hi, conversation_id, owner, created_at) VALUES ('gina', 'hal', " + id + ", 'hal', 42)"));
 
-    ConversationStore.Created got = await(conversations().getOrCreateDm(IDS.next(), "gina", "hal", 50L));
+    ConversationStore.Created got = Await.result(conversations().getOrCreateDm(IDS.next(), "gina", "hal", 50L));
 
     assertThat(got.created()).isFalse();
     assertThat(got.conversation().id()).isEqualTo(id);
     assertThat(got.conversation().createdAt()).isEqualTo(42L);
     assertThat(got.conversation().owner()).isEqualTo("hal");
     assertThat(got.conversation().members()).containsExactlyInAnyOrder("gina", "hal");
-    assertThat(await(conversations().isMember(id, "gina"))).isTrue();
-    assertThat(await(conversations().listForUser("hal"))).extracting(uc -> uc.conversation().id()).containsExactly(id);
+    assertThat(Await.result(conversations().isMember(id, "gina"))).isTrue();
+    assertThat(Await.result(conversations().listForUser("hal"))).extracting(uc -> uc.conversation().id()).containsExactly(id);
   }
 }

@@ -1,13 +1,13 @@
 package io.parley.storage.cassandra;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
-
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.parley.protocol.Ids;
+import io.parley.testing.Await;
 import io.vertx.cassandra.CassandraClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -40,11 +40,11 @@ final class CassandraFixture implements AutoCloseable {
     names = new CassandraNames("parley_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16));
     schema = new CassandraSchema(names);
     try {
-      await(schema.apply(client), 60);
-      conversations = await(CassandraConversationStore.create(vertx, client, names), 30);
-      messages = await(CassandraMessageStore.create(client, names), 30);
-      archive = await(CassandraMessageArchive.create(client, names), 30);
-      sendIndex = await(CassandraSendIndex.create(client, names), 30);
+      Await.result(schema.apply(client), Duration.ofSeconds(60));
+      conversations = Await.result(CassandraConversationStore.create(vertx, client, names), Duration.ofSeconds(30));
+      messages = Await.result(CassandraMessageStore.create(client, names), Duration.ofSeconds(30));
+      archive = Await.result(CassandraMessageArchive.create(client, names), Duration.ofSeconds(30));
+      sendIndex = Await.result(CassandraSendIndex.create(client, names), Duration.ofSeconds(30));
     } catch (Exception e) {
       close();
       throw e;
@@ -58,15 +58,15 @@ final class CassandraFixture implements AutoCloseable {
    */
   void resetUsers() throws Exception {
     List<Future<?>> deletes = new ArrayList<>();
-    for (Row r : await(client.executeWithFullFetch("SELECT DISTINCT user_id FROM " + names.membershipByUser()), 30)) {
+    for (Row r : Await.result(client.executeWithFullFetch("SELECT DISTINCT user_id FROM " + names.membershipByUser()), Duration.ofSeconds(30))) {
       deletes.add(client.execute(SimpleStatement.newInstance(
           "DELETE FROM " + names.membershipByUser() + " WHERE user_id = ?", r.getString("user_id"))));
     }
-    for (Row r : await(client.executeWithFullFetch("SELECT user_lo, user_hi FROM " + names.dmPairs()), 30)) {
+    for (Row r : Await.result(client.executeWithFullFetch("SELECT user_lo, user_hi FROM " + names.dmPairs()), Duration.ofSeconds(30))) {
       deletes.add(client.execute(SimpleStatement.newInstance(
           "DELETE FROM " + names.dmPairs() + " WHERE user_lo = ? AND user_hi = ?", r.getString("user_lo"), r.getString("user_hi"))));
     }
-    await(Future.all(deletes), 30);
+    Await.result(Future.all(deletes), Duration.ofSeconds(30));
   }
 
   private static String env(String name, String dflt) {
@@ -74,19 +74,15 @@ final class CassandraFixture implements AutoCloseable {
     return v == null || v.isBlank() ? dflt : v;
   }
 
-  static <T> T await(Future<T> future, int seconds) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(seconds, SECONDS);
-  }
-
   @Override
   public void close() throws Exception {
     try {
-      await(schema.drop(client), 60);
+      Await.result(schema.drop(client), Duration.ofSeconds(60));
     } finally {
       try {
-        await(client.close(), 30);
+        Await.result(client.close(), Duration.ofSeconds(30));
       } finally {
-        await(vertx.close(), 30);
+        Await.result(vertx.close(), Duration.ofSeconds(30));
       }
     }
   }

@@ -9,13 +9,16 @@ import io.parley.history.Conversation;
 import io.parley.history.MessagePage;
 import io.parley.history.StoredMessage;
 import io.parley.protocol.ChatMessage;
+import io.parley.routing.MessageLog.NewMessage;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,6 +35,8 @@ import org.junit.jupiter.api.Test;
  * a failed batch is retried safely; the send index then finds the original.
  */
 class CassandraMessageArchiveIT {
+  /** Deadline of one step against Cassandra here. */
+  private static final Duration STEP = Duration.ofSeconds(30);
   private static final AtomicLong SEQ = new AtomicLong();
   private static CassandraFixture cassandra;
 
@@ -47,10 +52,6 @@ class CassandraMessageArchiveIT {
     }
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return CassandraFixture.await(future, 30);
-  }
-
   private static CassandraMessageArchive archive() {
     return cassandra.archive;
   }
@@ -64,12 +65,12 @@ class CassandraMessageArchiveIT {
   }
 
   private static Conversation group(String owner, String... members) throws Exception {
-    return await(cassandra.conversations.createGroup(cassandra.ids.next(), "g", owner, List.of(members),
-        System.currentTimeMillis()));
+    return Await.result(cassandra.conversations.createGroup(cassandra.ids.next(), "g", owner, List.of(members),
+        System.currentTimeMillis()), STEP);
   }
 
   private static long lastMessageId(long conv) throws Exception {
-    return await(cassandra.conversations.get(conv)).orElseThrow().lastMessageId();
+    return Await.result(cassandra.conversations.get(conv), STEP).orElseThrow().lastMessageId();
   }
 
   /** A message as the cluster profile reads it from the log: server id already assigned. */
@@ -88,11 +89,11 @@ class CassandraMessageArchiveIT {
   }
 
   private static List<Boolean> persist(ChatMessage... batch) throws Exception {
-    return await(archive().persist(List.of(batch)));
+    return Await.result(archive().persist(List.of(batch)), STEP);
   }
 
   private static List<StoredMessage> history(long conv) throws Exception {
-    MessagePage page = await(store().after(conv, 0, 1000));
+    MessagePage page = Await.result(store().after(conv, 0, 1000), STEP);
     assertThat(page.more()).isFalse();
     return page.messages();
   }
@@ -114,9 +115,9 @@ class CassandraMessageArchiveIT {
     assertThat(ids(oldestFirst)).containsExactly(m1.serverId(), m2.serverId(), m3.serverId());
     assertThat(oldestFirst).extracting(StoredMessage::frame).containsExactly(m1.toFrame(), m2.toFrame(), m3.toFrame());
     assertThat(oldestFirst).extracting(StoredMessage::from).containsExactly("alice", "bob", "alice");
-    MessagePage newestFirst = await(store().before(conv, Long.MAX_VALUE, 10));
+    MessagePage newestFirst = Await.result(store().before(conv, Long.MAX_VALUE, 10), STEP);
     assertThat(ids(newestFirst.messages())).containsExactly(m3.serverId(), m2.serverId(), m1.serverId());
-    assertThat(await(store().get(conv, m2.serverId())).orElseThrow().frame()).isEqualTo(m2.toFrame());
+    assertThat(Await.result(store().get(conv, m2.serverId()), STEP).orElseThrow().frame()).isEqualTo(m2.toFrame());
     assertThat(ChatMessage.fromFrame(oldestFirst.get(1).frame())).isEqualTo(m2);
   }
 
@@ -146,8 +147,8 @@ class CassandraMessageArchiveIT {
     Future<List<Boolean>> one = archive().persist(batch);
     Future<List<Boolean>> two = archive().persist(batch);
 
-    assertThat(await(one)).hasSize(10).containsOnly(true);
-    assertThat(await(two)).hasSize(10).containsOnly(true);
+    assertThat(Await.result(one, STEP)).hasSize(10).containsOnly(true);
+    assertThat(Await.result(two, STEP)).hasSize(10).containsOnly(true);
     assertThat(ids(history(conv))).containsExactlyElementsOf(batch.stream().map(ChatMessage::serverId).toList());
   }
 
@@ -165,8 +166,8 @@ class CassandraMessageArchiveIT {
 
     assertThat(ids(history(conv))).containsExactly(original.serverId(), other.serverId());
     assertThat(history(conv).get(0).frame()).isEqualTo(original.toFrame());
-    assertThat(await(store().get(conv, retried.serverId()))).isEmpty();
-    assertThat(await(cassandra.sendIndex.find("alice", original.msgId()))).contains(original);
+    assertThat(Await.result(store().get(conv, retried.serverId()), STEP)).isEmpty();
+    assertThat(Await.result(cassandra.sendIndex.find("alice", original.msgId()), STEP)).contains(original);
   }
 
   @Test
@@ -205,9 +206,9 @@ class CassandraMessageArchiveIT {
 
   /** A writer that died between the dedupe row and the message row. */
   private static void writeDedupeRowOnly(ChatMessage m) throws Exception {
-    await(cassandra.client.execute(SimpleStatement.newInstance("INSERT INTO " + cassandra.names.messageDedupe()
+    Await.result(cassandra.client.execute(SimpleStatement.newInstance("INSERT INTO " + cassandra.names.messageDedupe()
         + " (sender, client_msg_id, conversation_id, message_id, frame) VALUES (?, ?, ?, ?, ?)",
-        m.from(), m.msgId(), m.conv(), m.serverId(), m.toFrame())));
+        m.from(), m.msgId(), m.conv(), m.serverId(), m.toFrame())), STEP);
   }
 
   @Test
@@ -279,7 +280,7 @@ class CassandraMessageArchiveIT {
     batch.add(again(batch.get(1)));
     batch.add(batch.get(2));
 
-    List<Boolean> result = await(archive().persist(batch));
+    List<Boolean> result = Await.result(archive().persist(batch), STEP);
 
     List<Boolean> expected = new ArrayList<>(Collections.nCopies(n, true));
     expected.add(false);
@@ -299,8 +300,8 @@ class CassandraMessageArchiveIT {
     // a null partition key makes the server reject this message's dedupe write
     ChatMessage bad = new ChatMessage(g.id(), cassandra.ids.next(), null, "bad-" + SEQ.incrementAndGet(), "bad", null, 1L);
 
-    Throwable t = catchThrowable(() -> await(archive().persist(List.of(good, bad))));
-    assertThat(t).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(InvalidQueryException.class);
+    Throwable t = catchThrowable(() -> Await.result(archive().persist(List.of(good, bad)), STEP));
+    assertThat(t).isInstanceOf(CompletionException.class).hasCauseInstanceOf(InvalidQueryException.class);
     assertThat(lastMessageId(g.id())).as("marks are raised only once every message is written").isZero();
 
     assertThat(persist(good)).containsExactly(true);

@@ -7,6 +7,7 @@ import io.parley.history.MessageStoreContract;
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageLog.NewMessage;
 import java.util.ArrayList;
+import io.parley.testing.Await;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,7 +44,7 @@ class CassandraMessageStoreIT extends MessageStoreContract {
       batch.add(new ChatMessage(m.conv(), cassandra.ids.next(), m.from(), m.msgId(), m.body(), m.media(),
           System.currentTimeMillis()));
     }
-    assertThat(await(cassandra.archive.persist(batch))).containsOnly(true);
+    assertThat(Await.result(cassandra.archive.persist(batch))).containsOnly(true);
     return batch;
   }
 }

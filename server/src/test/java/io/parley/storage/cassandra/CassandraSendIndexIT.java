@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.parley.protocol.ChatMessage;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
+import java.time.Duration;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -35,7 +37,7 @@ class CassandraSendIndexIT {
   }
 
   private static <T> T await(Future<T> future) throws Exception {
-    return CassandraFixture.await(future, 30);
+    return Await.result(future, Duration.ofSeconds(30));
   }
 
   private static CassandraSendIndex index() {

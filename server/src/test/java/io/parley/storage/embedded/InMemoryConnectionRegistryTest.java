@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.presence.ConnectionRegistry.Presence;
 import io.parley.presence.ConnectionRegistryContract;
+import io.parley.testing.Await;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -47,12 +48,12 @@ class InMemoryConnectionRegistryTest extends ConnectionRegistryContract {
   void lastSeenTableIsBoundedDroppingTheOldest() throws Exception {
     InMemoryConnectionRegistry small = new InMemoryConnectionRegistry(2);
     for (String[] u : new String[][] {{"a", "100"}, {"b", "200"}, {"c", "300"}}) {
-      await(small.register(u[0], "n1", u[0] + "-c"));
-      await(small.unregister(u[0], "n1", u[0] + "-c", Long.parseLong(u[1])));
+      Await.result(small.register(u[0], "n1", u[0] + "-c"));
+      Await.result(small.unregister(u[0], "n1", u[0] + "-c", Long.parseLong(u[1])));
     }
-    assertThat(await(small.presence("a"))).isEqualTo(new Presence(false, 0));
-    assertThat(await(small.presence("b"))).isEqualTo(new Presence(false, 200));
-    assertThat(await(small.presence("c"))).isEqualTo(new Presence(false, 300));
+    assertThat(Await.result(small.presence("a"))).isEqualTo(new Presence(false, 0));
+    assertThat(Await.result(small.presence("b"))).isEqualTo(new Presence(false, 200));
+    assertThat(Await.result(small.presence("c"))).isEqualTo(new Presence(false, 300));
   }
 
   @Test
@@ -68,10 +69,10 @@ class InMemoryConnectionRegistryTest extends ConnectionRegistryContract {
         int offline = 0;
         for (int i = 0; i < perThread; i++) {
           String conn = "t" + thread + "-" + i;
-          if (await(registry.register("shared", "n" + thread, conn))) {
+          if (Await.result(registry.register("shared", "n" + thread, conn))) {
             online++;
           }
-          if (await(registry.unregister("shared", "n" + thread, conn, i))) {
+          if (Await.result(registry.unregister("shared", "n" + thread, conn, i))) {
             offline++;
           }
         }
@@ -87,7 +88,7 @@ class InMemoryConnectionRegistryTest extends ConnectionRegistryContract {
     }
     assertThat(online).isPositive();
     assertThat(offline).isEqualTo(online);
-    assertThat(await(registry.presence("shared")).online()).isFalse();
-    assertThat(await(registry.nodesOf(List.of("shared")))).isEmpty();
+    assertThat(Await.result(registry.presence("shared")).online()).isFalse();
+    assertThat(Await.result(registry.nodesOf(List.of("shared")))).isEmpty();
   }
 }

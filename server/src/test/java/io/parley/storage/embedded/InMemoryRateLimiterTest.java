@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.parley.limits.LimitKey;
 import io.parley.limits.RateLimiter;
 import io.parley.limits.RateLimiterContract;
+import io.parley.testing.Await;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -49,7 +50,7 @@ class InMemoryRateLimiterTest extends RateLimiterContract {
   }
 
   private boolean take(LimitKey key, double rate, int burst) throws Exception {
-    return await(limiter.tryAcquire(key, rate, burst));
+    return Await.result(limiter.tryAcquire(key, rate, burst));
   }
 
   @Test
@@ -99,19 +100,19 @@ class InMemoryRateLimiterTest extends RateLimiterContract {
   void bucketsAreBoundedForgettingRefilledOnesFirst() throws Exception {
     InMemoryRateLimiter small = new InMemoryRateLimiter(100, clock::get);
     LimitKey drained = LimitKey.send("drained");
-    assertThat(await(small.tryAcquire(drained, TINY_RATE, 1))).isTrue();
+    assertThat(Await.result(small.tryAcquire(drained, TINY_RATE, 1))).isTrue();
     clock.addAndGet(MS);
     for (int i = 0; i < 99; i++) {
-      await(small.tryAcquire(LimitKey.send("u" + i), 1_000, 1));
+      Await.result(small.tryAcquire(LimitKey.send("u" + i), 1_000, 1));
     }
     assertThat(small.size()).isEqualTo(100);
     clock.addAndGet(10 * MS); // the u* buckets refill (1 token per ms); "drained" does not
-    await(small.tryAcquire(LimitKey.send("one-more"), 1_000, 1));
+    Await.result(small.tryAcquire(LimitKey.send("one-more"), 1_000, 1));
     assertThat(small.size()).as("refilled buckets forgotten").isLessThanOrEqualTo(90);
-    assertThat(await(small.tryAcquire(drained, TINY_RATE, 1))).as("a drained bucket is kept").isFalse();
+    assertThat(Await.result(small.tryAcquire(drained, TINY_RATE, 1))).as("a drained bucket is kept").isFalse();
 
     for (int i = 0; i < 1_000; i++) {
-      await(small.tryAcquire(LimitKey.send("busy" + i), TINY_RATE, 5));
+      Await.result(small.tryAcquire(LimitKey.send("busy" + i), TINY_RATE, 5));
     }
     assertThat(small.size()).as("bounded even when no bucket has refilled").isLessThanOrEqualTo(100);
   }
@@ -127,7 +128,7 @@ class InMemoryRateLimiterTest extends RateLimiterContract {
         go.await();
         int allowed = 0;
         for (int i = 0; i < 5_000; i++) {
-          if (await(real.tryAcquire(LimitKey.send("shared"), TINY_RATE, 1_000))) {
+          if (Await.result(real.tryAcquire(LimitKey.send("shared"), TINY_RATE, 1_000))) {
             allowed++;
           }
         }

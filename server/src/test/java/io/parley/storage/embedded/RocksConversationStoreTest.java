@@ -7,6 +7,7 @@ import io.parley.history.ConversationStore;
 import io.parley.history.ConversationStoreContract;
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageLog.NewMessage;
+import io.parley.testing.Await;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -42,14 +43,14 @@ class RocksConversationStoreTest extends ConversationStoreContract {
 
   @Override
   protected ChatMessage send(long conv, String from, String msgId) throws Exception {
-    return await(rocks.messages.append(List.of(new NewMessage(from, msgId, conv, "hi", null)))).get(0).message();
+    return Await.result(rocks.messages.append(List.of(new NewMessage(from, msgId, conv, "hi", null)))).get(0).message();
   }
 
   @Test
   void lastMessageIdOfDm() throws Exception {
-    Conversation dm = await(conversations().getOrCreateDm(IDS.next(), "alice", "bob", 1L)).conversation();
+    Conversation dm = Await.result(conversations().getOrCreateDm(IDS.next(), "alice", "bob", 1L)).conversation();
     ChatMessage m = send(dm.id(), "bob", "x");
-    ConversationStore.Created again = await(conversations().getOrCreateDm(IDS.next(), "bob", "alice", 2L));
+    ConversationStore.Created again = Await.result(conversations().getOrCreateDm(IDS.next(), "bob", "alice", 2L));
     assertThat(again.created()).isFalse();
     assertThat(again.conversation().lastMessageId()).isEqualTo(m.serverId());
   }
@@ -57,19 +58,19 @@ class RocksConversationStoreTest extends ConversationStoreContract {
   @Test
   void conversationsSurviveReopen() throws Exception {
     Conversation g = group("alice", "bob", "carol");
-    await(conversations().removeMember(g.id(), "carol"));
-    await(conversations().markRead("bob", g.id(), 77));
-    Conversation dm = await(conversations().getOrCreateDm(IDS.next(), "alice", "dave", 1L)).conversation();
+    Await.result(conversations().removeMember(g.id(), "carol"));
+    Await.result(conversations().markRead("bob", g.id(), 77));
+    Conversation dm = Await.result(conversations().getOrCreateDm(IDS.next(), "alice", "dave", 1L)).conversation();
     ChatMessage m = send(g.id(), "alice", "m");
 
     rocks.reopen();
 
-    Conversation loaded = await(conversations().get(g.id())).orElseThrow();
+    Conversation loaded = Await.result(conversations().get(g.id())).orElseThrow();
     assertThat(loaded.members()).containsExactlyInAnyOrder("alice", "bob");
     assertThat(loaded.membersCount()).isEqualTo(2);
     assertThat(loaded.lastMessageId()).isEqualTo(m.serverId());
     assertThat(readMark("bob", g.id())).contains(77L);
-    ConversationStore.Created again = await(conversations().getOrCreateDm(IDS.next(), "dave", "alice", 2L));
+    ConversationStore.Created again = Await.result(conversations().getOrCreateDm(IDS.next(), "dave", "alice", 2L));
     assertThat(again.created()).isFalse();
     assertThat(again.conversation().id()).isEqualTo(dm.id());
   }

@@ -1,8 +1,7 @@
 package io.parley.storage.embedded;
 
-import static java.util.concurrent.TimeUnit.SECONDS;
-
 import io.parley.protocol.Ids;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -46,9 +45,9 @@ final class RocksFixture implements AutoCloseable {
   }
 
   private void closeStorage() throws Exception {
-    await(logWriter.close());
-    await(metaWriter.close());
-    await(readers.close());
+    Await.result(logWriter.close());
+    Await.result(metaWriter.close());
+    Await.result(readers.close());
     storage.close();
     storage = null;
   }
@@ -66,11 +65,8 @@ final class RocksFixture implements AutoCloseable {
         closeStorage();
       }
     } finally {
-      await(vertx.close());
+      Await.result(vertx.close());
     }
   }
 
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(5, SECONDS);
-  }
 }

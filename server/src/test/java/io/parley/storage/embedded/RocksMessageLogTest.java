@@ -7,6 +7,7 @@ import io.parley.routing.MessageLog;
 import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
 import io.parley.routing.MessageLogContract;
+import io.parley.testing.Await;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -83,10 +84,9 @@ class RocksMessageLogTest extends MessageLogContract {
     long conv = newConv();
     Appended a = append(msg("alice", conv, "kept")).get(0);
     rocks.reopen();
-    assertThat(await(rocks.messages.get(conv, a.message().serverId()))).get()
+    assertThat(Await.result(rocks.messages.get(conv, a.message().serverId()))).get()
         .satisfies(s -> assertThat(s.frame()).isEqualTo(a.frame()));
   }
-
 
   @Test
   void allDuplicateBatchLeavesTheFloorAlone() throws Exception {

@@ -5,6 +5,7 @@ import io.parley.history.MessageStoreContract;
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
+import io.parley.testing.Await;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -34,6 +35,6 @@ class RocksMessageStoreTest extends MessageStoreContract {
 
   @Override
   protected List<ChatMessage> write(List<NewMessage> messages) throws Exception {
-    return await(rocks.messages.append(messages)).stream().map(Appended::message).toList();
+    return Await.result(rocks.messages.append(messages)).stream().map(Appended::message).toList();
   }
 }

@@ -1,5 +1,6 @@
 package io.parley.storage.embedded;
 
+import io.parley.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Promise;
@@ -40,7 +41,7 @@ class RocksStorageTest {
         thrown.complete(e);
       }
     });
-    return RocksFixture.await(thrown.future());
+    return Await.result(thrown.future());
   }
 
   @Test

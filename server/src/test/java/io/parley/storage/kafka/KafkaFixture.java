@@ -4,10 +4,12 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 
 import io.parley.routing.LogSource;
 import io.parley.routing.LogSource.Logged;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.admin.KafkaAdminClient;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,17 +37,13 @@ final class KafkaFixture {
     return "parley-it-" + kind + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  static <T> T await(Future<T> future, int seconds) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(seconds, SECONDS);
-  }
-
   /** Deletes the topics (best effort: a leftover test topic is harmless). */
   static void deleteTopics(Vertx vertx, List<String> topics) throws Exception {
     KafkaAdminClient admin = KafkaAdminClient.create(vertx, Map.of("bootstrap.servers", BOOTSTRAP));
     try {
-      await(admin.deleteTopics(topics).otherwiseEmpty(), 30);
+      Await.result(admin.deleteTopics(topics).otherwiseEmpty(), Duration.ofSeconds(30));
     } finally {
-      await(admin.close(5_000), 30);
+      Await.result(admin.close(5_000), Duration.ofSeconds(30));
     }
   }
 

@@ -1,18 +1,19 @@
 package io.parley.storage.kafka;
 
 import static io.parley.storage.kafka.KafkaFixture.BOOTSTRAP;
-import static io.parley.storage.kafka.KafkaFixture.await;
 import static io.parley.storage.kafka.KafkaFixture.pollUntil;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.routing.LogSource.Logged;
 import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -58,7 +59,7 @@ class KafkaLogSourceIT {
   static void stopVertx() throws Exception {
     if (vertx != null) {
       KafkaFixture.deleteTopics(vertx, topics);
-      await(vertx.close(), 30);
+      Await.result(vertx.close(), Duration.ofSeconds(30));
     }
   }
 
@@ -66,21 +67,21 @@ class KafkaLogSourceIT {
   void newTopic() throws Exception {
     topic = KafkaFixture.uniqueName("source");
     topics.add(topic);
-    await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, PARTITIONS, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 60);
-    log = await(KafkaMessageLog.create(vertx, BOOTSTRAP, topic,
-        (from, id) -> Future.succeededFuture(Optional.empty()), 10_000), 30);
+    Await.result(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, PARTITIONS, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), Duration.ofSeconds(60));
+    log = Await.result(KafkaMessageLog.create(vertx, BOOTSTRAP, topic,
+        (from, id) -> Future.succeededFuture(Optional.empty()), 10_000), Duration.ofSeconds(30));
   }
 
   @AfterEach
   void closeClients() throws Exception {
     for (KafkaLogSource s : sources) {
-      await(s.close().otherwiseEmpty(), 60);
+      Await.result(s.close().otherwiseEmpty(), Duration.ofSeconds(60));
     }
-    await(log.close(), 30);
+    Await.result(log.close(), Duration.ofSeconds(30));
   }
 
   private KafkaLogSource newSource(String group) throws Exception {
-    KafkaLogSource source = await(KafkaLogSource.create(vertx, BOOTSTRAP, topic, group, KafkaFixture.TIMING), 30);
+    KafkaLogSource source = Await.result(KafkaLogSource.create(vertx, BOOTSTRAP, topic, group, KafkaFixture.TIMING), Duration.ofSeconds(30));
     sources.add(source);
     return source;
   }
@@ -90,7 +91,7 @@ class KafkaLogSourceIT {
   }
 
   private List<Appended> append(List<NewMessage> batch) throws Exception {
-    return await(log.append(batch), 30);
+    return Await.result(log.append(batch), Duration.ofSeconds(30));
   }
 
   private static Set<String> msgIds(Collection<Logged> logged) {
@@ -121,7 +122,7 @@ class KafkaLogSourceIT {
       acked.addAll(append(batch));
     }
     KafkaLogSource source = newSource(KafkaFixture.uniqueName("group"));
-    List<Logged> read = await(pollUntil(source, seenAll(acked), 30), 40);
+    List<Logged> read = Await.result(pollUntil(source, seenAll(acked), 30), Duration.ofSeconds(40));
 
     assertThat(read).hasSize(acked.size());
     for (long conv : List.of(c1, c2, c3)) {
@@ -154,16 +155,16 @@ class KafkaLogSourceIT {
     try {
       String key = KafkaRecords.key(conv); // same partition as the conversation
       poison = List.of(
-          await(raw.send(KafkaProducerRecord.create(topic, key, "not json")), 30),
-          await(raw.send(KafkaProducerRecord.create(topic, key, "{\"conv\":\"" + conv + "\"}")), 30),
-          await(raw.send(KafkaProducerRecord.create(topic, key, (String) null)), 30));
+          Await.result(raw.send(KafkaProducerRecord.create(topic, key, "not json")), Duration.ofSeconds(30)),
+          Await.result(raw.send(KafkaProducerRecord.create(topic, key, "{\"conv\":\"" + conv + "\"}")), Duration.ofSeconds(30)),
+          Await.result(raw.send(KafkaProducerRecord.create(topic, key, (String) null)), Duration.ofSeconds(30)));
     } finally {
-      await(raw.close(), 30);
+      Await.result(raw.close(), Duration.ofSeconds(30));
     }
     Appended after = append(List.of(msg("alice", conv, "after"))).get(0);
 
     KafkaLogSource source = newSource(KafkaFixture.uniqueName("group"));
-    List<Logged> read = await(pollUntil(source, seenAll(List.of(before, after)), 30), 40);
+    List<Logged> read = Await.result(pollUntil(source, seenAll(List.of(before, after)), 30), Duration.ofSeconds(40));
 
     assertThat(read).extracting(l -> l.message().msgId())
         .containsExactly(before.message().msgId(), after.message().msgId());
@@ -189,7 +190,7 @@ class KafkaLogSourceIT {
 
     String group = KafkaFixture.uniqueName("group");
     KafkaLogSource first = newSource(group);
-    List<Logged> read = await(pollUntil(first, seenAll(acked), 30), 40);
+    List<Logged> read = Await.result(pollUntil(first, seenAll(acked), 30), Duration.ofSeconds(40));
     assertThat(read).hasSize(acked.size());
 
     // handle (and commit) the first half of each partition, in no particular order; leave the rest
@@ -203,23 +204,23 @@ class KafkaLogSourceIT {
       unhandled.addAll(records.subList(half, records.size()));
     });
     java.util.Collections.reverse(handled);
-    await(first.commit(handled), 30);
-    await(first.close(), 60);
+    Await.result(first.commit(handled), Duration.ofSeconds(30));
+    Await.result(first.close(), Duration.ofSeconds(60));
 
     KafkaLogSource second = newSource(group);
     Set<String> rest = msgIds(unhandled);
-    List<Logged> reread = await(pollUntil(second, seen -> msgIds(seen).containsAll(rest), 30), 40);
+    List<Logged> reread = Await.result(pollUntil(second, seen -> msgIds(seen).containsAll(rest), 30), Duration.ofSeconds(40));
 
     assertThat(msgIds(reread)).as("read again: exactly what was not committed").isEqualTo(rest);
     assertThat(reread).as("each once").hasSize(unhandled.size());
     assertThat(positions(reread)).isEqualTo(positions(unhandled));
 
     // the second reader commits everything: a third one in the group finds nothing left
-    await(second.commit(reread), 30);
-    await(second.close(), 60);
+    Await.result(second.commit(reread), Duration.ofSeconds(30));
+    Await.result(second.close(), Duration.ofSeconds(60));
     Appended marker = append(List.of(msg("alice", CONV_SEQ.incrementAndGet(), "marker"))).get(0);
     KafkaLogSource third = newSource(group);
-    List<Logged> last = await(pollUntil(third, seenAll(List.of(marker)), 30), 40);
+    List<Logged> last = Await.result(pollUntil(third, seenAll(List.of(marker)), 30), Duration.ofSeconds(40));
     assertThat(last).extracting(l -> l.message().msgId()).containsExactly(marker.message().msgId());
   }
 
@@ -230,7 +231,7 @@ class KafkaLogSourceIT {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (owned(first).size() < PARTITIONS) {
       assertThat(System.nanoTime()).as("first reader owns every partition in time").isLessThan(deadline);
-      await(first.poll(), 30);
+      Await.result(first.poll(), Duration.ofSeconds(30));
     }
     // a second reader joins: the partitions are shared out, and each knows which ones it lost or got
     KafkaLogSource second = newSource(group);
@@ -238,8 +239,8 @@ class KafkaLogSourceIT {
         || owned(first).stream().anyMatch(owned(second)::contains)) {
       assertThat(System.nanoTime()).as("partitions shared out in time: %s / %s", owned(first), owned(second))
           .isLessThan(deadline);
-      await(first.poll(), 30);
-      await(second.poll(), 30);
+      Await.result(first.poll(), Duration.ofSeconds(30));
+      Await.result(second.poll(), Duration.ofSeconds(30));
     }
     assertThat(owned(first)).isNotEmpty();
   }
@@ -257,8 +258,8 @@ class KafkaLogSourceIT {
   @Test
   void committingNothingIsANoOp() throws Exception {
     KafkaLogSource source = newSource(KafkaFixture.uniqueName("group"));
-    await(source.commit(List.of()), 10);
+    Await.result(source.commit(List.of()), Duration.ofSeconds(10));
     Appended a = append(List.of(msg("alice", CONV_SEQ.incrementAndGet(), "x"))).get(0);
-    assertThat(await(pollUntil(source, seenAll(List.of(a)), 30), 40)).hasSize(1);
+    assertThat(Await.result(pollUntil(source, seenAll(List.of(a)), 30), Duration.ofSeconds(40))).hasSize(1);
   }
 }

@@ -10,16 +10,17 @@ import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
 import io.parley.routing.MessageLogContract;
 import io.parley.routing.SendIndex;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,11 +50,11 @@ class KafkaMessageLogIT extends MessageLogContract {
   static void start() throws Exception {
     vertx = Vertx.vertx();
     topic = KafkaFixture.uniqueName("log");
-    KafkaFixture.await(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 4, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), 60);
-    log = KafkaFixture.await(KafkaMessageLog.create(vertx, BOOTSTRAP, topic, NOTHING_STORED, SEND_TIMEOUT_MS), 30);
+    Await.result(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 4, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), Duration.ofSeconds(60));
+    log = Await.result(KafkaMessageLog.create(vertx, BOOTSTRAP, topic, NOTHING_STORED, SEND_TIMEOUT_MS), Duration.ofSeconds(30));
     readBack = new KafkaReadBack(vertx, BOOTSTRAP, topic);
     // the first send fetches metadata and a producer id: keep that out of the contract's 5 s budget
-    KafkaFixture.await(log.append(List.of(msg("warm-up", newConv(), "warm-up"))), 30);
+    Await.result(log.append(List.of(msg("warm-up", newConv(), "warm-up"))), Duration.ofSeconds(30));
   }
 
   @AfterAll
@@ -62,13 +63,13 @@ class KafkaMessageLogIT extends MessageLogContract {
       return;
     }
     for (KafkaMessageLog l : extraLogs) {
-      KafkaFixture.await(l.close().otherwiseEmpty(), 30);
+      Await.result(l.close().otherwiseEmpty(), Duration.ofSeconds(30));
     }
     if (log != null) {
-      KafkaFixture.await(log.close(), 30);
+      Await.result(log.close(), Duration.ofSeconds(30));
     }
     KafkaFixture.deleteTopics(vertx, List.of(topic));
-    KafkaFixture.await(vertx.close(), 30);
+    Await.result(vertx.close(), Duration.ofSeconds(30));
   }
 
   @Override
@@ -82,7 +83,7 @@ class KafkaMessageLogIT extends MessageLogContract {
   }
 
   private static KafkaMessageLog newLog(String bootstrap, SendIndex index, long sendTimeoutMs) throws Exception {
-    KafkaMessageLog l = KafkaFixture.await(KafkaMessageLog.create(vertx, bootstrap, topic, index, sendTimeoutMs), 30);
+    KafkaMessageLog l = Await.result(KafkaMessageLog.create(vertx, bootstrap, topic, index, sendTimeoutMs), Duration.ofSeconds(30));
     extraLogs.add(l);
     return l;
   }
@@ -102,7 +103,7 @@ class KafkaMessageLogIT extends MessageLogContract {
 
     NewMessage retry = new NewMessage("alice", msgId, conv, "as retried", null);
     NewMessage other = msg("bob", conv, "new one");
-    List<Appended> out = await(withIndex.append(List.of(retry, other)));
+    List<Appended> out = Await.result(withIndex.append(List.of(retry, other)));
 
     assertThat(out.get(0).duplicate()).isTrue();
     assertThat(out.get(0).message()).isEqualTo(stored);
@@ -110,11 +111,11 @@ class KafkaMessageLogIT extends MessageLogContract {
     assertThat(out.get(1).duplicate()).isFalse();
     assertThat(asked).hasValue(2);
     // only the new message reached the log
-    assertThat(await(readBack.after(conv, 0, 10)).messages())
+    assertThat(Await.result(readBack.after(conv, 0, 10)).messages())
         .extracting(m -> ChatMessage.fromFrame(m.frame()).msgId()).containsExactly(other.msgId());
 
     // now known to this writer: answered without asking the index again
-    Appended again = await(withIndex.append(List.of(retry))).get(0);
+    Appended again = Await.result(withIndex.append(List.of(retry))).get(0);
     assertThat(again.duplicate()).isTrue();
     assertThat(again.frame()).isEqualTo(stored.toFrame());
     assertThat(asked).hasValue(2);
@@ -131,7 +132,7 @@ class KafkaMessageLogIT extends MessageLogContract {
     KafkaMessageLog log = newLog(BOOTSTRAP, counting, SEND_TIMEOUT_MS);
     NewMessage established = new NewMessage("alice", newMsgId(), conv, "from an old connection", null, "c1", false);
     NewMessage young = new NewMessage("alice", newMsgId(), conv, "from a new connection", null, "c2", true);
-    List<Appended> out = await(log.append(List.of(established, young)));
+    List<Appended> out = Await.result(log.append(List.of(established, young)));
     assertThat(out).extracting(Appended::duplicate).containsExactly(false, false);
     assertThat(asked).containsExactly(young.msgId());
 
@@ -153,8 +154,8 @@ class KafkaMessageLogIT extends MessageLogContract {
       throw new IllegalStateException("cassandra very down");
     }, SEND_TIMEOUT_MS);
     long conv = newConv();
-    Appended a = await(failing.append(List.of(msg("alice", conv, "1")))).get(0);
-    Appended b = await(throwing.append(List.of(msg("alice", conv, "2")))).get(0);
+    Appended a = Await.result(failing.append(List.of(msg("alice", conv, "1")))).get(0);
+    Appended b = Await.result(throwing.append(List.of(msg("alice", conv, "2")))).get(0);
     assertThat(List.of(a, b)).extracting(Appended::duplicate).containsExactly(false, false);
     assertThat(b.message().serverId()).isGreaterThan(a.message().serverId());
   }
@@ -169,7 +170,7 @@ class KafkaMessageLogIT extends MessageLogContract {
     }, SEND_TIMEOUT_MS);
     long conv = newConv();
     long t0 = System.nanoTime();
-    List<Appended> out = await(silent.append(List.of(msg("alice", conv, "1"), msg("bob", conv, "2"))));
+    List<Appended> out = Await.result(silent.append(List.of(msg("alice", conv, "1"), msg("bob", conv, "2"))));
     long ms = (System.nanoTime() - t0) / 1_000_000;
 
     assertThat(unanswered).hasSize(2).allSatisfy(p -> assertThat(p.future().isComplete()).isFalse());
@@ -177,7 +178,7 @@ class KafkaMessageLogIT extends MessageLogContract {
     assertThat(ms).as("append time (ms) with an index that never answers")
         .isGreaterThanOrEqualTo(KafkaMessageLog.INDEX_TIMEOUT_MS - 50)
         .isLessThan(KafkaMessageLog.INDEX_TIMEOUT_MS + 2_000);
-    assertThat(await(readBack.after(conv, 0, 10)).messages()).hasSize(2);
+    assertThat(Await.result(readBack.after(conv, 0, 10)).messages()).hasSize(2);
   }
 
   @Test
@@ -206,8 +207,8 @@ class KafkaMessageLogIT extends MessageLogContract {
   @Test
   void whileKafkaHoldsABacklogABatchFailsAtOnce() throws Exception {
     long sendTimeoutMs = 1_500;
-    KafkaMessageLog dead = KafkaFixture.await(KafkaMessageLog.create(vertx, "127.0.0.1:1", topic, NOTHING_STORED,
-        sendTimeoutMs, 100, 1_000), 30);
+    KafkaMessageLog dead = Await.result(KafkaMessageLog.create(vertx, "127.0.0.1:1", topic, NOTHING_STORED,
+        sendTimeoutMs, 100, 1_000), Duration.ofSeconds(30));
     extraLogs.add(dead);
     long conv = newConv();
     String big = "x".repeat(600);
@@ -224,14 +225,12 @@ class KafkaMessageLogIT extends MessageLogContract {
   }
 
   /** The failure of {@code future} once it completes (within {@code maxMs}), or null when it succeeded. */
-  private static Throwable failureOf(Future<?> future, long maxMs) throws Exception {
+  private static Throwable failureOf(Future<?> future, long maxMs) {
     try {
-      future.toCompletionStage().toCompletableFuture().get(maxMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+      Await.result("the append", future, Duration.ofMillis(maxMs));
       return null;
-    } catch (ExecutionException e) {
+    } catch (CompletionException e) {
       return e.getCause();
-    } catch (TimeoutException e) {
-      throw new AssertionError("append neither failed nor succeeded within " + maxMs + " ms", e);
     }
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.presence.ConnectionRegistry.Presence;
 import io.parley.presence.ConnectionRegistryContract;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,46 +78,46 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
   void connectionsLapseAfterTheTtlAndAreNotReported() throws Exception {
     RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, keys, SHORT_TTL);
     long before = System.currentTimeMillis();
-    assertThat(await(shortLived.register("alice", "n1", "a1"))).isTrue();
-    assertThat(await(registry.register("alice", "n2", "a2"))).as("a1 is still live").isFalse();
-    assertThat(await(shortLived.register("carol", "n1", "c1"))).isTrue();
-    assertThat(await(registry.nodesOf(List.of("alice"))).get("alice")).containsExactlyInAnyOrder("n1", "n2");
+    assertThat(Await.result(shortLived.register("alice", "n1", "a1"))).isTrue();
+    assertThat(Await.result(registry.register("alice", "n2", "a2"))).as("a1 is still live").isFalse();
+    assertThat(Await.result(shortLived.register("carol", "n1", "c1"))).isTrue();
+    assertThat(Await.result(registry.nodesOf(List.of("alice"))).get("alice")).containsExactlyInAnyOrder("n1", "n2");
 
-    long waited = awaitCondition(() -> shortLived.presence("carol").map(p -> !p.online()));
+    long waited = redis.until("carol's connection lapsed", () -> shortLived.presence("carol").map(p -> !p.online()));
     assertThat(System.currentTimeMillis() - before).as("lapsed no earlier than the TTL").isGreaterThanOrEqualTo(900);
     assertThat(waited).isLessThan(5_000);
 
-    Presence carol = await(registry.presence("carol"));
+    Presence carol = Await.result(registry.presence("carol"));
     assertThat(carol.online()).isFalse();
     assertThat(carol.lastSeen()).as("last heard of at registration (Redis clock)").isCloseTo(before, within(5_000L));
-    Map<String, Set<String>> nodes = await(registry.nodesOf(List.of("alice", "carol")));
+    Map<String, Set<String>> nodes = Await.result(registry.nodesOf(List.of("alice", "carol")));
     assertThat(nodes).containsOnlyKeys("alice");
     assertThat(nodes.get("alice")).as("a1 on n1 lapsed, a2 on n2 lives").containsExactly("n2");
-    assertThat(await(registry.presence("alice")).online()).isTrue();
+    assertThat(Await.result(registry.presence("alice")).online()).isTrue();
 
-    assertThat(await(registry.unregister("alice", "n1", "a1", 1))).as("a lapsed connection is gone").isFalse();
-    assertThat(await(registry.register("carol", "n1", "c2"))).as("first again after lapsing").isTrue();
-    assertThat(await(registry.unregister("alice", "n2", "a2", 2))).as("a2 was alice's last").isTrue();
+    assertThat(Await.result(registry.unregister("alice", "n1", "a1", 1))).as("a lapsed connection is gone").isFalse();
+    assertThat(Await.result(registry.register("carol", "n1", "c2"))).as("first again after lapsing").isTrue();
+    assertThat(Await.result(registry.unregister("alice", "n2", "a2", 2))).as("a2 was alice's last").isTrue();
   }
 
   @Test
   void aCrashedNodesEntriesVanishFromRedis() throws Exception {
     RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, keys, SHORT_TTL);
-    await(shortLived.register("dave", "n1", "d1"));
-    await(shortLived.register("dave", "n1", "d2"));
-    assertThat(await(countKeys(keys.connections("dave"), keys.expiries("dave")))).isEqualTo(2);
+    Await.result(shortLived.register("dave", "n1", "d1"));
+    Await.result(shortLived.register("dave", "n1", "d2"));
+    assertThat(Await.result(countKeys(keys.connections("dave"), keys.expiries("dave")))).isEqualTo(2);
 
     // nobody refreshes or unregisters: the node crashed
-    awaitCondition(() -> countKeys(keys.connections("dave"), keys.expiries("dave")).map(n -> n == 0));
-    assertThat(await(countKeys(keys.lastSeen("dave")))).as("last-seen outlives the connections").isEqualTo(1);
-    assertThat(await(registry.presence("dave")).online()).isFalse();
+    redis.until("dave's connection keys expired", () -> countKeys(keys.connections("dave"), keys.expiries("dave")).map(n -> n == 0));
+    assertThat(Await.result(countKeys(keys.lastSeen("dave")))).as("last-seen outlives the connections").isEqualTo(1);
+    assertThat(Await.result(registry.presence("dave")).online()).isFalse();
   }
 
   @Test
   void refreshKeepsAConnectionLive() throws Exception {
     RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, keys, SHORT_TTL);
-    await(shortLived.register("alice", "n1", "a1"));
-    await(shortLived.register("bob", "n1", "b1"));
+    Await.result(shortLived.register("alice", "n1", "a1"));
+    Await.result(shortLived.register("bob", "n1", "b1"));
 
     AtomicInteger refreshed = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -125,34 +125,34 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
         .onSuccess(v -> refreshed.incrementAndGet())
         .onFailure(e -> failed.incrementAndGet()));
     try {
-      awaitCondition(() -> shortLived.presence("bob").map(p -> !p.online()));
-      assertThat(await(shortLived.presence("alice")).online()).as("refreshed while bob lapsed").isTrue();
-      awaitCondition(() -> Future.succeededFuture(refreshed.get() >= 12)); // 2.4 s = 2.4 TTLs
-      assertThat(await(shortLived.presence("alice")).online()).isTrue();
-      assertThat(await(shortLived.nodesOf(List.of("alice", "bob")))).isEqualTo(Map.of("alice", Set.of("n1")));
+      redis.until("bob's connection lapsed", () -> shortLived.presence("bob").map(p -> !p.online()));
+      assertThat(Await.result(shortLived.presence("alice")).online()).as("refreshed while bob lapsed").isTrue();
+      redis.until("12 refreshes of alice", () -> Future.succeededFuture(refreshed.get() >= 12)); // 2.4 s = 2.4 TTLs
+      assertThat(Await.result(shortLived.presence("alice")).online()).isTrue();
+      assertThat(Await.result(shortLived.nodesOf(List.of("alice", "bob")))).isEqualTo(Map.of("alice", Set.of("n1")));
       assertThat(failed).hasValue(0);
     } finally {
       vertx.cancelTimer(heartbeat);
     }
 
-    awaitCondition(() -> shortLived.presence("alice").map(p -> !p.online()));
-    long aliceSeen = await(registry.presence("alice")).lastSeen();
-    long bobSeen = await(registry.presence("bob")).lastSeen();
+    redis.until("alice's connection lapsed", () -> shortLived.presence("alice").map(p -> !p.online()));
+    long aliceSeen = Await.result(registry.presence("alice")).lastSeen();
+    long bobSeen = Await.result(registry.presence("bob")).lastSeen();
     assertThat(aliceSeen - bobSeen).as("alice's last-seen is her last heartbeat").isGreaterThanOrEqualTo(2_000);
   }
 
   @Test
   void refreshDoesNotReviveUnknownOrLapsedConnections() throws Exception {
     RedisConnectionRegistry shortLived = new RedisConnectionRegistry(client, keys, SHORT_TTL);
-    await(shortLived.refresh("ghost", "n1", "g1"));
-    assertThat(await(registry.presence("ghost"))).isEqualTo(new Presence(false, 0));
-    assertThat(await(registry.nodesOf(List.of("ghost")))).isEmpty();
+    Await.result(shortLived.refresh("ghost", "n1", "g1"));
+    assertThat(Await.result(registry.presence("ghost"))).isEqualTo(new Presence(false, 0));
+    assertThat(Await.result(registry.nodesOf(List.of("ghost")))).isEmpty();
 
-    await(shortLived.register("carol", "n1", "c1"));
-    awaitCondition(() -> shortLived.presence("carol").map(p -> !p.online()));
-    await(shortLived.refresh("carol", "n1", "c1"));
-    assertThat(await(registry.presence("carol")).online()).isFalse();
-    assertThat(await(registry.register("carol", "n1", "c1"))).as("must register again: first").isTrue();
+    Await.result(shortLived.register("carol", "n1", "c1"));
+    redis.until("carol's connection lapsed", () -> shortLived.presence("carol").map(p -> !p.online()));
+    Await.result(shortLived.refresh("carol", "n1", "c1"));
+    assertThat(Await.result(registry.presence("carol")).online()).isFalse();
+    assertThat(Await.result(registry.register("carol", "n1", "c1"))).as("must register again: first").isTrue();
   }
 
   @Test
@@ -168,7 +168,7 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
         a.add(gatewayA.register("u" + i, "nA", "a" + i));
         b.add(gatewayB.register("u" + i, "nB", "b" + i));
       }
-      await(Future.all(a).transform(ar -> Future.all(b)));
+      Await.result(Future.all(a).transform(ar -> Future.all(b)));
       for (int i = 0; i < users; i++) {
         assertThat(a.get(i).result() ^ b.get(i).result()).as("exactly one first for u" + i).isTrue();
       }
@@ -179,13 +179,13 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
         a.add(gatewayA.unregister("u" + i, "nA", "a" + i, 10));
         b.add(gatewayB.unregister("u" + i, "nB", "b" + i, 20));
       }
-      await(Future.all(a).transform(ar -> Future.all(b)));
+      Await.result(Future.all(a).transform(ar -> Future.all(b)));
       for (int i = 0; i < users; i++) {
         assertThat(a.get(i).result() ^ b.get(i).result()).as("exactly one last for u" + i).isTrue();
       }
-      assertThat(await(registry.presence("u0")).online()).isFalse();
+      assertThat(Await.result(registry.presence("u0")).online()).isFalse();
     } finally {
-      await(otherClient.close());
+      Await.result(otherClient.close());
     }
   }
 
@@ -200,9 +200,9 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
       }
       asked.add("u" + i);
     }
-    await(Future.all(registered));
+    Await.result(Future.all(registered));
 
-    Map<String, Set<String>> nodes = await(registry.nodesOf(asked));
+    Map<String, Set<String>> nodes = Await.result(registry.nodesOf(asked));
     assertThat(nodes).hasSize(registered.size());
     for (int i = 0; i < users; i++) {
       if (i % 3 == 0) {
@@ -215,11 +215,11 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
 
   @Test
   void scriptsAreReloadedWhenTheServerLostThem() throws Exception {
-    await(registry.register("alice", "n1", "a1"));
-    await(client.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
-    assertThat(await(registry.register("alice", "n1", "a2"))).isFalse();
-    await(client.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
-    assertThat(await(registry.nodesOf(List.of("alice")))).isEqualTo(Map.of("alice", Set.of("n1")));
+    Await.result(registry.register("alice", "n1", "a1"));
+    Await.result(client.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
+    assertThat(Await.result(registry.register("alice", "n1", "a2"))).isFalse();
+    Await.result(client.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
+    assertThat(Await.result(registry.nodesOf(List.of("alice")))).isEqualTo(Map.of("alice", Set.of("n1")));
   }
 
   @Test
@@ -227,10 +227,10 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
     RedisKeys otherKeys = new RedisKeys(keys.prefix() + "-other");
     RedisConnectionRegistry other = new RedisConnectionRegistry(client, otherKeys, LONG_TTL);
     try {
-      await(registry.register("alice", "n1", "a1"));
-      assertThat(await(other.presence("alice"))).isEqualTo(new Presence(false, 0));
-      assertThat(await(other.register("alice", "n9", "a1"))).isTrue();
-      assertThat(await(registry.nodesOf(List.of("alice")))).isEqualTo(Map.of("alice", Set.of("n1")));
+      Await.result(registry.register("alice", "n1", "a1"));
+      assertThat(Await.result(other.presence("alice"))).isEqualTo(new Presence(false, 0));
+      assertThat(Await.result(other.register("alice", "n9", "a1"))).isTrue();
+      assertThat(Await.result(registry.nodesOf(List.of("alice")))).isEqualTo(Map.of("alice", Set.of("n1")));
     } finally {
       deleteKeys(otherKeys);
     }
@@ -238,27 +238,22 @@ class RedisConnectionRegistryIT extends ConnectionRegistryContract {
 
   @Test
   void connectFactoryLoadsScriptsAndFailsForAnUnreachableServer() throws Exception {
-    RedisConnectionRegistry connected = await(RedisConnectionRegistry.connect(vertx, RedisFixture.URL, keys.prefix(), LONG_TTL));
+    RedisConnectionRegistry connected = Await.result(RedisConnectionRegistry.connect(vertx, RedisFixture.URL, keys.prefix(), LONG_TTL));
     try {
-      assertThat(await(connected.register("alice", "n1", "a1"))).isTrue();
-      assertThat(await(registry.presence("alice")).online()).isTrue();
+      assertThat(Await.result(connected.register("alice", "n1", "a1"))).isTrue();
+      assertThat(Await.result(registry.presence("alice")).online()).isTrue();
     } finally {
-      await(connected.close());
+      Await.result(connected.close());
     }
     Future<RedisConnectionRegistry> unreachable =
         RedisConnectionRegistry.connect(vertx, "redis://127.0.0.1:1", keys.prefix(), LONG_TTL);
-    assertThat(unreachable.toCompletionStage().toCompletableFuture())
-        .failsWithin(Duration.ofSeconds(10));
+    assertThat(Await.failure(unreachable, Duration.ofSeconds(10))).isNotNull();
   }
 
   // --- helpers ---------------------------------------------------------------------------------
 
   private static Redis newClient() {
     return redis.newClient();
-  }
-
-  private static long awaitCondition(Supplier<Future<Boolean>> condition) throws Exception {
-    return redis.awaitCondition(condition);
   }
 
   private static Future<Integer> countKeys(String... keys) {

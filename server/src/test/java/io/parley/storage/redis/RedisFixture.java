@@ -1,16 +1,16 @@
 package io.parley.storage.redis;
 
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
-import static java.util.concurrent.TimeUnit.SECONDS;
 
+import io.parley.testing.Await;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -32,7 +32,7 @@ final class RedisFixture implements AutoCloseable {
     vertx = Vertx.vertx();
     client = newClient();
     try {
-      await(client.send(Request.cmd(Command.PING)));
+      Await.result(client.send(Request.cmd(Command.PING)));
     } catch (Exception e) {
       close();
       throw e;
@@ -45,34 +45,18 @@ final class RedisFixture implements AutoCloseable {
         .setMaxPoolSize(8).setMaxPoolWaiting(4096));
   }
 
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(10, SECONDS);
+  /**
+   * Polls the asynchronous {@code condition} every 50 ms until it is true (a failed or false answer:
+   * not yet); the ms it took, failing after 5 s.
+   */
+  long until(String what, Supplier<Future<Boolean>> condition) {
+    return until(what, condition, 50);
   }
 
-  /** Polls {@code condition} every 50 ms on a Vert.x timer until true; the ms it took, failing after 5 s. */
-  long awaitCondition(Supplier<Future<Boolean>> condition) throws Exception {
-    return awaitCondition(condition, 50);
-  }
-
-  /** Polls {@code condition} every {@code everyMs} on a Vert.x timer until true; the ms it took, failing after 5 s. */
-  long awaitCondition(Supplier<Future<Boolean>> condition, long everyMs) throws Exception {
-    Promise<Long> met = Promise.promise();
-    poll(condition, everyMs, System.nanoTime(), met);
-    return met.future().toCompletionStage().toCompletableFuture().get(10_000, MILLISECONDS);
-  }
-
-  private void poll(Supplier<Future<Boolean>> condition, long everyMs, long start, Promise<Long> met) {
-    condition.get().onComplete(ar -> {
-      long elapsed = (System.nanoTime() - start) / 1_000_000;
-      if (ar.succeeded() && ar.result()) {
-        met.complete(elapsed);
-      } else if (elapsed > 5_000) {
-        met.fail(new AssertionError("condition not met within 5 s"
-            + (ar.failed() ? ": " + ar.cause() : "")));
-      } else {
-        vertx.setTimer(everyMs, id -> poll(condition, everyMs, start, met));
-      }
-    });
+  /** {@link #until(String, Supplier)}, polling every {@code everyMs}. */
+  long until(String what, Supplier<Future<Boolean>> condition, long everyMs) {
+    return Await.until(what, () -> Await.result(condition.get()), Duration.ofSeconds(5), Duration.ofMillis(everyMs))
+        .toMillis();
   }
 
   /** How many of {@code keys} exist. */
@@ -92,13 +76,13 @@ final class RedisFixture implements AutoCloseable {
   void deleteKeys(RedisKeys of) throws Exception {
     String cursor = "0";
     do {
-      Response page = await(client.send(Request.cmd(Command.SCAN).arg(cursor)
+      Response page = Await.result(client.send(Request.cmd(Command.SCAN).arg(cursor)
           .arg("MATCH").arg(of.pattern()).arg("COUNT").arg(1_000)));
       cursor = page.get(0).toString();
       if (page.get(1).size() > 0) {
         Request unlink = Request.cmd(Command.UNLINK);
         page.get(1).forEach(k -> unlink.arg(k.toString()));
-        await(client.send(unlink));
+        Await.result(client.send(unlink));
       }
     } while (!"0".equals(cursor));
   }
@@ -108,10 +92,10 @@ final class RedisFixture implements AutoCloseable {
     try {
       if (client != null) {
         deleteKeys();
-        await(client.close());
+        Await.result(client.close());
       }
     } finally {
-      await(vertx.close());
+      Await.result(vertx.close());
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.parley.storage.redis;
 
-import static io.parley.storage.redis.RedisFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.limits.FallbackRateLimiter;
@@ -8,6 +7,7 @@ import io.parley.limits.LimitKey;
 import io.parley.limits.RateLimiter;
 import io.parley.limits.RateLimiterContract;
 import io.parley.storage.embedded.InMemoryRateLimiter;
+import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -65,13 +65,13 @@ class RedisRateLimiterIT extends RateLimiterContract {
     LimitKey key = LimitKey.typing("alice", 1);
     double rate = 20; // one token per 50 ms
     long before = System.nanoTime();
-    assertThat(await(limiter.tryAcquire(key, rate, 1))).isTrue();
-    long waited = redis.awaitCondition(() -> limiter.tryAcquire(key, rate, 1), 5);
+    assertThat(Await.result(limiter.tryAcquire(key, rate, 1))).isTrue();
+    long waited = redis.until("a token came back", () -> limiter.tryAcquire(key, rate, 1), 5);
     long sinceFirstSent = (System.nanoTime() - before) / 1_000_000;
     // the first call reached Redis after `before`; the allowed one before now (both by Redis TIME)
     assertThat(sinceFirstSent).as("a token takes 50 ms to come back").isGreaterThanOrEqualTo(50);
     assertThat(waited).isLessThan(5_000);
-    assertThat(await(limiter.tryAcquire(key, 0.001, 1))).as("and it was taken").isFalse();
+    assertThat(Await.result(limiter.tryAcquire(key, 0.001, 1))).as("and it was taken").isFalse();
   }
 
   @Test
@@ -86,10 +86,10 @@ class RedisRateLimiterIT extends RateLimiterContract {
         calls.add(nodeA.tryAcquire(key, TINY_RATE, 30));
         calls.add(nodeB.tryAcquire(key, TINY_RATE, 30));
       }
-      await(Future.all(calls));
+      Await.result(Future.all(calls));
       assertThat(calls.stream().filter(Future::result).count()).as("a burst of 30 over both nodes").isEqualTo(30);
     } finally {
-      await(otherClient.close());
+      Await.result(otherClient.close());
     }
   }
 
@@ -97,26 +97,26 @@ class RedisRateLimiterIT extends RateLimiterContract {
   void anIdleBucketVanishesOnceItWouldBeFull() throws Exception {
     LimitKey key = LimitKey.send("bob");
     String name = redis.keys.rateLimit("bob", "send");
-    assertThat(await(limiter.tryAcquire(key, 10, 2))).isTrue(); // 1 token short: full again in 100 ms
-    assertThat(await(redis.countKeys(name))).isEqualTo(1);
-    long pttl = await(redis.client.send(Request.cmd(Command.PTTL).arg(name))).toLong();
+    assertThat(Await.result(limiter.tryAcquire(key, 10, 2))).isTrue(); // 1 token short: full again in 100 ms
+    assertThat(Await.result(redis.countKeys(name))).isEqualTo(1);
+    long pttl = Await.result(redis.client.send(Request.cmd(Command.PTTL).arg(name))).toLong();
     assertThat(pttl).as("expires when refilled").isBetween(1L, 100L);
-    redis.awaitCondition(() -> redis.countKeys(name).map(n -> n == 0));
-    assertThat(await(limiter.tryAcquire(key, 10, 2))).isTrue();
-    assertThat(await(limiter.tryAcquire(key, 10, 2))).as("a vanished bucket counts as full").isTrue();
+    redis.until("the full bucket expired", () -> redis.countKeys(name).map(n -> n == 0));
+    assertThat(Await.result(limiter.tryAcquire(key, 10, 2))).isTrue();
+    assertThat(Await.result(limiter.tryAcquire(key, 10, 2))).as("a vanished bucket counts as full").isTrue();
 
-    assertThat(await(limiter.tryAcquire(LimitKey.send("slow"), TINY_RATE, 3))).isTrue();
-    long slowTtl = await(redis.client.send(Request.cmd(Command.PTTL).arg(redis.keys.rateLimit("slow", "send")))).toLong();
+    assertThat(Await.result(limiter.tryAcquire(LimitKey.send("slow"), TINY_RATE, 3))).isTrue();
+    long slowTtl = Await.result(redis.client.send(Request.cmd(Command.PTTL).arg(redis.keys.rateLimit("slow", "send")))).toLong();
     assertThat(slowTtl).as("one token at 0.001/s takes 1000 s").isBetween(990_000L, 1_000_000L);
   }
 
   @Test
   void theScriptIsReloadedWhenTheServerLostIt() throws Exception {
     LimitKey key = LimitKey.send("carol");
-    assertThat(await(limiter.tryAcquire(key, TINY_RATE, 2))).isTrue();
-    await(redis.client.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
-    assertThat(await(limiter.tryAcquire(key, TINY_RATE, 2))).isTrue();
-    assertThat(await(limiter.tryAcquire(key, TINY_RATE, 2))).isFalse();
+    assertThat(Await.result(limiter.tryAcquire(key, TINY_RATE, 2))).isTrue();
+    Await.result(redis.client.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
+    assertThat(Await.result(limiter.tryAcquire(key, TINY_RATE, 2))).isTrue();
+    assertThat(Await.result(limiter.tryAcquire(key, TINY_RATE, 2))).isFalse();
   }
 
   @Test
@@ -127,12 +127,12 @@ class RedisRateLimiterIT extends RateLimiterContract {
       LimitKey key = LimitKey.send("dave");
       FallbackRateLimiter failOpen = new FallbackRateLimiter(redis.vertx, unreachable, new InMemoryRateLimiter(100), 500,
           1_000);
-      assertThat(await(failOpen.tryAcquire(key, TINY_RATE, 2))).as("decided locally").isTrue();
+      assertThat(Await.result(failOpen.tryAcquire(key, TINY_RATE, 2))).as("decided locally").isTrue();
       assertThat(failOpen.degraded()).isTrue();
-      assertThat(await(failOpen.tryAcquire(key, TINY_RATE, 2))).isTrue();
-      assertThat(await(failOpen.tryAcquire(key, TINY_RATE, 2))).as("the local bucket limits").isFalse();
+      assertThat(Await.result(failOpen.tryAcquire(key, TINY_RATE, 2))).isTrue();
+      assertThat(Await.result(failOpen.tryAcquire(key, TINY_RATE, 2))).as("the local bucket limits").isFalse();
     } finally {
-      await(nowhere.close());
+      Await.result(nowhere.close());
     }
   }
 }
