@@ -37,8 +37,9 @@ final class TestNode implements AutoCloseable {
 
   /**
    * A port that was free a moment ago. Racy: another process may take it before the server binds
-   * it. Kept only for {@code BenchSmokeIT} until it moves with the bench; use port 0 and the port the
-   * server reports instead ({@code ServerProcess.start(dir, 0, secret).port}).
+   * it. Left only for {@link ClusterNodes}' Hazelcast ports, which the member list must name before
+   * any node starts; HTTP servers under test listen on port 0 and report the port they got
+   * ({@code ServerProcess.start(dir, 0, secret).port}).
    */
   static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
