@@ -9,6 +9,9 @@ import io.parley.gateway.GatewayVerticle;
 import io.parley.history.ConversationService;
 import io.parley.config.ClusterSettings;
 import io.parley.gateway.NodeInboxVerticle;
+import io.parley.presence.PresenceChange;
+import io.parley.presence.PresenceChangeCodec;
+import io.parley.presence.PresenceVerticle;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.DeliveryCodec;
 import io.parley.routing.LogRoutingVerticle;
@@ -112,7 +115,7 @@ public final class Node {
       ready.set(true);
       LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
           config.profile(), config.httpHost(), config.httpPort(), config.dataDir().toAbsolutePath().normalize(),
-          Transports.name(vertx));
+          Transports.name(config.transport(), vertx));
       if (config.devTokenEnabled()) {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
             config.httpHost(), config.httpPort());
@@ -139,7 +142,7 @@ public final class Node {
     if (c.runs(ClusterSettings.GATEWAY)) {
       Auth auth = new Auth(vertx, effective.jwtSecret());
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
-      chain = chain.compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
+      chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new RoutingVerticle(log, b.messages(), b.conversations(), b.limiter(), config.typingThrottleMs(), false)))
           .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
@@ -169,6 +172,7 @@ public final class Node {
 
     return deployOne(new PushVerticle(registry, new LogPushSender()))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
+        .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, limiter, config.typingThrottleMs(),
             config.commitWindowMs())))
@@ -219,6 +223,7 @@ public final class Node {
     bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
     bus.registerDefaultCodec(Deliveries.class, new DeliveryCodec());
     bus.registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
+    bus.registerDefaultCodec(PresenceChange.class, new PresenceChangeCodec());
   }
 
   /**

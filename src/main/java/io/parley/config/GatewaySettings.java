@@ -9,8 +9,8 @@ package io.parley.config;
  *     turn, which io_uring counts as unsent until the ring completes
  * @param slowReaderBehindMs how long a live connection's socket may stay over its high-water mark
  *     (the client does not read) before it is closed (1013); not applied while a sync runs
- * @param syncHeldBackMax live messages held back per connection while a sync runs; one more closes
- *     the connection (1013: reconnect and sync)
+ * @param syncHeldBackMax live messages of one conversation held back while a sync of it runs; one
+ *     more closes the connection (1013: reconnect and sync)
  * @param sendsWaitingMax sends of one connection waiting for the rate limiter; beyond it a send is
  *     refused at once ({@code rate_limited})
  * @param retryWindowMs how long after a connection opens its sends may be retries of an earlier
