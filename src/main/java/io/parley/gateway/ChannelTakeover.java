@@ -10,9 +10,8 @@ import io.vertx.core.internal.net.NetSocketInternal;
  * Vert.x's HTTP handlers leave the channel ({@link HttpServerRequest#toNetSocket()}) and the plain
  * socket handler Vert.x puts in their place is the one the gateway replaces with its
  * {@link WsChannel}. The only use of Vert.x's internal API ({@code io.vertx.core.internal}) in
- * Parley, and what it relies on is checked by {@code ChannelTakeoverTest}: that the socket is a
- * {@link NetSocketInternal}, whose context names a handler of the channel's pipeline, with no HTTP
- * codec left in front of it.
+ * Parley; {@code ChannelTakeoverTest} checks what it relies on (the internal type and method, and a
+ * real upgraded connection that speaks WebSocket once taken over).
  */
 final class ChannelTakeover {
   private ChannelTakeover() {}
