@@ -9,6 +9,9 @@ import io.parley.gateway.GatewayVerticle;
 import io.parley.history.ConversationService;
 import io.parley.config.ClusterSettings;
 import io.parley.gateway.NodeInboxVerticle;
+import io.parley.presence.PresenceChange;
+import io.parley.presence.PresenceChangeCodec;
+import io.parley.presence.PresenceVerticle;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.DeliveryCodec;
 import io.parley.presence.TypingThrottle;
@@ -130,7 +133,7 @@ public final class Node {
       ready.set(true);
       LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
           config.profile(), config.httpHost(), httpPort(), config.dataDir().toAbsolutePath().normalize(),
-          Transports.name(vertx));
+          Transports.name(config.transport(), vertx));
       if (config.devTokenEnabled()) {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
             config.httpHost(), httpPort());
@@ -158,7 +161,7 @@ public final class Node {
     if (c.runs(ClusterSettings.GATEWAY)) {
       Auth auth = new Auth(vertx, effective.jwtSecret());
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
-      chain = chain.compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
+      chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing())))
@@ -187,6 +190,7 @@ public final class Node {
 
     return deployOne(new PushVerticle(registry, new LogPushSender()))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
+        .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
             new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs())))
@@ -235,6 +239,7 @@ public final class Node {
     bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
     bus.registerDefaultCodec(Deliveries.class, new DeliveryCodec());
     bus.registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
+    bus.registerDefaultCodec(PresenceChange.class, new PresenceChangeCodec());
   }
 
   /**

@@ -3,9 +3,7 @@ package io.parley.app;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.transport.Transport;
-import java.util.Locale;
 
 /**
  * The socket transport: io_uring where the kernel offers it, else epoll, else Java NIO. The
@@ -33,9 +31,11 @@ public final class Transports {
     return Vertx.builder().with(options).withTransport(pick(choice));
   }
 
-  /** The transport {@code vertx} runs on, for the start-up line: io_uring, epoll or nio. */
-  public static String name(Vertx vertx) {
-    String impl = ((VertxInternal) vertx).transport().getClass().getSimpleName().toLowerCase(Locale.ROOT);
-    return impl.startsWith("iouring") ? "io_uring" : impl.startsWith("epoll") ? "epoll" : "nio";
+  /**
+   * The transport {@code vertx} runs on, for the start-up line: io_uring, epoll or nio. It was built
+   * by {@link #builder} with {@code choice}; a native transport that could not load left it on NIO.
+   */
+  public static String name(String choice, Vertx vertx) {
+    return vertx.isNativeTransportEnabled() ? pick(choice).name() : Transport.NIO.name();
   }
 }

@@ -87,6 +87,7 @@ public final class ConfigLoader {
         intIn(c, "history.page_default", 1, 10_000),
         intIn(c, "history.page_max", 1, 10_000),
         intIn(c, "sync.max_messages", 1, 100_000),
+        gateway(c),
         cluster(c),
         routing(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
@@ -103,6 +104,18 @@ public final class ConfigLoader {
       throw new ConfigException("jwt.secret must be at least 32 bytes (" + envName("jwt.secret") + ")");
     }
     return cfg;
+  }
+
+  private static GatewaySettings gateway(JsonObject c) {
+    return new GatewaySettings(
+        longIn(c, "gateway.slow_reader.unsent_max_bytes", 1, Long.MAX_VALUE),
+        longIn(c, "gateway.slow_reader.behind_ms", 1, Long.MAX_VALUE / 1_000_000),
+        intIn(c, "gateway.sync.held_back_max", 1, Integer.MAX_VALUE),
+        intIn(c, "gateway.sends_waiting_max", 1, Integer.MAX_VALUE),
+        longIn(c, "gateway.retry_window_ms", 1, Long.MAX_VALUE / 1_000_000),
+        longIn(c, "gateway.register_wait_ms", 1, Long.MAX_VALUE),
+        longIn(c, "gateway.close_timeout_ms", 1, Long.MAX_VALUE),
+        longIn(c, "gateway.request_timeout_ms", 1, Long.MAX_VALUE));
   }
 
   private static ClusterSettings cluster(JsonObject c) {

@@ -30,6 +30,7 @@ public record ParleyConfig(
     int historyPageDefault,
     int historyPageMax,
     int syncMaxMessages,
+    GatewaySettings gateway,
     ClusterSettings cluster,
     RoutingSettings routing) {
 
@@ -45,6 +46,6 @@ public record ParleyConfig(
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
-        historyPageMax, syncMaxMessages, cluster, routing);
+        historyPageMax, syncMaxMessages, gateway, cluster, routing);
   }
 }

@@ -1,5 +1,6 @@
 package io.parley.gateway;
 
+import io.parley.config.GatewaySettings;
 import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
 import io.parley.limits.RateLimiter;
@@ -9,7 +10,6 @@ import io.parley.routing.SendBatch;
 import io.parley.routing.SendRequest;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.Deliveries;
-import io.parley.protocol.Delivery;
 import io.parley.protocol.ErrorCode;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
@@ -19,7 +19,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.internal.net.NetSocketInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -27,13 +26,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -55,8 +49,13 @@ public final class GatewayVerticle extends VerticleBase {
   private final ConnectionRegistry registry;
   private final RateLimiter limiter;
   private final BooleanSupplier ready;
-  private final Set<Session> sessions = new HashSet<>();
-  private SessionContext sessionContext;
+  private final Sessions sessions = new Sessions();
+  private Session.Settings sessionSettings;
+  private Sync.Settings syncSettings;
+  private SendAdmission.Settings sendSettings;
+  private WsChannel.Settings socketSettings;
+  /** The sockets written to this turn, each flushed once at its end. */
+  private TurnBatch<WsChannel> flusher;
   private HttpServer server;
   private boolean draining;
 
@@ -72,16 +71,22 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    sessionContext = new SessionContext(config, context,
+    GatewaySettings g = config.gateway();
+    sessionSettings = new Session.Settings(context, vertx.eventBus(), registry, config.nodeName(), g.registerWaitMs(),
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
-        vertx.eventBus(), registry, limiter, conversations, config.nodeName(), sessions, new HashMap<>(),
-        new DeliveryOptions().setSendTimeout(10_000).setLocalOnly(true),
-        new TurnBatch<Session>(context, written -> written.forEach(Session::flush)),
-        new TurnBatch<SendRequest>(context,
-            sends -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local())),
-        // the decoder's limit sits well above ours: a message over our limit is read whole and
-        // answered with close 1009 (WsChannel); only a frame over the decoder's is refused by it
-        WsChannel.decoderConfig(transportFrameLimit(config.frameMaxBytes())));
+        config.frameMaxBytes(), new DeliveryOptions().setSendTimeout(g.requestTimeoutMs()).setLocalOnly(true), sessions::remove);
+    syncSettings = new Sync.Settings((user, conv, after, limit) -> conversations.backfill(user, conv, after, limit),
+        config.syncMaxMessages(), g.syncHeldBackMax());
+    TurnBatch<SendRequest> toRouting = new TurnBatch<>(context,
+        sends -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local()));
+    sendSettings = new SendAdmission.Settings(limiter, config.sendRatePerSecond(), config.sendBurst(), g.sendsWaitingMax(),
+        TimeUnit.MILLISECONDS.toNanos(g.retryWindowMs()), toRouting::add);
+    // the decoder's limit sits well above ours: a message over our limit is read whole and
+    // answered with close 1009 (WsChannel); only a frame over the decoder's is refused by it
+    socketSettings = new WsChannel.Settings(WsChannel.decoderConfig(transportFrameLimit(config.frameMaxBytes())),
+        config.frameMaxBytes(), g.slowReaderUnsentMaxBytes(), TimeUnit.MILLISECONDS.toNanos(g.slowReaderBehindMs()),
+        g.closeTimeoutMs());
+    flusher = new TurnBatch<>(context, written -> written.forEach(WsChannel::flush));
 
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
@@ -109,9 +114,9 @@ public final class GatewayVerticle extends VerticleBase {
         .setStrictThreadMode(true)
         .setTcpNoDelay(true);
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
-    vertx.setPeriodic(sweep, id -> Session.sweepIdle(sessions, config.idleTimeoutMs()));
-    vertx.setPeriodic(config.cluster().registryRefreshMs(), id -> new ArrayList<>(sessions).forEach(Session::heartbeat));
-    Future<Void> deliveries = vertx.eventBus().<Deliveries>localConsumer(Addresses.NODE_DELIVERY, m -> deliver(m.body()))
+    vertx.setPeriodic(sweep, id -> sessions.sweepIdle(config.idleTimeoutMs()));
+    vertx.setPeriodic(config.cluster().registryRefreshMs(), id -> sessions.heartbeat());
+    Future<Void> deliveries = vertx.eventBus().<Deliveries>localConsumer(Addresses.NODE_DELIVERY, m -> sessions.deliver(m.body()))
         .completion();
     // WebSocket upgrades bypass the router: the gateway answers the handshake itself and takes the
     // connection's channel over (see upgrade)
@@ -137,33 +142,14 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     draining = true;
-    for (Session s : new ArrayList<>(sessions)) {
-      s.close(Session.CLOSE_RESTART, "server restart");
-    }
+    sessions.closeAll(Session.CLOSE_RESTART, "server restart");
     return server == null ? Future.succeededFuture() : server.close();
-  }
-
-  /** Hands deliveries, in order, to this instance's connections of their users. */
-  private void deliver(Deliveries all) {
-    Map<String, List<Session>> byUser = sessionContext.byUser();
-    List<Delivery> list = all.deliveries();
-    for (int k = 0; k < list.size(); k++) {
-      Delivery d = list.get(k);
-      for (String user : d.users()) {
-        List<Session> sessions = byUser.get(user);
-        if (sessions != null) {
-          for (int i = sessions.size() - 1; i >= 0; i--) {
-            sessions.get(i).deliver(d.outbound());
-          }
-        }
-      }
-    }
   }
 
   /**
    * Answers a WebSocket handshake (RFC 6455 §4.2) and turns the connection into a {@link Session}.
    * Vert.x parses the request and writes the 101 answer; then its HTTP handlers leave the channel
-   * ({@code toNetSocket}) and the session's {@link WsChannel} takes the place of the plain socket
+   * ({@link ChannelTakeover}) and the session's {@link WsChannel} takes the place of the plain socket
    * Vert.x puts there. No extension is negotiated, so frames are never compressed: JSON frames of
    * a few hundred bytes gain little and a deflate context costs every connection tens of KiB.
    */
@@ -201,20 +187,21 @@ public final class GatewayVerticle extends VerticleBase {
           .putHeader("Upgrade", "websocket")
           .putHeader("Connection", "Upgrade")
           .putHeader("Sec-WebSocket-Accept", acceptKey(key.trim()));
-      req.toNetSocket().onComplete(nr -> {
+      ChannelTakeover.take(req).onComplete(nr -> {
         if (nr.failed()) {
           LOG.debug("upgrade failed: {}", nr.cause().toString());
           return;
         }
-        ChannelHandlerContext socket = ((NetSocketInternal) nr.result()).channelHandlerContext();
+        ChannelHandlerContext socket = nr.result();
         if (!socket.channel().isActive()) {
           // the client left during the handshake: its close was handled before a session could
           // see it, so none is made (it would stay registered with nothing to remove it)
           return;
         }
         String id = config.nodeName() + "-" + CONNECTION_SEQ.incrementAndGet() + "-" + device;
-        Session session = new Session(id, ar.result(), socket.pipeline(), socket.name(), sessionContext);
-        sessionContext.add(session);
+        Session session = new Session(id, ar.result(), sessionSettings, syncSettings, sendSettings,
+            listener -> WsChannel.attach(socket.pipeline(), socket.name(), listener, socketSettings, flusher::add));
+        sessions.add(session);
         session.start();
       });
     });

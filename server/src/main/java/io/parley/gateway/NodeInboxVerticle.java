@@ -5,14 +5,13 @@ import io.parley.protocol.Deliveries;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.json.JsonObject;
 
 /**
  * The node's door to the cluster, one instance per gateway node: takes deliveries addressed to
- * this node (and those broadcast to all nodes) and presence changes from anywhere, and republishes
- * them on the node-local addresses the gateway instances and sessions listen on. Three clustered
- * registrations per node in total; sessions only ever register local consumers, so a reconnect
- * storm causes no cluster-wide subscription churn.
+ * this node (and those broadcast to all nodes) and republishes them on the node-local address the
+ * gateway instances listen on. Two clustered registrations per node (presence changes take a third,
+ * in {@code presence.PresenceVerticle}); sessions only ever register local consumers, so a
+ * reconnect storm causes no cluster-wide subscription churn.
  */
 public final class NodeInboxVerticle extends VerticleBase {
   private final String node;
@@ -29,12 +28,6 @@ public final class NodeInboxVerticle extends VerticleBase {
           bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local());
           m.reply(null); // fan-out (and so routing's commit) waits for this confirmation
         }).completion(),
-        bus.<Deliveries>consumer(Addresses.ALL_NODES, m -> bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local())).completion(),
-        bus.<String>consumer(Addresses.PRESENCE_CHANGED, m -> {
-          String user = new JsonObject(m.body()).getString("user");
-          if (user != null) {
-            bus.publish(Addresses.presence(user), m.body(), Addresses.local());
-          }
-        }).completion());
+        bus.<Deliveries>consumer(Addresses.ALL_NODES, m -> bus.publish(Addresses.NODE_DELIVERY, m.body(), Addresses.local())).completion());
   }
 }

@@ -1,118 +1,87 @@
 package io.parley.gateway;
 
-import io.parley.history.StoredMessage;
-import io.parley.limits.LimitKey;
+import io.parley.presence.ConnectionRegistry;
+import io.parley.presence.PresenceChange;
+import io.parley.presence.PresenceSubscriptions;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Outbound;
 import io.parley.protocol.ParleyException;
 import io.parley.protocol.ServerFrames;
-import io.parley.protocol.WireFrame;
 import io.parley.routing.SendReplies;
-import io.parley.routing.SendRequest;
 import io.parley.routing.SignalRequest;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundBuffer;
-import io.netty.channel.ChannelPipeline;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One authenticated WebSocket connection (one device of one user). Confined to its gateway's
- * event loop. Keeps the state a connection needs and no more: its presence subscriptions, the
- * sends waiting for the rate limiter, its last activity for the idle sweep, and, while a sync
- * runs, the live messages of the conversations being synced (held back so the device sees
- * backfill and live traffic in id order). Live deliveries reach it through its gateway's user
- * index; routing answers its sends through {@link SendReplies}. Every close path ends in
+ * One authenticated WebSocket connection (one device of one user): its life in the connection
+ * registry (register before reading, heartbeat, unregister) and the dispatch of its frames.
+ * Confined to its gateway's event loop. Live deliveries reach it through its gateway's
+ * {@link Sessions}; routing answers its sends through {@link SendReplies}. Every close path ends in
  * {@link #cleanup()}, once.
  *
- * <p>Sends are limited per user (all of the user's connections, on every node in the cluster
- * profile) by the {@link io.parley.limits.RateLimiter}. Its answer may be asynchronous (Redis),
- * so each send waits for the decision on the sends before it ({@code sendTail}): routing gets a
- * connection's sends in the order they arrived. Only the decision is chained, not the ack.
- *
- * <p>The socket is a {@link WsChannel} on the connection's Netty channel. Outbound frames go into
- * the channel already encoded ({@link Outbound#wire()}: a message for a group is encoded once, not
- * once per member) and are flushed once per event-loop turn by the gateway's flusher (a
- * {@link TurnBatch}), so frames that meet in one turn leave in one write. Every frame of a
- * session, the close frame included, goes through the same channel, so they stay in order.
+ * <p>The rest is delegated, one concern each: {@link SendAdmission} (sends in order through the
+ * rate limiter), {@link Sync} (backfill, with live messages held back meanwhile),
+ * {@link PresenceSubscriptions} and the socket, a {@link WsChannel} on the connection's Netty
+ * channel, which writes, flushes and judges whether the client reads.
  */
-final class Session implements SendReplies, WsChannel.Listener {
+final class Session implements SendReplies, WsChannel.Listener, Sync.Client, SendAdmission.Client {
   private static final Logger LOG = LoggerFactory.getLogger(Session.class);
   static final short CLOSE_RESTART = 1012;
   static final short CLOSE_IDLE = 1001;
   static final short CLOSE_SLOW = 1013;
   static final short CLOSE_TOO_BIG = 1009;
-  private static final int HELD_BACK_MAX = 10_000;
+
   /**
-   * Unsent bytes past which a client is too far behind and closed (1013), whatever else holds:
-   * bounds what one connection keeps in memory. Set well above a burst of large frames handed to a
-   * socket in one event-loop turn, which io_uring counts as unsent until the ring completes.
+   * What the sessions of one gateway instance share (one instance per event loop).
+   *
+   * @param registerWaitMs longest wait for the registry before a new connection's frames are read
+   *     anyway (a registry that is down fails at once; this bounds one that hangs). Under a
+   *     reconnect storm on a loaded node registration took over 2 s, and a connection let in before
+   *     it could miss live messages.
+   * @param signalOptions options of the requests that hand receipts and typing to routing
+   * @param closed told once when a session is cleaned up (the gateway forgets it)
    */
-  static final long UNSENT_MAX = 8L << 20;
-  /**
-   * A live connection whose socket stays over its high-water mark this long does not read (or
-   * reads far too slowly): closed (1013). While a sync runs the socket is full by design (the
-   * backfill waits for it to drain), so then only {@link #UNSENT_MAX} counts.
-   */
-  static final long BEHIND_MAX_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
-  /**
-   * How long after a connection opens its sends may be retries of sends made on an earlier
-   * connection (clients resend what was pending as soon as they are back, after their sync);
-   * later sends skip the cluster log's cross-node dedupe look-up. A retry missed by this rule is
-   * still stored once, only acked with an id that routing then drops (docs/protocol.md).
-   */
-  static final long RETRY_WINDOW_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-  /** Sends waiting for the rate limiter's answer beyond this are refused at once (rate_limited). */
-  static final int SENDS_WAITING_MAX = 1_000;
-  /**
-   * Longest wait for the registry before a new connection's frames are read anyway (a registry
-   * that is down fails at once; this bounds one that hangs). Under a reconnect storm on a loaded
-   * node registration took over 2 s, and a connection let in before it could miss live messages.
-   */
-  static final long REGISTER_WAIT_MS = 10_000;
+  record Settings(Context eventLoop, EventBus bus, ConnectionRegistry registry, String node, long registerWaitMs,
+      ClientFrame.Limits limits, int frameMaxBytes, DeliveryOptions signalOptions, Consumer<Session> closed) {}
 
   final String id;
   final String user;
+  private final Settings settings;
   private final WsChannel ws;
-  /** Where this session writes its frames: its {@link WsChannel}'s place in the channel's pipeline. */
-  private final ChannelHandlerContext channel;
-  private final SessionContext ctx;
-  private boolean flushPending;
+  private final Sync sync;
+  private final SendAdmission sends;
+  private final PresenceSubscriptions presence;
   long lastActivity;
-  private final long openedAt = System.nanoTime();
   /** The registry's answer to this connection's registration (the unregister waits for it). */
   private Future<Boolean> registration = Future.succeededFuture(false);
-  private Map<String, MessageConsumer<String>> presenceSubs;
-  private Map<Long, List<Outbound>> syncing;
-  private Future<Void> syncTail = Future.succeededFuture();
-  private Future<Void> sendTail = Future.succeededFuture();
-  private int sendsWaiting;
   private boolean closed;
 
   /**
-   * A session on a channel whose WebSocket handshake has been answered; its {@link WsChannel}
-   * replaces the pipeline's handler {@code replaced}. Reads nothing until {@link #start()}.
+   * A session on a channel whose WebSocket handshake has been answered; {@code socket} puts its
+   * {@link WsChannel} on the channel, with this session as its listener. Reads nothing until
+   * {@link #start()}.
    */
-  Session(String id, String user, ChannelPipeline pipeline, String replaced, SessionContext ctx) {
+  Session(String id, String user, Settings settings, Sync.Settings sync, SendAdmission.Settings sends,
+      Function<WsChannel.Listener, WsChannel> socket) {
     this.id = id;
     this.user = user;
-    this.ctx = ctx;
-    this.ws = WsChannel.attach(pipeline, replaced, this, ctx.wsDecoder(), ctx.config().frameMaxBytes());
-    this.channel = ws.context();
+    this.settings = settings;
+    this.sync = new Sync(user, sync, this);
+    this.sends = new SendAdmission(user, id, settings.eventLoop(), sends, this, this);
+    this.presence = new PresenceSubscriptions(settings.bus(), settings.registry(), settings.limits().maxPresenceUsers(),
+        this::write);
+    this.ws = socket.apply(this);
     this.lastActivity = System.currentTimeMillis();
   }
 
@@ -122,19 +91,19 @@ final class Session implements SendReplies, WsChannel.Listener {
     // Registered first, every message is either persisted before the sync reads or fanned out
     // after the register. A registry that fails lets the connection in at once (while it is down,
     // fan-out sends to every node, which deliver to whoever they hold); one that stays silent,
-    // after REGISTER_WAIT_MS (the heartbeat registers the connection again later).
+    // after registerWaitMs (the heartbeat registers the connection again later).
     // (A WsChannel reads nothing until resumed.)
     Promise<Boolean> registered = Promise.promise();
-    long guard = ctx.eventLoop().owner().setTimer(REGISTER_WAIT_MS,
-        t -> registered.tryFail("registry silent for " + REGISTER_WAIT_MS + " ms"));
-    registration = ctx.registry().register(user, ctx.node(), id);
+    long wait = settings.registerWaitMs();
+    long guard = settings.eventLoop().owner().setTimer(wait, t -> registered.tryFail("registry silent for " + wait + " ms"));
+    registration = settings.registry().register(user, settings.node(), id);
     registration.onComplete(registered::tryComplete, registered::tryFail);
     registered.future().onComplete(ar -> onEventLoop(() -> {
-      ctx.eventLoop().owner().cancelTimer(guard);
+      settings.eventLoop().owner().cancelTimer(guard);
       if (ar.failed()) {
         LOG.debug("registering {} of {} failed: {}", id, user, ar.cause().toString());
       } else if (ar.result()) {
-        ctx.bus().publish(Addresses.PRESENCE_CHANGED, ServerFrames.presence(user, true, 0));
+        settings.bus().publish(Addresses.PRESENCE_CHANGED, PresenceChange.online(user));
       }
       if (!closed) {
         ws.resume();
@@ -151,11 +120,12 @@ final class Session implements SendReplies, WsChannel.Listener {
     if (closed) {
       return;
     }
-    ctx.registry().refresh(user, ctx.node(), id)
-        .compose(known -> known || closed ? Future.succeededFuture(false) : ctx.registry().register(user, ctx.node(), id))
+    ConnectionRegistry registry = settings.registry();
+    registry.refresh(user, settings.node(), id)
+        .compose(known -> known || closed ? Future.succeededFuture(false) : registry.register(user, settings.node(), id))
         .onSuccess(first -> {
           if (first) {
-            ctx.bus().publish(Addresses.PRESENCE_CHANGED, ServerFrames.presence(user, true, 0));
+            settings.bus().publish(Addresses.PRESENCE_CHANGED, PresenceChange.online(user));
           }
         })
         .onFailure(e -> LOG.debug("heartbeat of {} failed: {}", id, e.toString()));
@@ -166,7 +136,7 @@ final class Session implements SendReplies, WsChannel.Listener {
   /** The hard limit on a whole message (a frame and its continuations): close 1009. */
   @Override
   public void onTooBig() {
-    close(CLOSE_TOO_BIG, "frame exceeds " + ctx.config().frameMaxBytes() + " bytes");
+    close(CLOSE_TOO_BIG, "frame exceeds " + settings.frameMaxBytes() + " bytes");
   }
 
   @Override
@@ -199,7 +169,7 @@ final class Session implements SendReplies, WsChannel.Listener {
     JsonObject json = null;
     try {
       json = ClientFrame.decode(text);
-      dispatch(ClientFrame.parse(json, ctx.limits()));
+      dispatch(ClientFrame.parse(json, settings.limits()));
     } catch (ParleyException e) {
       error(json == null ? null : ClientFrame.msgIdOf(json), null, e.code(), e.getMessage());
     } catch (RuntimeException e) {
@@ -210,59 +180,26 @@ final class Session implements SendReplies, WsChannel.Listener {
 
   private void dispatch(ClientFrame frame) {
     if (frame instanceof ClientFrame.Send s) {
-      send(s);
+      sends.offer(s);
     } else if (frame instanceof ClientFrame.Ping) {
       write(ServerFrames.PONG);
     } else if (frame instanceof ClientFrame.Sync s) {
-      syncTail = syncTail.transform(v -> sync(s));
+      sync.request(s);
     } else if (frame instanceof ClientFrame.PresenceSub p) {
-      presenceSub(p);
+      if (!presence.add(p.users())) {
+        error(null, null, ErrorCode.TOO_LARGE, "at most " + presence.max() + " presence subscriptions");
+      }
     } else {
       signal(frame);
     }
   }
 
-  private void send(ClientFrame.Send s) {
-    if (sendsWaiting >= SENDS_WAITING_MAX) {
-      error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "too many sends waiting, retry later");
-      return;
-    }
-    sendsWaiting++;
-    sendTail = sendTail.transform(v -> admit(s));
-  }
-
-  /**
-   * Asks the limiter for one of the user's send tokens, then hands the send to routing or refuses
-   * it; completes (on this event loop) once decided. A limiter failure lets the send through: the
-   * cluster profile's limiter already falls back to a local one, so this is a last resort.
-   */
-  private Future<Void> admit(ClientFrame.Send s) {
-    Promise<Void> decided = Promise.promise();
-    ctx.limiter().tryAcquire(LimitKey.send(user), ctx.config().sendRatePerSecond(), ctx.config().sendBurst())
-        .onComplete(ar -> onEventLoop(() -> {
-          sendsWaiting--;
-          if (ar.failed()) {
-            LOG.debug("rate limiter failed for {}, send let through: {}", user, ar.cause().toString());
-          }
-          if (closed) {
-            // the client retries with the same msg_id after reconnecting
-          } else if (ar.succeeded() && !ar.result()) {
-            error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
-          } else {
-            boolean maybeRetry = System.nanoTime() - openedAt < RETRY_WINDOW_NANOS;
-            ctx.sends().add(new SendRequest(user, id, s, this, maybeRetry));
-          }
-          decided.complete();
-        }));
-    return decided.future();
-  }
-
   /** Runs {@code action} now when on this session's event loop, else there. */
   private void onEventLoop(Runnable action) {
-    if (Vertx.currentContext() == ctx.eventLoop()) {
+    if (Vertx.currentContext() == settings.eventLoop()) {
       action.run();
     } else {
-      ctx.eventLoop().runOnContext(v -> action.run());
+      settings.eventLoop().runOnContext(v -> action.run());
     }
   }
 
@@ -274,100 +211,23 @@ final class Session implements SendReplies, WsChannel.Listener {
 
   @Override
   public Context replyContext() {
-    return ctx.eventLoop();
+    return settings.eventLoop();
   }
 
   @Override
   public void fail(String msgId, long conv, ErrorCode code, String message) {
-    ctx.eventLoop().runOnContext(v -> error(msgId, conv, code, message));
+    settings.eventLoop().runOnContext(v -> error(msgId, conv, code, message));
   }
 
   private void signal(ClientFrame frame) {
     Long conv = frame instanceof ClientFrame.Delivered d ? Long.valueOf(d.conv())
         : frame instanceof ClientFrame.Read r ? Long.valueOf(r.conv())
         : frame instanceof ClientFrame.Typing t ? Long.valueOf(t.conv()) : null;
-    ctx.bus().request(Addresses.ROUTING_SIGNAL, new SignalRequest(user, frame), ctx.requestOptions())
+    settings.bus().request(Addresses.ROUTING_SIGNAL, new SignalRequest(user, frame), settings.signalOptions())
         .onFailure(t -> {
           ParleyException e = ParleyException.fromBusFailure(t);
           error(null, conv, e.code(), e.getMessage());
         });
-  }
-
-  // --- sync ------------------------------------------------------------------------------------
-
-  private Future<Void> sync(ClientFrame.Sync s) {
-    if (closed) {
-      return Future.succeededFuture();
-    }
-    if (syncing == null) {
-      syncing = new HashMap<>();
-    }
-    s.convs().keySet().forEach(conv -> syncing.putIfAbsent(conv, new ArrayList<>()));
-    Future<Void> chain = Future.succeededFuture();
-    for (Map.Entry<Long, Long> e : s.convs().entrySet()) {
-      chain = chain.transform(v -> syncOne(e.getKey(), e.getValue()));
-    }
-    return chain.andThen(v -> syncing = null);
-  }
-
-  private Future<Void> syncOne(long conv, long after) {
-    if (closed) {
-      return Future.succeededFuture();
-    }
-    return ctx.conversations().backfill(user, conv, after, ctx.config().syncMaxMessages())
-        .compose(page -> writeAll(page.messages(), 0).map(v -> {
-          long newest = page.messages().isEmpty() ? after : page.messages().get(page.messages().size() - 1).serverId();
-          List<Outbound> held = syncing.remove(conv);
-          if (held != null) {
-            for (Outbound o : held) {
-              if (o.serverId() > newest) {
-                write(o.frame());
-              }
-            }
-          }
-          write(ServerFrames.synced(conv, page.more()));
-          return (Void) null;
-        }))
-        .recover(t -> {
-          syncing.remove(conv);
-          ParleyException e = t instanceof ParleyException pe ? pe : ParleyException.of(ErrorCode.UNAVAILABLE, "history unavailable");
-          error(null, conv, e.code(), e.getMessage());
-          return Future.succeededFuture();
-        });
-  }
-
-  /** Writes backfill frames, waiting for the socket to drain when its queue is full. */
-  private Future<Void> writeAll(List<StoredMessage> messages, int from) {
-    for (int i = from; i < messages.size(); i++) {
-      if (closed) {
-        return Future.succeededFuture();
-      }
-      put(messages.get(i).frame(), null);
-      if (writeQueueFull() && i + 1 < messages.size()) {
-        int next = i + 1;
-        return drained().compose(v -> writeAll(messages, next));
-      }
-    }
-    return Future.succeededFuture();
-  }
-
-  // --- presence --------------------------------------------------------------------------------
-
-  private void presenceSub(ClientFrame.PresenceSub p) {
-    if (presenceSubs == null) {
-      presenceSubs = new HashMap<>();
-    }
-    for (String u : p.users()) {
-      if (presenceSubs.containsKey(u)) {
-        continue;
-      }
-      if (presenceSubs.size() >= ctx.config().presenceUsersMax()) {
-        error(null, null, ErrorCode.TOO_LARGE, "at most " + ctx.config().presenceUsersMax() + " presence subscriptions");
-        return;
-      }
-      presenceSubs.put(u, ctx.bus().localConsumer(Addresses.presence(u), m -> write(m.body())));
-      ctx.registry().presence(u).onSuccess(pr -> write(ServerFrames.presence(u, pr.online(), pr.lastSeen())));
-    }
   }
 
   // --- outbound --------------------------------------------------------------------------------
@@ -377,88 +237,42 @@ final class Session implements SendReplies, WsChannel.Listener {
     if (closed || !ws.open() || id.equals(o.skipConnection())) {
       return;
     }
-    if (syncing != null && o.isMessage()) {
-      List<Outbound> held = syncing.get(o.conv());
-      if (held != null) {
-        if (held.size() >= HELD_BACK_MAX) {
-          close(CLOSE_SLOW, "too far behind: reconnect and sync");
-        } else {
-          held.add(o);
-        }
+    switch (sync.hold(o)) {
+      case HELD -> {
         return;
       }
+      case OVERFLOW -> {
+        close(CLOSE_SLOW, "too far behind: reconnect and sync");
+        return;
+      }
+      case PASS -> {
+      }
     }
-    if (tooFarBehind()) {
+    if (ws.tooFarBehind(sync.running())) {
       // The client does not read: drop the connection rather than buffer without bound.
       // Nothing is lost: the device reconnects and syncs from its last server_id.
       close(CLOSE_SLOW, "too far behind: reconnect and sync");
       return;
     }
-    put(o.frame(), o.wire());
+    ws.write(o.frame(), o.wire());
   }
 
-  private void write(String frame) {
+  @Override
+  public void write(String frame) {
     if (!closed) {
-      put(frame, null);
+      ws.write(frame, null);
     }
   }
 
-  /** Writes one frame ({@code wire}: its encoded form, or null to encode it here); flushed later this turn. */
-  private void put(String frame, byte[] wire) {
-    if (!channel.executor().inEventLoop()) {
-      ctx.eventLoop().runOnContext(v -> put(frame, wire));
-      return;
-    }
-    if (!ws.open()) {
-      return; // closed meanwhile: nothing may follow the close frame
-    }
-    channel.write(Unpooled.wrappedBuffer(wire != null ? wire : WireFrame.text(frame)), channel.voidPromise());
-    if (!flushPending) {
-      flushPending = true;
-      ctx.flusher().add(this);
-    }
+  @Override
+  public boolean writeQueueFull() {
+    return ws.writeQueueFull();
   }
 
-  /** Called by the gateway's flusher ({@link TurnBatch}) at the end of the turn it was written in. */
-  void flush() {
-    flushPending = false;
-    channel.flush();
-  }
-
-  /**
-   * Whether the socket holds more unsent bytes than its high-water mark (the client reads too
-   * slowly). Netty counts the frames written this turn and not yet flushed too: a few large ones
-   * pass the mark on their own, however fast the client reads. So they are flushed first, and only
-   * what the kernel would not take counts.
-   */
-  private boolean writeQueueFull() {
-    if (!channel.channel().isWritable() && flushPending) {
-      flush();
-    }
-    return !channel.channel().isWritable();
-  }
-
-  /**
-   * Whether the client is too far behind to keep: more than {@link #UNSENT_MAX} unsent, or (outside a
-   * sync) over the high-water mark for {@link #BEHIND_MAX_NANOS}.
-   */
-  private boolean tooFarBehind() {
-    if (!writeQueueFull()) {
-      return false;
-    }
-    return unsentBytes() > UNSENT_MAX || (syncing == null && ws.behindNanos() > BEHIND_MAX_NANOS);
-  }
-
-  /** Bytes written to the socket and not yet taken by the kernel (0 when not known). */
-  private long unsentBytes() {
-    ChannelOutboundBuffer buffer = channel.channel().unsafe().outboundBuffer();
-    return buffer == null ? 0 : buffer.totalPendingWriteBytes();
-  }
-
-  /** Completes once the socket can take more (or the session closed). */
-  private Future<Void> drained() {
+  @Override
+  public Future<Void> drained() {
     Promise<Void> drained = Promise.promise();
-    flush();
+    ws.flush();
     if (closed) {
       drained.complete();
     } else {
@@ -467,7 +281,8 @@ final class Session implements SendReplies, WsChannel.Listener {
     return drained.future();
   }
 
-  private void error(String msgId, Long conv, ErrorCode code, String message) {
+  @Override
+  public void error(String msgId, Long conv, ErrorCode code, String message) {
     write(ServerFrames.error(msgId, conv, code, message));
   }
 
@@ -478,7 +293,8 @@ final class Session implements SendReplies, WsChannel.Listener {
     }
   }
 
-  boolean closed() {
+  @Override
+  public boolean closed() {
     return closed;
   }
 
@@ -487,25 +303,16 @@ final class Session implements SendReplies, WsChannel.Listener {
       return;
     }
     closed = true;
-    ctx.remove(this);
-    if (presenceSubs != null) {
-      presenceSubs.values().forEach(MessageConsumer::unregister);
-      presenceSubs = null;
-    }
+    settings.closed().accept(this);
+    presence.close();
     long now = System.currentTimeMillis();
     // after the registration, if it is still under way: an unregister overtaking it would leave
     // the connection registered until its TTL ran out, and the user's messages would go to a
     // node that no longer holds it instead of to push
-    registration.onComplete(ignored -> ctx.registry().unregister(user, ctx.node(), id, now).onSuccess(last -> {
+    registration.onComplete(ignored -> settings.registry().unregister(user, settings.node(), id, now).onSuccess(last -> {
       if (last) {
-        ctx.bus().publish(Addresses.PRESENCE_CHANGED, ServerFrames.presence(user, false, now));
+        settings.bus().publish(Addresses.PRESENCE_CHANGED, PresenceChange.offline(user, now));
       }
     }));
-  }
-
-  static void sweepIdle(Collection<Session> sessions, long idleTimeoutMs) {
-    long cutoff = System.currentTimeMillis() - idleTimeoutMs;
-    List<Session> idle = sessions.stream().filter(s -> s.lastActivity < cutoff).toList();
-    idle.forEach(s -> s.close(CLOSE_IDLE, "idle timeout"));
   }
 }

@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -24,6 +25,7 @@ import io.parley.protocol.WireFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * its {@link Listener}, and tells a waiting sync when a full socket drains. It writes its own frames already encoded ({@link WireFrame}), as the
  * session does, so the pipeline holds no encoder: two handlers per connection in all.
  *
+ * <p>It is also the session's way out: {@link #write} puts a frame into the channel already encoded
+ * ({@link io.parley.protocol.Outbound#wire()}: a message for a group is encoded once, not once per
+ * member) and the gateway's flusher (a {@link TurnBatch}) flushes it once per event-loop turn, so
+ * frames that meet in one turn leave in one write. Every frame of a session, the close frame
+ * included, goes through this one handler, so they stay in order. And it judges whether the client
+ * reads ({@link #tooFarBehind}).
+ *
  * <p>Why not Vert.x's {@code ServerWebSocket}: each one keeps the upgrade request, its headers and
  * response, an HTTP connection and an outbound queue whose first chunk alone is 4 KiB, for as long
  * as the socket lives; a node holding 19,000 idle connections paid about 12 KB of memory for each
@@ -44,9 +53,24 @@ import org.slf4j.LoggerFactory;
  */
 final class WsChannel extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(WsChannel.class);
-  /** How long a close we sent waits for the client's close before the TCP connection is dropped. */
-  static final long CLOSING_TIMEOUT_MS = 10_000;
   static final int CLOSE_NOT_UTF8 = 1007;
+
+  /**
+   * What every socket of a gateway instance shares.
+   *
+   * @param decoder settings of Netty's frame decoder ({@link #decoderConfig})
+   * @param messageMaxBytes Parley's limit on a whole message (a frame and its continuations)
+   * @param unsentMaxBytes unsent bytes past which a client is too far behind, whatever else holds:
+   *     bounds what one connection keeps in memory. Set well above a burst of large frames handed to
+   *     a socket in one event-loop turn, which io_uring counts as unsent until the ring completes.
+   * @param behindMaxNanos a live connection whose socket stays over its high-water mark this long does
+   *     not read (or reads far too slowly). While a sync runs the socket is full by design (the
+   *     backfill waits for it to drain), so then only {@code unsentMaxBytes} counts.
+   * @param closingTimeoutMs how long a close we sent waits for the client's close before the TCP
+   *     connection is dropped
+   */
+  record Settings(WebSocketDecoderConfig decoder, int messageMaxBytes, long unsentMaxBytes, long behindMaxNanos,
+      long closingTimeoutMs) {}
 
   /** What the session sees of its socket; every call is on the channel's event loop. */
   interface Listener {
@@ -67,8 +91,11 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
   }
 
   private final Listener listener;
-  private final int messageMaxBytes;
+  private final Settings settings;
+  /** Where a socket written to this turn goes to be flushed at its end (the gateway's flusher). */
+  private final Consumer<WsChannel> toFlush;
   private ChannelHandlerContext ctx;
+  private boolean flushPending;
   private boolean paused = true;
   private ArrayDeque<WebSocketFrame> heldWhilePaused;
   private CompositeByteBuf fragments;
@@ -82,21 +109,23 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
   /** When the socket went over its high-water mark (the event loop's clock, {@link #nanoTime}); 0 while it is under. */
   private long unwritableSince;
 
-  private WsChannel(Listener listener, int messageMaxBytes) {
+  private WsChannel(Listener listener, Settings settings, Consumer<WsChannel> toFlush) {
     this.listener = listener;
-    this.messageMaxBytes = messageMaxBytes;
+    this.settings = settings;
+    this.toFlush = toFlush;
   }
 
   /**
    * Puts the WebSocket codec and a new handler in place of whatever handled the channel at
-   * {@code replaced}; the channel reads nothing until {@link #resume()}.
+   * {@code replaced}; the channel reads nothing until {@link #resume()}. {@code toFlush} gets the
+   * handler once per turn it is written in, and must call {@link #flush()} at the end of that turn.
    */
-  static WsChannel attach(ChannelPipeline pipeline, String replaced, Listener listener,
-      WebSocketDecoderConfig decoder, int messageMaxBytes) {
+  static WsChannel attach(ChannelPipeline pipeline, String replaced, Listener listener, Settings settings,
+      Consumer<WsChannel> toFlush) {
     pipeline.channel().config().setAutoRead(false);
-    WsChannel ws = new WsChannel(listener, messageMaxBytes);
+    WsChannel ws = new WsChannel(listener, settings, toFlush);
     pipeline.replace(replaced, "parley-ws", ws);
-    pipeline.addBefore("parley-ws", "parley-ws-decoder", new WebSocket13FrameDecoder(decoder));
+    pipeline.addBefore("parley-ws", "parley-ws-decoder", new WebSocket13FrameDecoder(settings.decoder()));
     return ws;
   }
 
@@ -112,11 +141,6 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
         .maxFramePayloadLength(maxPayload)
         .closeOnProtocolViolation(false)
         .build();
-  }
-
-  /** This handler's place in the pipeline: where the session writes its frames. */
-  ChannelHandlerContext context() {
-    return ctx;
   }
 
   /** Whether the socket can carry more frames (open and no close sent or received). */
@@ -142,7 +166,7 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
 
   /**
    * Sends a close frame and stops handling data frames; the TCP connection ends when the client
-   * answers with its close, or after {@link #CLOSING_TIMEOUT_MS}.
+   * answers with its close, or after {@link Settings#closingTimeoutMs}.
    */
   void close(int code, String reason) {
     if (closing) {
@@ -156,7 +180,64 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     ctx.writeAndFlush(Unpooled.wrappedBuffer(WireFrame.close(code, reason)));
     // a paused socket would never read the client's close
     ctx.channel().config().setAutoRead(true);
-    closingTimer = ctx.executor().schedule(() -> ctx.close(), CLOSING_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    closingTimer = ctx.executor().schedule(() -> ctx.close(), settings.closingTimeoutMs(), TimeUnit.MILLISECONDS);
+  }
+
+  // --- outbound --------------------------------------------------------------------------------
+
+  /**
+   * Writes one frame ({@code wire}: its encoded form, or null to encode {@code frame} here); flushed
+   * at the end of this turn. Dropped once the socket is closing: nothing may follow the close frame.
+   */
+  void write(String frame, byte[] wire) {
+    if (!ctx.executor().inEventLoop()) {
+      ctx.executor().execute(() -> write(frame, wire));
+      return;
+    }
+    if (!open()) {
+      return; // closed meanwhile: nothing may follow the close frame
+    }
+    ctx.write(Unpooled.wrappedBuffer(wire != null ? wire : WireFrame.text(frame)), ctx.voidPromise());
+    if (!flushPending) {
+      flushPending = true;
+      toFlush.accept(this);
+    }
+  }
+
+  /** Called by the gateway's flusher ({@link TurnBatch}) at the end of the turn this socket was written in. */
+  void flush() {
+    flushPending = false;
+    ctx.flush();
+  }
+
+  /**
+   * Whether the socket holds more unsent bytes than its high-water mark (the client reads too
+   * slowly). Netty counts the frames written this turn and not yet flushed too: a few large ones
+   * pass the mark on their own, however fast the client reads. So they are flushed first, and only
+   * what the kernel would not take counts.
+   */
+  boolean writeQueueFull() {
+    if (!ctx.channel().isWritable() && flushPending) {
+      flush();
+    }
+    return !ctx.channel().isWritable();
+  }
+
+  /**
+   * Whether the client is too far behind to keep: more than {@link Settings#unsentMaxBytes} unsent,
+   * or, unless {@code syncRunning}, over the high-water mark for {@link Settings#behindMaxNanos}.
+   */
+  boolean tooFarBehind(boolean syncRunning) {
+    if (!writeQueueFull()) {
+      return false;
+    }
+    return unsentBytes() > settings.unsentMaxBytes() || (!syncRunning && behindNanos() > settings.behindMaxNanos());
+  }
+
+  /** Bytes written to the socket and not yet taken by the kernel (0 when not known). */
+  long unsentBytes() {
+    ChannelOutboundBuffer buffer = ctx.channel().unsafe().outboundBuffer();
+    return buffer == null ? 0 : buffer.totalPendingWriteBytes();
   }
 
   /**
@@ -253,7 +334,7 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
     }
     ByteBuf content = frame.content();
     messageBytes += content.readableBytes();
-    if (messageBytes > messageMaxBytes) {
+    if (messageBytes > settings.messageMaxBytes()) {
       dropFragments();
       listener.onTooBig();
       return;

@@ -51,10 +51,13 @@ public final class Addresses {
    */
   public static final String ALL_NODES = "parley.inbox.all";
 
-  /** Presence changes of any user (body: the encoded {@code presence} frame), to every node. */
+  /**
+   * Presence changes of any user (body: a {@code presence.PresenceChange}), to every node; each
+   * gateway node's {@code PresenceVerticle} republishes them on {@link #presence}.
+   */
   public static final String PRESENCE_CHANGED = "parley.presence.changed";
 
-  /** Presence changes of a user, for subscribed connections on this node. */
+  /** Presence changes of a user (body: the encoded {@code presence} frame), for subscribed connections on this node. */
   public static String presence(String userId) {
     return "parley.presence." + userId;
   }

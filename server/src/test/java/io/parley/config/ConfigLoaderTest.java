@@ -116,6 +116,29 @@ class ConfigLoaderTest {
     assertThat(c.historyPageMax()).isEqualTo(200);
     assertThat(c.syncMaxMessages()).isEqualTo(200);
     assertThat(c.cluster().fanoutRemoteRequestChars()).isEqualTo(256 * 1024);
+    GatewaySettings g = c.gateway();
+    assertThat(g.slowReaderUnsentMaxBytes()).isEqualTo(8L << 20);
+    assertThat(g.slowReaderBehindMs()).isEqualTo(2000);
+    assertThat(g.syncHeldBackMax()).isEqualTo(10_000);
+    assertThat(g.sendsWaitingMax()).isEqualTo(1_000);
+    assertThat(g.retryWindowMs()).isEqualTo(30_000);
+    assertThat(g.registerWaitMs()).isEqualTo(10_000);
+    assertThat(g.closeTimeoutMs()).isEqualTo(10_000);
+    assertThat(g.requestTimeoutMs()).isEqualTo(10_000);
+  }
+
+  @Test
+  void gatewayLimitsOverride() {
+    Map<String, String> env = new HashMap<>();
+    env.put("PARLEY_GATEWAY_SLOW_READER_UNSENT_MAX_BYTES", "1048576");
+    env.put("PARLEY_GATEWAY_SLOW_READER_BEHIND_MS", "500");
+    env.put("PARLEY_GATEWAY_SYNC_HELD_BACK_MAX", "7");
+    env.put("PARLEY_GATEWAY_SENDS_WAITING_MAX", "8");
+    env.put("PARLEY_GATEWAY_RETRY_WINDOW_MS", "9");
+    env.put("PARLEY_GATEWAY_REGISTER_WAIT_MS", "10");
+    env.put("PARLEY_GATEWAY_CLOSE_TIMEOUT_MS", "11");
+    env.put("PARLEY_GATEWAY_REQUEST_TIMEOUT_MS", "12");
+    assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 9, 10, 11, 12));
   }
 
   @Test
@@ -256,6 +279,17 @@ class ConfigLoaderTest {
       "PARLEY_TRANSPORT|''|transport",
       "PARLEY_FANOUT_REMOTE_REQUEST_CHARS|0|fanout.remote_request_chars",
       "PARLEY_FANOUT_REMOTE_REQUEST_CHARS|many|fanout.remote_request_chars",
+      "PARLEY_GATEWAY_SLOW_READER_UNSENT_MAX_BYTES|0|gateway.slow_reader.unsent_max_bytes",
+      "PARLEY_GATEWAY_SLOW_READER_BEHIND_MS|-1|gateway.slow_reader.behind_ms",
+      "PARLEY_GATEWAY_SLOW_READER_BEHIND_MS|9223372036854775807|gateway.slow_reader.behind_ms",
+      "PARLEY_GATEWAY_SYNC_HELD_BACK_MAX|0|gateway.sync.held_back_max",
+      "PARLEY_GATEWAY_SYNC_HELD_BACK_MAX|4294967296|gateway.sync.held_back_max",
+      "PARLEY_GATEWAY_SENDS_WAITING_MAX|0|gateway.sends_waiting_max",
+      "PARLEY_GATEWAY_RETRY_WINDOW_MS|0|gateway.retry_window_ms",
+      "PARLEY_GATEWAY_REGISTER_WAIT_MS|0|gateway.register_wait_ms",
+      "PARLEY_GATEWAY_CLOSE_TIMEOUT_MS|0|gateway.close_timeout_ms",
+      "PARLEY_GATEWAY_REQUEST_TIMEOUT_MS|-5|gateway.request_timeout_ms",
+      "PARLEY_GATEWAY_REQUEST_TIMEOUT_MS|soon|gateway.request_timeout_ms",
   })
   void badEnvironmentValueNamesTheKey(String var, String value, String key) {
     ConfigException e = failure(Map.of(var, value));

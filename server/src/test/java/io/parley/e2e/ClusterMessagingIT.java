@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * Three nodes of the cluster profile as separate JVMs: DMs and groups deliver across nodes, to
  * every device of every member (the sender's other devices too) exactly once and in server_id
  * order, and every node's REST history shows the same messages. Rate limits and the typing
- * throttle hold per user across nodes (shared through Redis).
+ * throttle hold per user across nodes (shared through Redis). Presence changes reach subscribers on
+ * other nodes.
  *
  * <p>The nodes run with a send burst of {@value #SEND_BURST} per user refilling at 1/s (the
  * smallest rate the config takes; the other tests send fewer per user) and a typing throttle of
@@ -64,6 +65,23 @@ class ClusterMessagingIT {
     Device d = Device.connect(cluster, node, user, token, name);
     devices.add(d);
     return d;
+  }
+
+  @Test
+  void presenceChangesReachSubscribersOnOtherNodes() {
+    String alice = user("alice"), bob = user("bob");
+    String ta = cluster.clients(1).token(alice), tb = cluster.clients(2).token(bob);
+    Device a = connect(1, alice, ta, "phone");
+    assertThat(a.presenceSub(List.of(bob)).get(0).getString("state")).isEqualTo("offline");
+
+    Device b = connect(2, bob, tb, "phone");
+    a.await(f -> "presence".equals(f.getString("op")) && bob.equals(f.getString("user"))
+        && "online".equals(f.getString("state")), Device.FRAME_WAIT, "bob online, from node 2");
+    devices.remove(b);
+    b.close();
+    JsonObject offline = a.await(f -> "presence".equals(f.getString("op")) && bob.equals(f.getString("user"))
+        && "offline".equals(f.getString("state")), Device.FRAME_WAIT, "bob offline, from node 2");
+    assertThat(offline.getLong("last_seen")).isPositive();
   }
 
   @Test

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.parley.config.ConfigLoader;
 import io.parley.config.ParleyConfig;
 import io.parley.presence.ConnectionRegistry;
+import io.parley.presence.PresenceChange;
+import io.parley.presence.PresenceChangeCodec;
 import io.parley.storage.embedded.InMemoryConnectionRegistry;
 import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.testing.Await;
@@ -39,6 +41,11 @@ class RegisterBeforeFramesTest {
   private final Vertx vertx = Vertx.vertx();
   /** What the handlers below threw on the event loop: reported instead of a timeout. */
   private final HandlerFailures failures = HandlerFailures.watch(vertx);
+
+  {
+    // a connection's registration publishes a presence change (app.Node registers every codec)
+    vertx.eventBus().registerDefaultCodec(PresenceChange.class, new PresenceChangeCodec());
+  }
   private final Auth auth = new Auth(vertx, SECRET);
   /** What happened, in order: "registered" (the registry answered) and "pong" (the client got it). */
   private final List<String> events = new CopyOnWriteArrayList<>();

@@ -67,7 +67,15 @@ class WsChannelTest {
     }
   }
 
+  static final long UNSENT_MAX = 256 * 1024;
+  static final long BEHIND_MAX_MS = 2000;
+  static final long CLOSING_TIMEOUT_MS = 10_000;
+  static final WsChannel.Settings SETTINGS = new WsChannel.Settings(WsChannel.decoderConfig(1 << 16), MESSAGE_MAX,
+      UNSENT_MAX, TimeUnit.MILLISECONDS.toNanos(BEHIND_MAX_MS), CLOSING_TIMEOUT_MS);
+
   final Recorder session = new Recorder();
+  /** What the gateway's flusher was handed: one entry per turn the socket was written in. */
+  final List<WsChannel> toFlush = new ArrayList<>();
   EmbeddedChannel server;
   WsChannel ws;
   /** Masks frames as a client must. */
@@ -80,7 +88,7 @@ class WsChannelTest {
     server = new EmbeddedChannel();
     server.freezeTime();
     server.pipeline().addLast("upgraded", new ChannelInboundHandlerAdapter());
-    ws = WsChannel.attach(server.pipeline(), "upgraded", session, WsChannel.decoderConfig(1 << 16), MESSAGE_MAX);
+    ws = WsChannel.attach(server.pipeline(), "upgraded", session, SETTINGS, toFlush::add);
   }
 
   @AfterEach
@@ -227,7 +235,7 @@ class WsChannelTest {
   void aServerCloseTheClientNeverAnswersDropsTheConnectionAfterTheTimeout() {
     ws.resume();
     ws.close(1001, "idle timeout");
-    server.advanceTimeBy(WsChannel.CLOSING_TIMEOUT_MS - 1, TimeUnit.MILLISECONDS);
+    server.advanceTimeBy(CLOSING_TIMEOUT_MS - 1, TimeUnit.MILLISECONDS);
     server.runScheduledPendingTasks();
     assertThat(server.isOpen()).isTrue();
     server.advanceTimeBy(1, TimeUnit.MILLISECONDS);
@@ -257,14 +265,92 @@ class WsChannelTest {
   }
 
   @Test
-  void theSessionWritesPassStraightThroughToTheSocket() {
+  void theSessionWritesPassStraightThroughToTheSocketAndLeaveOnTheFlushAtTheEndOfTheTurn() {
     byte[] wire = io.parley.protocol.WireFrame.text("{\"op\":\"pong\"}");
-    ws.context().writeAndFlush(Unpooled.wrappedBuffer(wire));
+    ws.write("{\"op\":\"pong\"}", wire);
+    ws.write("{\"op\":\"ack\"}", null);
+    assertThat(toFlush).as("handed to the flusher once per turn").containsExactly(ws);
+    assertThat((Object) server.readOutbound()).as("nothing leaves before the flush").isNull();
+
+    ws.flush();
     ByteBuf out = server.readOutbound();
     try {
       assertThat(ByteBufUtil.getBytes(out)).isEqualTo(wire);
     } finally {
       out.release();
     }
+    WebSocketFrame second = toClient();
+    try {
+      assertThat(((TextWebSocketFrame) second).text()).isEqualTo("{\"op\":\"ack\"}");
+    } finally {
+      second.release();
+    }
+    ws.write("{\"op\":\"pong\"}", wire);
+    assertThat(toFlush).as("a new turn, a new flush").containsExactly(ws, ws);
+  }
+
+  @Test
+  void nothingIsWrittenAfterTheCloseFrame() {
+    ws.close(1001, "idle timeout");
+    assertThat(closeCodeToClient()).isEqualTo(1001);
+    ws.write("{\"op\":\"pong\"}", null);
+    ws.flush();
+    assertThat((Object) server.readOutbound()).isNull();
+    assertThat(toFlush).isEmpty();
+  }
+
+  /** Bytes the client has not read: written to the socket and flushed, but not taken by the kernel. */
+  void unread(int bytes) {
+    server.write(Unpooled.wrappedBuffer(new byte[bytes]));
+  }
+
+  @Test
+  void aClientOverItsHighWaterMarkIsTooFarBehindOnlyOnceItStaysThereForTheBehindLimit() {
+    int overMark = server.config().getWriteBufferHighWaterMark() + 1;
+    unread(overMark);
+    assertThat(ws.writeQueueFull()).isTrue();
+    assertThat(ws.tooFarBehind(false)).as("a burst is not a slow reader").isFalse();
+    server.advanceTimeBy(BEHIND_MAX_MS, TimeUnit.MILLISECONDS);
+    assertThat(ws.tooFarBehind(false)).isFalse();
+    server.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+    assertThat(ws.tooFarBehind(false)).isTrue();
+    assertThat(ws.tooFarBehind(true)).as("during a sync the socket is full by design: only the unsent bytes count")
+        .isFalse();
+  }
+
+  @Test
+  void moreUnsentThanTheMaximumIsTooFarBehindAtOnceEvenDuringASync() {
+    unread((int) UNSENT_MAX - 1024);
+    assertThat(ws.unsentBytes()).isBetween(UNSENT_MAX - 1024, UNSENT_MAX);
+    assertThat(ws.tooFarBehind(true)).isFalse();
+    assertThat(ws.tooFarBehind(false)).as("not yet for long").isFalse();
+    unread(2048);
+    assertThat(ws.tooFarBehind(true)).isTrue();
+    assertThat(ws.tooFarBehind(false)).isTrue();
+  }
+
+  @Test
+  void framesWrittenThisTurnAreFlushedBeforeJudgingTheQueue() {
+    // one large frame the client would read at once: only what the kernel would not take counts
+    ws.write(null, new byte[server.config().getWriteBufferHighWaterMark() + 1]);
+    assertThat(server.isWritable()).as("Netty counts the unflushed frame").isFalse();
+    server.advanceTimeBy(BEHIND_MAX_MS + 1, TimeUnit.MILLISECONDS);
+    assertThat(ws.writeQueueFull()).isFalse();
+    assertThat(ws.tooFarBehind(false)).isFalse();
+    assertThat(ws.unsentBytes()).isZero();
+    ((ByteBuf) server.readOutbound()).release();
+  }
+
+  @Test
+  void aWaiterForTheSocketToDrainRunsOnceItIsUnderItsMarkAgain() {
+    List<String> ran = new ArrayList<>();
+    ws.whenWritable(() -> ran.add("now"));
+    assertThat(ran).as("writable: at once").containsExactly("now");
+    unread(server.config().getWriteBufferHighWaterMark() + 1);
+    ws.whenWritable(() -> ran.add("drained"));
+    assertThat(ran).containsExactly("now");
+    server.flush();
+    assertThat(ran).containsExactly("now", "drained");
+    ((ByteBuf) server.readOutbound()).release();
   }
 }

@@ -1,0 +1,120 @@
+package io.parley.gateway;
+
+import io.parley.limits.LimitKey;
+import io.parley.limits.RateLimiter;
+import io.parley.protocol.ClientFrame;
+import io.parley.protocol.ErrorCode;
+import io.parley.routing.SendReplies;
+import io.parley.routing.SendRequest;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Admits one connection's sends to routing, in the order they arrived. Sends are limited per user
+ * (all of the user's connections, on every node in the cluster profile) by the {@link RateLimiter}.
+ * Its answer may be asynchronous (Redis), so each send waits for the decision on the sends before
+ * it ({@code tail}): routing gets a connection's sends in the order they arrived. Only the decision
+ * is chained, not the ack. Confined to the connection's event loop.
+ */
+final class SendAdmission {
+  private static final Logger LOG = LoggerFactory.getLogger(SendAdmission.class);
+
+  /**
+   * What the admissions of every connection of a gateway instance share.
+   *
+   * @param ratePerSecond the user's send tokens per second ({@code limits.send_rate_per_s})
+   * @param burst the user's bucket size ({@code limits.send_burst})
+   * @param waitingMax sends waiting for the limiter's answer beyond this are refused at once
+   *     ({@code rate_limited})
+   * @param retryWindowNanos how long after a connection opens its sends may be retries of sends
+   *     made on an earlier connection (clients resend what was pending as soon as they are back,
+   *     after their sync); later sends skip the cluster log's cross-node dedupe look-up. A retry
+   *     missed by this rule is still stored once, only acked with an id that routing then drops
+   *     (docs/protocol.md).
+   * @param routing where admitted sends go (the gateway's per-turn {@code SendBatch})
+   */
+  record Settings(RateLimiter limiter, int ratePerSecond, int burst, int waitingMax, long retryWindowNanos,
+      Consumer<SendRequest> routing) {}
+
+  /** The connection, as its admission sees it (its {@link Session}). */
+  interface Client {
+    boolean closed();
+
+    void error(String msgId, Long conv, ErrorCode code, String message);
+  }
+
+  private final String user;
+  private final String connectionId;
+  private final Context eventLoop;
+  private final Settings settings;
+  private final Client client;
+  private final SendReplies replies;
+  private final long openedAt = System.nanoTime();
+  private Future<Void> tail = Future.succeededFuture();
+  private int waiting;
+
+  SendAdmission(String user, String connectionId, Context eventLoop, Settings settings, Client client,
+      SendReplies replies) {
+    this.user = user;
+    this.connectionId = connectionId;
+    this.eventLoop = eventLoop;
+    this.settings = settings;
+    this.client = client;
+    this.replies = replies;
+  }
+
+  /** Queues {@code s} behind the sends before it, or refuses it when too many wait. */
+  void offer(ClientFrame.Send s) {
+    if (waiting >= settings.waitingMax()) {
+      client.error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "too many sends waiting, retry later");
+      return;
+    }
+    waiting++;
+    tail = tail.transform(v -> admit(s));
+  }
+
+  /** Sends asked about and not yet decided. */
+  int waiting() {
+    return waiting;
+  }
+
+  /**
+   * Asks the limiter for one of the user's send tokens, then hands the send to routing or refuses
+   * it; completes (on this event loop) once decided. A limiter failure lets the send through: the
+   * cluster profile's limiter already falls back to a local one, so this is a last resort.
+   */
+  private Future<Void> admit(ClientFrame.Send s) {
+    Promise<Void> decided = Promise.promise();
+    settings.limiter().tryAcquire(LimitKey.send(user), settings.ratePerSecond(), settings.burst())
+        .onComplete(ar -> onEventLoop(() -> {
+          waiting--;
+          if (ar.failed()) {
+            LOG.debug("rate limiter failed for {}, send let through: {}", user, ar.cause().toString());
+          }
+          if (client.closed()) {
+            // the client retries with the same msg_id after reconnecting
+          } else if (ar.succeeded() && !ar.result()) {
+            client.error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
+          } else {
+            boolean maybeRetry = System.nanoTime() - openedAt < settings.retryWindowNanos();
+            settings.routing().accept(new SendRequest(user, connectionId, s, replies, maybeRetry));
+          }
+          decided.complete();
+        }));
+    return decided.future();
+  }
+
+  /** Runs {@code action} now when on the connection's event loop, else there. */
+  private void onEventLoop(Runnable action) {
+    if (Vertx.currentContext() == eventLoop) {
+      action.run();
+    } else {
+      eventLoop.runOnContext(v -> action.run());
+    }
+  }
+}

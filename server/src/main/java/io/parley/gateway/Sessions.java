@@ -1,0 +1,66 @@
+package io.parley.gateway;
+
+import io.parley.protocol.Deliveries;
+import io.parley.protocol.Delivery;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The sessions of one gateway instance, indexed by user. Confined to the instance's event loop.
+ */
+final class Sessions {
+  private final Set<Session> all = new HashSet<>();
+  private final Map<String, List<Session>> byUser = new HashMap<>();
+
+  void add(Session s) {
+    all.add(s);
+    byUser.computeIfAbsent(s.user, u -> new ArrayList<>(2)).add(s);
+  }
+
+  void remove(Session s) {
+    all.remove(s);
+    List<Session> list = byUser.get(s.user);
+    if (list != null && list.remove(s) && list.isEmpty()) {
+      byUser.remove(s.user);
+    }
+  }
+
+  /** Hands deliveries, in order, to this instance's connections of their users. */
+  void deliver(Deliveries all) {
+    List<Delivery> list = all.deliveries();
+    for (int k = 0; k < list.size(); k++) {
+      Delivery d = list.get(k);
+      for (String user : d.users()) {
+        List<Session> sessions = byUser.get(user);
+        if (sessions != null) {
+          for (int i = sessions.size() - 1; i >= 0; i--) {
+            sessions.get(i).deliver(d.outbound());
+          }
+        }
+      }
+    }
+  }
+
+  /** Keeps every connection live in the registry ({@link Session#heartbeat()}). */
+  void heartbeat() {
+    new ArrayList<>(all).forEach(Session::heartbeat);
+  }
+
+  /** Closes (1001) the connections silent for longer than {@code idleTimeoutMs}. */
+  void sweepIdle(long idleTimeoutMs) {
+    long cutoff = System.currentTimeMillis() - idleTimeoutMs;
+    List<Session> idle = all.stream().filter(s -> s.lastActivity < cutoff).toList();
+    idle.forEach(s -> s.close(Session.CLOSE_IDLE, "idle timeout"));
+  }
+
+  /** Closes every connection with {@code code}. */
+  void closeAll(short code, String reason) {
+    for (Session s : new ArrayList<>(all)) {
+      s.close(code, reason);
+    }
+  }
+}
