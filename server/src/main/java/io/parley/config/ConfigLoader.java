@@ -87,7 +87,8 @@ public final class ConfigLoader {
         intIn(c, "history.page_default", 1, 10_000),
         intIn(c, "history.page_max", 1, 10_000),
         intIn(c, "sync.max_messages", 1, 100_000),
-        cluster(c));
+        cluster(c),
+        push(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -135,6 +136,21 @@ public final class ConfigLoader {
         keyspace, strategy, intIn(c, "cassandra.replication_factor", 1, 32), nonBlank(c, "redis.url"),
         nonBlank(c, "redis.prefix"), ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000),
         intIn(c, "fanout.remote_request_chars", 1, 64 * 1024 * 1024));
+  }
+
+  private static PushSettings push(JsonObject c) {
+    String vapidFile = c.getString("push.webpush.vapid_key_file");
+    String subject = c.getString("push.webpush.subject");
+    if (vapidFile == null) {
+      throw new ConfigException("push.webpush.vapid_key_file: must be a string, empty for the default ("
+          + envName("push.webpush.vapid_key_file") + ")");
+    }
+    if (subject == null || !(subject.isEmpty() || subject.startsWith("mailto:") || subject.startsWith("https:"))) {
+      throw new ConfigException("push.webpush.subject: a mailto: or https: URI, or empty (" + envName("push.webpush.subject")
+          + "), got '" + subject + "'");
+    }
+    return new PushSettings(intIn(c, "push.devices_max", 1, 1000), intIn(c, "push.preview_chars", 0, 64),
+        vapidFile.trim(), subject);
   }
 
   private static List<String> list(JsonObject c, String key) {

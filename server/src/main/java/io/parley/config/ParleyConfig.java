@@ -30,7 +30,8 @@ public record ParleyConfig(
     int historyPageDefault,
     int historyPageMax,
     int syncMaxMessages,
-    ClusterSettings cluster) {
+    ClusterSettings cluster,
+    PushSettings push) {
 
   public boolean clustered() {
     return "cluster".equals(profile);
@@ -44,6 +45,6 @@ public record ParleyConfig(
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
-        historyPageMax, syncMaxMessages, cluster);
+        historyPageMax, syncMaxMessages, cluster, push);
   }
 }
