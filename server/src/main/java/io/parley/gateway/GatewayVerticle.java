@@ -3,6 +3,7 @@ package io.parley.gateway;
 import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
 import io.parley.limits.RateLimiter;
+import io.parley.presence.ConnectionIds;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.Addresses;
 import io.parley.routing.SendBatch;
@@ -205,7 +206,7 @@ public final class GatewayVerticle extends VerticleBase {
           // see it, so none is made (it would stay registered with nothing to remove it)
           return;
         }
-        String id = config.nodeName() + "-" + CONNECTION_SEQ.incrementAndGet() + "-" + device;
+        String id = ConnectionIds.of(config.nodeName(), CONNECTION_SEQ.incrementAndGet(), device);
         Session session = new Session(id, ar.result(), socket.pipeline(), socket.name(), sessionContext);
         sessionContext.add(session);
         session.start();

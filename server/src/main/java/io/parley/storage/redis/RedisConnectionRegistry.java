@@ -155,7 +155,18 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
       return out
       """);
 
-  private static final List<Script> SCRIPTS = List.of(REGISTER, UNREGISTER, REFRESH, PRESENCE, NODES_OF);
+  /** KEYS: exp of user 1, exp of user 2, ... Returns one array per user: its live connection ids. Read-only. */
+  private static final Script CONNECTIONS_OF = Script.of("""
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local out = {}
+      for i = 1, #KEYS do
+        out[#out + 1] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf')
+      end
+      return out
+      """);
+
+  private static final List<Script> SCRIPTS = List.of(REGISTER, UNREGISTER, REFRESH, PRESENCE, NODES_OF, CONNECTIONS_OF);
 
   private final Redis redis;
   private final LuaScripts scripts;
@@ -277,6 +288,40 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
             }
           }
           if (!set.isEmpty()) {
+            out.computeIfAbsent(user, u -> new HashSet<>(4)).addAll(set);
+          }
+        }
+      }
+      out.replaceAll((u, s) -> Set.copyOf(s));
+      return out;
+    });
+  }
+
+  @Override
+  public Future<Map<String, Set<String>>> connectionsOf(Collection<String> users) {
+    if (users.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    List<String> ordered = List.copyOf(users);
+    List<Request> calls = new ArrayList<>((ordered.size() + NODES_OF_CHUNK - 1) / NODES_OF_CHUNK);
+    for (int from = 0; from < ordered.size(); from += NODES_OF_CHUNK) {
+      List<String> chunkKeys = new ArrayList<>();
+      for (String user : ordered.subList(from, Math.min(from + NODES_OF_CHUNK, ordered.size()))) {
+        chunkKeys.add(keys.expiries(user));
+      }
+      calls.add(LuaScripts.evalsha(CONNECTIONS_OF, chunkKeys));
+    }
+    return scripts.runAll(calls).map(replies -> {
+      Map<String, Set<String>> out = new HashMap<>();
+      int i = 0;
+      for (Response reply : replies) {
+        for (Response ids : reply) {
+          String user = ordered.get(i++);
+          if (ids != null && ids.size() > 0) {
+            Set<String> set = new HashSet<>(4);
+            for (Response id : ids) {
+              set.add(id.toString());
+            }
             out.computeIfAbsent(user, u -> new HashSet<>(4)).addAll(set);
           }
         }
