@@ -12,6 +12,7 @@ import io.parley.routing.MessageLog;
 import io.parley.storage.cassandra.CassandraConversationStore;
 import io.parley.storage.cassandra.CassandraMessageStore;
 import io.parley.storage.cassandra.CassandraNames;
+import io.parley.storage.cassandra.CassandraPushRegistrations;
 import io.parley.storage.cassandra.CassandraSchema;
 import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.kafka.KafkaLogSource;
@@ -47,6 +48,7 @@ final class ClusterBackends {
   private final CassandraClient cassandra;
   private final CassandraConversationStore conversations;
   private final CassandraMessageStore messages;
+  private CassandraPushRegistrations pushRegistrations;
   private final RedisConnectionRegistry registry;
   private final RateLimiter limiter;
   private final List<java.util.function.Supplier<Future<?>>> closers = new ArrayList<>();
@@ -99,9 +101,11 @@ final class ClusterBackends {
         .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
             CassandraMessageStore.create(client, names, ids),
             // fails when Redis is unreachable, and so does the node's start
-            registry.loadScripts().compose(x -> shared.loadScripts())))
+            registry.loadScripts().compose(x -> shared.loadScripts()),
+            CassandraPushRegistrations.create(client, names)))
         .map(all -> {
           ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), registry, limiter);
+          b.pushRegistrations = all.resultAt(3);
           b.closers.add(redis::close);
           return b;
         })
@@ -149,6 +153,10 @@ final class ClusterBackends {
 
   CassandraMessageStore messages() {
     return messages;
+  }
+
+  CassandraPushRegistrations pushRegistrations() {
+    return pushRegistrations;
   }
 
   RedisConnectionRegistry registry() {

@@ -15,7 +15,14 @@ import io.parley.routing.LogRoutingVerticle;
 import io.parley.protocol.Ids;
 import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
+import io.parley.gateway.DevicesApi;
+import io.parley.presence.ConnectionRegistry;
 import io.parley.push.LogPushSender;
+import io.parley.push.ProviderSender;
+import io.parley.push.PushRegistrations;
+import io.parley.push.VapidKeys;
+import io.parley.push.WebPushSender;
+import io.parley.history.ConversationStore;
 import io.parley.push.PushRequest;
 import io.parley.push.PushVerticle;
 import io.parley.routing.RoutingVerticle;
@@ -25,6 +32,7 @@ import io.parley.storage.embedded.InMemoryConnectionRegistry;
 import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.embedded.RocksConversationStore;
 import io.parley.storage.embedded.RocksMessageStore;
+import io.parley.storage.embedded.RocksPushRegistrations;
 import io.parley.storage.embedded.RocksStorage;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -41,6 +49,8 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +77,7 @@ public final class Node {
   private WorkerExecutor metaWriter;
   private WorkerExecutor readers;
   private ParleyConfig effective;
+  private Optional<VapidKeys> vapid = Optional.empty();
 
   public Node(ParleyConfig config) {
     this.config = config;
@@ -95,7 +106,10 @@ public final class Node {
       return ClusterBackends.joinCluster(config).compose(v -> {
         vertx = v;
         registerCodecs(vertx.eventBus());
-        return vertx.executeBlocking(() -> effective = config.withJwtSecret(resolveSecret(config)));
+        return vertx.executeBlocking(() -> {
+          vapid = VapidKeys.resolve(config.push(), config.profile(), config.dataDir());
+          return effective = config.withJwtSecret(resolveSecret(config));
+        });
       }).compose(cfg -> ClusterBackends.open(vertx, config)).compose(b -> {
         backends = b;
         return deployCluster();
@@ -103,6 +117,7 @@ public final class Node {
     }
     return vertx.executeBlocking(() -> {
       effective = config.withJwtSecret(resolveSecret(config));
+      vapid = VapidKeys.resolve(config.push(), config.profile(), config.dataDir());
       storage = RocksStorage.open(config.dataDir(), config.fsync());
       return storage;
     }).compose(s -> deploy()).onSuccess(v -> announce());
@@ -130,19 +145,22 @@ public final class Node {
     ClusterSettings c = config.cluster();
     ConversationService service = new ConversationService(b.conversations(), b.messages(), b.ids(), vertx.eventBus(),
         config.largeGroupMax());
-    Future<Void> chain = deployOne(new PushVerticle(b.registry(), new LogPushSender()))
+    Auth auth = new Auth(vertx, effective.jwtSecret());
+    List<ProviderSender> senders = senders();
+    Future<Void> chain = deployOne(push(b.registry(), b.pushRegistrations(), b.conversations(), senders))
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openLogSource(vertx, config))
           .compose(source -> deployOne(new LogRoutingVerticle(source, b.messages(), b.conversations(), c.routingRetryMaxMs())));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
-      Auth auth = new Auth(vertx, effective.jwtSecret());
+      DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
       chain = chain.compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new RoutingVerticle(log, b.messages(), b.conversations(), b.limiter(), config.typingThrottleMs(), false)))
-          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
+          .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
+                  devices),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -166,18 +184,40 @@ public final class Node {
         config.largeGroupMax());
     Auth auth = new Auth(vertx, effective.jwtSecret());
     int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
+    RocksPushRegistrations pushRegistrations = new RocksPushRegistrations(storage, metaWriter, readers);
+    List<ProviderSender> senders = senders();
+    DevicesApi devices = devicesApi(auth, pushRegistrations, registry, senders);
 
-    return deployOne(new PushVerticle(registry, new LogPushSender()))
+    return deployOne(push(registry, pushRegistrations, conversations, senders))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations, limiter, config.typingThrottleMs(),
             config.commitWindowMs())))
-        .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
+        .compose(v -> vertx.deployVerticle(() -> new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);
           return null;
         });
+  }
+
+  /** The configured push providers: Web Push when a VAPID key is in force (APNs and FCM: not yet). */
+  private List<ProviderSender> senders() {
+    return vapid.<List<ProviderSender>>map(k -> List.of(new WebPushSender(vertx, k, config.push().webPushSubject())))
+        .orElse(List.of());
+  }
+
+  private PushVerticle push(ConnectionRegistry registry, PushRegistrations registrations, ConversationStore conversations,
+      List<ProviderSender> senders) {
+    return new PushVerticle(registry, new LogPushSender(), registrations, conversations, senders, config.push().previewChars());
+  }
+
+  private DevicesApi devicesApi(Auth auth, PushRegistrations registrations, ConnectionRegistry registry,
+      List<ProviderSender> senders) {
+    Set<String> providers = new java.util.HashSet<>();
+    senders.forEach(s -> providers.add(s.provider()));
+    return new DevicesApi(auth, registrations, registry, config.push().devicesMax(), providers,
+        vapid.map(VapidKeys::publicKeyBase64Url).orElse(null));
   }
 
   private Future<Void> deployOne(io.vertx.core.Deployable verticle) {

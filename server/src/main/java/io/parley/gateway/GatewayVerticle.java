@@ -56,6 +56,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final ConnectionRegistry registry;
   private final RateLimiter limiter;
   private final BooleanSupplier ready;
+  private final DevicesApi devices;
   private final Set<Session> sessions = new HashSet<>();
   private SessionContext sessionContext;
   private HttpServer server;
@@ -63,6 +64,13 @@ public final class GatewayVerticle extends VerticleBase {
 
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
+    this(config, auth, conversations, registry, limiter, ready, null);
+  }
+
+  /** @param devices the devices and push REST, mounted beside {@link RestApi}; null: none */
+  public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
+      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices) {
+    this.devices = devices;
     this.config = config;
     this.auth = auth;
     this.conversations = conversations;
@@ -95,6 +103,9 @@ public final class GatewayVerticle extends VerticleBase {
       router.post("/v1/dev/token").handler(this::devToken);
     }
     new RestApi(auth, conversations, config).mount(router);
+    if (devices != null) {
+      devices.mount(router);
+    }
     router.route().last().handler(ctx -> RestApi.error(ctx, ErrorCode.NOT_FOUND, "no such route"));
 
     HttpServerOptions options = new HttpServerOptions()

@@ -116,7 +116,14 @@ public final class WebPushCrypto {
     if (point.length != 65 || point[0] != 4) {
       throw new GeneralSecurityException("not an uncompressed P-256 point (65 bytes starting with 0x04)");
     }
-    ECPoint w = new ECPoint(new BigInteger(1, Arrays.copyOfRange(point, 1, 33)), new BigInteger(1, Arrays.copyOfRange(point, 33, 65)));
+    BigInteger x = new BigInteger(1, Arrays.copyOfRange(point, 1, 33));
+    BigInteger y = new BigInteger(1, Arrays.copyOfRange(point, 33, 65));
+    BigInteger p = ((java.security.spec.ECFieldFp) P256.getCurve().getField()).getP();
+    BigInteger rhs = x.pow(3).add(P256.getCurve().getA().multiply(x)).add(P256.getCurve().getB()).mod(p);
+    if (x.compareTo(p) >= 0 || y.compareTo(p) >= 0 || !y.pow(2).mod(p).equals(rhs)) {
+      throw new GeneralSecurityException("the point is not on P-256");
+    }
+    ECPoint w = new ECPoint(x, y);
     return (ECPublicKey) KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(w, P256));
   }
 

@@ -28,19 +28,26 @@ import org.rocksdb.WriteBatch;
 
 /**
  * Push registrations in RocksDB: family {@code push_devices} (user, device → registration) and
- * family {@code push_addresses} (provider, address → its holder). Every operation runs on the
- * single-thread metadata executor, so moving an address and the per-user cap are atomic.
+ * family {@code push_addresses} (provider, address → its holder). Every change runs on the
+ * single-thread metadata executor, so moving an address and the per-user cap are atomic; reads run
+ * on the reader pool (a change is one write batch, so a read sees it whole or not at all), off the
+ * metadata thread that conversation changes need.
  */
 public final class RocksPushRegistrations implements PushRegistrations {
   private final RocksStorage storage;
   private final WorkerExecutor meta;
+  private final WorkerExecutor readers;
   private final ColumnFamilyHandle devices;
   private final ColumnFamilyHandle addresses;
 
-  /** @param meta a single-thread executor (the conversation store's: one writer of metadata) */
-  public RocksPushRegistrations(RocksStorage storage, WorkerExecutor meta) {
+  /**
+   * @param meta a single-thread executor (the conversation store's: one writer of metadata)
+   * @param readers the pool reads run on
+   */
+  public RocksPushRegistrations(RocksStorage storage, WorkerExecutor meta, WorkerExecutor readers) {
     this.storage = storage;
     this.meta = meta;
+    this.readers = readers;
     this.devices = storage.cf(RocksStorage.PUSH_DEVICES);
     this.addresses = storage.cf(RocksStorage.PUSH_ADDRESSES);
   }
@@ -106,12 +113,12 @@ public final class RocksPushRegistrations implements PushRegistrations {
 
   @Override
   public Future<List<PushRegistration>> list(String user) {
-    return run(() -> listOf(user));
+    return read(() -> listOf(user));
   }
 
   @Override
   public Future<Map<String, List<PushRegistration>>> listAll(Collection<String> users) {
-    return run(() -> {
+    return read(() -> {
       Map<String, List<PushRegistration>> out = new HashMap<>();
       for (String u : new LinkedHashSet<>(users)) {
         List<PushRegistration> regs = listOf(u);
@@ -125,7 +132,7 @@ public final class RocksPushRegistrations implements PushRegistrations {
 
   @Override
   public Future<Optional<PushRegistration>> owner(String provider, String address) {
-    return run(() -> {
+    return read(() -> {
       byte[] holder = storage.db.get(addresses, addressKey(provider, address));
       if (holder == null) {
         return Optional.empty();
@@ -138,7 +145,7 @@ public final class RocksPushRegistrations implements PushRegistrations {
 
   @Override
   public Future<Integer> count(String user) {
-    return run(() -> countOf(user));
+    return read(() -> countOf(user));
   }
 
   private PushRegistration load(String user, String device) throws RocksDBException {
@@ -186,5 +193,9 @@ public final class RocksPushRegistrations implements PushRegistrations {
 
   private <T> Future<T> run(Callable<T> op) {
     return meta.executeBlocking(op, true);
+  }
+
+  private <T> Future<T> read(Callable<T> op) {
+    return readers.executeBlocking(op, false);
   }
 }

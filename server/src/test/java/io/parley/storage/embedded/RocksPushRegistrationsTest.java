@@ -22,7 +22,7 @@ class RocksPushRegistrationsTest extends PushRegistrationsContract {
   @BeforeEach
   void setUp() {
     rocks = new RocksFixture(dir);
-    registrations = new RocksPushRegistrations(rocks.storage, rocks.metaWriter);
+    registrations = new RocksPushRegistrations(rocks.storage, rocks.metaWriter, rocks.readers);
   }
 
   @AfterEach
@@ -39,7 +39,7 @@ class RocksPushRegistrationsTest extends PushRegistrationsContract {
   void registrationsSurviveReopen() throws Exception {
     await(registrations.put(new PushRegistration("alice", "phone", "fcm", "tok", new JsonObject(), 5, 6), 10));
     rocks.reopen();
-    registrations = new RocksPushRegistrations(rocks.storage, rocks.metaWriter);
+    registrations = new RocksPushRegistrations(rocks.storage, rocks.metaWriter, rocks.readers);
 
     assertThat(await(registrations.list("alice"))).singleElement()
         .extracting(PushRegistration::address, PushRegistration::registeredAt).containsExactly("tok", 5L);
