@@ -116,6 +116,16 @@ class ConfigLoaderTest {
     assertThat(c.historyPageMax()).isEqualTo(200);
     assertThat(c.syncMaxMessages()).isEqualTo(200);
     assertThat(c.cluster().fanoutRemoteRequestChars()).isEqualTo(256 * 1024);
+    assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", ""));
+  }
+
+  @Test
+  void pushSettingsFromTheEnvironment() {
+    ParleyConfig c = load(Map.of("PARLEY_PUSH_DEVICES_MAX", "3", "PARLEY_PUSH_PREVIEW_CHARS", "64",
+        "PARLEY_PUSH_WEBPUSH_VAPID_KEY_FILE", " /etc/parley/vapid.pem ", "PARLEY_PUSH_WEBPUSH_SUBJECT", "mailto:ops@example.com"));
+    assertThat(c.push()).isEqualTo(new PushSettings(3, 64, "/etc/parley/vapid.pem", "mailto:ops@example.com"));
+    assertThat(load(Map.of("PARLEY_PUSH_WEBPUSH_SUBJECT", "https://example.com/contact")).push().webPushSubject())
+        .isEqualTo("https://example.com/contact");
   }
 
   @Test
@@ -251,6 +261,11 @@ class ConfigLoaderTest {
       "PARLEY_TRANSPORT|''|transport",
       "PARLEY_FANOUT_REMOTE_REQUEST_CHARS|0|fanout.remote_request_chars",
       "PARLEY_FANOUT_REMOTE_REQUEST_CHARS|many|fanout.remote_request_chars",
+      "PARLEY_PUSH_DEVICES_MAX|0|push.devices_max",
+      "PARLEY_PUSH_DEVICES_MAX|1001|push.devices_max",
+      "PARLEY_PUSH_PREVIEW_CHARS|-1|push.preview_chars",
+      "PARLEY_PUSH_PREVIEW_CHARS|65|push.preview_chars",
+      "PARLEY_PUSH_WEBPUSH_SUBJECT|ops@example.com|push.webpush.subject",
   })
   void badEnvironmentValueNamesTheKey(String var, String value, String key) {
     ConfigException e = failure(Map.of(var, value));
