@@ -2,6 +2,7 @@ package io.parley.push;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -22,8 +23,10 @@ import java.util.Map;
  * keeps an undelivered notification for a day. 201 (or any 2xx) is accepted; 404 and 410 mean the
  * subscription is gone.
  *
- * <p>The encryption (one ECDH and key generation, about a tenth of a millisecond) runs on the
- * caller's event loop: it is CPU work of the size of a TLS handshake's, not blocking I/O.
+ * <p>The encryption (a fresh P-256 key pair and one ECDH per message) runs on the named worker
+ * pool {@value #CRYPTO_POOL}, not on the event loop: measured at 1.6–2.1 ms per message on this
+ * 2-core machine under load (JDK 17), far too long for an event loop. The JWT's signature
+ * (0.6 ms) is made once per origin and lifetime, so it stays on the caller's thread.
  */
 public final class WebPushSender implements ProviderSender {
   static final long JWT_LIFETIME_S = 12 * 3600;
@@ -31,8 +34,10 @@ public final class WebPushSender implements ProviderSender {
   static final int TTL_S = 86_400;
   private static final int ORIGINS_MAX = 256;
   private static final Base64.Decoder B64URL = Base64.getUrlDecoder();
+  static final String CRYPTO_POOL = "parley-push-crypto";
 
   private final HttpClient http;
+  private final WorkerExecutor crypto;
   private final VapidKeys keys;
   private final String subject;
   private final Map<String, Jwt> jwts = new LinkedHashMap<>(16, 0.75f, true) {
@@ -46,6 +51,7 @@ public final class WebPushSender implements ProviderSender {
 
   public WebPushSender(Vertx vertx, VapidKeys keys, String subject) {
     this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    this.crypto = vertx.createSharedWorkerExecutor(CRYPTO_POOL, 2);
     this.keys = keys;
     this.subject = subject;
   }
@@ -58,11 +64,8 @@ public final class WebPushSender implements ProviderSender {
   @Override
   public Future<Outcome> send(PushRegistration device, long conv, String payload) {
     RequestOptions options;
-    Buffer body;
     try {
       URI endpoint = URI.create(device.address());
-      body = Buffer.buffer(WebPushCrypto.encrypt(payload.getBytes(StandardCharsets.UTF_8),
-          B64URL.decode(device.params().getString("p256dh")), B64URL.decode(device.params().getString("auth"))));
       options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(device.address())
           .setConnectTimeout(5_000).setIdleTimeout(10_000)
           .putHeader("TTL", Integer.toString(TTL_S))
@@ -74,8 +77,9 @@ public final class WebPushSender implements ProviderSender {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return http.request(options)
-        .compose(req -> req.send(body))
+    Future<Buffer> body = crypto.executeBlocking(() -> Buffer.buffer(WebPushCrypto.encrypt(payload.getBytes(StandardCharsets.UTF_8),
+        B64URL.decode(device.params().getString("p256dh")), B64URL.decode(device.params().getString("auth")))), false);
+    return body.compose(b -> http.request(options).compose(req -> req.send(b)))
         .compose(resp -> resp.body().map(ignored -> outcome(resp.statusCode())));
   }
 
@@ -106,6 +110,6 @@ public final class WebPushSender implements ProviderSender {
   }
 
   public Future<Void> close() {
-    return http.close();
+    return Future.join(http.close(), crypto.close()).mapEmpty();
   }
 }

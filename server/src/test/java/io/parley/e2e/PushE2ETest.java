@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * devices get none; a subscription the service calls gone (410) is removed; the REST of devices
  * validates, caps and moves registrations.
  *
- * <p>"None" is checked with a barrier: a later message that must be pushed. Push requests are
- * handled in fan-out order, so a wrong notification would have been sent before the barrier's.
+ * <p>"None" is checked with a barrier: each step waits for the notifications it must cause, and
+ * a last message that must be pushed is sent only after them; a wrong notification leaves with
+ * the right one of its step, long before the barrier's, and would be counted.
  */
 class PushE2ETest {
   static final Duration WAIT = Duration.ofSeconds(15);
