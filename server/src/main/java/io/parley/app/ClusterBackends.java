@@ -48,18 +48,20 @@ final class ClusterBackends {
   private final CassandraClient cassandra;
   private final CassandraConversationStore conversations;
   private final CassandraMessageStore messages;
-  private CassandraPushRegistrations pushRegistrations;
+  private final CassandraPushRegistrations pushRegistrations;
   private final RedisConnectionRegistry registry;
   private final RateLimiter limiter;
   private final List<java.util.function.Supplier<Future<?>>> closers = new ArrayList<>();
   private Future<Void> topicEnsured;
 
   private ClusterBackends(Ids ids, CassandraClient cassandra, CassandraConversationStore conversations,
-      CassandraMessageStore messages, RedisConnectionRegistry registry, RateLimiter limiter) {
+      CassandraMessageStore messages, CassandraPushRegistrations pushRegistrations, RedisConnectionRegistry registry,
+      RateLimiter limiter) {
     this.ids = ids;
     this.cassandra = cassandra;
     this.conversations = conversations;
     this.messages = messages;
+    this.pushRegistrations = pushRegistrations;
     this.registry = registry;
     this.limiter = limiter;
   }
@@ -104,8 +106,8 @@ final class ClusterBackends {
             registry.loadScripts().compose(x -> shared.loadScripts()),
             CassandraPushRegistrations.create(client, names)))
         .map(all -> {
-          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), registry, limiter);
-          b.pushRegistrations = all.resultAt(3);
+          ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), all.resultAt(3), registry,
+              limiter);
           b.closers.add(redis::close);
           return b;
         })
