@@ -13,6 +13,7 @@ import io.parley.storage.cassandra.CassandraConversationStore;
 import io.parley.storage.cassandra.CassandraMessageArchive;
 import io.parley.storage.cassandra.CassandraMessageStore;
 import io.parley.storage.cassandra.CassandraNames;
+import io.parley.storage.cassandra.CassandraPushRegistrations;
 import io.parley.storage.cassandra.CassandraSchema;
 import io.parley.storage.cassandra.CassandraSendIndex;
 import io.parley.storage.embedded.InMemoryRateLimiter;
@@ -51,6 +52,7 @@ final class ClusterBackends {
   private final CassandraMessageStore messages;
   private final CassandraMessageArchive archive;
   private final CassandraSendIndex sendIndex;
+  private final CassandraPushRegistrations pushRegistrations;
   private final RedisConnectionRegistry registry;
   private final RateLimiter limiter;
   private final List<java.util.function.Supplier<Future<?>>> closers = new ArrayList<>();
@@ -58,13 +60,14 @@ final class ClusterBackends {
 
   private ClusterBackends(Ids ids, CassandraClient cassandra, CassandraConversationStore conversations,
       CassandraMessageStore messages, CassandraMessageArchive archive, CassandraSendIndex sendIndex,
-      RedisConnectionRegistry registry, RateLimiter limiter) {
+      CassandraPushRegistrations pushRegistrations, RedisConnectionRegistry registry, RateLimiter limiter) {
     this.ids = ids;
     this.cassandra = cassandra;
     this.conversations = conversations;
     this.messages = messages;
     this.archive = archive;
     this.sendIndex = sendIndex;
+    this.pushRegistrations = pushRegistrations;
     this.registry = registry;
     this.limiter = limiter;
   }
@@ -110,10 +113,11 @@ final class ClusterBackends {
             CassandraMessageArchive.create(client, names),
             CassandraSendIndex.create(client, names),
             // fails when Redis is unreachable, and so does the node's start
-            registry.loadScripts().compose(x -> shared.loadScripts())))
+            registry.loadScripts().compose(x -> shared.loadScripts()),
+            CassandraPushRegistrations.create(client, names)))
         .map(all -> {
           ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), all.resultAt(2),
-              all.resultAt(3), registry, limiter);
+              all.resultAt(3), all.resultAt(5), registry, limiter);
           b.closers.add(redis::close);
           return b;
         })
@@ -168,6 +172,10 @@ final class ClusterBackends {
   /** Where routing persists what it read from the log. */
   CassandraMessageArchive archive() {
     return archive;
+  }
+
+  CassandraPushRegistrations pushRegistrations() {
+    return pushRegistrations;
   }
 
   RedisConnectionRegistry registry() {

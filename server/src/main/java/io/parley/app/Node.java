@@ -20,7 +20,14 @@ import io.parley.routing.LogRoutingVerticle;
 import io.parley.protocol.Ids;
 import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
+import io.parley.gateway.DevicesApi;
+import io.parley.presence.ConnectionRegistry;
 import io.parley.push.LogPushSender;
+import io.parley.push.ProviderSender;
+import io.parley.push.PushRegistrations;
+import io.parley.push.VapidKeys;
+import io.parley.push.WebPushSender;
+import io.parley.history.ConversationStore;
 import io.parley.push.PushRequest;
 import io.parley.push.PushVerticle;
 import io.parley.routing.RoutingVerticle;
@@ -30,6 +37,7 @@ import io.parley.storage.embedded.InMemoryConnectionRegistry;
 import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.embedded.RocksConversationStore;
 import io.parley.storage.embedded.RocksMessageStore;
+import io.parley.storage.embedded.RocksPushRegistrations;
 import io.parley.storage.embedded.RocksStorage;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -46,6 +54,8 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +84,7 @@ public final class Node {
   private ParleyConfig effective;
   /** One of the gateway instances, for the port they share; null until deployed and without the gateway role. */
   private volatile GatewayVerticle gateway;
+  private Optional<VapidKeys> vapid = Optional.empty();
 
   public Node(ParleyConfig config) {
     this.config = config;
@@ -111,7 +122,10 @@ public final class Node {
       return ClusterBackends.joinCluster(config).compose(v -> {
         vertx = v;
         registerCodecs(vertx.eventBus());
-        return vertx.executeBlocking(() -> effective = config.withJwtSecret(resolveSecret(config)));
+        return vertx.executeBlocking(() -> {
+          vapid = VapidKeys.resolve(config.push(), config.profile(), config.dataDir());
+          return effective = config.withJwtSecret(resolveSecret(config));
+        });
       }).compose(cfg -> ClusterBackends.open(vertx, config)).compose(b -> {
         backends = b;
         return deployCluster();
@@ -124,6 +138,7 @@ public final class Node {
     // and the id floor's read on the metadata writer, before anything else may use the storage
     return metaWriter.executeBlocking(() -> {
       effective = config.withJwtSecret(resolveSecret(config));
+      vapid = VapidKeys.resolve(config.push(), config.profile(), config.dataDir());
       storage = RocksStorage.open(config.dataDir(), config.fsync());
       return storage.idFloor();
     }, true).compose(this::deploy).onSuccess(v -> announce());
@@ -151,7 +166,9 @@ public final class Node {
     ClusterSettings c = config.cluster();
     ConversationService service = new ConversationService(b.conversations(), b.messages(), b.ids(), vertx.eventBus(),
         config.largeGroupMax());
-    Future<Void> chain = deployOne(new PushVerticle(b.registry(), new LogPushSender()))
+    Auth auth = new Auth(vertx, effective.jwtSecret());
+    List<ProviderSender> senders = senders();
+    Future<Void> chain = deployOne(push(b.registry(), b.pushRegistrations(), b.conversations(), senders))
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openLogSource(vertx, config))
@@ -159,13 +176,14 @@ public final class Node {
               c.routingRetryMaxMs())));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
-      Auth auth = new Auth(vertx, effective.jwtSecret());
+      DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing())))
-          .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get),
+          .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
+                  devices),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -187,19 +205,41 @@ public final class Node {
         config.largeGroupMax());
     Auth auth = new Auth(vertx, effective.jwtSecret());
     int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
+    RocksPushRegistrations pushRegistrations = new RocksPushRegistrations(storage, metaWriter, readers);
+    List<ProviderSender> senders = senders();
+    DevicesApi devices = devicesApi(auth, pushRegistrations, registry, senders);
 
-    return deployOne(new PushVerticle(registry, new LogPushSender()))
+    return deployOne(push(registry, pushRegistrations, conversations, senders))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
         .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
             new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs())))
-        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get),
+        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);
           return null;
         });
+  }
+
+  /** The configured push providers: Web Push when a VAPID key is in force (APNs and FCM: not yet). */
+  private List<ProviderSender> senders() {
+    return vapid.<List<ProviderSender>>map(k -> List.of(new WebPushSender(vertx, k, config.push().webPushSubject())))
+        .orElse(List.of());
+  }
+
+  private PushVerticle push(ConnectionRegistry registry, PushRegistrations registrations, ConversationStore conversations,
+      List<ProviderSender> senders) {
+    return new PushVerticle(registry, new LogPushSender(), registrations, conversations, senders, config.push().previewChars());
+  }
+
+  private DevicesApi devicesApi(Auth auth, PushRegistrations registrations, ConnectionRegistry registry,
+      List<ProviderSender> senders) {
+    Set<String> providers = new java.util.HashSet<>();
+    senders.forEach(s -> providers.add(s.provider()));
+    return new DevicesApi(auth, registrations, registry, config.push().devicesMax(), providers,
+        vapid.map(VapidKeys::publicKeyBase64Url).orElse(null));
   }
 
   private Future<Void> deployOne(io.vertx.core.Deployable verticle) {

@@ -89,7 +89,8 @@ public final class ConfigLoader {
         intIn(c, "sync.max_messages", 1, 100_000),
         gateway(c),
         cluster(c),
-        routing(c));
+        routing(c),
+        push(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -165,6 +166,21 @@ public final class ConfigLoader {
   private static RoutingSettings routing(JsonObject c) {
     return new RoutingSettings(intIn(c, "routing.backlog_max", 1, 10_000_000), intIn(c, "routing.batch_max", 1, 65_536),
         intIn(c, "routing.cluster_appends_max", 1, 1024), intIn(c, "routing.member_cache_max", 1, 10_000_000));
+  }
+
+  private static PushSettings push(JsonObject c) {
+    String vapidFile = c.getString("push.webpush.vapid_key_file");
+    String subject = c.getString("push.webpush.subject");
+    if (vapidFile == null) {
+      throw new ConfigException("push.webpush.vapid_key_file: must be a string, empty for the default ("
+          + envName("push.webpush.vapid_key_file") + ")");
+    }
+    if (subject == null || !(subject.isEmpty() || subject.startsWith("mailto:") || subject.startsWith("https:"))) {
+      throw new ConfigException("push.webpush.subject: a mailto: or https: URI, or empty (" + envName("push.webpush.subject")
+          + "), got '" + subject + "'");
+    }
+    return new PushSettings(intIn(c, "push.devices_max", 1, 1000), intIn(c, "push.preview_chars", 0, 64),
+        vapidFile.trim(), subject);
   }
 
   private static List<String> list(JsonObject c, String key) {

@@ -32,7 +32,8 @@ public record ParleyConfig(
     int syncMaxMessages,
     GatewaySettings gateway,
     ClusterSettings cluster,
-    RoutingSettings routing) {
+    RoutingSettings routing,
+    PushSettings push) {
 
   public boolean clustered() {
     return "cluster".equals(profile);
@@ -46,6 +47,6 @@ public record ParleyConfig(
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
-        historyPageMax, syncMaxMessages, gateway, cluster, routing);
+        historyPageMax, syncMaxMessages, gateway, cluster, routing, push);
   }
 }

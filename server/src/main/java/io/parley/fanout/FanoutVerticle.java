@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * Turns frames for many users into deliveries, a {@link FanoutBatch} at a time: looks all of the
  * batch's recipients up in the connection registry in one call, publishes one {@link Deliveries}
  * for everything going to connections on this node (each gateway instance hands it to its own
- * connections), and hands message recipients without any live connection to push. Registry
+ * connections), and hands every recipient of a message but its sender to push (which decides per
+ * device, so a user whose laptop is connected still gets a push on the phone). Registry
  * look-ups of consecutive batches overlap, but their deliveries leave one after another, and a
  * batch's deliveries keep its order, so every user sees frames in the order routing produced them.
  * (The cluster profile adds one event-bus message per remote node and batch here, more when the
@@ -128,21 +129,22 @@ public final class FanoutVerticle extends VerticleBase {
     }
   }
 
-  /** One {@link Deliveries} per node holding recipients, in batch order; the offline go to push. */
+  /** One {@link Deliveries} per node holding recipients, in batch order; message recipients also go to push. */
   private void route(FanoutBatch batch, Map<String, Set<String>> online, Promise<Void> handedOver) {
     Map<String, List<Delivery>> byNode = new HashMap<>();
     for (Fanout f : batch.fanouts()) {
       Map<String, List<String>> usersByNode = new HashMap<>();
-      List<String> offline = null;
+      List<String> push = null;
       for (String user : f.recipients()) {
+        // push decides per device: a user with a connected laptop may have a phone asleep
+        if (f.serverId() > 0 && !user.equals(f.from())) {
+          if (push == null) {
+            push = new ArrayList<>();
+          }
+          push.add(user);
+        }
         Set<String> nodes = online.get(user);
         if (nodes == null) {
-          if (f.serverId() > 0 && !user.equals(f.from())) {
-            if (offline == null) {
-              offline = new ArrayList<>();
-            }
-            offline.add(user);
-          }
           continue;
         }
         for (String n : nodes) {
@@ -153,8 +155,8 @@ public final class FanoutVerticle extends VerticleBase {
         Outbound out = outbound(f);
         usersByNode.forEach((n, users) -> byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(new Delivery(users, out)));
       }
-      if (offline != null) {
-        bus.send(Addresses.PUSH, new PushRequest(offline, f.conv(), f.serverId(), f.from(), f.preview()), Addresses.local());
+      if (push != null) {
+        bus.send(Addresses.PUSH, new PushRequest(push, f.conv(), f.serverId(), f.from(), f.preview()), Addresses.local());
       }
     }
     List<Future<?>> confirmations = new ArrayList<>();

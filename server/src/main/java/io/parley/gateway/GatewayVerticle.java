@@ -4,6 +4,7 @@ import io.parley.config.GatewaySettings;
 import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
 import io.parley.limits.RateLimiter;
+import io.parley.presence.ConnectionIds;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.Addresses;
 import io.parley.routing.SendBatch;
@@ -49,6 +50,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final ConnectionRegistry registry;
   private final RateLimiter limiter;
   private final BooleanSupplier ready;
+  private final DevicesApi devices;
   private final Sessions sessions = new Sessions();
   private Session.Settings sessionSettings;
   private Sync.Settings syncSettings;
@@ -61,6 +63,13 @@ public final class GatewayVerticle extends VerticleBase {
 
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
+    this(config, auth, conversations, registry, limiter, ready, null);
+  }
+
+  /** @param devices the devices and push REST, mounted beside {@link RestApi}; null: none */
+  public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
+      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices) {
+    this.devices = devices;
     this.config = config;
     this.auth = auth;
     this.conversations = conversations;
@@ -99,6 +108,9 @@ public final class GatewayVerticle extends VerticleBase {
       router.post("/v1/dev/token").handler(this::devToken);
     }
     new RestApi(auth, conversations, config).mount(router);
+    if (devices != null) {
+      devices.mount(router);
+    }
     router.route().last().handler(ctx -> RestApi.error(ctx, ErrorCode.NOT_FOUND, "no such route"));
 
     HttpServerOptions options = new HttpServerOptions()
@@ -198,7 +210,7 @@ public final class GatewayVerticle extends VerticleBase {
           // see it, so none is made (it would stay registered with nothing to remove it)
           return;
         }
-        String id = config.nodeName() + "-" + CONNECTION_SEQ.incrementAndGet() + "-" + device;
+        String id = ConnectionIds.of(config.nodeName(), CONNECTION_SEQ.incrementAndGet(), device);
         Session session = new Session(id, ar.result(), sessionSettings, syncSettings, sendSettings,
             listener -> WsChannel.attach(socket.pipeline(), socket.name(), listener, socketSettings, flusher::add));
         sessions.add(session);

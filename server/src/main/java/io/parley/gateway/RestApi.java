@@ -10,6 +10,7 @@ import io.parley.protocol.ErrorCode;
 import io.parley.protocol.Ids;
 import io.parley.protocol.ParleyException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RestApi {
   private static final Logger LOG = LoggerFactory.getLogger(RestApi.class);
-  private static final String USER = "parley.user";
+  static final String USER = "parley.user";
 
   private final Auth auth;
   private final ConversationService service;
@@ -40,13 +41,14 @@ final class RestApi {
   }
 
   void mount(Router router) {
-    router.route("/v1/conversations*").handler(this::authenticate);
+    router.route("/v1/conversations*").handler(authenticator(auth));
     router.post("/v1/conversations").handler(this::create);
     router.get("/v1/conversations").handler(this::list);
     router.get("/v1/conversations/:id").handler(this::get);
     router.get("/v1/conversations/:id/messages").handler(this::messages);
     router.post("/v1/conversations/:id/members").handler(this::addMembers);
     router.delete("/v1/conversations/:id/members/:user").handler(this::removeMember);
+    router.put("/v1/conversations/:id/settings").handler(this::settings);
     router.route("/v1/*").failureHandler(ctx -> {
       int status = ctx.statusCode();
       if (status == 413) {
@@ -60,8 +62,9 @@ final class RestApi {
     });
   }
 
-  private void authenticate(RoutingContext ctx) {
-    auth.authenticate(ctx.request()).onComplete(ar -> {
+  /** Authenticates the bearer token and puts the user under {@link #USER}, or answers 401. */
+  static Handler<RoutingContext> authenticator(Auth auth) {
+    return ctx -> auth.authenticate(ctx.request()).onComplete(ar -> {
       if (ar.failed()) {
         unauthorized(ctx, ar.cause().getMessage());
       } else {
@@ -173,13 +176,29 @@ final class RestApi {
     }
   }
 
+  private void settings(RoutingContext ctx) {
+    long conv = pathId(ctx);
+    if (conv <= 0) {
+      return;
+    }
+    JsonObject body = bodyObject(ctx);
+    if (body == null) {
+      return;
+    }
+    if (!(body.getValue("muted") instanceof Boolean muted) || body.size() != 1) {
+      error(ctx, ErrorCode.BAD_REQUEST, "settings are {\"muted\": true|false}");
+      return;
+    }
+    respond(ctx, () -> service.setMuted(ctx.get(USER), conv, muted), v -> ctx.response().setStatusCode(204).end());
+  }
+
   private JsonObject conversationJson(Conversation c) {
     return c.toJson(config.smallGroupMax());
   }
 
   // --- helpers ---------------------------------------------------------------------------------
 
-  private static <T> void respond(RoutingContext ctx, Supplier<Future<T>> call, java.util.function.Consumer<T> ok) {
+  static <T> void respond(RoutingContext ctx, Supplier<Future<T>> call, java.util.function.Consumer<T> ok) {
     Future<T> f;
     try {
       f = call.get();

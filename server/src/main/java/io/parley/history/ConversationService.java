@@ -111,6 +111,13 @@ public final class ConversationService {
     });
   }
 
+  /** The caller's settings of a conversation (members only): {@code muted} stops its pushes to the caller. */
+  public Future<Void> setMuted(String caller, long conv, boolean muted) {
+    return requireMember(caller, conv).compose(v -> conversations.setMuted(caller, conv, muted)).compose(set -> set
+        ? Future.succeededFuture()
+        : fail(ErrorCode.NOT_MEMBER, "not a member of " + conv)); // left between the check and the write
+  }
+
   private Future<Void> requireMember(String caller, long conv) {
     return conversations.isMember(conv, caller).compose(member -> {
       if (member) {

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Conversations and membership (with the per-user reverse index). Operations that check and change
@@ -40,6 +41,12 @@ public interface ConversationStore {
 
   /** Raises the user's read mark (never lowers it). */
   Future<Void> markRead(String user, long conv, long serverId);
+
+  /** Sets whether the member gets pushes from the conversation; false when the user is not a member. */
+  Future<Boolean> setMuted(String user, long conv, boolean muted);
+
+  /** Those of {@code users} who muted the conversation (non-members are never in it). */
+  Future<Set<String>> mutedAmong(long conv, Collection<String> users);
 
   record Created(Conversation conversation, boolean created) {}
 }

@@ -26,6 +26,12 @@ public interface ConnectionRegistry {
   /** For each of {@code users}, the nodes holding at least one of its live connections (absent when none). */
   Future<Map<String, Set<String>>> nodesOf(Collection<String> users);
 
+  /**
+   * For each of {@code users}, the ids of its live connections (absent when none). Push asks it
+   * which devices are connected ({@link ConnectionIds#device}).
+   */
+  Future<Map<String, Set<String>>> connectionsOf(Collection<String> users);
+
   /** Presence of one user. */
   Future<Presence> presence(String user);
 

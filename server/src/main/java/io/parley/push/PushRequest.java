@@ -2,5 +2,8 @@ package io.parley.push;
 
 import java.util.List;
 
-/** Recipients of a message that had no live connection when it was fanned out. */
+/**
+ * A message's recipients for push: all of them but the sender, connected or not (push decides per
+ * device, see {@link PushVerticle}).
+ */
 public record PushRequest(List<String> users, long conv, long serverId, String from, String preview) {}

@@ -125,6 +125,7 @@ class ConfigLoaderTest {
     assertThat(g.registerWaitMs()).isEqualTo(10_000);
     assertThat(g.closeTimeoutMs()).isEqualTo(10_000);
     assertThat(g.requestTimeoutMs()).isEqualTo(10_000);
+    assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", ""));
   }
 
   @Test
@@ -139,6 +140,15 @@ class ConfigLoaderTest {
     env.put("PARLEY_GATEWAY_CLOSE_TIMEOUT_MS", "11");
     env.put("PARLEY_GATEWAY_REQUEST_TIMEOUT_MS", "12");
     assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 9, 10, 11, 12));
+  }
+
+  @Test
+  void pushSettingsFromTheEnvironment() {
+    ParleyConfig c = load(Map.of("PARLEY_PUSH_DEVICES_MAX", "3", "PARLEY_PUSH_PREVIEW_CHARS", "64",
+        "PARLEY_PUSH_WEBPUSH_VAPID_KEY_FILE", " /etc/parley/vapid.pem ", "PARLEY_PUSH_WEBPUSH_SUBJECT", "mailto:ops@example.com"));
+    assertThat(c.push()).isEqualTo(new PushSettings(3, 64, "/etc/parley/vapid.pem", "mailto:ops@example.com"));
+    assertThat(load(Map.of("PARLEY_PUSH_WEBPUSH_SUBJECT", "https://example.com/contact")).push().webPushSubject())
+        .isEqualTo("https://example.com/contact");
   }
 
   @Test
@@ -290,6 +300,11 @@ class ConfigLoaderTest {
       "PARLEY_GATEWAY_CLOSE_TIMEOUT_MS|0|gateway.close_timeout_ms",
       "PARLEY_GATEWAY_REQUEST_TIMEOUT_MS|-5|gateway.request_timeout_ms",
       "PARLEY_GATEWAY_REQUEST_TIMEOUT_MS|soon|gateway.request_timeout_ms",
+      "PARLEY_PUSH_DEVICES_MAX|0|push.devices_max",
+      "PARLEY_PUSH_DEVICES_MAX|1001|push.devices_max",
+      "PARLEY_PUSH_PREVIEW_CHARS|-1|push.preview_chars",
+      "PARLEY_PUSH_PREVIEW_CHARS|65|push.preview_chars",
+      "PARLEY_PUSH_WEBPUSH_SUBJECT|ops@example.com|push.webpush.subject",
   })
   void badEnvironmentValueNamesTheKey(String var, String value, String key) {
     ConfigException e = failure(Map.of(var, value));

@@ -107,4 +107,28 @@ class FanoutVerticleTest {
       assertThat(chars).isLessThanOrEqualTo(BUDGET);
     }
   }
+  @Test
+  void pushGetsEveryRecipientButTheSenderConnectedOrNotAndNoSignals() throws Exception {
+    vertx.eventBus().registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
+    vertx.eventBus().registerDefaultCodec(Deliveries.class, new DeliveryCodec());
+    vertx.eventBus().registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
+    InMemoryConnectionRegistry registry = new InMemoryConnectionRegistry(10);
+    registry.register("alice", "n1", "node-1-1-laptop").await(5, TimeUnit.SECONDS);
+    registry.register("bob", "n1", "node-1-2-laptop").await(5, TimeUnit.SECONDS);
+    java.util.concurrent.BlockingQueue<PushRequest> pushed = new java.util.concurrent.LinkedBlockingQueue<>();
+    vertx.eventBus().<PushRequest>localConsumer(Addresses.PUSH, m -> pushed.add(m.body()));
+    vertx.deployVerticle(new FanoutVerticle(registry, "n1", false, BUDGET)).await(10, TimeUnit.SECONDS);
+
+    List<String> members = List.of("alice", "bob", "carol");
+    vertx.eventBus().request(Addresses.FANOUT, new FanoutBatch(List.of(
+        new Fanout(7, 0, "alice", "{\"op\":\"typing\"}", members, null, null),
+        new Fanout(7, 42, "alice", "{\"op\":\"msg\"}", members, null, "hi")))).await(10, TimeUnit.SECONDS);
+
+    // the signal came first in the batch: had it gone to push, its request would arrive first
+    PushRequest p = pushed.poll(10, TimeUnit.SECONDS);
+    assertThat(p).isNotNull();
+    assertThat(p.serverId()).isEqualTo(42);
+    assertThat(p.users()).as("bob is connected, carol is not: push decides per device").containsExactly("bob", "carol");
+    assertThat(p.preview()).isEqualTo("hi");
+  }
 }

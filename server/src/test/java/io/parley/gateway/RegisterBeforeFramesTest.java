@@ -144,6 +144,11 @@ class RegisterBeforeFramesTest {
     }
 
     @Override
+    public Future<Map<String, Set<String>>> connectionsOf(Collection<String> users) {
+      return inner.connectionsOf(users);
+    }
+
+    @Override
     public Future<Presence> presence(String user) {
       return inner.presence(user);
     }

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * first time, atomic under concurrent calls); get / members / isMember including unknown
  * conversations; addMembers (ignores existing members, fails with {@code group_too_large} past the
  * cap without adding anyone, atomic under concurrent adds, {@code not_found} for an unknown
- * conversation); removeMember true/false; listForUser; markRead only ever raising the mark.
+ * conversation); removeMember true/false; listForUser; markRead only ever raising the mark;
+ * setMuted for members only, mutedAmong naming exactly the members who muted.
  * How {@code lastMessageId} follows appended messages is adapter-specific and is covered in the
  * adapters' subclasses.
  */
@@ -44,6 +45,29 @@ public abstract class ConversationStoreContract {
    * original.
    */
   protected abstract ChatMessage send(long conv, String from, String msgId) throws Exception;
+
+  @Test
+  void muteIsPerMemberAndOnlyForMembers() throws Exception {
+    Conversation g = group("alice", "bob", "carol");
+    assertThat(Await.result(conversations().mutedAmong(g.id(), List.of("alice", "bob", "carol", "zed")))).isEmpty();
+
+    assertThat(Await.result(conversations().setMuted("bob", g.id(), true))).isTrue();
+    assertThat(Await.result(conversations().setMuted("carol", g.id(), true))).isTrue();
+    assertThat(Await.result(conversations().setMuted("zed", g.id(), true))).as("not a member").isFalse();
+    assertThat(Await.result(conversations().mutedAmong(g.id(), List.of("alice", "bob", "carol", "zed"))))
+        .containsExactlyInAnyOrder("bob", "carol");
+
+    assertThat(Await.result(conversations().setMuted("carol", g.id(), false))).isTrue();
+    assertThat(Await.result(conversations().mutedAmong(g.id(), List.of("alice", "bob", "carol")))).containsExactly("bob");
+    // the mark survives a read mark moving, and another conversation is not muted by it
+    Await.result(conversations().markRead("bob", g.id(), 5));
+    assertThat(Await.result(conversations().mutedAmong(g.id(), List.of("bob")))).containsExactly("bob");
+    Conversation other = group("alice", "bob");
+    assertThat(Await.result(conversations().mutedAmong(other.id(), List.of("bob")))).isEmpty();
+    // leaving forgets it
+    Await.result(conversations().removeMember(g.id(), "bob"));
+    assertThat(Await.result(conversations().mutedAmong(g.id(), List.of("bob")))).isEmpty();
+  }
 
   @Test
   void lastMessageIdFollowsAppends() throws Exception {

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * supplying {@link #registry()}. Covers: register tells when a user's first live connection
  * appears (also again after going offline); unregister tells when the last one goes, and is false
  * for unknown or already-removed connections; nodesOf lists the nodes with live connections and
- * leaves offline and unknown users out; presence is online while any connection lives and reports
+ * leaves offline and unknown users out; connectionsOf lists the live connection ids the same way;
+ * presence is online while any connection lives and reports
  * the last-seen time given with the final unregister.
  */
 public abstract class ConnectionRegistryContract {
@@ -57,6 +58,24 @@ public abstract class ConnectionRegistryContract {
     assertThat(Await.result(registry().unregister("alice", "n1", "c1", 10))).isTrue();
     assertThat(Await.result(registry().register("alice", "n1", "c2"))).isTrue();
     assertThat(Await.result(registry().presence("alice")).online()).isTrue();
+  }
+
+  @Test
+  void connectionsOf() throws Exception {
+    Await.result(registry().register("alice", "n1", "a1"));
+    Await.result(registry().register("alice", "n2", "a2"));
+    Await.result(registry().register("bob", "n3", "b1"));
+
+    Map<String, Set<String>> conns = Await.result(registry().connectionsOf(List.of("alice", "bob", "nobody")));
+    assertThat(conns).containsOnlyKeys("alice", "bob");
+    assertThat(conns.get("alice")).containsExactlyInAnyOrder("a1", "a2");
+    assertThat(conns.get("bob")).containsExactly("b1");
+
+    Await.result(registry().unregister("alice", "n2", "a2", 5));
+    Await.result(registry().unregister("bob", "n3", "b1", 5));
+    assertThat(Await.result(registry().connectionsOf(List.of("alice", "bob")))).containsOnlyKeys("alice");
+    assertThat(Await.result(registry().connectionsOf(List.of("alice"))).get("alice")).containsExactly("a1");
+    assertThat(Await.result(registry().connectionsOf(List.of()))).isEmpty();
   }
 
   @Test

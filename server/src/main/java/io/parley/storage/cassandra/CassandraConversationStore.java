@@ -60,7 +60,7 @@ public final class CassandraConversationStore implements ConversationStore {
       PreparedStatement selectMembers, PreparedStatement selectIsMember, PreparedStatement selectMemberships,
       PreparedStatement casAdd, PreparedStatement casRemove, PreparedStatement deleteMembership,
       PreparedStatement deleteMember, PreparedStatement markRead, PreparedStatement selectDm,
-      PreparedStatement insertDm) {}
+      PreparedStatement insertDm, PreparedStatement setMuted, PreparedStatement selectMuted) {}
 
   private CassandraConversationStore(Vertx vertx, CassandraClient client, Statements st) {
     this.vertx = vertx;
@@ -96,13 +96,15 @@ public final class CassandraConversationStore implements ConversationStore {
         "UPDATE " + byUser + " SET last_read_id = ? WHERE user_id = ? AND conversation_id = ? IF last_read_id < ?",
         "SELECT conversation_id, owner, created_at FROM " + n.dmPairs() + " WHERE user_lo = ? AND user_hi = ?",
         "INSERT INTO " + n.dmPairs() + " (user_lo, user_hi, conversation_id, owner, created_at) VALUES (?, ?, ?, ?, ?)"
-            + " IF NOT EXISTS");
+            + " IF NOT EXISTS",
+        "UPDATE " + byUser + " SET muted = ? WHERE user_id = ? AND conversation_id = ? IF EXISTS",
+        "SELECT muted FROM " + byUser + " WHERE user_id = ? AND conversation_id = ?");
     List<Future<PreparedStatement>> prepared = cql.stream().map(client::prepare).toList();
     return Future.all(prepared).map(all -> {
       List<PreparedStatement> p = prepared.stream().map(Future::result).toList();
       return new CassandraConversationStore(vertx, client, new Statements(p.get(0), p.get(1), p.get(2), p.get(3),
           p.get(4), p.get(5), p.get(6), p.get(7), p.get(8), p.get(9), p.get(10), p.get(11), p.get(12), p.get(13),
-          p.get(14), p.get(15)));
+          p.get(14), p.get(15), p.get(16), p.get(17)));
     });
   }
 
@@ -256,6 +258,30 @@ public final class CassandraConversationStore implements ConversationStore {
   @Override
   public Future<Void> markRead(String user, long conv, long serverId) {
     return client.execute(st.markRead.bind(serverId, user, conv, serverId)).mapEmpty();
+  }
+
+  /** An LWT ({@code IF EXISTS}) like markRead's: a non-member (no row) is never given one. */
+  @Override
+  public Future<Boolean> setMuted(String user, long conv, boolean muted) {
+    return client.execute(st.setMuted.bind(muted, user, conv)).map(ResultSet::wasApplied);
+  }
+
+  @Override
+  public Future<Set<String>> mutedAmong(long conv, Collection<String> users) {
+    List<String> distinct = List.copyOf(new LinkedHashSet<>(users));
+    List<Future<Boolean>> each = distinct.stream()
+        .map(u -> client.executeWithFullFetch(st.selectMuted.bind(u, conv))
+            .map(rows -> !rows.isEmpty() && !rows.get(0).isNull("muted") && rows.get(0).getBoolean("muted")))
+        .toList();
+    return Future.all(each).map(all -> {
+      Set<String> out = new LinkedHashSet<>();
+      for (int i = 0; i < distinct.size(); i++) {
+        if (each.get(i).result()) {
+          out.add(distinct.get(i));
+        }
+      }
+      return out;
+    });
   }
 
   /** Index rows of new members, in chunks so a large group does not flood the connection. */

@@ -20,6 +20,8 @@ public final class CassandraNames {
   static final String MEMBERS_BY_CONVERSATION = "members_by_conversation";
   static final String DM_PAIRS = "dm_pairs";
   static final String MESSAGE_DEDUPE = "message_dedupe";
+  static final String PUSH_DEVICES = "push_devices";
+  static final String PUSH_ADDRESSES = "push_addresses";
 
   private final String keyspace;
 
@@ -64,6 +66,16 @@ public final class CassandraNames {
   /** (sender, client msg id) → the stored message, for idempotent sends. */
   public String messageDedupe() {
     return table(MESSAGE_DEDUPE);
+  }
+
+  /** Push registrations by user, one row per device. */
+  public String pushDevices() {
+    return table(PUSH_DEVICES);
+  }
+
+  /** (provider, address) → the (user, device) holding that push address. */
+  public String pushAddresses() {
+    return table(PUSH_ADDRESSES);
   }
 
   private String table(String name) {

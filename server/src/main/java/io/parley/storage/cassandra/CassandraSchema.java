@@ -34,6 +34,10 @@ import java.util.Objects;
  *       the pair is ordered so (a, b) and (b, a) share a row.
  *   <li>{@code message_dedupe ((sender, client_msg_id))}: conversation_id, message_id and the
  *       frame, so a retry gets the original back even before its message row is readable.
+ *   <li>{@code push_devices ((user_id), device_id)}: provider, address, params (JSON),
+ *       registered_at, last_seen — a user's push registrations, one row per device.
+ *   <li>{@code push_addresses ((provider, address))}: user_id, device_id — the one holder of a
+ *       push token or endpoint.
  * </ul>
  */
 public final class CassandraSchema {
@@ -115,7 +119,12 @@ public final class CassandraSchema {
             + "PRIMARY KEY ((user_lo, user_hi)))",
         "CREATE TABLE IF NOT EXISTS " + names.messageDedupe() + " ("
             + "sender text, client_msg_id text, conversation_id bigint, message_id bigint, frame text, "
-            + "PRIMARY KEY ((sender, client_msg_id)))");
+            + "PRIMARY KEY ((sender, client_msg_id)))",
+        "CREATE TABLE IF NOT EXISTS " + names.pushDevices() + " ("
+            + "user_id text, device_id text, provider text, address text, params text, registered_at bigint, "
+            + "last_seen bigint, PRIMARY KEY ((user_id), device_id))",
+        "CREATE TABLE IF NOT EXISTS " + names.pushAddresses() + " ("
+            + "provider text, address text, user_id text, device_id text, PRIMARY KEY ((provider, address)))");
   }
 
   /** Runs the statements one after the other; completes when the schema is in place. */

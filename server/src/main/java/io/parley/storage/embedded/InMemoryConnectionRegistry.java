@@ -75,6 +75,21 @@ public final class InMemoryConnectionRegistry implements ConnectionRegistry {
   }
 
   @Override
+  public Future<Map<String, Set<String>>> connectionsOf(Collection<String> users) {
+    Map<String, Set<String>> out = new HashMap<>();
+    for (String u : users) {
+      Map<String, String> conns = live.get(u);
+      if (conns != null && !conns.isEmpty()) {
+        Set<String> ids = Set.copyOf(conns.keySet());
+        if (!ids.isEmpty()) {
+          out.put(u, ids);
+        }
+      }
+    }
+    return Future.succeededFuture(out);
+  }
+
+  @Override
   public Future<Presence> presence(String user) {
     Map<String, String> conns = live.get(user);
     boolean online = conns != null && !conns.isEmpty();

@@ -197,6 +197,34 @@ public final class RocksConversationStore implements ConversationStore {
     });
   }
 
+  @Override
+  public Future<Boolean> setMuted(String user, long conv, boolean muted) {
+    return run(() -> {
+      byte[] key = userKey(user, longKey(conv));
+      byte[] v = storage.db.get(memberships, key);
+      if (v == null) {
+        return false;
+      }
+      JsonObject m = new JsonObject(new String(v, StandardCharsets.UTF_8));
+      storage.db.put(memberships, storage.durableWrites(), key, utf8(m.put("muted", muted).encode()));
+      return true;
+    });
+  }
+
+  @Override
+  public Future<Set<String>> mutedAmong(long conv, Collection<String> users) {
+    return run(() -> {
+      Set<String> out = new LinkedHashSet<>();
+      for (String u : users) {
+        byte[] v = storage.db.get(memberships, userKey(u, longKey(conv)));
+        if (v != null && new JsonObject(new String(v, StandardCharsets.UTF_8)).getBoolean("muted", false)) {
+          out.add(u);
+        }
+      }
+      return out;
+    });
+  }
+
   private Optional<Conversation> load(long id) throws RocksDBException {
     byte[] rowBytes = storage.db.get(convs, longKey(id));
     if (rowBytes == null) {

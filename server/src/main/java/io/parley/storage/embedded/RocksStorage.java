@@ -48,7 +48,12 @@ public final class RocksStorage implements AutoCloseable {
   static final String MEMBERSHIPS = "memberships";
   static final String DMS = "dms";
   static final String META = "meta";
-  private static final String[] FAMILIES = {MESSAGES, DEDUPE, CONV_LAST, CONVS, MEMBERS, MEMBERSHIPS, DMS, META};
+  /** Push registrations: user + NUL + device → registration ({@link RocksPushRegistrations}). */
+  static final String PUSH_DEVICES = "push_devices";
+  /** Push addresses: provider + NUL + address → user + NUL + device, the address's one holder. */
+  static final String PUSH_ADDRESSES = "push_addresses";
+  private static final String[] FAMILIES = {MESSAGES, DEDUPE, CONV_LAST, CONVS, MEMBERS, MEMBERSHIPS, DMS, META,
+      PUSH_DEVICES, PUSH_ADDRESSES};
 
   /**
    * The longest dedupe key: a user id (≤ 64 bytes), a separator and a msg_id (≤ 64 characters, up

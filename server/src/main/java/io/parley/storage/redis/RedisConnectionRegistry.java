@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The cluster profile's connection registry, shared by every gateway node through Redis (Redis 5 or
@@ -155,7 +156,18 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
       return out
       """);
 
-  private static final List<Script> SCRIPTS = List.of(REGISTER, UNREGISTER, REFRESH, PRESENCE, NODES_OF);
+  /** KEYS: exp of user 1, exp of user 2, ... Returns one array per user: its live connection ids. Read-only. */
+  private static final Script CONNECTIONS_OF = Script.of("""
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local out = {}
+      for i = 1, #KEYS do
+        out[#out + 1] = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. now, '+inf')
+      end
+      return out
+      """);
+
+  private static final List<Script> SCRIPTS = List.of(REGISTER, UNREGISTER, REFRESH, PRESENCE, NODES_OF, CONNECTIONS_OF);
 
   private final Redis redis;
   private final LuaScripts scripts;
@@ -255,40 +267,49 @@ public final class RedisConnectionRegistry implements ConnectionRegistry {
 
   @Override
   public Future<Map<String, Set<String>>> nodesOf(Collection<String> users) {
+    return perUser(NODES_OF, users, user -> List.of(keys.connections(user), keys.expiries(user)));
+  }
+
+  @Override
+  public Future<Map<String, Set<String>>> connectionsOf(Collection<String> users) {
+    return perUser(CONNECTIONS_OF, users, user -> List.of(keys.expiries(user)));
+  }
+
+  /**
+   * Runs a read-only per-user script for up to {@value #NODES_OF_CHUNK} users at a time, the
+   * chunks in one pipeline; each reply holds one array of strings per user, in order. Users whose
+   * array is empty are left out.
+   */
+  private Future<Map<String, Set<String>>> perUser(Script script, Collection<String> users,
+      Function<String, List<String>> keysOf) {
     if (users.isEmpty()) {
       return Future.succeededFuture(Map.of());
     }
     List<String> ordered = List.copyOf(users);
     List<Request> calls = new ArrayList<>((ordered.size() + NODES_OF_CHUNK - 1) / NODES_OF_CHUNK);
     for (int from = 0; from < ordered.size(); from += NODES_OF_CHUNK) {
-      List<String> chunk = ordered.subList(from, Math.min(from + NODES_OF_CHUNK, ordered.size()));
-      List<String> chunkKeys = new ArrayList<>(chunk.size() * 2);
-      for (String user : chunk) {
-        chunkKeys.add(keys.connections(user));
-        chunkKeys.add(keys.expiries(user));
+      List<String> chunkKeys = new ArrayList<>();
+      for (String user : ordered.subList(from, Math.min(from + NODES_OF_CHUNK, ordered.size()))) {
+        chunkKeys.addAll(keysOf.apply(user));
       }
-      calls.add(LuaScripts.evalsha(NODES_OF, chunkKeys));
+      calls.add(LuaScripts.evalsha(script, chunkKeys));
     }
     return scripts.runAll(calls).map(replies -> {
       Map<String, Set<String>> out = new HashMap<>();
       int i = 0;
       for (Response reply : replies) {
-        for (Response nodes : reply) {
+        for (Response values : reply) {
           String user = ordered.get(i++);
-          Set<String> set = new HashSet<>(4);
-          if (nodes != null) {
-            for (Response node : nodes) {
-              if (node != null) {
-                set.add(node.toString());
+          if (values != null) {
+            for (Response v : values) {
+              if (v != null) {
+                out.computeIfAbsent(user, u -> new HashSet<>(4)).add(v.toString());
               }
             }
           }
-          if (!set.isEmpty()) {
-            out.computeIfAbsent(user, u -> new HashSet<>(4)).addAll(set);
-          }
         }
       }
-      out.replaceAll((u, s) -> Set.copyOf(s));
+      out.replaceAll((u, set) -> Set.copyOf(set));
       return out;
     });
   }

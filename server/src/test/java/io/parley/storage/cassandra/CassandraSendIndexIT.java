@@ -36,9 +36,8 @@ class CassandraSendIndexIT {
     }
   }
 
-  private static <T> T await(Future<T> future) throws Exception {
-    return Await.result(future, Duration.ofSeconds(30));
-  }
+
+  private static final Duration STEP = Duration.ofSeconds(30);
 
   private static CassandraSendIndex index() {
     return cassandra.sendIndex;
@@ -57,32 +56,32 @@ class CassandraSendIndexIT {
   }
 
   private static List<Boolean> persist(ChatMessage... batch) throws Exception {
-    return await(cassandra.archive.persist(List.of(batch)));
+    return Await.result(cassandra.archive.persist(List.of(batch)), STEP);
   }
 
   @Test
   void findReturnsTheOriginalAndEmptyForUnknownSends() throws Exception {
     long conv = cassandra.ids.next();
     ChatMessage m = msg(conv, "alice", "find me \u00e9");
-    assertThat(await(index().find("alice", m.msgId()))).isEmpty();
+    assertThat(Await.result(index().find("alice", m.msgId()), STEP)).isEmpty();
 
     assertThat(persist(m)).containsExactly(true);
     assertThat(persist(again(m))).containsExactly(false);
 
-    assertThat(await(index().find("alice", m.msgId()))).contains(m);
-    assertThat(await(index().find("bob", m.msgId()))).isEmpty();
-    assertThat(await(index().find("alice", "never-sent-" + SEQ.incrementAndGet()))).isEmpty();
+    assertThat(Await.result(index().find("alice", m.msgId()), STEP)).contains(m);
+    assertThat(Await.result(index().find("bob", m.msgId()), STEP)).isEmpty();
+    assertThat(Await.result(index().find("alice", "never-sent-" + SEQ.incrementAndGet()), STEP)).isEmpty();
   }
 
   @Test
   void findReturnsTheOriginalWhileOnlyItsDedupeRowIsWritten() throws Exception {
     ChatMessage m = msg(cassandra.ids.next(), "bob", "half written");
     // an archive that died between the dedupe row and the message row
-    await(cassandra.client.execute(SimpleStatement.newInstance("INSERT INTO " + cassandra.names.messageDedupe()
+    Await.result(cassandra.client.execute(SimpleStatement.newInstance("INSERT INTO " + cassandra.names.messageDedupe()
         + " (sender, client_msg_id, conversation_id, message_id, frame) VALUES (?, ?, ?, ?, ?)",
-        m.from(), m.msgId(), m.conv(), m.serverId(), m.toFrame())));
-    assertThat(await(cassandra.messages.get(m.conv(), m.serverId()))).isEmpty();
+        m.from(), m.msgId(), m.conv(), m.serverId(), m.toFrame())), STEP);
+    assertThat(Await.result(cassandra.messages.get(m.conv(), m.serverId()), STEP)).isEmpty();
 
-    assertThat(await(index().find("bob", m.msgId()))).contains(m);
+    assertThat(Await.result(index().find("bob", m.msgId()), STEP)).contains(m);
   }
 }

@@ -1,0 +1,15 @@
+package io.parley.config;
+
+/**
+ * Settings of offline push (package {@code io.parley.push}).
+ *
+ * @param devicesMax the most devices with a push registration per user ({@code push.devices_max})
+ * @param previewChars characters (code points) of the message body a notification carries; 0 sends
+ *     metadata only ({@code push.preview_chars})
+ * @param webPushVapidKeyFile PEM file with the VAPID key pair (PKCS#8 private key, then the SPKI
+ *     public key); empty: generated once into the data dir on the embedded profile, Web Push off on
+ *     the cluster profile ({@code push.webpush.vapid_key_file})
+ * @param webPushSubject the VAPID {@code sub} claim, a {@code mailto:} or {@code https:} URI the push
+ *     services can reach the operator at; empty: no {@code sub} claim ({@code push.webpush.subject})
+ */
+public record PushSettings(int devicesMax, int previewChars, String webPushVapidKeyFile, String webPushSubject) {}
