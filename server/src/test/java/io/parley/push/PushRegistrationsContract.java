@@ -160,4 +160,29 @@ public abstract class PushRegistrationsContract {
     assertThat(all.get(bob)).extracting(PushRegistration::address).containsExactly("b-" + run);
   }
 
+  /** Push asks listAll for every recipient of every message: it must follow every change at once. */
+  @Test
+  void listAllFollowsMovesAndRemovals() throws Exception {
+    String alice = user("alice");
+    String bob = user("bob");
+    String carol = user("carol");
+    assertThat(Await.result(registrations().listAll(List.of(alice, bob, carol)))).isEmpty();
+
+    Await.result(registrations().put(fcm(alice, "phone", "moving-" + run, 1), 10));
+    assertThat(Await.result(registrations().listAll(List.of(alice, bob))).keySet()).containsExactly(alice);
+    // the token moves to bob: alice has no registration left
+    Await.result(registrations().put(fcm(bob, "phone", "moving-" + run, 2), 10));
+    assertThat(Await.result(registrations().listAll(List.of(alice, bob))).keySet()).containsExactly(bob);
+    // the provider says it is gone
+    assertThat(Await.result(registrations().removeAddress(PushRegistration.FCM, "moving-" + run))).isTrue();
+    assertThat(Await.result(registrations().listAll(List.of(alice, bob)))).isEmpty();
+
+    Await.result(registrations().put(webpush(carol, "laptop", "https://push.example/" + run + "/c", 3), 10));
+    Await.result(registrations().put(fcm(carol, "phone", "c-" + run, 4), 10));
+    assertThat(Await.result(registrations().remove(carol, "laptop"))).isTrue();
+    assertThat(Await.result(registrations().listAll(List.of(carol))).get(carol))
+        .extracting(PushRegistration::device).containsExactly("phone");
+    assertThat(Await.result(registrations().remove(carol, "phone"))).isTrue();
+    assertThat(Await.result(registrations().listAll(List.of(carol)))).isEmpty();
+  }
 }

@@ -20,7 +20,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -32,6 +34,13 @@ import org.rocksdb.WriteBatch;
  * single-thread metadata executor, so moving an address and the per-user cap are atomic; reads run
  * on the reader pool (a change is one write batch, so a read sees it whole or not at all), off the
  * metadata thread that conversation changes need.
+ *
+ * <p>Fan-out hands push every recipient of every message, and nearly all of them have no
+ * registration (and are online anyway): a RocksDB iterator per recipient cost every message about
+ * 16 µs of server CPU in a 1:1 run where nobody had registered. So the adapter keeps the set of
+ * users that have at least one registration in memory (one string per such user), read once from
+ * the family on the metadata executor and kept current by the changes, which run there too;
+ * {@link #listAll} reads RocksDB only for the users in it.
  */
 public final class RocksPushRegistrations implements PushRegistrations {
   private final RocksStorage storage;
@@ -39,6 +48,9 @@ public final class RocksPushRegistrations implements PushRegistrations {
   private final WorkerExecutor readers;
   private final ColumnFamilyHandle devices;
   private final ColumnFamilyHandle addresses;
+  /** Users with at least one registration; changed only on the metadata executor, after it was read. */
+  private final Set<String> registered = ConcurrentHashMap.newKeySet();
+  private final Future<Void> loaded;
 
   /**
    * @param meta a single-thread executor (the conversation store's: one writer of metadata)
@@ -50,6 +62,16 @@ public final class RocksPushRegistrations implements PushRegistrations {
     this.readers = readers;
     this.devices = storage.cf(RocksStorage.PUSH_DEVICES);
     this.addresses = storage.cf(RocksStorage.PUSH_ADDRESSES);
+    // first on the metadata executor (ordered), so every change sees the set read
+    this.loaded = run(() -> {
+      try (RocksIterator it = storage.db.newIterator(devices)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          byte[] k = it.key();
+          registered.add(new String(k, 0, indexOfNul(k), StandardCharsets.UTF_8));
+        }
+      }
+      return null;
+    });
   }
 
   @Override
@@ -64,8 +86,10 @@ public final class RocksPushRegistrations implements PushRegistrations {
       byte[] addressKey = addressKey(r.provider(), r.address());
       try (WriteBatch wb = new WriteBatch()) {
         byte[] holder = storage.db.get(addresses, addressKey);
+        String movedFrom = null;
         if (holder != null && !Arrays.equals(holder, key)) {
           wb.delete(devices, holder); // the address moves: its previous holder has no registration left
+          movedFrom = new String(holder, 0, indexOfNul(holder), StandardCharsets.UTF_8);
         }
         if (previous != null && !Arrays.equals(addressKey(previous.provider(), previous.address()), addressKey)) {
           wb.delete(addresses, addressKey(previous.provider(), previous.address()));
@@ -73,6 +97,10 @@ public final class RocksPushRegistrations implements PushRegistrations {
         wb.put(addresses, addressKey, key);
         wb.put(devices, key, utf8(stored.toStored().encode()));
         storage.db.write(storage.durableWrites(), wb);
+        registered.add(r.user());
+        if (movedFrom != null) {
+          forgetIfNone(movedFrom);
+        }
       }
       return stored;
     });
@@ -90,6 +118,7 @@ public final class RocksPushRegistrations implements PushRegistrations {
         wb.delete(addresses, addressKey(previous.provider(), previous.address()));
         storage.db.write(storage.durableWrites(), wb);
       }
+      forgetIfNone(user);
       return true;
     });
   }
@@ -107,6 +136,7 @@ public final class RocksPushRegistrations implements PushRegistrations {
         wb.delete(devices, holder);
         storage.db.write(storage.durableWrites(), wb);
       }
+      forgetIfNone(new String(holder, 0, indexOfNul(holder), StandardCharsets.UTF_8));
       return true;
     });
   }
@@ -118,9 +148,21 @@ public final class RocksPushRegistrations implements PushRegistrations {
 
   @Override
   public Future<Map<String, List<PushRegistration>>> listAll(Collection<String> users) {
+    return loaded.compose(v -> {
+      Set<String> some = new LinkedHashSet<>();
+      for (String u : users) {
+        if (registered.contains(u)) {
+          some.add(u);
+        }
+      }
+      return some.isEmpty() ? Future.succeededFuture(Map.of()) : readAll(some);
+    });
+  }
+
+  private Future<Map<String, List<PushRegistration>>> readAll(Set<String> users) {
     return read(() -> {
       Map<String, List<PushRegistration>> out = new HashMap<>();
-      for (String u : new LinkedHashSet<>(users)) {
+      for (String u : users) {
         List<PushRegistration> regs = listOf(u);
         if (!regs.isEmpty()) {
           out.put(u, regs);
@@ -164,6 +206,13 @@ public final class RocksPushRegistrations implements PushRegistrations {
       }
     }
     return out;
+  }
+
+  /** On the metadata executor, after a change that may have left {@code user} without registrations. */
+  private void forgetIfNone(String user) {
+    if (countOf(user) == 0) {
+      registered.remove(user);
+    }
   }
 
   private int countOf(String user) {
