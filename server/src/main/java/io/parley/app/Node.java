@@ -28,7 +28,7 @@ import io.parley.push.PushRegistrations;
 import io.parley.push.VapidKeys;
 import io.parley.push.WebPushSender;
 import io.parley.history.ConversationStore;
-import io.parley.push.PushRequest;
+import io.parley.push.PushBatch;
 import io.parley.push.PushVerticle;
 import io.parley.routing.RoutingVerticle;
 import io.parley.routing.SendBatch;
@@ -278,7 +278,7 @@ public final class Node {
     bus.registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
     bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
     bus.registerDefaultCodec(Deliveries.class, new DeliveryCodec());
-    bus.registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
+    bus.registerDefaultCodec(PushBatch.class, new LocalCodec<>(PushBatch.class));
     bus.registerDefaultCodec(PresenceChange.class, new PresenceChangeCodec());
   }
 

@@ -5,6 +5,7 @@ import io.parley.protocol.Addresses;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.Delivery;
 import io.parley.protocol.Outbound;
+import io.parley.push.PushBatch;
 import io.parley.push.PushRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -132,6 +133,7 @@ public final class FanoutVerticle extends VerticleBase {
   /** One {@link Deliveries} per node holding recipients, in batch order; message recipients also go to push. */
   private void route(FanoutBatch batch, Map<String, Set<String>> online, Promise<Void> handedOver) {
     Map<String, List<Delivery>> byNode = new HashMap<>();
+    List<PushRequest> pushes = null;
     for (Fanout f : batch.fanouts()) {
       Map<String, List<String>> usersByNode = new HashMap<>();
       List<String> push = null;
@@ -156,8 +158,14 @@ public final class FanoutVerticle extends VerticleBase {
         usersByNode.forEach((n, users) -> byNode.computeIfAbsent(n, k -> new ArrayList<>()).add(new Delivery(users, out)));
       }
       if (push != null) {
-        bus.send(Addresses.PUSH, new PushRequest(push, f.conv(), f.serverId(), f.from(), f.preview()), Addresses.local());
+        if (pushes == null) {
+          pushes = new ArrayList<>();
+        }
+        pushes.add(new PushRequest(push, f.conv(), f.serverId(), f.from(), f.preview()));
       }
+    }
+    if (pushes != null) {
+      bus.send(Addresses.PUSH, new PushBatch(pushes), Addresses.local());
     }
     List<Future<?>> confirmations = new ArrayList<>();
     byNode.forEach((n, deliveries) -> {

@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides, per device, who gets a notification. Fan-out hands over every recipient of a message
- * but its sender ({@link PushRequest}), connected or not; requests that arrive together are
- * handled as one batch. For each recipient device with a push registration: no notification while
+ * but its sender ({@link PushRequest}), connected or not, one {@link PushBatch} per fan-out batch,
+ * handled as one. For each recipient device with a push registration: no notification while
  * that device has a live connection (it got the message live), none when the recipient muted the
  * conversation, otherwise one through the {@link ProviderSender} of its registration. A provider
  * answering that the registration is gone (Web Push 404/410) gets it removed.
@@ -37,7 +37,6 @@ public final class PushVerticle extends VerticleBase {
   private final ConversationStore conversations;
   private final Map<String, ProviderSender> senders = new HashMap<>();
   private final int previewChars;
-  private List<PushRequest> pending;
 
   /** Only the log: no provider is configured. */
   public PushVerticle(ConnectionRegistry registry, PushSender fallback) {
@@ -61,24 +60,15 @@ public final class PushVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().<PushRequest>localConsumer(Addresses.PUSH, this::onPush).completion();
+    return vertx.eventBus().<PushBatch>localConsumer(Addresses.PUSH, this::onPush).completion();
   }
 
-  private void onPush(Message<PushRequest> msg) {
+  private void onPush(Message<PushBatch> msg) {
     if (senders.isEmpty()) {
-      logOffline(msg.body());
-      return;
+      msg.body().requests().forEach(this::logOffline);
+    } else {
+      handle(msg.body().requests());
     }
-    if (pending == null) {
-      pending = new ArrayList<>();
-      // requests already queued on this loop join the batch; it is handled after them
-      context.runOnContext(v -> {
-        List<PushRequest> batch = pending;
-        pending = null;
-        handle(batch);
-      });
-    }
-    pending.add(msg.body());
   }
 
   /** No provider: the log, per user without any live connection. */

@@ -9,6 +9,7 @@ import io.parley.protocol.Delivery;
 import io.parley.protocol.DeliveryCodec;
 import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
+import io.parley.push.PushBatch;
 import io.parley.push.PushRequest;
 import io.parley.storage.embedded.InMemoryConnectionRegistry;
 import io.vertx.core.Vertx;
@@ -73,7 +74,7 @@ class FanoutVerticleTest {
   void aLargeBatchForAnotherNodeArrivesInOrderInSeveralBoundedMessages() throws Exception {
     vertx.eventBus().registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
     vertx.eventBus().registerDefaultCodec(Deliveries.class, new DeliveryCodec());
-    vertx.eventBus().registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
+    vertx.eventBus().registerDefaultCodec(PushBatch.class, new LocalCodec<>(PushBatch.class));
     InMemoryConnectionRegistry registry = new InMemoryConnectionRegistry(1000);
     // a 1,000-member group, all of them connected to node n2; 100 messages to it in one batch
     List<String> members = new ArrayList<>();
@@ -111,12 +112,12 @@ class FanoutVerticleTest {
   void pushGetsEveryRecipientButTheSenderConnectedOrNotAndNoSignals() throws Exception {
     vertx.eventBus().registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
     vertx.eventBus().registerDefaultCodec(Deliveries.class, new DeliveryCodec());
-    vertx.eventBus().registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
+    vertx.eventBus().registerDefaultCodec(PushBatch.class, new LocalCodec<>(PushBatch.class));
     InMemoryConnectionRegistry registry = new InMemoryConnectionRegistry(10);
     registry.register("alice", "n1", "node-1-1-laptop").await(5, TimeUnit.SECONDS);
     registry.register("bob", "n1", "node-1-2-laptop").await(5, TimeUnit.SECONDS);
     java.util.concurrent.BlockingQueue<PushRequest> pushed = new java.util.concurrent.LinkedBlockingQueue<>();
-    vertx.eventBus().<PushRequest>localConsumer(Addresses.PUSH, m -> pushed.add(m.body()));
+    vertx.eventBus().<PushBatch>localConsumer(Addresses.PUSH, m -> pushed.addAll(m.body().requests()));
     vertx.deployVerticle(new FanoutVerticle(registry, "n1", false, BUDGET)).await(10, TimeUnit.SECONDS);
 
     List<String> members = List.of("alice", "bob", "carol");

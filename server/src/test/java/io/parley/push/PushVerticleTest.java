@@ -51,7 +51,7 @@ class PushVerticleTest {
   @BeforeEach
   void setUp() {
     vertx = Vertx.vertx();
-    vertx.eventBus().registerDefaultCodec(PushRequest.class, new LocalCodec<>(PushRequest.class));
+    vertx.eventBus().registerDefaultCodec(PushBatch.class, new LocalCodec<>(PushBatch.class));
     storage = RocksStorage.open(dir, false);
     meta = vertx.createSharedWorkerExecutor("push-test-meta", 1);
     readers = vertx.createSharedWorkerExecutor("push-test-readers", 2);
@@ -94,7 +94,7 @@ class PushVerticleTest {
   }
 
   private void push(long conv, long serverId, String from, String... users) {
-    vertx.eventBus().send(Addresses.PUSH, new PushRequest(List.of(users), conv, serverId, from, "hi"), Addresses.local());
+    vertx.eventBus().send(Addresses.PUSH, PushBatch.of(new PushRequest(List.of(users), conv, serverId, from, "hi")), Addresses.local());
   }
 
   private String next() throws InterruptedException {
