@@ -157,7 +157,8 @@ public final class Node {
 
   /**
    * Cluster profile. Every node runs fan-out and push (receipts and typing are fanned out where
-   * they arrive). Role {@code gateway}: the node inbox, the send intake ({@link LogIntakeVerticle}
+   * they arrive). Role {@code gateway}: the node inbox, presence changes from every node
+   * ({@link PresenceVerticle}), the send intake ({@link LogIntakeVerticle}
    * writing to Kafka and acking once Kafka has the message) and the gateways. Role {@code routing}:
    * the Kafka consumer that persists to Cassandra and fans out ({@link LogRoutingVerticle}).
    */

@@ -44,7 +44,7 @@ final class InfraControl {
     }
   }
 
-  static final Path SCRIPT = Path.of(System.getProperty("parley.infra.script", "scripts/infra/infra"));
+  static final Path SCRIPT = Path.of(System.getProperty("parley.infra.script", "../scripts/infra/infra"));
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(90);
   static final Duration START_TIMEOUT = Duration.ofSeconds(240);
 

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * names ("listening on http://host:port"), so no other process can take it in between.
  */
 final class ServerProcess {
-  static final Path JAR = Path.of(System.getProperty("parley.jar", "target/parley.jar"));
+  static final Path JAR = Path.of(System.getProperty("parley.jar", "../target/parley.jar"));
 
   /** The port named in the start-up line: "listening on http://127.0.0.1:8080 — …". */
   private static final Pattern LISTENING = Pattern.compile("listening on http://\\S+:(\\d+)");
