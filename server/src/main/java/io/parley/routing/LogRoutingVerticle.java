@@ -167,9 +167,8 @@ public final class LogRoutingVerticle extends VerticleBase {
       LOG.warn("message {} of conversation {} has no members to deliver to", m.serverId(), m.conv());
       return null;
     }
-    String body = m.body();
     return new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients, senderConnection,
-        body.length() <= 64 ? body : body.substring(0, 64));
+        Fanout.preview(m.body()));
   }
 
   /** Hands the batch's fan-outs over in one request; completes (never failing) once confirmed or given up. */

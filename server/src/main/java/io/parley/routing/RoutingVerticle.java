@@ -72,15 +72,11 @@ public final class RoutingVerticle extends VerticleBase {
         SendSequencer.Accepted a = batch.get(i);
         ChatMessage m = r.message();
         fanouts.add(new Fanout(m.conv(), m.serverId(), m.from(), r.frame(), a.members(), a.req().connectionId(),
-            preview(m.body())));
+            Fanout.preview(m.body())));
       }
     }
     if (!fanouts.isEmpty()) {
       bus.send(Addresses.FANOUT, new FanoutBatch(fanouts), Addresses.local());
     }
-  }
-
-  private static String preview(String body) {
-    return body.length() <= 64 ? body : body.substring(0, 64);
   }
 }
