@@ -1,5 +1,6 @@
 package io.parley.app;
 
+import com.hazelcast.cluster.Address;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.NetworkConfig;
 import io.parley.config.ParleyConfig;
@@ -78,17 +79,30 @@ final class ClusterBackends {
     Config hz = ConfigUtil.loadConfig();
     hz.setClusterName(c.name());
     NetworkConfig net = hz.getNetworkConfig();
-    net.setPort(c.port()).setPortAutoIncrement(true);
+    // port 0: the system picks a free port (auto-increment off: it has no next port to try, and
+    // Hazelcast would warn that "some of the ports seem occupied")
+    net.setPort(c.port()).setPortAutoIncrement(c.port() != 0);
     net.getInterfaces().setEnabled(true).setInterfaces(List.of(c.host()));
     net.getJoin().getMulticastConfig().setEnabled(false);
     net.getJoin().getAutoDetectionConfig().setEnabled(false);
     net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(c.members());
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(c.host()).setPort(0).setClusterPublicHost(c.host()));
+    HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     long t0 = System.nanoTime();
-    return Transports.builder(options, config.transport()).withClusterManager(new HazelcastClusterManager(hz)).buildClustered()
-        .onSuccess(v -> LOG.info("joined cluster '{}' as {}:{} in {} ms", c.name(), c.host(), c.port(),
+    return Transports.builder(options, config.transport()).withClusterManager(manager).buildClustered()
+        .onSuccess(v -> LOG.info("joined cluster '{}' as {} in {} ms", c.name(), memberLine(manager),
             (System.nanoTime() - t0) / 1_000_000));
+  }
+
+  /**
+   * "Hazelcast member host:port": the address Hazelcast bound, as it told its peers (with
+   * {@code cluster.port} 0, or the configured port busy, not the configured one). A stable part of
+   * the start-up line: the cluster tests read a node's port from it to list it as a member.
+   */
+  static String memberLine(HazelcastClusterManager manager) {
+    Address a = manager.getHazelcastInstance().getCluster().getLocalMember().getAddress();
+    return "Hazelcast member " + a.getHost() + ":" + a.getPort();
   }
 
   static Future<ClusterBackends> open(Vertx vertx, ParleyConfig config) {

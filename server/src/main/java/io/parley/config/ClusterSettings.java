@@ -9,6 +9,10 @@ import java.util.Set;
  *
  * @param roles {@code gateway} (WebSocket/REST, send intake into Kafka, per-node delivery) and/or
  *     {@code routing} (Kafka consumer: persist to Cassandra, fan out, push)
+ * @param port Hazelcast's port (the next free one when it is busy); 0: any free port, named in the
+ *     start-up line "joined cluster ... as Hazelcast member host:port"
+ * @param members the TCP-IP join list ({@code host:port} each); empty: join no one and found the
+ *     cluster (the others list this node)
  * @param fanoutRemoteRequestChars the most characters (frames plus user ids) fan-out puts in one
  *     event-bus request to another node's inbox; a polled batch's deliveries to that node are cut
  *     into several requests above it

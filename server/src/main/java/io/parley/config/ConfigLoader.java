@@ -125,7 +125,8 @@ public final class ConfigLoader {
       throw new ConfigException("node.roles: a comma-separated list of " + ClusterSettings.ROLES + " (" + envName("node.roles")
           + "), got '" + c.getString("node.roles") + "'");
     }
-    List<String> members = list(c, "cluster.members");
+    // empty: this node joins no one and founds the cluster, which the others join by listing it
+    List<String> members = listMaybeEmpty(c, "cluster.members");
     for (String m : members) {
       hostPort(m, "cluster.members");
     }
@@ -149,7 +150,7 @@ public final class ConfigLoader {
       throw new ConfigException("kafka.heartbeat_interval_ms must be below kafka.session_timeout_ms");
     }
     return new ClusterSettings(Set.copyOf(roles), nonBlank(c, "cluster.name"), nonBlank(c, "cluster.host"),
-        intIn(c, "cluster.port", 1, 65535), members, nonBlank(c, "kafka.bootstrap"), nonBlank(c, "kafka.topic"),
+        intIn(c, "cluster.port", 0, 65535), members, nonBlank(c, "kafka.bootstrap"), nonBlank(c, "kafka.topic"),
         intIn(c, "kafka.partitions", 1, 1024), intIn(c, "kafka.replication_factor", 1, 32), nonBlank(c, "kafka.group"),
         longIn(c, "kafka.send_timeout_ms", 100, 600_000), intIn(c, "kafka.admin_timeout_ms", 100, 3_600_000),
         longIn(c, "kafka.poll_timeout_ms", 1, 60_000), session, heartbeat,
@@ -184,8 +185,21 @@ public final class ConfigLoader {
   }
 
   private static List<String> list(JsonObject c, String key) {
+    return listOf(nonBlank(c, key));
+  }
+
+  /** A comma-separated list that may be empty (a missing key is still an error). */
+  private static List<String> listMaybeEmpty(JsonObject c, String key) {
+    String v = c.getString(key);
+    if (v == null) {
+      throw new ConfigException(key + ": missing (" + envName(key) + ")");
+    }
+    return listOf(v);
+  }
+
+  private static List<String> listOf(String value) {
     List<String> out = new java.util.ArrayList<>();
-    for (String part : nonBlank(c, key).split(",")) {
+    for (String part : value.split(",")) {
       if (!part.isBlank()) {
         out.add(part.trim());
       }

@@ -194,6 +194,25 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void clusterPortZeroMeansAnyFreePortAndAnEmptyMemberListFoundsTheCluster() {
+    ClusterSettings d = load(Map.of("PARLEY_PROFILE", "cluster", "PARLEY_JWT_SECRET", "x".repeat(32))).cluster();
+    assertThat(d.port()).as("default").isEqualTo(5701);
+    assertThat(d.members()).as("default").containsExactly("127.0.0.1:5701", "127.0.0.1:5702", "127.0.0.1:5703");
+
+    ClusterSettings c = load(Map.of("PARLEY_PROFILE", "cluster", "PARLEY_JWT_SECRET", "x".repeat(32),
+        "PARLEY_CLUSTER_PORT", "0", "PARLEY_CLUSTER_MEMBERS", "")).cluster();
+    assertThat(c.port()).isZero();
+    assertThat(c.members()).isEmpty();
+    assertThat(load(Map.of("PARLEY_CLUSTER_MEMBERS", " 127.0.0.1:40191 ")).cluster().members()).containsExactly("127.0.0.1:40191");
+
+    assertThat(failure(Map.of("PARLEY_CLUSTER_PORT", "-1")).getMessage()).contains("cluster.port");
+    assertThat(failure(Map.of("PARLEY_CLUSTER_PORT", "65536")).getMessage()).contains("cluster.port");
+    assertThat(failure(Map.of("PARLEY_CLUSTER_MEMBERS", "127.0.0.1:0")).getMessage()).as("a member's port is never 0")
+        .contains("cluster.members");
+    assertThat(failure(Map.of("PARLEY_CLUSTER_MEMBERS", "127.0.0.1")).getMessage()).contains("cluster.members");
+  }
+
+  @Test
   void numbersAreTrimmed() {
     assertThat(load(Map.of("PARLEY_HTTP_PORT", " 9091 ")).httpPort()).isEqualTo(9091);
   }
