@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * syncs, and has every acked message once and in order), and the node that just acked a burst
  * (every acked message still reaches a recipient on another node and is in history); and SIGTERM
  * (1012 to its clients, exit 0, rejoins when started again). A stopped node is started again after
- * each test, with the same id and ports.
+ * each test, with the same id and settings (new ports, members the live nodes).
  */
 class ClusterFailoverIT {
   static final Duration RETRY_BACKOFF = Duration.ofMillis(250);
@@ -144,7 +144,7 @@ class ClusterFailoverIT {
     b2.awaitMsgs(conv, missed, RECOVERY);
     ClusterChecks.assertDevicesAfter(conv, Map.of(b2, missed), acked.get(0).getString("server_id"));
 
-    // the node comes back with the same id and ports, joins the cluster and serves again
+    // the node comes back with the same id (new ports), joins the cluster and serves again
     cluster.node(3).restart();
     Device b3 = connect(3, bob, tb, "laptop");
     JsonObject after = a.sendRetrying("after-restart", conv, "node 3 is back", RECOVERY, RETRY_BACKOFF);

@@ -31,14 +31,18 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * N Parley nodes of the cluster profile, each a separate JVM running {@code target/parley.jar}
- * on loopback: node ids 1..N, HTTP on a port each node chooses itself at every start (read from
- * its "listening on" line), Hazelcast on ports free when the run began, one JWT secret, dev tokens on, and
+ * on loopback: node ids 1..N, HTTP and Hazelcast each on a port the node chooses itself at every
+ * start ({@code http.port} and {@code cluster.port} 0; read from its "listening on" and "joined
+ * cluster ... as Hazelcast member host:port" lines), so no port can be taken by another process
+ * between choosing and binding it; one JWT secret, dev tokens on, and
  * names of their own for this run (Hazelcast cluster, Kafka topic and group, Cassandra keyspace,
  * Redis prefix) so runs never see each other's data or join each other's cluster. The servers
  * come from the test JVM's {@code PARLEY_KAFKA_BOOTSTRAP}, {@code PARLEY_CASSANDRA_CONTACT},
@@ -47,8 +51,11 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  *
  * <p>Each node's output goes to {@code target/cluster-it/<run>/node-<id>.log} (appended across
  * restarts, each start marked by a {@code ====} line). A node counts as started when it logs
- * "listening on"; it can be killed (SIGKILL), terminated (SIGTERM) and restarted with the same id,
- * ports and settings. {@link #close()} stops every node still running (SIGTERM, then SIGKILL).
+ * "listening on"; it can be killed (SIGKILL), terminated (SIGTERM) and restarted with the same id
+ * and settings (its ports may change). A node's {@code cluster.members} are the Hazelcast ports the
+ * live nodes logged when it starts: none for the first node (it founds the cluster), the first
+ * node's for the others, the live ones' for a restarted node. {@link #close()} stops every node
+ * still running (SIGTERM, then SIGKILL).
  */
 final class ClusterNodes implements AutoCloseable {
   /** Hazelcast on JDK 17 (see INFRA-NOTES.md). */
@@ -59,6 +66,8 @@ final class ClusterNodes implements AutoCloseable {
       "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
       "--add-opens", "java.management/sun.management=ALL-UNNAMED",
       "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED");
+  /** The Hazelcast address in a node's "joined cluster" line ({@code ClusterBackends.memberLine}). */
+  private static final Pattern MEMBER = Pattern.compile("Hazelcast member (\\S+):(\\d+)");
   /** How long a node may take to log "listening on" (3 JVMs and the servers share 2 cores here). */
   static final Duration START_TIMEOUT = Duration.ofSeconds(Long.getLong("parley.it.node_start_s", 180));
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
@@ -80,12 +89,6 @@ final class ClusterNodes implements AutoCloseable {
     this.run = name + "-" + suffix;
     this.secret = "cluster-it-" + UUID.randomUUID() + UUID.randomUUID();
     this.dir = Path.of("target", "cluster-it", run).toAbsolutePath();
-    List<int[]> ports = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      // Hazelcast's ports: the members list names them before any node starts. Not race-free (another
-      // process may take one first; Hazelcast then moves to the next port, which its peers do not list)
-      ports.add(new int[] {0, TestNode.freePort()});
-    }
     Map<String, String> env = new LinkedHashMap<>();
     env.put("PARLEY_PROFILE", "cluster");
     env.put("PARLEY_HTTP_HOST", "127.0.0.1");
@@ -93,7 +96,6 @@ final class ClusterNodes implements AutoCloseable {
     env.put("PARLEY_DEV_TOKEN_ENABLED", "true");
     env.put("PARLEY_CLUSTER_NAME", "parley-it-" + suffix);
     env.put("PARLEY_CLUSTER_HOST", "127.0.0.1");
-    env.put("PARLEY_CLUSTER_MEMBERS", ports.stream().map(p -> "127.0.0.1:" + p[1]).collect(Collectors.joining(",")));
     env.put("PARLEY_KAFKA_BOOTSTRAP", KAFKA);
     env.put("PARLEY_KAFKA_TOPIC", "parley-it-" + suffix);
     env.put("PARLEY_KAFKA_GROUP", "parley-it-" + suffix);
@@ -105,7 +107,7 @@ final class ClusterNodes implements AutoCloseable {
     env.putAll(overrides);
     this.common = Map.copyOf(env);
     for (int i = 0; i < n; i++) {
-      nodes.add(new Node(i + 1, ports.get(i)[0], ports.get(i)[1]));
+      nodes.add(new Node(i + 1));
     }
     this.reaper = new Thread(() -> nodes.forEach(Node::destroyNow), "cluster-nodes-reaper");
     Runtime.getRuntime().addShutdownHook(reaper);
@@ -113,7 +115,8 @@ final class ClusterNodes implements AutoCloseable {
 
   /**
    * Starts {@code n} nodes and returns once each logged "listening on". Node 1 starts first and
-   * founds the Hazelcast cluster; the others start together once it is up and join it.
+   * founds the Hazelcast cluster; the others start together once it is up and join it at the port
+   * it logged.
    *
    * @param name names this run (its log directory and, with a random suffix, every server-side name)
    * @param overrides extra or replaced environment of every node (e.g. {@code PARLEY_KAFKA_SEND_TIMEOUT_MS})
@@ -239,21 +242,20 @@ final class ClusterNodes implements AutoCloseable {
     return v == null || v.isBlank() ? dflt : v;
   }
 
-  /** One node: its Hazelcast port and settings are fixed; its process and HTTP port change with each (re)start. */
+  /** One node: its settings are fixed; its process, HTTP port and Hazelcast port change with each (re)start. */
   final class Node {
     final int id;
     /** The HTTP port of the current start (0 until it logged "listening on"). */
     volatile int httpPort;
-    final int clusterPort;
+    /** The Hazelcast port of the current start (0 until it logged "joined cluster"). */
+    volatile int clusterPort;
     final Path log;
     final Path dataDir;
     private volatile Process process;
     private volatile LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
-    Node(int id, int httpPort, int clusterPort) {
+    Node(int id) {
       this.id = id;
-      this.httpPort = httpPort;
-      this.clusterPort = clusterPort;
       this.log = dir.resolve("node-" + id + ".log");
       this.dataDir = dir.resolve("data-" + id);
     }
@@ -271,11 +273,18 @@ final class ClusterNodes implements AutoCloseable {
       return p != null && p.isAlive();
     }
 
-    /** Launches the JVM without waiting for it. */
+    /**
+     * Launches the JVM without waiting for it; its {@code cluster.members} are the Hazelcast ports
+     * the other live nodes logged (none: it founds the cluster).
+     */
     synchronized void start() {
       if (alive()) {
         throw new IllegalStateException("node " + id + " is running");
       }
+      String members = nodes.stream()
+          .filter(o -> o != this && o.alive() && o.clusterPort > 0)
+          .map(o -> "127.0.0.1:" + o.clusterPort)
+          .collect(Collectors.joining(","));
       try {
         Files.createDirectories(dataDir);
         List<String> cmd = new ArrayList<>();
@@ -291,11 +300,13 @@ final class ClusterNodes implements AutoCloseable {
         env.put("PARLEY_NODE_ID", Integer.toString(id));
         env.put("PARLEY_HTTP_PORT", "0"); // any free port; see awaitStarted
         httpPort = 0;
-        env.put("PARLEY_CLUSTER_PORT", Integer.toString(clusterPort));
+        env.put("PARLEY_CLUSTER_PORT", "0"); // any free port, likewise
+        clusterPort = 0;
+        env.put("PARLEY_CLUSTER_MEMBERS", members);
         env.put("PARLEY_DATA_DIR", dataDir.toString());
         Writer out = Files.newBufferedWriter(log, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        out.write("==== node " + id + " started by ClusterNodes at " + Instant.now() + " (http on a free port"
-            + ", hazelcast " + clusterPort + ") ====\n");
+        out.write("==== node " + id + " started by ClusterNodes at " + Instant.now() + " (http and hazelcast on free ports"
+            + ", members [" + members + "]) ====\n");
         out.flush();
         LinkedBlockingQueue<String> q = new LinkedBlockingQueue<>();
         lines = q;
@@ -323,10 +334,11 @@ final class ClusterNodes implements AutoCloseable {
     }
 
     /**
-     * Waits for "listening on" of the current start and takes its HTTP port from it; fails with the
-     * log tail if it dies or times out.
+     * Waits for "joined cluster" and "listening on" of the current start and takes its Hazelcast and
+     * HTTP ports from them; fails with the log tail if it dies or times out.
      */
     void awaitStarted() {
+      clusterPort = memberPort(awaitLine("joined cluster", START_TIMEOUT));
       httpPort = ServerProcess.listeningPort(awaitLine("listening on", START_TIMEOUT));
     }
 
@@ -417,7 +429,10 @@ final class ClusterNodes implements AutoCloseable {
       }
     }
 
-    /** Starts the node again (same id, ports and settings) and waits until it listens and is ready. */
+    /**
+     * Starts the node again (same id and settings, members the live nodes' Hazelcast ports) and
+     * waits until it listens and is ready.
+     */
     void restart() {
       start();
       awaitStarted();
@@ -442,8 +457,17 @@ final class ClusterNodes implements AutoCloseable {
 
     @Override
     public String toString() {
-      return "node " + id + " (" + url() + ")";
+      return "node " + id + " (" + url() + ", hazelcast " + clusterPort + ")";
     }
+  }
+
+  /** The Hazelcast port a "joined cluster ... as Hazelcast member host:port" line names. */
+  static int memberPort(String line) {
+    Matcher m = MEMBER.matcher(line);
+    if (!m.find()) {
+      throw new AssertionError("no Hazelcast member address in the start-up line: " + line);
+    }
+    return Integer.parseInt(m.group(2));
   }
 
   private static boolean waitFor(Process p, Duration d) {

@@ -3,8 +3,6 @@ package io.parley.e2e;
 import io.parley.app.Node;
 import io.parley.config.ConfigLoader;
 import io.parley.testing.Await;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -33,20 +31,6 @@ final class TestNode implements AutoCloseable {
     Node node = new Node(ConfigLoader.load(env, Map.of()));
     Await.result(node.start(), Clients.WAIT);
     return new TestNode(node, node.httpPort(), dataDir);
-  }
-
-  /**
-   * A port that was free a moment ago. Racy: another process may take it before the server binds
-   * it. Left only for {@link ClusterNodes}' Hazelcast ports, which the member list must name before
-   * any node starts; HTTP servers under test listen on port 0 and report the port they got
-   * ({@code ServerProcess.start(dir, 0, secret).port}).
-   */
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private boolean closed;
