@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * {@code POST {push.fcm.base_url}/v1/projects/{project}/messages:send} with
  * {@code {"message":{"token","data","android":{"collapse_key","priority","ttl"}}}}. The data
  * message carries the {@link PushPayload} fields, every value as a string (FCM's {@code data} is
- * a map of strings); {@code collapse_key} is the conversation ({@code c<conv>}), so a device keeps
+ * a map of strings), {@code from} as {@code sender} (FCM refuses the data keys {@code from},
+ * {@code message_type} and those starting with {@code google} or {@code gcm}); {@code collapse_key} is the conversation ({@code c<conv>}), so a device keeps
  * one pending message per conversation; priority {@code high}, kept a day while the device is off.
  *
  * <p>Authorization is an OAuth2 access token from the service account ({@link FcmServiceAccount}):
@@ -102,12 +103,16 @@ public final class FcmSender implements ProviderSender {
     return outcome.future();
   }
 
-  /** The request body: {@code payload}'s fields as FCM data (strings), collapsed per conversation. */
+  /**
+   * The request body: {@code payload}'s fields as FCM data (strings; {@code from} renamed
+   * {@code sender}), collapsed per conversation.
+   */
   static JsonObject message(String token, long conv, String payload) {
     JsonObject data = new JsonObject();
     new JsonObject(payload).forEach(e -> {
       if (e.getValue() != null) {
-        data.put(e.getKey(), e.getValue() instanceof String s ? s : String.valueOf(e.getValue()));
+        String key = "from".equals(e.getKey()) ? "sender" : e.getKey(); // FCM reserves "from" in data
+        data.put(key, e.getValue() instanceof String s ? s : String.valueOf(e.getValue()));
       }
     });
     return new JsonObject().put("message", new JsonObject()

@@ -95,7 +95,7 @@ class FcmPushE2ETest {
     assertThat(got.token()).isEqualTo(phone);
     assertThat(got.data().getString("conv")).isEqualTo(conv);
     assertThat(got.data().getString("server_id")).isEqualTo(m1);
-    assertThat(got.data().getString("from")).isEqualTo(alice);
+    assertThat(got.data().getString("sender")).isEqualTo(alice);
     assertThat(got.data().getString("fetch")).isEqualTo("true");
     assertThat(got.data().containsKey("preview")).as("metadata only by default").isFalse();
     assertThat(got.collapseKey()).isEqualTo("c" + conv);

@@ -38,7 +38,8 @@ import java.util.function.LongSupplier;
  * {@code iss} = its {@code client_email}, {@code scope} = firebase.messaging, {@code aud} = this
  * token URI and {@code exp} after now and at most an hour after {@code iat}; and the HTTP v1
  * {@code POST /v1/projects/{project}/messages:send} that accepts only a bearer token it issued and
- * has not expired or revoked, and a message with a token, data of strings only, and an
+ * has not expired or revoked, and a message with a token, data of strings only under keys FCM
+ * does not reserve ({@code from}, {@code message_type}, {@code google…}, {@code gcm…}), and an
  * {@code android} collapse key and priority. Accepted messages are answered 200 with their name
  * and queued in {@link #received}; a bad request is answered 400 and recorded in {@link #errors};
  * an unknown bearer 401 (counted in {@link #unauthorized}). {@link #answer} scripts another answer
@@ -233,6 +234,10 @@ public final class FakeFcmService implements AutoCloseable {
     }
     JsonObject data = message.getJsonObject("data", new JsonObject());
     for (Map.Entry<String, Object> e : data) {
+      String key = e.getKey().toLowerCase(java.util.Locale.ROOT);
+      if (key.equals("from") || key.equals("message_type") || key.startsWith("google") || key.startsWith("gcm")) {
+        throw new GeneralSecurityException("data key " + e.getKey() + " is reserved");
+      }
       if (!(e.getValue() instanceof String)) {
         throw new GeneralSecurityException("data values must be strings: " + e.getKey() + " is " + e.getValue());
       }

@@ -60,7 +60,7 @@ class FcmSenderTest {
 
     FakeFcmService.Received r = fcm.next(Duration.ofSeconds(5));
     assertThat(r.token()).isEqualTo("tok-1");
-    assertThat(r.data()).isEqualTo(new JsonObject().put("conv", "77").put("server_id", "9001").put("from", "alice")
+    assertThat(r.data()).isEqualTo(new JsonObject().put("conv", "77").put("server_id", "9001").put("sender", "alice")
         .put("count", "1").put("fetch", "true").put("preview", "hel"));
     assertThat(r.collapseKey()).isEqualTo("c77");
     assertThat(r.priority()).isEqualTo("high");
