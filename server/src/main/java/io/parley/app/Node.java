@@ -22,6 +22,8 @@ import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
 import io.parley.gateway.DevicesApi;
 import io.parley.presence.ConnectionRegistry;
+import io.parley.push.FcmSender;
+import io.parley.push.FcmServiceAccount;
 import io.parley.push.LogPushSender;
 import io.parley.push.ProviderSender;
 import io.parley.push.PushRegistrations;
@@ -85,6 +87,7 @@ public final class Node {
   /** One of the gateway instances, for the port they share; null until deployed and without the gateway role. */
   private volatile GatewayVerticle gateway;
   private Optional<VapidKeys> vapid = Optional.empty();
+  private Optional<FcmServiceAccount> fcm = Optional.empty();
 
   public Node(ParleyConfig config) {
     this.config = config;
@@ -124,6 +127,7 @@ public final class Node {
         registerCodecs(vertx.eventBus());
         return vertx.executeBlocking(() -> {
           vapid = VapidKeys.resolve(config.push(), config.profile(), config.dataDir());
+          fcm = FcmServiceAccount.resolve(config.push());
           return effective = config.withJwtSecret(resolveSecret(config));
         });
       }).compose(cfg -> ClusterBackends.open(vertx, config)).compose(b -> {
@@ -139,6 +143,7 @@ public final class Node {
     return metaWriter.executeBlocking(() -> {
       effective = config.withJwtSecret(resolveSecret(config));
       vapid = VapidKeys.resolve(config.push(), config.profile(), config.dataDir());
+      fcm = FcmServiceAccount.resolve(config.push());
       storage = RocksStorage.open(config.dataDir(), config.fsync());
       return storage.idFloor();
     }, true).compose(this::deploy).onSuccess(v -> announce());
@@ -224,10 +229,15 @@ public final class Node {
         });
   }
 
-  /** The configured push providers: Web Push when a VAPID key is in force (APNs and FCM: not yet). */
+  /**
+   * The configured push providers: Web Push when a VAPID key is in force, FCM when a service
+   * account is configured (APNs: not yet).
+   */
   private List<ProviderSender> senders() {
-    return vapid.<List<ProviderSender>>map(k -> List.of(new WebPushSender(vertx, k, config.push().webPushSubject())))
-        .orElse(List.of());
+    List<ProviderSender> senders = new ArrayList<>();
+    vapid.ifPresent(k -> senders.add(new WebPushSender(vertx, k, config.push().webPushSubject())));
+    fcm.ifPresent(a -> senders.add(new FcmSender(vertx, a, config.push().fcmBaseUrl())));
+    return List.copyOf(senders);
   }
 
   private PushVerticle push(ConnectionRegistry registry, PushRegistrations registrations, ConversationStore conversations,

@@ -4,6 +4,8 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Loads configuration once, in this order (last wins): {@code conf/base.json} (every key and its
@@ -24,6 +27,8 @@ public final class ConfigLoader {
   public static final Set<String> PROFILES = Set.of("embedded", "cluster");
   /** Values of {@code transport}: the socket transport (see {@code app.Transports}). */
   public static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
+  /** {@code push.fcm.project_id}: a segment of the FCM API's URL path. */
+  private static final Pattern FCM_PROJECT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.:-]{0,99}");
 
   private ConfigLoader() {}
 
@@ -181,7 +186,43 @@ public final class ConfigLoader {
           + "), got '" + subject + "'");
     }
     return new PushSettings(intIn(c, "push.devices_max", 1, 1000), intIn(c, "push.preview_chars", 0, 64),
-        vapidFile.trim(), subject);
+        vapidFile.trim(), subject, string(c, "push.fcm.service_account_file").trim(), fcmProjectId(c), baseUrl(c, "push.fcm.base_url"));
+  }
+
+  private static String string(JsonObject c, String key) {
+    if (!(c.getValue(key) instanceof String s)) {
+      throw new ConfigException(key + ": must be a string (" + envName(key) + ")");
+    }
+    return s;
+  }
+
+  /** Empty (the key file's), or a project id: it becomes a segment of the API's URL path. */
+  private static String fcmProjectId(JsonObject c) {
+    String id = string(c, "push.fcm.project_id").trim();
+    if (!id.isEmpty() && !FCM_PROJECT_ID.matcher(id).matches()) {
+      throw new ConfigException("push.fcm.project_id: a Firebase project id (letters, digits, '-', '.', ':'), or empty for the "
+          + "service account file's (" + envName("push.fcm.project_id") + "), got '" + id + "'");
+    }
+    return id;
+  }
+
+  /** {@code http(s)://host[:port]}, a trailing slash dropped. */
+  private static String baseUrl(JsonObject c, String key) {
+    String v = nonBlank(c, key).trim();
+    if (v.endsWith("/")) {
+      v = v.substring(0, v.length() - 1);
+    }
+    URI u;
+    try {
+      u = new URI(v);
+    } catch (URISyntaxException e) {
+      u = null;
+    }
+    if (u == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null
+        || !(u.getRawPath() == null || u.getRawPath().isEmpty()) || u.getRawQuery() != null || u.getRawUserInfo() != null) {
+      throw new ConfigException(key + ": an http(s)://host[:port] URL without a path (" + envName(key) + "), got '" + v + "'");
+    }
+    return v;
   }
 
   private static List<String> list(JsonObject c, String key) {

@@ -11,5 +11,13 @@ package io.parley.config;
  *     the cluster profile ({@code push.webpush.vapid_key_file})
  * @param webPushSubject the VAPID {@code sub} claim, a {@code mailto:} or {@code https:} URI the push
  *     services can reach the operator at; empty: no {@code sub} claim ({@code push.webpush.subject})
+ * @param fcmServiceAccountFile the Firebase service account's JSON key file (its {@code client_email},
+ *     {@code private_key} and {@code token_uri} obtain the OAuth2 access tokens); empty: FCM off
+ *     ({@code push.fcm.service_account_file})
+ * @param fcmProjectId the Firebase project messages are sent through; empty: the key file's
+ *     {@code project_id} ({@code push.fcm.project_id})
+ * @param fcmBaseUrl where the FCM HTTP v1 API is, {@code scheme://host[:port]} without a trailing
+ *     slash ({@code push.fcm.base_url}; plain {@code http} for local fakes)
  */
-public record PushSettings(int devicesMax, int previewChars, String webPushVapidKeyFile, String webPushSubject) {}
+public record PushSettings(int devicesMax, int previewChars, String webPushVapidKeyFile, String webPushSubject,
+    String fcmServiceAccountFile, String fcmProjectId, String fcmBaseUrl) {}

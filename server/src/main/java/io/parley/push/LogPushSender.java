@@ -4,7 +4,7 @@ import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Records notifications in the log. The only sender until real APNs/FCM/Web Push senders exist. */
+/** Records notifications in the log: the sender when no provider (Web Push, FCM) is configured. */
 public final class LogPushSender implements PushSender {
   private static final Logger LOG = LoggerFactory.getLogger(LogPushSender.class);
 

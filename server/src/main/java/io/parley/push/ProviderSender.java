@@ -2,7 +2,7 @@ package io.parley.push;
 
 import io.vertx.core.Future;
 
-/** One push provider (Web Push now; APNs and FCM later): delivers a notification to one registered device. */
+/** One push provider (Web Push and FCM now; APNs later): delivers a notification to one registered device. */
 public interface ProviderSender {
 
   /** The provider's name in registrations: {@link PushRegistration#WEBPUSH}, … */

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * handled as one. For each recipient device with a push registration: no notification while
  * that device has a live connection (it got the message live), none when the recipient muted the
  * conversation, otherwise one through the {@link ProviderSender} of its registration. A provider
- * answering that the registration is gone (Web Push 404/410) gets it removed.
+ * answering that the registration is gone (Web Push 404/410, FCM UNREGISTERED) gets it removed.
  *
  * <p>With no provider configured, the log is the only sender ({@link LogPushSender}), per user:
  * each recipient without any live connection is logged, as before devices had registrations.

@@ -125,7 +125,7 @@ class ConfigLoaderTest {
     assertThat(g.registerWaitMs()).isEqualTo(10_000);
     assertThat(g.closeTimeoutMs()).isEqualTo(10_000);
     assertThat(g.requestTimeoutMs()).isEqualTo(10_000);
-    assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", ""));
+    assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", "", "", "", "https://fcm.googleapis.com"));
   }
 
   @Test
@@ -146,9 +146,20 @@ class ConfigLoaderTest {
   void pushSettingsFromTheEnvironment() {
     ParleyConfig c = load(Map.of("PARLEY_PUSH_DEVICES_MAX", "3", "PARLEY_PUSH_PREVIEW_CHARS", "64",
         "PARLEY_PUSH_WEBPUSH_VAPID_KEY_FILE", " /etc/parley/vapid.pem ", "PARLEY_PUSH_WEBPUSH_SUBJECT", "mailto:ops@example.com"));
-    assertThat(c.push()).isEqualTo(new PushSettings(3, 64, "/etc/parley/vapid.pem", "mailto:ops@example.com"));
+    assertThat(c.push()).isEqualTo(new PushSettings(3, 64, "/etc/parley/vapid.pem", "mailto:ops@example.com", "", "",
+        "https://fcm.googleapis.com"));
     assertThat(load(Map.of("PARLEY_PUSH_WEBPUSH_SUBJECT", "https://example.com/contact")).push().webPushSubject())
         .isEqualTo("https://example.com/contact");
+  }
+
+  @Test
+  void fcmSettingsFromTheEnvironment() {
+    PushSettings p = load(Map.of("PARLEY_PUSH_FCM_SERVICE_ACCOUNT_FILE", " /etc/parley/fcm.json ",
+        "PARLEY_PUSH_FCM_PROJECT_ID", "chat-prod-1", "PARLEY_PUSH_FCM_BASE_URL", "http://127.0.0.1:9099/")).push();
+    assertThat(p.fcmServiceAccountFile()).isEqualTo("/etc/parley/fcm.json");
+    assertThat(p.fcmProjectId()).isEqualTo("chat-prod-1");
+    assertThat(p.fcmBaseUrl()).as("the trailing slash dropped").isEqualTo("http://127.0.0.1:9099");
+    assertThat(load(Map.of("PARLEY_PROFILE", "cluster")).push().fcmServiceAccountFile()).as("off by default on cluster too").isEmpty();
   }
 
   @Test
@@ -324,6 +335,13 @@ class ConfigLoaderTest {
       "PARLEY_PUSH_PREVIEW_CHARS|-1|push.preview_chars",
       "PARLEY_PUSH_PREVIEW_CHARS|65|push.preview_chars",
       "PARLEY_PUSH_WEBPUSH_SUBJECT|ops@example.com|push.webpush.subject",
+      "PARLEY_PUSH_FCM_PROJECT_ID|a/b|push.fcm.project_id",
+      "PARLEY_PUSH_FCM_PROJECT_ID|-x|push.fcm.project_id",
+      "PARLEY_PUSH_FCM_BASE_URL|fcm.googleapis.com|push.fcm.base_url",
+      "PARLEY_PUSH_FCM_BASE_URL|ftp://fcm.googleapis.com|push.fcm.base_url",
+      "PARLEY_PUSH_FCM_BASE_URL|https://fcm.googleapis.com/v1|push.fcm.base_url",
+      "PARLEY_PUSH_FCM_BASE_URL|https://|push.fcm.base_url",
+      "PARLEY_PUSH_FCM_BASE_URL|https://fcm.googleapis.com?x=1|push.fcm.base_url",
   })
   void badEnvironmentValueNamesTheKey(String var, String value, String key) {
     ConfigException e = failure(Map.of(var, value));
