@@ -137,15 +137,22 @@ public final class FanoutVerticle extends VerticleBase {
     for (Fanout f : batch.fanouts()) {
       Map<String, List<String>> usersByNode = new HashMap<>();
       List<String> push = null;
+      List<String> offline = null;
       for (String user : f.recipients()) {
+        Set<String> nodes = online.get(user);
         // push decides per device: a user with a connected laptop may have a phone asleep
         if (f.serverId() > 0 && !user.equals(f.from())) {
           if (push == null) {
             push = new ArrayList<>();
           }
           push.add(user);
+          if (nodes == null) {
+            if (offline == null) {
+              offline = new ArrayList<>();
+            }
+            offline.add(user);
+          }
         }
-        Set<String> nodes = online.get(user);
         if (nodes == null) {
           continue;
         }
@@ -161,7 +168,8 @@ public final class FanoutVerticle extends VerticleBase {
         if (pushes == null) {
           pushes = new ArrayList<>();
         }
-        pushes.add(new PushRequest(push, f.conv(), f.serverId(), f.from(), f.preview()));
+        pushes.add(new PushRequest(push, offline == null ? List.of() : offline, f.conv(), f.serverId(), f.from(),
+            f.preview()));
       }
     }
     if (pushes != null) {

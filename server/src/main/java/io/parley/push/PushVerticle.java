@@ -71,10 +71,17 @@ public final class PushVerticle extends VerticleBase {
     }
   }
 
-  /** No provider: the log, per user without any live connection. */
+  /**
+   * No provider: the log, per user without any live connection. Only those fan-out found offline
+   * are asked about again (one may have connected since; it then gets the message by sync), so a
+   * message to users who are all online costs no registry call.
+   */
   private void logOffline(PushRequest req) {
-    registry.nodesOf(req.users()).onComplete(ar -> {
-      for (String user : req.users()) {
+    if (req.offline().isEmpty()) {
+      return;
+    }
+    registry.nodesOf(req.offline()).onComplete(ar -> {
+      for (String user : req.offline()) {
         if (ar.succeeded() && ar.result().containsKey(user)) {
           continue;
         }

@@ -130,6 +130,7 @@ class FanoutVerticleTest {
     assertThat(p).isNotNull();
     assertThat(p.serverId()).isEqualTo(42);
     assertThat(p.users()).as("bob is connected, carol is not: push decides per device").containsExactly("bob", "carol");
+    assertThat(p.offline()).as("what the log-only path asks the registry about again").containsExactly("carol");
     assertThat(p.preview()).isEqualTo("hi");
   }
 }

@@ -94,7 +94,8 @@ class PushVerticleTest {
   }
 
   private void push(long conv, long serverId, String from, String... users) {
-    vertx.eventBus().send(Addresses.PUSH, PushBatch.of(new PushRequest(List.of(users), conv, serverId, from, "hi")), Addresses.local());
+    vertx.eventBus().send(Addresses.PUSH,
+        PushBatch.of(new PushRequest(List.of(users), List.of(users), conv, serverId, from, "hi")), Addresses.local());
   }
 
   private String next() throws InterruptedException {
