@@ -1,5 +1,6 @@
 package io.parley.push;
 
+import io.parley.push.ProviderSender.Kind;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -40,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * <p>Answers: 2xx accepted; 404 {@code UNREGISTERED}, or 400 {@code INVALID_ARGUMENT} whose field
  * violation is {@code message.token} (a token FCM says is not one), are {@link Outcome#GONE}; 401
  * (the access token was revoked or expired early) drops the cached token, obtains a new one and
- * retries once. Everything else, 429 and 5xx included, is {@link Outcome#FAILED} for now: retrying
- * with backoff, honouring {@code Retry-After}, is a later slice of push (issue 17), as is pacing.
+ * retries once (a second 401 is {@link Kind#RETRY}). 429 {@code QUOTA_EXCEEDED} is {@link Kind#THROTTLED} and
+ * 5xx {@link Kind#RETRY}, both with FCM's {@code Retry-After}; other answers are {@link Kind#REFUSED}.
  */
 public final class FcmSender implements ProviderSender {
   private static final Logger LOG = LoggerFactory.getLogger(FcmSender.class);
@@ -63,7 +64,7 @@ public final class FcmSender implements ProviderSender {
   /** An access token and when to stop using it (epoch millis of the sender's clock). */
   private record AccessToken(String value, long renewAt) {}
 
-  private record Answer(int status, Buffer body) {}
+  private record Answer(int status, Buffer body, String retryAfter) {}
 
   public FcmSender(Vertx vertx, FcmServiceAccount account, String baseUrl) {
     this(vertx, account, baseUrl, System::currentTimeMillis);
@@ -127,8 +128,8 @@ public final class FcmSender implements ProviderSender {
         forget(token);
         return attempt(body, false);
       }
-      Outcome outcome = outcome(answer.status, answer.body);
-      if (outcome != Outcome.ACCEPTED) {
+      Outcome outcome = outcome(answer.status, answer.body, RetryAfter.millis(answer.retryAfter, clock.getAsLong()));
+      if (!outcome.is(Kind.ACCEPTED)) {
         LOG.debug("FCM answered {} {}", answer.status, errorStatus(answer.body));
       }
       return Future.succeededFuture(outcome);
@@ -141,21 +142,28 @@ public final class FcmSender implements ProviderSender {
         .putHeader("Authorization", "Bearer " + token)
         .putHeader("Content-Type", "application/json; charset=UTF-8");
     return http.request(options).compose(req -> req.send(body))
-        .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b)));
+        .compose(resp -> resp.body().map(b -> new Answer(resp.statusCode(), b, resp.getHeader("Retry-After"))));
   }
 
-  static Outcome outcome(int status, Buffer body) {
+  static Outcome outcome(int status, Buffer body, long retryAfterMs) {
     if (status >= 200 && status < 300) {
       return Outcome.ACCEPTED;
     }
     JsonArray details = details(body);
+    String reason = errorStatus(body);
     if (status == 404 && hasFcmErrorCode(details, "UNREGISTERED")) {
-      return Outcome.GONE;
+      return Outcome.of(Kind.GONE, status, "UNREGISTERED");
     }
     if (status == 400 && violatesToken(details)) {
-      return Outcome.GONE;
+      return Outcome.of(Kind.GONE, status, "INVALID_ARGUMENT message.token");
     }
-    return Outcome.FAILED;
+    if (status == 404) {
+      return Outcome.of(Kind.REFUSED, status, reason); // a wrong project, not a dead token
+    }
+    if (status == 401) {
+      return Outcome.of(Kind.RETRY, status, retryAfterMs, reason); // refused twice: a later token may do
+    }
+    return Outcome.ofStatus(status, retryAfterMs, reason);
   }
 
   /** {@code error.details} of a Google API error body; empty when the body is not one. */

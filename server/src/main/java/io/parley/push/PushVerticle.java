@@ -152,11 +152,11 @@ public final class PushVerticle extends VerticleBase {
     senders.get(r.provider()).send(r, req.conv(), payload).onComplete(ar -> {
       if (ar.failed()) {
         LOG.warn("{} push to {}/{} for {} failed: {}", r.provider(), r.user(), r.device(), req.serverId(), ar.cause().toString());
-      } else if (ar.result() == ProviderSender.Outcome.GONE) {
+      } else if (ar.result().is(ProviderSender.Kind.GONE)) {
         LOG.info("{} registration of {}/{} is gone: removed", r.provider(), r.user(), r.device());
         registrations.removeAddress(r.provider(), r.address())
             .onFailure(e -> LOG.warn("removing the {} registration of {}/{} failed: {}", r.provider(), r.user(), r.device(), e.toString()));
-      } else if (ar.result() == ProviderSender.Outcome.FAILED) {
+      } else if (!ar.result().is(ProviderSender.Kind.ACCEPTED)) {
         LOG.warn("{} refused the push to {}/{} for {}", r.provider(), r.user(), r.device(), req.serverId());
       }
     });

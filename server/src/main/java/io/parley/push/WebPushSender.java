@@ -1,5 +1,6 @@
 package io.parley.push;
 
+import io.parley.push.ProviderSender.Kind;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -21,7 +22,8 @@ import java.util.Map;
  * reused for {@value #JWT_LIFETIME_S} s and renewed an hour before it expires (the RFC allows 24 h).
  * {@code Topic} is the conversation, so a device shows one entry per conversation; {@code TTL}
  * keeps an undelivered notification for a day. 201 (or any 2xx) is accepted; 404 and 410 mean the
- * subscription is gone.
+ * subscription is gone; 413, 429 and 5xx are {@link Kind#TOO_LARGE}, {@link Kind#THROTTLED} and
+ * {@link Kind#RETRY} with the {@code Retry-After} the service sent.
  *
  * <p>The encryption (a fresh P-256 key pair and one ECDH per message) runs on the named worker
  * pool {@value #CRYPTO_POOL}, not on the event loop: measured at 1.6–2.1 ms per message on this
@@ -80,14 +82,16 @@ public final class WebPushSender implements ProviderSender {
     Future<Buffer> body = crypto.executeBlocking(() -> Buffer.buffer(WebPushCrypto.encrypt(payload.getBytes(StandardCharsets.UTF_8),
         B64URL.decode(device.params().getString("p256dh")), B64URL.decode(device.params().getString("auth")))), false);
     return body.compose(b -> http.request(options).compose(req -> req.send(b)))
-        .compose(resp -> resp.body().map(ignored -> outcome(resp.statusCode())));
+        .compose(resp -> resp.body().map(ignored -> outcome(resp.statusCode(),
+            RetryAfter.millis(resp.getHeader("Retry-After"), System.currentTimeMillis()))));
   }
 
-  static Outcome outcome(int status) {
-    if (status >= 200 && status < 300) {
-      return Outcome.ACCEPTED;
+  /** 404 and 410: the subscription is gone (RFC 8030 §7.3); otherwise the status's usual meaning. */
+  static Outcome outcome(int status, long retryAfterMs) {
+    if (status == 404 || status == 410) {
+      return Outcome.of(Kind.GONE, status, "");
     }
-    return status == 404 || status == 410 ? Outcome.GONE : Outcome.FAILED;
+    return Outcome.ofStatus(status, retryAfterMs, "");
   }
 
   /** {@code scheme://host[:port]}, the JWT's audience (RFC 8292 §2). */

@@ -56,7 +56,7 @@ class FcmSenderTest {
 
   @Test
   void thePayloadArrivesAsStringDataCollapsedPerConversation() throws Exception {
-    assertThat(Await.result(sender.send(device("tok-1"), 77, payload(77, 9001)))).isEqualTo(Outcome.ACCEPTED);
+    assertThat(Await.result(sender.send(device("tok-1"), 77, payload(77, 9001)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
 
     FakeFcmService.Received r = fcm.next(Duration.ofSeconds(5));
     assertThat(r.token()).isEqualTo("tok-1");
@@ -74,8 +74,8 @@ class FcmSenderTest {
       sends.add(sender.send(device("tok-" + i), i, payload(i, i)));
     }
     Await.result(Future.all(sends));
-    assertThat(sends).allSatisfy(f -> assertThat(f.result()).isEqualTo(Outcome.ACCEPTED));
-    assertThat(Await.result(sender.send(device("tok-9"), 9, payload(9, 9)))).isEqualTo(Outcome.ACCEPTED);
+    assertThat(sends).allSatisfy(f -> assertThat(f.result()).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED));
+    assertThat(Await.result(sender.send(device("tok-9"), 9, payload(9, 9)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
 
     assertThat(fcm.tokenRequests).as("one token request for six sends").hasValue(1);
     assertThat(fcm.received).hasSize(6);
@@ -84,14 +84,14 @@ class FcmSenderTest {
 
   @Test
   void theTokenIsRenewedShortlyBeforeItExpires() {
-    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 1)))).isEqualTo(Outcome.ACCEPTED);
+    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 1)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
 
     offsetMs.addAndGet(Duration.ofMinutes(58).toMillis()); // two minutes left
-    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 2)))).isEqualTo(Outcome.ACCEPTED);
+    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 2)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
     assertThat(fcm.tokenRequests).as("still the first token").hasValue(1);
 
     offsetMs.addAndGet(Duration.ofSeconds(61).toMillis()); // 59 s left
-    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 3)))).isEqualTo(Outcome.ACCEPTED);
+    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 3)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
     assertThat(fcm.tokenRequests).as("renewed before it expired").hasValue(2);
     assertThat(fcm.unauthorized).as("never sent with an expired token").hasValue(0);
     assertThat(fcm.errors).isEmpty();
@@ -105,7 +105,7 @@ class FcmSenderTest {
     Await.result(sender.send(device("tok-1"), 1, payload(1, 2)));
     assertThat(fcm.tokenRequests).hasValue(1);
     offsetMs.addAndGet(2_000);
-    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 3)))).isEqualTo(Outcome.ACCEPTED);
+    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 3)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
     assertThat(fcm.tokenRequests).hasValue(2);
     assertThat(fcm.unauthorized).hasValue(0);
   }
@@ -115,41 +115,41 @@ class FcmSenderTest {
     Await.result(sender.send(device("tok-1"), 1, payload(1, 1)));
     fcm.revokeAccessTokens();
 
-    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 2)))).isEqualTo(Outcome.ACCEPTED);
+    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 2)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
     assertThat(fcm.unauthorized).hasValue(1);
     assertThat(fcm.tokenRequests).hasValue(2);
     assertThat(fcm.next(Duration.ofSeconds(5)).data().getString("server_id")).isEqualTo("1");
     assertThat(fcm.next(Duration.ofSeconds(5)).data().getString("server_id")).isEqualTo("2");
 
     fcm.refuseAllAccessTokens = true;
-    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 3)))).as("retried once, then given up")
-        .isEqualTo(Outcome.FAILED);
+    assertThat(Await.result(sender.send(device("tok-1"), 1, payload(1, 3)))).as("retried once, then left to push's retries")
+        .extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.RETRY);
     assertThat(fcm.unauthorized).hasValue(3);
     assertThat(fcm.tokenRequests).hasValue(3);
     assertThat(fcm.errors).isEmpty();
   }
 
   @Test
-  void unregisteredAndMalformedTokensAreGoneUnavailableIsAFailure() {
+  void unregisteredAndMalformedTokensAreGoneUnavailableIsRetried() {
     fcm.answer("old", Answer.UNREGISTERED);
     fcm.answer("garbled", Answer.INVALID_TOKEN);
     fcm.answer("busy", Answer.UNAVAILABLE);
 
-    assertThat(Await.result(sender.send(device("old"), 1, payload(1, 1)))).isEqualTo(Outcome.GONE);
-    assertThat(Await.result(sender.send(device("garbled"), 1, payload(1, 1)))).isEqualTo(Outcome.GONE);
-    assertThat(Await.result(sender.send(device("busy"), 1, payload(1, 1)))).isEqualTo(Outcome.FAILED);
+    assertThat(Await.result(sender.send(device("old"), 1, payload(1, 1)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.GONE);
+    assertThat(Await.result(sender.send(device("garbled"), 1, payload(1, 1)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.GONE);
+    assertThat(Await.result(sender.send(device("busy"), 1, payload(1, 1)))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.RETRY);
     assertThat(fcm.received).isEmpty();
     assertThat(fcm.errors).isEmpty();
   }
 
   @Test
   void otherAnswersAreNotGone() {
-    assertThat(FcmSender.outcome(404, io.vertx.core.buffer.Buffer.buffer("{\"error\":{\"code\":404,\"status\":\"NOT_FOUND\"}}")))
-        .as("a 404 without UNREGISTERED: a wrong project, not a dead token").isEqualTo(Outcome.FAILED);
+    assertThat(FcmSender.outcome(404, io.vertx.core.buffer.Buffer.buffer("{\"error\":{\"code\":404,\"status\":\"NOT_FOUND\"}}"), -1))
+        .as("a 404 without UNREGISTERED: a wrong project, not a dead token").extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.REFUSED);
     assertThat(FcmSender.outcome(400, io.vertx.core.buffer.Buffer.buffer("{\"error\":{\"code\":400,\"status\":\"INVALID_ARGUMENT\","
-        + "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.BadRequest\",\"fieldViolations\":[{\"field\":\"message.data\"}]}]}}")))
-        .as("our message at fault, not the token").isEqualTo(Outcome.FAILED);
-    assertThat(FcmSender.outcome(429, io.vertx.core.buffer.Buffer.buffer("not json"))).isEqualTo(Outcome.FAILED);
+        + "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.BadRequest\",\"fieldViolations\":[{\"field\":\"message.data\"}]}]}}"), -1))
+        .as("our message at fault, not the token").extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.REFUSED);
+    assertThat(FcmSender.outcome(429, io.vertx.core.buffer.Buffer.buffer("not json"), 5000)).isEqualTo(Outcome.of(ProviderSender.Kind.THROTTLED, 429, 5000, ""));
   }
 
   @Test

@@ -76,7 +76,7 @@ class PushVerticleTest {
     @Override
     public Future<Outcome> send(PushRegistration device, long conv, String payload) {
       sent.add(device.user() + "/" + device.device() + ":" + new JsonObject(payload).getString("server_id"));
-      return Future.succeededFuture(device.device().equals("gone") ? Outcome.GONE : Outcome.ACCEPTED);
+      return Future.succeededFuture(device.device().equals("gone") ? Outcome.of(ProviderSender.Kind.GONE, 410, "") : Outcome.ACCEPTED);
     }
   };
 

@@ -50,8 +50,8 @@ class WebPushSenderTest {
     FakePushService.Subscription s = service.subscribe();
     String payload = "{\"conv\":\"77\",\"server_id\":\"9\"}";
 
-    assertThat(Await.result(sender.send(registration(s), 77, payload))).isEqualTo(Outcome.ACCEPTED);
-    assertThat(Await.result(sender.send(registration(s), 77, payload))).as("the cached JWT again").isEqualTo(Outcome.ACCEPTED);
+    assertThat(Await.result(sender.send(registration(s), 77, payload))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
+    assertThat(Await.result(sender.send(registration(s), 77, payload))).as("the cached JWT again").extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.ACCEPTED);
 
     FakePushService.Received r = service.next(Duration.ofSeconds(5));
     assertThat(r.subscription()).isEqualTo(s.id);
@@ -63,17 +63,17 @@ class WebPushSenderTest {
 
   @Test
   void goneAndFailedAnswers() throws Exception {
-    assertThat(Await.result(sender.send(registration(service.subscribe().answer(410)), 1, "{}"))).isEqualTo(Outcome.GONE);
-    assertThat(Await.result(sender.send(registration(service.subscribe().answer(404)), 1, "{}"))).isEqualTo(Outcome.GONE);
-    assertThat(Await.result(sender.send(registration(service.subscribe().answer(500)), 1, "{}"))).isEqualTo(Outcome.FAILED);
-    assertThat(Await.result(sender.send(registration(service.subscribe().answer(429)), 1, "{}"))).isEqualTo(Outcome.FAILED);
+    assertThat(Await.result(sender.send(registration(service.subscribe().answer(410)), 1, "{}"))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.GONE);
+    assertThat(Await.result(sender.send(registration(service.subscribe().answer(404)), 1, "{}"))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.GONE);
+    assertThat(Await.result(sender.send(registration(service.subscribe().answer(500)), 1, "{}"))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.RETRY);
+    assertThat(Await.result(sender.send(registration(service.subscribe().answer(429)), 1, "{}"))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.THROTTLED);
     assertThat(service.errors).isEmpty();
   }
 
   @Test
   void aJwtOfAnotherKeyIsRefused() throws Exception {
     WebPushSender impostor = new WebPushSender(vertx, VapidKeys.generate(), "");
-    assertThat(Await.result(impostor.send(registration(service.subscribe()), 1, "{}"))).isEqualTo(Outcome.FAILED);
+    assertThat(Await.result(impostor.send(registration(service.subscribe()), 1, "{}"))).extracting(Outcome::kind).isEqualTo(ProviderSender.Kind.REFUSED);
     assertThat(service.errors).singleElement().asString().contains("application server key");
   }
 
