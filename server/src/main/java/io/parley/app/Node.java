@@ -32,6 +32,15 @@ import io.parley.push.WebPushSender;
 import io.parley.history.ConversationStore;
 import io.parley.push.PushBatch;
 import io.parley.push.PushVerticle;
+import io.parley.push.PushDispatcher;
+import io.parley.push.PushQueue;
+import io.parley.push.PushStats;
+import io.parley.push.SpillOver;
+import io.parley.config.PushDeliverySettings;
+import io.parley.storage.embedded.RocksPushQueue;
+import io.parley.storage.kafka.KafkaLogSource;
+import io.parley.storage.kafka.KafkaPushQueue;
+import io.parley.storage.kafka.KafkaTopics;
 import io.parley.routing.RoutingVerticle;
 import io.parley.routing.SendBatch;
 import io.parley.routing.SignalRequest;
@@ -79,6 +88,7 @@ public final class Node {
   private ClusterBackends backends;
   private final AtomicBoolean ready = new AtomicBoolean();
   private final List<String> deployments = new ArrayList<>();
+  private final PushStats pushStats = new PushStats();
   private RocksStorage storage;
   private WorkerExecutor logWriter;
   private WorkerExecutor metaWriter;
@@ -174,7 +184,12 @@ public final class Node {
         config.largeGroupMax());
     Auth auth = new Auth(vertx, effective.jwtSecret());
     List<ProviderSender> senders = senders();
-    Future<Void> chain = deployOne(push(b.registry(), b.pushRegistrations(), b.conversations(), senders))
+    Future<Void> chain = deployPush(b.registry(), b.pushRegistrations(), b.conversations(), senders,
+            () -> KafkaTopics.ensure(vertx, c.kafkaBootstrap(), config.pushDelivery().queueTopic(),
+                    config.pushDelivery().queuePartitions(), (short) c.kafkaReplicationFactor(), c.kafkaAdminTimeoutMs())
+                .map(v -> new KafkaPushQueue(vertx, c.kafkaBootstrap(), config.pushDelivery().queueTopic(),
+                    config.pushDelivery().queueTopic(), new KafkaLogSource.Timing(c.kafkaPollTimeoutMs(),
+                        c.kafkaSessionTimeoutMs(), c.kafkaHeartbeatIntervalMs()), c.kafkaSendTimeoutMs())))
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openLogSource(vertx, config))
@@ -215,7 +230,9 @@ public final class Node {
     List<ProviderSender> senders = senders();
     DevicesApi devices = devicesApi(auth, pushRegistrations, registry, senders);
 
-    return deployOne(push(registry, pushRegistrations, conversations, senders))
+    WorkerExecutor pushQueueWriter = vertx.createSharedWorkerExecutor("parley-push-queue", 1);
+    return deployPush(registry, pushRegistrations, conversations, senders,
+            () -> Future.succeededFuture(new RocksPushQueue(vertx, storage, pushQueueWriter)))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
         .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
@@ -240,9 +257,30 @@ public final class Node {
     return List.copyOf(senders);
   }
 
-  private PushVerticle push(ConnectionRegistry registry, PushRegistrations registrations, ConversationStore conversations,
-      List<ProviderSender> senders) {
-    return new PushVerticle(registry, new LogPushSender(), registrations, conversations, senders, config.push().previewChars());
+  /**
+   * Push: the log only when no provider is configured; otherwise the durable queue ({@code queue},
+   * opened only then), the dispatcher and the configured providers.
+   */
+  private Future<Void> deployPush(ConnectionRegistry registry, PushRegistrations registrations, ConversationStore conversations,
+      List<ProviderSender> senders, java.util.function.Supplier<Future<PushQueue>> queue) {
+    if (senders.isEmpty()) {
+      return deployOne(new PushVerticle(registry, new LogPushSender()));
+    }
+    PushDeliverySettings d = config.pushDelivery();
+    PushDispatcher.Settings settings = new PushDispatcher.Settings(d.coalesceMs(), config.push().previewChars(),
+        d.spillAfterMs(), d.retryBaseMs(), d.retryMaxMs());
+    return queue.get().compose(q -> deployOne(new PushVerticle(registry, new LogPushSender(), registrations, conversations,
+        senders, q, d.pacing(), settings, spillOver(registrations), d.queueMax(), pushStats)));
+  }
+
+  /** Where pushes that waited too long go: nowhere yet (SMTP digests come next). */
+  private SpillOver spillOver(PushRegistrations registrations) {
+    return SpillOver.NONE;
+  }
+
+  /** Push's counters on this node. */
+  public PushStats pushStats() {
+    return pushStats;
   }
 
   private DevicesApi devicesApi(Auth auth, PushRegistrations registrations, ConnectionRegistry registry,

@@ -95,7 +95,8 @@ public final class ConfigLoader {
         gateway(c),
         cluster(c),
         routing(c),
-        push(c));
+        push(c),
+        pushDelivery(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -187,6 +188,23 @@ public final class ConfigLoader {
     }
     return new PushSettings(intIn(c, "push.devices_max", 1, 1000), intIn(c, "push.preview_chars", 0, 64),
         vapidFile.trim(), subject, string(c, "push.fcm.service_account_file").trim(), fcmProjectId(c), baseUrl(c, "push.fcm.base_url"));
+  }
+
+  private static PushDeliverySettings pushDelivery(JsonObject c) {
+    long retryBase = longIn(c, "push.retry_base_ms", 1, 3_600_000);
+    long retryMax = longIn(c, "push.retry_max_ms", 1, 86_400_000);
+    if (retryMax < retryBase) {
+      throw new ConfigException("push.retry_max_ms (" + retryMax + ") must be at least push.retry_base_ms (" + retryBase + ")");
+    }
+    java.util.Map<String, PushDeliverySettings.Pacing> pacing = new java.util.LinkedHashMap<>();
+    for (String p : PushDeliverySettings.PROVIDERS) {
+      pacing.put(p, new PushDeliverySettings.Pacing(intIn(c, "push." + p + ".rate_per_s", 1, 1_000_000),
+          intIn(c, "push." + p + ".burst", 1, 1_000_000), intIn(c, "push." + p + ".in_flight_max", 1, 100_000)));
+    }
+    String topic = nonBlank(c, "push.queue_topic").trim();
+    return new PushDeliverySettings(longIn(c, "push.coalesce_ms", 0, 3_600_000), longIn(c, "push.spill_after_ms", 1_000, 7 * 86_400_000L),
+        retryBase, retryMax, intIn(c, "push.queue_max", 1, 10_000_000), topic, intIn(c, "push.queue_partitions", 1, 1024),
+        java.util.Map.copyOf(pacing));
   }
 
   private static String string(JsonObject c, String key) {

@@ -33,7 +33,8 @@ public record ParleyConfig(
     GatewaySettings gateway,
     ClusterSettings cluster,
     RoutingSettings routing,
-    PushSettings push) {
+    PushSettings push,
+    PushDeliverySettings pushDelivery) {
 
   public boolean clustered() {
     return "cluster".equals(profile);
@@ -47,6 +48,6 @@ public record ParleyConfig(
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
-        historyPageMax, syncMaxMessages, gateway, cluster, routing, push);
+        historyPageMax, syncMaxMessages, gateway, cluster, routing, push, pushDelivery);
   }
 }

@@ -49,4 +49,13 @@ public interface ConversationStore {
   Future<Set<String>> mutedAmong(long conv, Collection<String> users);
 
   record Created(Conversation conversation, boolean created) {}
+
+  /**
+   * How many of the user's conversations have messages newer than the user's read mark: a push
+   * notification's badge. The default reads the whole conversation list.
+   */
+  default Future<Integer> unreadCount(String user) {
+    return listForUser(user).map(list -> (int) list.stream()
+        .filter(uc -> uc.conversation().lastMessageId() > uc.lastReadId()).count());
+  }
 }

@@ -4,8 +4,10 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The notification a device gets: metadata only, so end-to-end-encrypted clients and
- * privacy-minded deployments work — {@code {"conv","server_id","from","count":1,"fetch":true}}
- * (ids as decimal strings, like everywhere in the protocol); the app fetches the message itself.
+ * privacy-minded deployments work — {@code {"conv","server_id","from","count","badge","fetch":true}}
+ * (ids as decimal strings, like everywhere in the protocol; {@code count} the new messages this
+ * notification stands for, {@code badge} the user's conversations with unread messages); the app
+ * fetches the messages itself.
  * With {@code push.preview_chars} &gt; 0 a {@code preview} of the body is added, cut to that many
  * characters (code points: a surrogate pair is never split).
  */
@@ -13,14 +15,26 @@ public final class PushPayload {
   private PushPayload() {}
 
   public static String of(PushSender.Notification n, int previewChars) {
+    return of(n.conv(), n.serverId(), n.from(), n.preview(), 1, -1, previewChars);
+  }
+
+  /**
+   * A notification about {@code count} new messages of a conversation (the newest: {@code serverId}
+   * from {@code from}), with the user's {@code badge} (conversations with unread messages; left out
+   * when negative: it could not be read).
+   */
+  public static String of(long conv, long serverId, String from, String preview, int count, int badge, int previewChars) {
     JsonObject json = new JsonObject()
-        .put("conv", Long.toString(n.conv()))
-        .put("server_id", Long.toString(n.serverId()))
-        .put("from", n.from())
-        .put("count", 1)
+        .put("conv", Long.toString(conv))
+        .put("server_id", Long.toString(serverId))
+        .put("from", from)
+        .put("count", count)
         .put("fetch", true);
-    if (previewChars > 0 && n.preview() != null && !n.preview().isEmpty()) {
-      json.put("preview", truncate(n.preview(), previewChars));
+    if (badge >= 0) {
+      json.put("badge", badge);
+    }
+    if (previewChars > 0 && preview != null && !preview.isEmpty()) {
+      json.put("preview", truncate(preview, previewChars));
     }
     return json.encode();
   }

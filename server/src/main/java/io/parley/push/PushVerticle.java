@@ -5,66 +5,111 @@ import io.parley.presence.ConnectionIds;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.protocol.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides, per device, who gets a notification. Fan-out hands over every recipient of a message
- * but its sender ({@link PushRequest}), connected or not, one {@link PushBatch} per fan-out batch,
- * handled as one. For each recipient device with a push registration: no notification while
- * that device has a live connection (it got the message live), none when the recipient muted the
- * conversation, otherwise one through the {@link ProviderSender} of its registration. A provider
- * answering that the registration is gone (Web Push 404/410, FCM UNREGISTERED) gets it removed.
+ * Push: decides, per device, who gets a notification, queues the notifications durably, and
+ * sends them ({@link PushDispatcher}). Fan-out hands over every recipient of a message but its
+ * sender ({@link PushRequest}), connected or not, one {@link PushBatch} per fan-out batch, handled
+ * as one. For each recipient device with a push registration: no notification while that device
+ * has a live connection (it got the message live), none when the recipient muted the
+ * conversation, otherwise one job in the {@link PushQueue}, which the dispatcher of whichever node
+ * consumes that user's jobs coalesces, paces and sends.
  *
  * <p>With no provider configured, the log is the only sender ({@link LogPushSender}), per user:
  * each recipient without any live connection is logged, as before devices had registrations.
  */
 public final class PushVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(PushVerticle.class);
+  private static final long APPEND_RETRY_MS = 1000;
+  private static final int APPEND_ATTEMPTS = 3;
 
   private final ConnectionRegistry registry;
   private final PushSender fallback;
   private final PushRegistrations registrations;
   private final ConversationStore conversations;
-  private final Map<String, ProviderSender> senders = new HashMap<>();
-  private final int previewChars;
+  private final List<ProviderSender> senders;
+  private final Set<String> providers = new java.util.HashSet<>();
+  private final PushQueue queue;
+  private final Supplier<PushDispatcher> dispatcherFactory;
+  private final int queueMax;
+  private final PushStats stats;
+  private PushDispatcher dispatcher;
 
   /** Only the log: no provider is configured. */
   public PushVerticle(ConnectionRegistry registry, PushSender fallback) {
-    this(registry, fallback, null, null, List.of(), 0);
+    this.registry = registry;
+    this.fallback = fallback;
+    this.registrations = null;
+    this.conversations = null;
+    this.senders = List.of();
+    this.queue = null;
+    this.dispatcherFactory = null;
+    this.queueMax = 0;
+    this.stats = new PushStats();
   }
 
   /**
-   * @param senders the configured providers; none: the log only (registrations and conversations
-   *     are then not used and may be null)
-   * @param previewChars {@code push.preview_chars}
+   * @param senders the configured providers, at least one
+   * @param queue push's durable backlog
+   * @param queueMax most jobs out of the queue at a time ({@code push.queue_max})
    */
   public PushVerticle(ConnectionRegistry registry, PushSender fallback, PushRegistrations registrations,
-      ConversationStore conversations, Collection<ProviderSender> senders, int previewChars) {
+      ConversationStore conversations, List<ProviderSender> senders, PushQueue queue, Map<String, io.parley.config.PushDeliverySettings.Pacing> pacing,
+      PushDispatcher.Settings settings, SpillOver spill, int queueMax, PushStats stats) {
+    if (senders.isEmpty()) {
+      throw new IllegalArgumentException("no push provider: use the log-only constructor");
+    }
     this.registry = registry;
     this.fallback = fallback;
     this.registrations = registrations;
     this.conversations = conversations;
-    senders.forEach(s -> this.senders.put(s.provider(), s));
-    this.previewChars = previewChars;
+    this.senders = List.copyOf(senders);
+    senders.forEach(x -> providers.add(x.provider()));
+    this.queue = queue;
+    this.queueMax = queueMax;
+    this.stats = stats;
+    this.dispatcherFactory = () -> new PushDispatcher(vertx, queue, this.senders, pacing, registrations, conversations,
+        spill, settings, stats);
   }
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().<PushBatch>localConsumer(Addresses.PUSH, this::onPush).completion();
+    Future<Void> consuming = Future.succeededFuture();
+    if (queue != null) {
+      dispatcher = dispatcherFactory.get();
+      dispatcher.start();
+      consuming = queue.start(dispatcher::accept, queueMax);
+    }
+    return consuming.compose(v -> vertx.eventBus().<PushBatch>localConsumer(Addresses.PUSH, this::onPush).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (dispatcher != null) {
+      dispatcher.stop();
+    }
+    return queue == null ? Future.succeededFuture() : queue.close();
+  }
+
+  public PushStats stats() {
+    return stats;
   }
 
   private void onPush(Message<PushBatch> msg) {
-    if (senders.isEmpty()) {
+    if (queue == null) {
       msg.body().requests().forEach(this::logOffline);
     } else {
       handle(msg.body().requests());
@@ -94,17 +139,36 @@ public final class PushVerticle extends VerticleBase {
   private void handle(List<PushRequest> batch) {
     Set<String> users = new LinkedHashSet<>();
     batch.forEach(r -> users.addAll(r.users()));
+    long now = System.currentTimeMillis();
     registrations.listAll(users).compose(regs -> {
       if (regs.isEmpty()) {
         return Future.succeededFuture();
       }
       // a registry that cannot be asked counts as "nobody connected": a repeated notification is
       // harmless, a lost one is not
-      return registry.connectionsOf(regs.keySet()).otherwise(e -> {
+      Future<List<PushJob>> jobs = registry.connectionsOf(regs.keySet()).otherwise(e -> {
         LOG.warn("registry unavailable, pushing to every registered device: {}", e.toString());
         return Map.of();
-      }).compose(live -> notifyOffline(batch, regs, connectedDevices(live)));
+      }).compose(live -> jobs(batch, regs, connectedDevices(live), now));
+      // the stores may answer on another event loop: the queue lives on this verticle's
+      return OnContext.on(context, jobs).compose(j -> append(j, 1));
     }).onFailure(e -> LOG.warn("push of {} messages failed: {}", batch.size(), e.toString()));
+  }
+
+  private Future<Void> append(List<PushJob> jobs, int attempt) {
+    if (jobs.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return queue.append(jobs).onSuccess(v -> stats.add("jobs", jobs.size())).recover(e -> {
+      if (attempt >= APPEND_ATTEMPTS) {
+        stats.add("queue_failed", jobs.size());
+        LOG.error("{} pushes could not be queued after {} attempts: {}", jobs.size(), attempt, e.toString());
+        return Future.failedFuture(e);
+      }
+      Promise<Void> again = Promise.promise();
+      vertx.setTimer(APPEND_RETRY_MS * attempt, t -> append(jobs, attempt + 1).onComplete(again));
+      return again.future();
+    });
   }
 
   private static Map<String, Set<String>> connectedDevices(Map<String, Set<String>> connections) {
@@ -120,14 +184,15 @@ public final class PushVerticle extends VerticleBase {
     return out;
   }
 
-  private Future<Void> notifyOffline(List<PushRequest> batch, Map<String, List<PushRegistration>> regs,
-      Map<String, Set<String>> connected) {
-    List<Future<?>> all = new ArrayList<>();
+  /** One job per (message, registered device without a connection, recipient who did not mute), in batch order. */
+  private Future<List<PushJob>> jobs(List<PushRequest> batch, Map<String, List<PushRegistration>> regs,
+      Map<String, Set<String>> connected, long now) {
+    List<Future<List<PushJob>>> each = new ArrayList<>();
     for (PushRequest req : batch) {
-      Map<String, List<PushRegistration>> targets = new HashMap<>();
+      Map<String, List<PushRegistration>> targets = new LinkedHashMap<>();
       for (String user : req.users()) {
         for (PushRegistration r : regs.getOrDefault(user, List.of())) {
-          if (!connected.getOrDefault(user, Set.of()).contains(r.device()) && senders.containsKey(r.provider())) {
+          if (!connected.getOrDefault(user, Set.of()).contains(r.device()) && providers.contains(r.provider())) {
             targets.computeIfAbsent(user, u -> new ArrayList<>()).add(r);
           }
         }
@@ -135,30 +200,20 @@ public final class PushVerticle extends VerticleBase {
       if (targets.isEmpty()) {
         continue;
       }
-      all.add(conversations.mutedAmong(req.conv(), targets.keySet()).onSuccess(muted -> {
-        String payload = PushPayload.of(new PushSender.Notification(null, req.conv(), req.serverId(), req.from(), req.preview()),
-            previewChars);
+      each.add(conversations.mutedAmong(req.conv(), targets.keySet()).map(muted -> {
+        List<PushJob> jobs = new ArrayList<>();
         targets.forEach((user, devices) -> {
           if (!muted.contains(user)) {
-            devices.forEach(r -> send(r, req, payload));
+            devices.forEach(r -> jobs.add(new PushJob(r, req.conv(), req.serverId(), req.from(), req.preview(), now)));
           }
         });
+        return jobs;
       }));
     }
-    return Future.join(all).mapEmpty();
-  }
-
-  private void send(PushRegistration r, PushRequest req, String payload) {
-    senders.get(r.provider()).send(r, req.conv(), payload).onComplete(ar -> {
-      if (ar.failed()) {
-        LOG.warn("{} push to {}/{} for {} failed: {}", r.provider(), r.user(), r.device(), req.serverId(), ar.cause().toString());
-      } else if (ar.result().is(ProviderSender.Kind.GONE)) {
-        LOG.info("{} registration of {}/{} is gone: removed", r.provider(), r.user(), r.device());
-        registrations.removeAddress(r.provider(), r.address())
-            .onFailure(e -> LOG.warn("removing the {} registration of {}/{} failed: {}", r.provider(), r.user(), r.device(), e.toString()));
-      } else if (!ar.result().is(ProviderSender.Kind.ACCEPTED)) {
-        LOG.warn("{} refused the push to {}/{} for {}", r.provider(), r.user(), r.device(), req.serverId());
-      }
+    return Future.all(each).map(all -> {
+      List<PushJob> out = new ArrayList<>();
+      each.forEach(f -> out.addAll(f.result()));
+      return out;
     });
   }
 }

@@ -52,8 +52,10 @@ public final class RocksStorage implements AutoCloseable {
   static final String PUSH_DEVICES = "push_devices";
   /** Push addresses: provider + NUL + address → user + NUL + device, the address's one holder. */
   static final String PUSH_ADDRESSES = "push_addresses";
+  /** Push's backlog: sequence number (8 bytes, big-endian) → job ({@link RocksPushQueue}). */
+  static final String PUSH_QUEUE = "push_queue";
   private static final String[] FAMILIES = {MESSAGES, DEDUPE, CONV_LAST, CONVS, MEMBERS, MEMBERSHIPS, DMS, META,
-      PUSH_DEVICES, PUSH_ADDRESSES};
+      PUSH_DEVICES, PUSH_ADDRESSES, PUSH_QUEUE};
 
   /**
    * The longest dedupe key: a user id (≤ 64 bytes), a separator and a msg_id (≤ 64 characters, up
