@@ -47,6 +47,19 @@ final class Api {
     return call(HttpMethod.POST, "/v1/conversations/" + conv + "/members", token, body).mapEmpty();
   }
 
+  /** PUT /v1/devices/{device}/push: registers the token's user's device with a push provider (204). */
+  Future<Void> registerPush(String token, String device, JsonObject registration) {
+    return call(HttpMethod.PUT, "/v1/devices/" + device + "/push", token, registration).mapEmpty();
+  }
+
+  /** GET /health/ready: true when the server answers 200. */
+  Future<Boolean> ready() {
+    return http.request(new RequestOptions().setMethod(HttpMethod.GET).setURI("/health/ready").setIdleTimeout(5_000))
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().map(b -> resp.statusCode() == 200))
+        .otherwise(false);
+  }
+
   private static String conversationId(JsonObject json) {
     Object id = json.getValue("id");
     if (id == null) {

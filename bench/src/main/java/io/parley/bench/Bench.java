@@ -11,7 +11,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Entry point of the Parley load generator: parses the command line, runs one scenario
- * (connections, dm, group, reconnect), writes the latency plot and prints the result as a table
+ * (connections, dm, group, reconnect, push), writes the latency plot and prints the result as a table
  * or as JSON. Exit codes: 0 pass, 1 the run failed its checks, 2 usage error, 3 the bench broke.
  */
 public final class Bench {
@@ -33,6 +33,17 @@ public final class Bench {
       "        K users in DM pairs, all connected to the first port; close all, reconnect all at once",
       "        (default C = K) to port Q (default: the same port), wait until each connection answered",
       "        a ping and received its partner's message (timeout default 60 s).",
+      "  push --users U --rate R --duration T [--size B] [--fake-delay-ms D] [--coalesce-ms C]",
+      "       [--throttle-for-s S [--throttle-rate Q] [--throttle-retry-after-s N]] [--launch [--server-jar J]",
+      "       [--server-cpus LIST] [--server-java-opts \"OPTS\"]] [--fake-port P] [--server-wait S]",
+      "        send -> provider accepted for U offline devices: an FCM fake in this process answers after D ms",
+      "        (default 20); U recipients register a device with provider fcm and never connect, U senders send",
+      "        their DMs at R msgs/s in total. --launch starts the server jar (default: parley.jar beside this",
+      "        bench's jar) with the fake's environment (and PARLEY_PUSH_COALESCE_MS=C if given) on a fresh data",
+      "        dir and a free port, pinned with taskset -c LIST if given, and stops it after; without --launch the",
+      "        environment is printed and the server on --port is waited for (up to S s, default 120).",
+      "        --throttle-for-s: from the first send for S s the fake answers 429 (Retry-After N, default 1) beyond",
+      "        Q pushes/s (default 0: all); reports when every message had its push after the throttle ended.",
       "",
       "common options:",
       "  --host H (127.0.0.1)  --port P (8080)  --json  --out DIR (bench-out)  --server-pid PID",
@@ -146,6 +157,35 @@ public final class Bench {
           throw new Options.UsageException("reconnect supports at most " + DEFAULT_PER_PROCESS + " connections");
         }
         result = new ReconnectScenario(common, (int) k, Math.max(1, conc), timeout, reconnectPort).run();
+        break;
+      }
+      case "push": {
+        long users = o.requiredNumber("users");
+        double rate = requiredDecimal(o, "rate");
+        double duration = requiredDecimal(o, "duration");
+        int body = o.integer("size", 100);
+        boolean launch = o.flag("launch");
+        String opts = o.str("server-java-opts", "").trim();
+        PushScenario.Settings settings = new PushScenario.Settings(o.number("fake-delay-ms", 20), o.integer("fake-port", 0),
+            o.integer("throttle-for-s", 0), o.integer("throttle-rate", 0), o.integer("throttle-retry-after-s", 1),
+            o.has("coalesce-ms") ? o.integer("coalesce-ms", 0) : null, launch,
+            Path.of(o.str("server-jar", ServerProcess.defaultJar().toString())), o.str("server-cpus", null),
+            opts.isEmpty() ? List.of() : List.of(opts.split("\\s+")), o.decimal("server-wait", 120));
+        o.checkAllUsed(0);
+        if (users < 1 || users > 100_000) {
+          throw new Options.UsageException("--users must be 1..100000");
+        }
+        if (settings.fakeDelayMs() < 0 || settings.throttleForS() < 0 || settings.throttleRate() < 0
+            || settings.throttleRetryAfterS() < 0 || (settings.coalesceMs() != null && settings.coalesceMs() < 0)) {
+          throw new Options.UsageException("--fake-delay-ms, --throttle-*, --coalesce-ms must be >= 0");
+        }
+        if (settings.fakePort() != 0) {
+          Common.checkPort(settings.fakePort(), "--fake-port");
+        }
+        if (!launch && (o.has("server-jar") || o.has("server-cpus") || !opts.isEmpty())) {
+          throw new Options.UsageException("--server-jar, --server-cpus and --server-java-opts need --launch");
+        }
+        result = new PushScenario(common, (int) users, rate, duration, body, settings).run();
         break;
       }
       default:

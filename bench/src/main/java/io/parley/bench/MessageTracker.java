@@ -114,6 +114,11 @@ final class MessageTracker implements WsConn.Listener {
     return t0 + (long) t;
   }
 
+  /** Whether message k is due in the measured window (not the warm-up). */
+  boolean measured(long k) {
+    return scheduledNanos(k) >= warmupEnd;
+  }
+
   long windowNanos() {
     return windowEnd - warmupEnd;
   }

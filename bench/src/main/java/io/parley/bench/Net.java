@@ -21,6 +21,11 @@ final class Net implements AutoCloseable {
   private final WebSocketClient[] wsClients;
 
   Net(Common common, int sources) {
+    this(common, sources, common.port);
+  }
+
+  /** As above, with REST calls and websockets going to {@code port} by default (a server the bench launched). */
+  Net(Common common, int sources, int port) {
     // the server's transport (io_uring, else epoll): cheaper socket calls leave more of the
     // generator's core for generating
     vertx = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(common.eventLoops))
@@ -28,7 +33,7 @@ final class Net implements AutoCloseable {
     http = vertx.createHttpClient(
         new HttpClientOptions()
             .setDefaultHost(common.host)
-            .setDefaultPort(common.port)
+            .setDefaultPort(port)
             .setKeepAlive(true)
             .setConnectTimeout(10_000),
         new PoolOptions().setHttp1MaxSize(Math.min(64, common.concurrency)));
@@ -37,7 +42,7 @@ final class Net implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       WebSocketClientOptions opts = new WebSocketClientOptions()
           .setDefaultHost(common.host)
-          .setDefaultPort(common.port)
+          .setDefaultPort(port)
           .setConnectTimeout(30_000)
           // the default (50) would queue connections per endpoint; the bench wants them all open
           .setMaxConnections(1_000_000)

@@ -14,7 +14,7 @@ import java.util.Set;
 final class Options {
 
   /** Options that take no value. */
-  private static final Set<String> FLAGS = Set.of("json", "child", "help");
+  private static final Set<String> FLAGS = Set.of("json", "child", "help", "launch");
 
   final String scenario;
   private final List<String> positional = new ArrayList<>();

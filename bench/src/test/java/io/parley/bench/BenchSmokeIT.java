@@ -75,12 +75,33 @@ class BenchSmokeIT {
     assertThat(r.getBoolean("passed")).isTrue();
   }
 
+  @Test
+  void pushMeasuresEveryMessageToAnOfflineDevice() throws Exception {
+    // its own server (launched by the bench, with the FCM fake's environment), no coalescing: every
+    // message is a push of its own
+    JsonObject r = run("push", "--users", "10", "--rate", "40", "--duration", "2", "--warmup", "1", "--fake-delay-ms", "20",
+        "--coalesce-ms", "0", "--launch", "--server-jar", SERVER_JAR.toString(), "--server-java-opts", "-Xmx512m",
+        "--json", "--out", dir.resolve("out").toString());
+    JsonObject m = r.getJsonObject("metrics");
+    assertThat(m.getLong("devices_registered")).isEqualTo(10);
+    assertThat(m.getLong("acked")).isPositive().isEqualTo(m.getLong("sent"));
+    assertThat(m.getLong("messages_missing")).isZero();
+    assertThat(m.getLong("messages_pushed")).isEqualTo(m.getLong("acked"));
+    assertThat(m.getLong("pushes_accepted")).isPositive();
+    assertThat(r.getJsonObject("latency").getJsonObject("send->push").getLong("count")).isPositive();
+  }
+
   private static JsonObject bench(String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--port", Integer.toString(server.port), "--json", "--out", dir.resolve("out").toString()));
+    return run(all.toArray(String[]::new));
+  }
+
+  private static JsonObject run(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.awt.headless=true",
         "-cp", BENCH_JAR.toString(), "io.parley.bench.Bench"));
     cmd.addAll(List.of(args));
-    cmd.addAll(List.of("--port", Integer.toString(server.port), "--json", "--out", dir.resolve("out").toString()));
     Path stdout = Files.createTempFile(dir, "bench", ".json");
     Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("bench finished").isTrue();

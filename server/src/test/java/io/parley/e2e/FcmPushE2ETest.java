@@ -2,7 +2,7 @@ package io.parley.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.parley.push.FakeFcmService;
+import io.parley.pushfakes.FakeFcmService;
 import io.parley.testing.Await;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;

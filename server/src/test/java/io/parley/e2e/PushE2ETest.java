@@ -2,8 +2,8 @@ package io.parley.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.parley.push.FakePushService;
-import io.parley.push.FakePushService.Subscription;
+import io.parley.pushfakes.FakePushService;
+import io.parley.pushfakes.FakePushService.Subscription;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;

@@ -2,8 +2,9 @@ package io.parley.push;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.parley.push.FakeFcmService.Answer;
 import io.parley.push.ProviderSender.Outcome;
+import io.parley.pushfakes.FakeFcmService;
+import io.parley.pushfakes.FakeFcmService.Answer;
 import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,7 +38,7 @@ class FcmSenderTest {
   void setUp() {
     vertx = Vertx.vertx();
     fcm = new FakeFcmService(clock);
-    sender = new FcmSender(vertx, fcm.serviceAccount(), fcm.origin(), clock);
+    sender = new FcmSender(vertx, FcmServiceAccount.parse(fcm.serviceAccountJson().encode(), ""), fcm.origin(), clock);
   }
 
   @AfterEach

@@ -2,6 +2,7 @@ package io.parley.push;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.parley.pushfakes.FakePushService;
 import io.parley.testing.Await;
 import io.parley.push.ProviderSender.Outcome;
 import io.vertx.core.Future;

@@ -1,6 +1,5 @@
-package io.parley.push;
+package io.parley.pushfakes;
 
-import io.parley.testing.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -44,6 +43,8 @@ import java.util.function.LongSupplier;
  * and queued in {@link #received}; a bad request is answered 400 and recorded in {@link #errors};
  * an unknown bearer 401 (counted in {@link #unauthorized}). {@link #answer} scripts another answer
  * for one device token: 404 UNREGISTERED, 400 INVALID_ARGUMENT for the token, 503.
+ * {@link #pacing} delays the answers of {@code messages:send}, throttles them (429
+ * RESOURCE_EXHAUSTED with Retry-After), counts them and logs each accepted message with its time.
  *
  * <p>Its clock is the one given, so a test can move time for the sender and this service alike.
  */
@@ -54,6 +55,7 @@ public final class FakeFcmService implements AutoCloseable {
 
   private final Vertx vertx = Vertx.vertx();
   private final HttpServer server;
+  private final String host;
   private final KeyPair account;
   private final LongSupplier clock;
   /** Issued access tokens and when each expires (epoch millis on the clock). */
@@ -68,6 +70,8 @@ public final class FakeFcmService implements AutoCloseable {
   public volatile boolean refuseAllAccessTokens;
   /** {@code expires_in} of the access tokens issued from now on, in seconds. */
   public volatile long expiresInS = 3600;
+  /** Answer delay, throttling, counters and the accepted messages with their times. */
+  public final Pacing pacing = new Pacing(vertx, "fcm");
 
   /** A message the service accepted: the device token, its data, the android collapse key and priority. */
   public record Received(String token, JsonObject data, String collapseKey, String priority) {}
@@ -80,7 +84,13 @@ public final class FakeFcmService implements AutoCloseable {
   }
 
   public FakeFcmService(LongSupplier clock) {
+    this(clock, "127.0.0.1", 0);
+  }
+
+  /** @param port the port to listen on (0: any free one, see {@link #origin()}) */
+  public FakeFcmService(LongSupplier clock, String host, int port) {
     this.clock = clock;
+    this.host = host;
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
       g.initialize(2048);
@@ -89,11 +99,11 @@ public final class FakeFcmService implements AutoCloseable {
       throw new IllegalStateException(e);
     }
     this.server = vertx.createHttpServer().requestHandler(this::handle);
-    Await.result(server.listen(0, "127.0.0.1"));
+    Listening.await(server.listen(port, host), vertx, "FCM fake on " + host + ":" + port);
   }
 
   public String origin() {
-    return "http://127.0.0.1:" + server.actualPort();
+    return "http://" + host + ":" + server.actualPort();
   }
 
   public String tokenUri() {
@@ -117,11 +127,6 @@ public final class FakeFcmService implements AutoCloseable {
   public Path writeServiceAccount(Path file) throws IOException {
     Files.writeString(file, serviceAccountJson().encodePrettily(), StandardCharsets.UTF_8);
     return file;
-  }
-
-  /** The account as the sender reads it. */
-  public FcmServiceAccount serviceAccount() {
-    return FcmServiceAccount.parse(serviceAccountJson().encode(), "");
   }
 
   /** Messages to {@code deviceToken} are answered so from now on. */
@@ -156,6 +161,9 @@ public final class FakeFcmService implements AutoCloseable {
         }
       } catch (Exception e) {
         errors.add(req.path() + ": " + e);
+        if (!req.path().equals("/token")) {
+          pacing.other();
+        }
         req.response().setStatusCode(400).end(e.toString());
       }
     });
@@ -219,8 +227,18 @@ public final class FakeFcmService implements AutoCloseable {
     Long expires = auth.startsWith("Bearer ") ? accessTokens.get(auth.substring(7)) : null;
     if (expires == null || expires <= clock.getAsLong() || refuseAllAccessTokens) {
       unauthorized.incrementAndGet();
-      req.response().setStatusCode(401).putHeader("Content-Type", "application/json").end(error(401, "UNAUTHENTICATED",
-          "Request had invalid authentication credentials.", null).encode());
+      pacing.other();
+      pacing.later(() -> req.response().setStatusCode(401).putHeader("Content-Type", "application/json")
+          .end(error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.", null).encode()));
+      return;
+    }
+    int retryAfter = pacing.throttledNow();
+    if (retryAfter >= 0) {
+      pacing.throttled();
+      pacing.later(() -> req.response().setStatusCode(429).putHeader("Retry-After", Integer.toString(retryAfter))
+          .putHeader("Content-Type", "application/json").end(error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.",
+              new JsonObject().put("@type", "type.googleapis.com/google.firebase.fcm.v1.FcmError")
+                  .put("errorCode", "QUOTA_EXCEEDED")).encode()));
       return;
     }
     JsonObject message = body.toJsonObject().getJsonObject("message");
@@ -252,12 +270,22 @@ public final class FakeFcmService implements AutoCloseable {
       throw new GeneralSecurityException("android.ttl must be a duration in seconds like \"3.5s\", got " + ttl);
     }
     Answer answer = answers.getOrDefault(token, Answer.OK);
-    switch (answer) {
-      case OK -> {
-        received.add(new Received(token, data, android.getString("collapse_key"), priority));
-        req.response().putHeader("Content-Type", "application/json")
-            .end(new JsonObject().put("name", "projects/" + PROJECT + "/messages/" + seq.incrementAndGet()).encode());
+    String collapseKey = android.getString("collapse_key");
+    pacing.later(() -> {
+      if (answer == Answer.OK) {
+        pacing.accepted(token, data);
+        received.add(new Received(token, data, collapseKey, priority));
+      } else {
+        pacing.other();
       }
+      answer(req, answer);
+    });
+  }
+
+  private void answer(HttpServerRequest req, Answer answer) {
+    switch (answer) {
+      case OK -> req.response().putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("name", "projects/" + PROJECT + "/messages/" + seq.incrementAndGet()).encode());
       case UNREGISTERED -> req.response().setStatusCode(404).end(error(404, "NOT_FOUND", "Requested entity was not found.",
           new JsonObject().put("@type", "type.googleapis.com/google.firebase.fcm.v1.FcmError").put("errorCode", "UNREGISTERED"))
           .encode());
@@ -283,6 +311,6 @@ public final class FakeFcmService implements AutoCloseable {
 
   @Override
   public void close() {
-    Await.result(vertx.close());
+    Listening.await(vertx.close(), null, "closing the FCM fake");
   }
 }
