@@ -52,8 +52,10 @@ public final class RocksStorage implements AutoCloseable {
   static final String PUSH_DEVICES = "push_devices";
   /** Push addresses: provider + NUL + address → user + NUL + device, the address's one holder. */
   static final String PUSH_ADDRESSES = "push_addresses";
+  /** Users' email addresses for push digests: user → address ({@link RocksPushRegistrations}). */
+  static final String PUSH_EMAILS = "push_emails";
   private static final String[] FAMILIES = {MESSAGES, DEDUPE, CONV_LAST, CONVS, MEMBERS, MEMBERSHIPS, DMS, META,
-      PUSH_DEVICES, PUSH_ADDRESSES};
+      PUSH_DEVICES, PUSH_ADDRESSES, PUSH_EMAILS};
 
   /**
    * The longest dedupe key: a user id (≤ 64 bytes), a separator and a msg_id (≤ 64 characters, up
