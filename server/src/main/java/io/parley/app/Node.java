@@ -5,6 +5,7 @@ import io.parley.config.ParleyConfig;
 import io.parley.fanout.FanoutBatch;
 import io.parley.fanout.FanoutVerticle;
 import io.parley.gateway.Auth;
+import io.parley.gateway.ConnectEmails;
 import io.parley.gateway.GatewayVerticle;
 import io.parley.history.ConversationService;
 import io.parley.config.ClusterSettings;
@@ -22,6 +23,7 @@ import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
 import io.parley.gateway.DevicesApi;
 import io.parley.presence.ConnectionRegistry;
+import io.parley.push.DigestMailer;
 import io.parley.push.FcmSender;
 import io.parley.push.FcmServiceAccount;
 import io.parley.push.LogPushSender;
@@ -88,6 +90,7 @@ public final class Node {
   private volatile GatewayVerticle gateway;
   private Optional<VapidKeys> vapid = Optional.empty();
   private Optional<FcmServiceAccount> fcm = Optional.empty();
+  private volatile PushRegistrations pushRegistrations;
 
   public Node(ParleyConfig config) {
     this.config = config;
@@ -100,6 +103,11 @@ public final class Node {
   /** The node's Vert.x; on the cluster profile only once {@link #start()} has joined the cluster. */
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** The push registrations (and remembered email addresses) of the node's storage, once {@link #start()} succeeded. */
+  public PushRegistrations pushRegistrations() {
+    return pushRegistrations;
   }
 
   public boolean ready() {
@@ -174,6 +182,7 @@ public final class Node {
         config.largeGroupMax());
     Auth auth = new Auth(vertx, effective.jwtSecret());
     List<ProviderSender> senders = senders();
+    pushRegistrations = b.pushRegistrations();
     Future<Void> chain = deployOne(push(b.registry(), b.pushRegistrations(), b.conversations(), senders))
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
@@ -183,13 +192,14 @@ public final class Node {
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
+      ConnectEmails emails = new ConnectEmails(b.pushRegistrations(), ConnectEmails.DEFAULT_CAPACITY);
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing())))
           .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
-                  devices),
+                  devices, emails),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -212,8 +222,10 @@ public final class Node {
     Auth auth = new Auth(vertx, effective.jwtSecret());
     int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
     RocksPushRegistrations pushRegistrations = new RocksPushRegistrations(storage, metaWriter, readers);
+    this.pushRegistrations = pushRegistrations;
     List<ProviderSender> senders = senders();
     DevicesApi devices = devicesApi(auth, pushRegistrations, registry, senders);
+    ConnectEmails emails = new ConnectEmails(pushRegistrations, ConnectEmails.DEFAULT_CAPACITY);
 
     return deployOne(push(registry, pushRegistrations, conversations, senders))
         .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
@@ -221,7 +233,7 @@ public final class Node {
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
             new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs())))
-        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices),
+        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);
@@ -238,6 +250,14 @@ public final class Node {
     vapid.ifPresent(k -> senders.add(new WebPushSender(vertx, k, config.push().webPushSubject())));
     fcm.ifPresent(a -> senders.add(new FcmSender(vertx, a, config.push().fcmBaseUrl())));
     return List.copyOf(senders);
+  }
+
+  /**
+   * The mailer of push digests (the spill-over of pushes that waited too long), or empty when
+   * {@code push.smtp.host} is empty. Its connections come from one pool per Vert.x, closed with it.
+   */
+  private Optional<DigestMailer> digestMailer() {
+    return DigestMailer.create(vertx, config.push());
   }
 
   private PushVerticle push(ConnectionRegistry registry, PushRegistrations registrations, ConversationStore conversations,
