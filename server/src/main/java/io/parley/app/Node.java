@@ -5,6 +5,7 @@ import io.parley.config.ParleyConfig;
 import io.parley.fanout.FanoutBatch;
 import io.parley.fanout.FanoutVerticle;
 import io.parley.gateway.Auth;
+import io.parley.gateway.ConnectEmails;
 import io.parley.gateway.GatewayVerticle;
 import io.parley.history.ConversationService;
 import io.parley.config.ClusterSettings;
@@ -22,6 +23,8 @@ import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
 import io.parley.gateway.DevicesApi;
 import io.parley.presence.ConnectionRegistry;
+import io.parley.push.DigestEntry;
+import io.parley.push.DigestMailer;
 import io.parley.push.FcmSender;
 import io.parley.push.FcmServiceAccount;
 import io.parley.push.LogPushSender;
@@ -98,6 +101,7 @@ public final class Node {
   private volatile GatewayVerticle gateway;
   private Optional<VapidKeys> vapid = Optional.empty();
   private Optional<FcmServiceAccount> fcm = Optional.empty();
+  private volatile PushRegistrations pushRegistrations;
 
   public Node(ParleyConfig config) {
     this.config = config;
@@ -110,6 +114,11 @@ public final class Node {
   /** The node's Vert.x; on the cluster profile only once {@link #start()} has joined the cluster. */
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** The push registrations (and remembered email addresses) of the node's storage, once {@link #start()} succeeded. */
+  public PushRegistrations pushRegistrations() {
+    return pushRegistrations;
   }
 
   public boolean ready() {
@@ -184,6 +193,7 @@ public final class Node {
         config.largeGroupMax());
     Auth auth = new Auth(vertx, effective.jwtSecret());
     List<ProviderSender> senders = senders();
+    pushRegistrations = b.pushRegistrations();
     Future<Void> chain = deployPush(b.registry(), b.pushRegistrations(), b.conversations(), senders,
             () -> KafkaTopics.ensure(vertx, c.kafkaBootstrap(), config.pushDelivery().queueTopic(),
                     config.pushDelivery().queuePartitions(), (short) c.kafkaReplicationFactor(), c.kafkaAdminTimeoutMs())
@@ -198,13 +208,14 @@ public final class Node {
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
+      ConnectEmails emails = new ConnectEmails(b.pushRegistrations(), ConnectEmails.DEFAULT_CAPACITY);
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing())))
           .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
-                  devices),
+                  devices, emails),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -227,8 +238,10 @@ public final class Node {
     Auth auth = new Auth(vertx, effective.jwtSecret());
     int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
     RocksPushRegistrations pushRegistrations = new RocksPushRegistrations(storage, metaWriter, readers);
+    this.pushRegistrations = pushRegistrations;
     List<ProviderSender> senders = senders();
     DevicesApi devices = devicesApi(auth, pushRegistrations, registry, senders);
+    ConnectEmails emails = new ConnectEmails(pushRegistrations, ConnectEmails.DEFAULT_CAPACITY);
 
     WorkerExecutor pushQueueWriter = vertx.createSharedWorkerExecutor("parley-push-queue", 1);
     return deployPush(registry, pushRegistrations, conversations, senders,
@@ -238,7 +251,7 @@ public final class Node {
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
             new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs())))
-        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices),
+        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);
@@ -273,9 +286,31 @@ public final class Node {
         senders, q, d.pacing(), settings, spillOver(registrations), d.queueMax(), pushStats)));
   }
 
-  /** Where pushes that waited too long go: nowhere yet (SMTP digests come next). */
+  /**
+   * Where pushes that waited too long go: one email digest to the address the user's token carried
+   * at connect, through the mailer ({@code push.smtp.*}); nowhere when mail is off.
+   */
   private SpillOver spillOver(PushRegistrations registrations) {
-    return SpillOver.NONE;
+    Optional<DigestMailer> mailer = digestMailer();
+    if (mailer.isEmpty()) {
+      return SpillOver.NONE;
+    }
+    DigestMailer m = mailer.get();
+    return (user, items) -> registrations.email(user).compose(address -> {
+      if (address.isEmpty()) {
+        return Future.succeededFuture(false);
+      }
+      List<DigestEntry> entries = items.stream().map(i -> new DigestEntry(i.conv(), null, i.count(), i.preview())).toList();
+      return m.sendDigest(address.get(), user, entries).map(true);
+    });
+  }
+
+  /**
+   * The mailer of push digests (the spill-over of pushes that waited too long), or empty when
+   * {@code push.smtp.host} is empty. Its connections come from one pool per Vert.x, closed with it.
+   */
+  private Optional<DigestMailer> digestMailer() {
+    return DigestMailer.create(vertx, config.push());
   }
 
   /** Push's counters on this node. */

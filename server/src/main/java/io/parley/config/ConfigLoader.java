@@ -29,6 +29,10 @@ public final class ConfigLoader {
   public static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
   /** {@code push.fcm.project_id}: a segment of the FCM API's URL path. */
   private static final Pattern FCM_PROJECT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.:-]{0,99}");
+  /** {@code push.smtp.host}: a DNS name, IPv4 address or bracket-less IPv6 address. */
+  private static final Pattern SMTP_HOST = Pattern.compile("[A-Za-z0-9.:_-]{1,253}");
+  /** {@code push.smtp.from}: local@domain, nothing a header could be split on. */
+  private static final Pattern SMTP_FROM = Pattern.compile("[^\\s@<>\",]{1,64}@[^\\s@<>\",]{1,189}");
 
   private ConfigLoader() {}
 
@@ -187,7 +191,31 @@ public final class ConfigLoader {
           + "), got '" + subject + "'");
     }
     return new PushSettings(intIn(c, "push.devices_max", 1, 1000), intIn(c, "push.preview_chars", 0, 64),
-        vapidFile.trim(), subject, string(c, "push.fcm.service_account_file").trim(), fcmProjectId(c), baseUrl(c, "push.fcm.base_url"));
+        vapidFile.trim(), subject, string(c, "push.fcm.service_account_file").trim(), fcmProjectId(c), baseUrl(c, "push.fcm.base_url"),
+        bool(c, "push.webpush.enabled"), smtpHost(c), intIn(c, "push.smtp.port", 1, 65535), smtpFrom(c),
+        oneOf(c, "push.smtp.starttls", PushSettings.STARTTLS), string(c, "push.smtp.username").trim(),
+        string(c, "push.smtp.password"));
+  }
+
+  /** Empty (no digests by email) or a host name or address, no port, no spaces. */
+  private static String smtpHost(JsonObject c) {
+    String host = string(c, "push.smtp.host").trim();
+    // one colon is host:port (the port is push.smtp.port); an IPv6 address has several
+    if (!host.isEmpty() && (!SMTP_HOST.matcher(host).matches() || host.indexOf(':') >= 0 && host.indexOf(':') == host.lastIndexOf(':'))) {
+      throw new ConfigException("push.smtp.host: a host name or IP address without a port, or empty for no email digests ("
+          + envName("push.smtp.host") + "), got '" + host + "'");
+    }
+    return host;
+  }
+
+  /** A bare address (local@domain): it goes into the envelope and the From header. */
+  private static String smtpFrom(JsonObject c) {
+    String from = nonBlank(c, "push.smtp.from").trim();
+    if (!SMTP_FROM.matcher(from).matches()) {
+      throw new ConfigException("push.smtp.from: an email address such as parley@example.com (" + envName("push.smtp.from")
+          + "), got '" + from + "'");
+    }
+    return from;
   }
 
   private static PushDeliverySettings pushDelivery(JsonObject c) {

@@ -18,6 +18,30 @@ package io.parley.config;
  *     {@code project_id} ({@code push.fcm.project_id})
  * @param fcmBaseUrl where the FCM HTTP v1 API is, {@code scheme://host[:port]} without a trailing
  *     slash ({@code push.fcm.base_url}; plain {@code http} for local fakes)
+ * @param webPushEnabled false turns Web Push off even where a VAPID key would be generated
+ *     ({@code push.webpush.enabled})
+ * @param smtpHost the SMTP server push digests are sent through; empty: no digests, pushes that wait
+ *     too long are not spilled over to email ({@code push.smtp.host})
+ * @param smtpPort its port ({@code push.smtp.port})
+ * @param smtpFrom the digests' {@code From} address ({@code push.smtp.from})
+ * @param smtpStarttls {@code DISABLED}, {@code OPTIONAL} (upgrade when the server offers it) or
+ *     {@code REQUIRED} ({@code push.smtp.starttls})
+ * @param smtpUsername the SMTP login; empty: none ({@code push.smtp.username})
+ * @param smtpPassword its password ({@code push.smtp.password}); never printed by {@link #toString()}
  */
 public record PushSettings(int devicesMax, int previewChars, String webPushVapidKeyFile, String webPushSubject,
-    String fcmServiceAccountFile, String fcmProjectId, String fcmBaseUrl) {}
+    String fcmServiceAccountFile, String fcmProjectId, String fcmBaseUrl, boolean webPushEnabled, String smtpHost,
+    int smtpPort, String smtpFrom, String smtpStarttls, String smtpUsername, String smtpPassword) {
+
+  /** Values of {@code push.smtp.starttls}. */
+  public static final java.util.List<String> STARTTLS = java.util.List.of("DISABLED", "OPTIONAL", "REQUIRED");
+
+  @Override
+  public String toString() {
+    return "PushSettings[devicesMax=" + devicesMax + ", previewChars=" + previewChars + ", webPushVapidKeyFile="
+        + webPushVapidKeyFile + ", webPushSubject=" + webPushSubject + ", fcmServiceAccountFile=" + fcmServiceAccountFile
+        + ", fcmProjectId=" + fcmProjectId + ", fcmBaseUrl=" + fcmBaseUrl + ", webPushEnabled=" + webPushEnabled
+        + ", smtpHost=" + smtpHost + ", smtpPort=" + smtpPort + ", smtpFrom=" + smtpFrom + ", smtpStarttls=" + smtpStarttls
+        + ", smtpUsername=" + smtpUsername + ", smtpPassword=" + (smtpPassword.isEmpty() ? "" : "***") + "]";
+  }
+}

@@ -11,8 +11,12 @@ import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 
-/** JWT (HS256) authentication: {@code sub} is the user id, {@code exp} is honoured. */
+/**
+ * JWT (HS256) authentication: {@code sub} is the user id, {@code exp} is honoured, and an optional
+ * {@code email} claim is the address push digests go to ({@link Identity}).
+ */
 public final class Auth {
+  static final String EMAIL_CLAIM = "email";
   private final JWTAuth jwt;
 
   public Auth(Vertx vertx, String secret) {
@@ -23,22 +27,48 @@ public final class Auth {
 
   /** The user id of a request's token (header {@code Authorization: Bearer} or query {@code access_token}). */
   public Future<String> authenticate(HttpServerRequest req) {
+    return identify(req).map(Identity::user);
+  }
+
+  /** The user and email claim of a request's token (header {@code Authorization: Bearer} or query {@code access_token}). */
+  public Future<Identity> identify(HttpServerRequest req) {
     String token = tokenOf(req);
-    if (token == null) {
-      return unauthorized("missing bearer token");
-    }
+    return token == null ? unauthorized("missing bearer token") : identify(token);
+  }
+
+  /** The user and email claim of a token. */
+  public Future<Identity> identify(String token) {
     return jwt.authenticate(new TokenCredentials(token))
         .recover(e -> unauthorized("invalid or expired token"))
         .compose(user -> {
           String sub = user.principal().getString("sub");
-          return ClientFrame.validUser(sub) ? Future.succeededFuture(sub) : unauthorized("token subject is not a user id");
+          return ClientFrame.validUser(sub)
+              ? Future.succeededFuture(new Identity(sub, user.principal().getValue(EMAIL_CLAIM)))
+              : unauthorized("token subject is not a user id");
         });
   }
 
   public String issue(String user, int ttlSeconds) {
-    return jwt.generateToken(new JsonObject().put("sub", user),
-        new JWTOptions().setAlgorithm("HS256").setExpiresInSeconds(ttlSeconds));
+    return issue(user, null, ttlSeconds);
   }
+
+  /** A token for {@code user}, with an {@code email} claim unless {@code email} is null. */
+  public String issue(String user, String email, int ttlSeconds) {
+    JsonObject claims = new JsonObject().put("sub", user);
+    if (email != null) {
+      claims.put(EMAIL_CLAIM, email);
+    }
+    return jwt.generateToken(claims, new JWTOptions().setAlgorithm("HS256").setExpiresInSeconds(ttlSeconds));
+  }
+
+  /**
+   * Who a token is for.
+   *
+   * @param user the {@code sub} claim, a valid user id
+   * @param email the {@code email} claim as the token has it (any JSON value), null when absent;
+   *     not validated here ({@link ConnectEmails#valid})
+   */
+  public record Identity(String user, Object email) {}
 
   private static String tokenOf(HttpServerRequest req) {
     String header = req.getHeader("Authorization");

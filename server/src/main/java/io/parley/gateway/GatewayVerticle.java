@@ -51,6 +51,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final RateLimiter limiter;
   private final BooleanSupplier ready;
   private final DevicesApi devices;
+  private final ConnectEmails emails;
   private final Sessions sessions = new Sessions();
   private Session.Settings sessionSettings;
   private Sync.Settings syncSettings;
@@ -63,13 +64,17 @@ public final class GatewayVerticle extends VerticleBase {
 
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
-    this(config, auth, conversations, registry, limiter, ready, null);
+    this(config, auth, conversations, registry, limiter, ready, null, null);
   }
 
-  /** @param devices the devices and push REST, mounted beside {@link RestApi}; null: none */
+  /**
+   * @param devices the devices and push REST, mounted beside {@link RestApi}; null: none
+   * @param emails where the tokens' email claims are remembered at connect (one per node); null: nowhere
+   */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
-      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices) {
+      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices, ConnectEmails emails) {
     this.devices = devices;
+    this.emails = emails;
     this.config = config;
     this.auth = auth;
     this.conversations = conversations;
@@ -186,7 +191,7 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     req.pause();
-    auth.authenticate(req).onComplete(ar -> {
+    auth.identify(req).onComplete(ar -> {
       if (ar.failed()) {
         reject(req, 401, "unauthorized", ar.cause().getMessage());
         return;
@@ -211,10 +216,14 @@ public final class GatewayVerticle extends VerticleBase {
           return;
         }
         String id = ConnectionIds.of(config.nodeName(), CONNECTION_SEQ.incrementAndGet(), device);
-        Session session = new Session(id, ar.result(), sessionSettings, syncSettings, sendSettings,
+        String user = ar.result().user();
+        Session session = new Session(id, user, sessionSettings, syncSettings, sendSettings,
             listener -> WsChannel.attach(socket.pipeline(), socket.name(), listener, socketSettings, flusher::add));
         sessions.add(session);
         session.start();
+        if (emails != null) {
+          emails.connected(user, ar.result().email());
+        }
       });
     });
   }
@@ -240,7 +249,12 @@ public final class GatewayVerticle extends VerticleBase {
       RestApi.error(ctx, ErrorCode.BAD_REQUEST, "'user' must match [A-Za-z0-9_.-]{1,64}");
       return;
     }
-    json(ctx, 200, new JsonObject().put("token", auth.issue(u, config.devTokenTtlSeconds())));
+    Object email = body.getValue("email");
+    if (email != null && !ConnectEmails.valid(email)) {
+      RestApi.error(ctx, ErrorCode.BAD_REQUEST, "'email' must be an email address of at most 254 characters");
+      return;
+    }
+    json(ctx, 200, new JsonObject().put("token", auth.issue(u, (String) email, config.devTokenTtlSeconds())));
   }
 
   private static void reject(HttpServerRequest req, ErrorCode code, String message) {

@@ -117,7 +117,8 @@ final class RestApi {
       List<UserConversation> shown = page.size() > limit ? page.subList(0, limit) : page;
       for (UserConversation uc : shown) {
         items.add(conversationJson(uc.conversation())
-            .put("last_read_id", uc.lastReadId() > 0 ? Long.toString(uc.lastReadId()) : null));
+            .put("last_read_id", uc.lastReadId() > 0 ? Long.toString(uc.lastReadId()) : null)
+            .put("muted", uc.muted()));
       }
       String next = page.size() > limit ? Long.toString(shown.get(shown.size() - 1).conversation().activity()) : null;
       reply(ctx, 200, new JsonObject().put("conversations", items).put("next_cursor", next));
@@ -127,7 +128,9 @@ final class RestApi {
   private void get(RoutingContext ctx) {
     long conv = pathId(ctx);
     if (conv > 0) {
-      respond(ctx, () -> service.get(ctx.get(USER), conv), c -> reply(ctx, 200, conversationJson(c)));
+      String caller = ctx.get(USER);
+      respond(ctx, () -> service.get(caller, conv).compose(c -> service.muted(caller, conv).map(m -> conversationJson(c).put("muted", m))),
+          json -> reply(ctx, 200, json));
     }
   }
 

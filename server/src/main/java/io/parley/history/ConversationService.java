@@ -69,6 +69,11 @@ public final class ConversationService {
     });
   }
 
+  /** Whether the caller muted the conversation (false for a non-member). */
+  public Future<Boolean> muted(String caller, long conv) {
+    return conversations.mutedAmong(conv, List.of(caller)).map(set -> set.contains(caller));
+  }
+
   /** The caller's conversations, newest activity first, those older than {@code cursor} (0: from the newest). */
   public Future<List<UserConversation>> list(String caller, long cursor, int limit) {
     return conversations.listForUser(caller).map(all -> all.stream()

@@ -41,4 +41,13 @@ public interface PushRegistrations {
 
   /** How many devices of the user have a registration. */
   Future<Integer> count(String user);
+
+  /**
+   * Remembers the user's email address (the token's {@code email} claim, seen at connect), for the
+   * digest sent instead of pushes that waited too long. Replaces the one remembered before.
+   */
+  Future<Void> putEmail(String user, String email);
+
+  /** The user's remembered email address, if any. */
+  Future<Optional<String>> email(String user);
 }

@@ -131,11 +131,15 @@ public final class VapidKeys {
   }
 
   /**
-   * The keys in force, or empty when Web Push is off: the configured file; else, on the embedded
+   * The keys in force, or empty when Web Push is off ({@code push.webpush.enabled} false, checked
+   * first: no file is read or generated then): the configured file; else, on the embedded
    * profile, {@value #GENERATED_FILE} in the data dir, generated on first start; else (cluster
    * profile, no file) off. A file that cannot be read is a configuration error naming the key. Blocking.
    */
   public static Optional<VapidKeys> resolve(PushSettings settings, String profile, Path dataDir) {
+    if (!settings.webPushEnabled()) {
+      return Optional.empty();
+    }
     String configured = settings.webPushVapidKeyFile();
     Path file;
     if (!configured.isEmpty()) {

@@ -125,7 +125,7 @@ class ConfigLoaderTest {
     assertThat(g.registerWaitMs()).isEqualTo(10_000);
     assertThat(g.closeTimeoutMs()).isEqualTo(10_000);
     assertThat(g.requestTimeoutMs()).isEqualTo(10_000);
-    assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", "", "", "", "https://fcm.googleapis.com"));
+    assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", "", "", "", "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", ""));
   }
 
   @Test
@@ -147,7 +147,7 @@ class ConfigLoaderTest {
     ParleyConfig c = load(Map.of("PARLEY_PUSH_DEVICES_MAX", "3", "PARLEY_PUSH_PREVIEW_CHARS", "64",
         "PARLEY_PUSH_WEBPUSH_VAPID_KEY_FILE", " /etc/parley/vapid.pem ", "PARLEY_PUSH_WEBPUSH_SUBJECT", "mailto:ops@example.com"));
     assertThat(c.push()).isEqualTo(new PushSettings(3, 64, "/etc/parley/vapid.pem", "mailto:ops@example.com", "", "",
-        "https://fcm.googleapis.com"));
+        "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", ""));
     assertThat(load(Map.of("PARLEY_PUSH_WEBPUSH_SUBJECT", "https://example.com/contact")).push().webPushSubject())
         .isEqualTo("https://example.com/contact");
   }
@@ -160,6 +160,25 @@ class ConfigLoaderTest {
     assertThat(p.fcmProjectId()).isEqualTo("chat-prod-1");
     assertThat(p.fcmBaseUrl()).as("the trailing slash dropped").isEqualTo("http://127.0.0.1:9099");
     assertThat(load(Map.of("PARLEY_PROFILE", "cluster")).push().fcmServiceAccountFile()).as("off by default on cluster too").isEmpty();
+  }
+
+  @Test
+  void smtpAndWebPushSwitchFromTheEnvironment() {
+    PushSettings p = load(Map.of("PARLEY_PUSH_SMTP_HOST", " mail.example.com ", "PARLEY_PUSH_SMTP_PORT", "587",
+        "PARLEY_PUSH_SMTP_FROM", "chat@example.com", "PARLEY_PUSH_SMTP_STARTTLS", "REQUIRED",
+        "PARLEY_PUSH_SMTP_USERNAME", "chat", "PARLEY_PUSH_SMTP_PASSWORD", "s3cret", "PARLEY_PUSH_WEBPUSH_ENABLED", "false")).push();
+    assertThat(p.smtpHost()).isEqualTo("mail.example.com");
+    assertThat(p.smtpPort()).isEqualTo(587);
+    assertThat(p.smtpFrom()).isEqualTo("chat@example.com");
+    assertThat(p.smtpStarttls()).isEqualTo("REQUIRED");
+    assertThat(p.smtpUsername()).isEqualTo("chat");
+    assertThat(p.smtpPassword()).isEqualTo("s3cret");
+    assertThat(p.webPushEnabled()).isFalse();
+    assertThat(p.toString()).as("the password is never printed").doesNotContain("s3cret").contains("smtpUsername=chat");
+    PushSettings cluster = load(Map.of("PARLEY_PROFILE", "cluster")).push();
+    assertThat(cluster.smtpHost()).as("email digests off by default on cluster too").isEmpty();
+    assertThat(cluster.webPushEnabled()).isTrue();
+    assertThat(load(Map.of("PARLEY_PUSH_SMTP_HOST", "::1")).push().smtpHost()).as("an IPv6 address").isEqualTo("::1");
   }
 
   @Test
@@ -342,6 +361,16 @@ class ConfigLoaderTest {
       "PARLEY_PUSH_FCM_BASE_URL|https://fcm.googleapis.com/v1|push.fcm.base_url",
       "PARLEY_PUSH_FCM_BASE_URL|https://|push.fcm.base_url",
       "PARLEY_PUSH_FCM_BASE_URL|https://fcm.googleapis.com?x=1|push.fcm.base_url",
+      "PARLEY_PUSH_WEBPUSH_ENABLED|no|push.webpush.enabled",
+      "PARLEY_PUSH_SMTP_HOST|mail.example.com:25|push.smtp.host",
+      "PARLEY_PUSH_SMTP_HOST|mail example|push.smtp.host",
+      "PARLEY_PUSH_SMTP_PORT|0|push.smtp.port",
+      "PARLEY_PUSH_SMTP_PORT|65536|push.smtp.port",
+      "PARLEY_PUSH_SMTP_FROM|''|push.smtp.from",
+      "PARLEY_PUSH_SMTP_FROM|parley|push.smtp.from",
+      "PARLEY_PUSH_SMTP_FROM|Parley <p@example.com>|push.smtp.from",
+      "PARLEY_PUSH_SMTP_STARTTLS|optional|push.smtp.starttls",
+      "PARLEY_PUSH_SMTP_STARTTLS|TLS|push.smtp.starttls",
   })
   void badEnvironmentValueNamesTheKey(String var, String value, String key) {
     ConfigException e = failure(Map.of(var, value));

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * FCM ({@link FakeFcmService}) that verifies each RS256 assertion, bearer token and message. A
  * device with an {@code fcm} registration and no connection gets exactly one message naming the
  * conversation and server_id, collapsed per conversation; a connected one gets none; a token FCM
- * calls UNREGISTERED is removed.
+ * calls UNREGISTERED is removed. Web Push is switched off on this node ({@code push.webpush.enabled}):
+ * its key is not published and its registrations are refused.
  *
  * <p>"None" is checked with a barrier, as in {@link PushE2ETest}: a last message that must reach
  * both devices is sent once the first step's one has arrived; a wrong one would be among them.
@@ -43,7 +44,7 @@ class FcmPushE2ETest {
     Path account = fcm.writeServiceAccount(dir.resolve("service-account.json"));
     Path data = Files.createDirectories(dir.resolve("data"));
     node = TestNode.start(data, Map.of("PARLEY_PUSH_FCM_SERVICE_ACCOUNT_FILE", account.toString(),
-        "PARLEY_PUSH_FCM_BASE_URL", fcm.origin()));
+        "PARLEY_PUSH_FCM_BASE_URL", fcm.origin(), "PARLEY_PUSH_WEBPUSH_ENABLED", "false"));
     clients = new Clients(node.port);
   }
 
@@ -132,5 +133,21 @@ class FcmPushE2ETest {
     assertThat(devices(tb)).extracting(d -> d.getString("id")).containsExactly("new");
     assertThat(fcm.errors).isEmpty();
     a.close();
+  }
+
+  @Test
+  void webPushSwitchedOffHasNoKeyAndTakesNoSubscription() {
+    Clients.Response key = clients.request(HttpMethod.GET, "/v1/push/webpush-key", null, null);
+    assertThat(key.status()).isEqualTo(404);
+    assertThat(key.errorCode()).isEqualTo("not_found");
+    assertThat(key.json().getJsonObject("error").getString("message")).contains("Web Push");
+    assertThat(node.dataDir.resolve("vapid.pem")).as("no key generated").doesNotExist();
+
+    String tb = clients.token(user("bob"));
+    Clients.Response r = clients.request(HttpMethod.PUT, "/v1/devices/laptop/push", tb, new JsonObject().put("provider", "webpush")
+        .put("subscription", new JsonObject().put("endpoint", "https://push.example/x")
+            .put("keys", new JsonObject().put("p256dh", "BPk").put("auth", "AAAA"))));
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().getJsonObject("error").getString("message")).contains("webpush");
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.parley.pushfakes.FakePushService;
 import io.parley.pushfakes.FakePushService.Subscription;
+import io.parley.testing.Await;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -234,5 +236,54 @@ class PushE2ETest {
     assertThat(clients.request(HttpMethod.PUT, path, ta, new JsonObject().put("muted", false)).status()).isEqualTo(204);
     assertThat(clients.request(HttpMethod.PUT, "/v1/conversations/999999/settings", ta, new JsonObject().put("muted", true))
         .errorCode()).isEqualTo("not_found");
+  }
+
+  /** The caller's muted flag of a conversation, as GET /v1/conversations lists it and as GET /v1/conversations/{id} shows it. */
+  private static List<Boolean> mutedAsShown(String token, String conv) {
+    Clients.Response list = clients.request(HttpMethod.GET, "/v1/conversations", token, null);
+    assertThat(list.status()).as(list.body()).isEqualTo(200);
+    JsonObject listed = list.json().getJsonArray("conversations").stream().map(JsonObject.class::cast)
+        .filter(c -> c.getString("id").equals(conv)).findFirst().orElseThrow();
+    Clients.Response one = clients.request(HttpMethod.GET, "/v1/conversations/" + conv, token, null);
+    assertThat(one.status()).as(one.body()).isEqualTo(200);
+    return List.of(listed.getBoolean("muted"), one.json().getBoolean("muted"));
+  }
+
+  @Test
+  void conversationsShowTheCallersOwnMutedFlag() {
+    String alice = user("alice"), bob = user("bob");
+    String ta = clients.token(alice), tb = clients.token(bob);
+    String conv = clients.dm(ta, bob);
+    assertThat(mutedAsShown(ta, conv)).containsExactly(false, false);
+
+    String path = "/v1/conversations/" + conv + "/settings";
+    assertThat(clients.request(HttpMethod.PUT, path, ta, new JsonObject().put("muted", true)).status()).isEqualTo(204);
+    assertThat(mutedAsShown(ta, conv)).containsExactly(true, true);
+    assertThat(mutedAsShown(tb, conv)).as("bob's own setting").containsExactly(false, false);
+
+    assertThat(clients.request(HttpMethod.PUT, path, ta, new JsonObject().put("muted", false)).status()).isEqualTo(204);
+    assertThat(mutedAsShown(ta, conv)).containsExactly(false, false);
+  }
+
+  @Test
+  void theTokensEmailIsRememberedAtConnect() throws Exception {
+    String dana = user("dana"), erin = user("erin");
+    Clients.Response issued = clients.request(HttpMethod.POST, "/v1/dev/token", null,
+        new JsonObject().put("user", dana).put("email", dana + "@example.com"));
+    assertThat(issued.status()).as(issued.body()).isEqualTo(200);
+    assertThat(Await.result(node.node.pushRegistrations().email(dana))).as("not before a connect").isEmpty();
+
+    WsClient ws = online(issued.json().getString("token"), "phone");
+    Await.until("dana's email remembered", () -> Await.result(node.node.pushRegistrations().email(dana))
+        .equals(Optional.of(dana + "@example.com")), WAIT);
+    ws.close();
+
+    // a token without the claim leaves no address; a dev token asked with a bad one is refused
+    online(clients.token(erin), "phone").close();
+    Clients.Response bad = clients.request(HttpMethod.POST, "/v1/dev/token", null,
+        new JsonObject().put("user", erin).put("email", "erin\r\nBcc: x@example.com"));
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.errorCode()).isEqualTo("bad_request");
+    assertThat(Await.result(node.node.pushRegistrations().email(erin))).isEmpty();
   }
 }

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * conversations; addMembers (ignores existing members, fails with {@code group_too_large} past the
  * cap without adding anyone, atomic under concurrent adds, {@code not_found} for an unknown
  * conversation); removeMember true/false; listForUser; markRead only ever raising the mark;
- * setMuted for members only, mutedAmong naming exactly the members who muted.
+ * setMuted for members only, mutedAmong naming exactly the members who muted, listForUser telling
+ * each member whether they muted.
  * How {@code lastMessageId} follows appended messages is adapter-specific and is covered in the
  * adapters' subclasses.
  */
@@ -59,6 +60,10 @@ public abstract class ConversationStoreContract {
 
     assertThat(Await.result(conversations().setMuted("carol", g.id(), false))).isTrue();
     assertThat(Await.result(conversations().mutedAmong(g.id(), List.of("alice", "bob", "carol")))).containsExactly("bob");
+    assertThat(Await.result(conversations().listForUser("bob"))).filteredOn(uc -> uc.conversation().id() == g.id())
+        .singleElement().extracting(UserConversation::muted).isEqualTo(true);
+    assertThat(Await.result(conversations().listForUser("carol"))).filteredOn(uc -> uc.conversation().id() == g.id())
+        .singleElement().extracting(UserConversation::muted).isEqualTo(false);
     // the mark survives a read mark moving, and another conversation is not muted by it
     Await.result(conversations().markRead("bob", g.id(), 5));
     assertThat(Await.result(conversations().mutedAmong(g.id(), List.of("bob")))).containsExactly("bob");

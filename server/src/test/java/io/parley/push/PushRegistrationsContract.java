@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * and list; re-registering replaces (and frees the old address); an address moves to its latest
  * (user, device); the first registration time stays when the same address is registered again;
  * the per-user device cap ({@code conflict}) that still lets a registered device re-register;
- * remove and removeAddress (only while the address is still held); listAll for several users.
+ * remove and removeAddress (only while the address is still held); listAll for several users; the email
+ * address remembered per user.
  * Every test uses user names of its own, so adapters need no reset between tests.
  */
 public abstract class PushRegistrationsContract {
@@ -184,5 +185,20 @@ public abstract class PushRegistrationsContract {
         .extracting(PushRegistration::device).containsExactly("phone");
     assertThat(Await.result(registrations().remove(carol, "phone"))).isTrue();
     assertThat(Await.result(registrations().listAll(List.of(carol)))).isEmpty();
+  }
+
+  @Test
+  void emailIsRememberedAndReplaced() throws Exception {
+    String alice = user("alice"), bob = user("bob");
+    assertThat(Await.result(registrations().email(alice))).as("none yet").isEmpty();
+
+    Await.result(registrations().putEmail(alice, "alice@example.com"));
+    Await.result(registrations().putEmail(bob, "bob@example.com"));
+    assertThat(Await.result(registrations().email(alice))).contains("alice@example.com");
+
+    Await.result(registrations().putEmail(alice, "alice@work.example"));
+    assertThat(Await.result(registrations().email(alice))).contains("alice@work.example");
+    assertThat(Await.result(registrations().email(bob))).as("per user").contains("bob@example.com");
+    assertThat(Await.result(registrations().list(alice))).as("an email is not a device").isEmpty();
   }
 }

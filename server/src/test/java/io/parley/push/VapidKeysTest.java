@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link VapidKeys}: written and read back (mode 600); generated once into the data dir on the
- * embedded profile and the same key on the next start; off on the cluster profile without a file; a
+ * embedded profile and the same key on the next start; off on the cluster profile without a file,
+ * and off wherever {@code push.webpush.enabled} is false; a
  * broken or mismatched file is a configuration error naming the key; the public key is a 65-byte
  * uncompressed point.
  */
@@ -23,7 +24,12 @@ class VapidKeysTest {
   Path dir;
 
   private static PushSettings settings(String file) {
-    return new PushSettings(10, 0, file, "", "", "", "https://fcm.googleapis.com");
+    return settings(file, true);
+  }
+
+  private static PushSettings settings(String file, boolean enabled) {
+    return new PushSettings(10, 0, file, "", "", "", "https://fcm.googleapis.com", enabled, "", 25, "parley@localhost",
+        "OPTIONAL", "", "");
   }
 
   @Test
@@ -43,6 +49,15 @@ class VapidKeysTest {
   void offOnTheClusterProfileWithoutAFile() {
     assertThat(VapidKeys.resolve(settings(""), "cluster", dir)).isEmpty();
     assertThat(dir.resolve(VapidKeys.GENERATED_FILE)).doesNotExist();
+  }
+
+  @Test
+  void offWhenDisabledEvenWithAFileOrOnTheEmbeddedProfile() throws Exception {
+    Path file = dir.resolve("given.pem");
+    VapidKeys.generate().write(file);
+    assertThat(VapidKeys.resolve(settings("", false), "embedded", dir)).isEmpty();
+    assertThat(dir.resolve(VapidKeys.GENERATED_FILE)).as("nothing generated").doesNotExist();
+    assertThat(VapidKeys.resolve(settings(file.toString(), false), "cluster", dir)).isEmpty();
   }
 
   @Test

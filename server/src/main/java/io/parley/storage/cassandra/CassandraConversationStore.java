@@ -86,7 +86,7 @@ public final class CassandraConversationStore implements ConversationStore {
             + " WHERE conversation_id = ?",
         "SELECT members FROM " + conv + " WHERE conversation_id = ?",
         "SELECT user_id FROM " + byConv + " WHERE conversation_id = ? AND user_id = ?",
-        "SELECT conversation_id, last_read_id FROM " + byUser + " WHERE user_id = ?",
+        "SELECT conversation_id, last_read_id, muted FROM " + byUser + " WHERE user_id = ?",
         "UPDATE " + conv + " SET members = members + ?, members_count = ?, members_version = ? WHERE conversation_id = ?"
             + " IF members_version = ?",
         "UPDATE " + conv + " SET members = members - ?, members_count = ?, members_version = ? WHERE conversation_id = ?"
@@ -249,7 +249,8 @@ public final class CassandraConversationStore implements ConversationStore {
       for (Row r : rows) {
         long conv = r.getLong("conversation_id");
         long lastRead = r.isNull("last_read_id") ? 0L : r.getLong("last_read_id");
-        each.add(get(conv).map(c -> c.map(found -> new UserConversation(found, lastRead))));
+        boolean muted = !r.isNull("muted") && r.getBoolean("muted");
+        each.add(get(conv).map(c -> c.map(found -> new UserConversation(found, lastRead, muted))));
       }
       return Future.all(each).map(all -> each.stream().map(Future::result).flatMap(Optional::stream).toList());
     });

@@ -22,6 +22,7 @@ public final class CassandraNames {
   static final String MESSAGE_DEDUPE = "message_dedupe";
   static final String PUSH_DEVICES = "push_devices";
   static final String PUSH_ADDRESSES = "push_addresses";
+  static final String PUSH_EMAILS = "push_emails";
 
   private final String keyspace;
 
@@ -76,6 +77,11 @@ public final class CassandraNames {
   /** (provider, address) → the (user, device) holding that push address. */
   public String pushAddresses() {
     return table(PUSH_ADDRESSES);
+  }
+
+  /** user → the email address push digests go to. */
+  public String pushEmails() {
+    return table(PUSH_EMAILS);
   }
 
   private String table(String name) {

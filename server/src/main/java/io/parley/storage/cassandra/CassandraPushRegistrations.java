@@ -24,7 +24,8 @@ import java.util.Optional;
  * the same user racing may both pass the device cap (one over at most per racing call), and two
  * holders registering one address at the same instant may both keep a device row until the next
  * registration or a provider's "gone" answer removes the stale one. The address row always names
- * the last writer.
+ * the last writer. {@code push_emails} holds each user's email address for push digests, one row
+ * per user, last write wins.
  */
 public final class CassandraPushRegistrations implements PushRegistrations {
   private final CassandraClient client;
@@ -35,6 +36,8 @@ public final class CassandraPushRegistrations implements PushRegistrations {
   private final PreparedStatement selectAddress;
   private final PreparedStatement insertAddress;
   private final PreparedStatement deleteAddress;
+  private final PreparedStatement insertEmail;
+  private final PreparedStatement selectEmail;
 
   private CassandraPushRegistrations(CassandraClient client, List<PreparedStatement> p) {
     this.client = client;
@@ -45,6 +48,8 @@ public final class CassandraPushRegistrations implements PushRegistrations {
     this.selectAddress = p.get(4);
     this.insertAddress = p.get(5);
     this.deleteAddress = p.get(6);
+    this.insertEmail = p.get(7);
+    this.selectEmail = p.get(8);
   }
 
   /** Prepares the statements (the schema must exist) and returns the ready store. */
@@ -59,7 +64,9 @@ public final class CassandraPushRegistrations implements PushRegistrations {
         "DELETE FROM " + dev + " WHERE user_id = ? AND device_id = ?",
         "SELECT user_id, device_id FROM " + addr + " WHERE provider = ? AND address = ?",
         "INSERT INTO " + addr + " (provider, address, user_id, device_id) VALUES (?, ?, ?, ?)",
-        "DELETE FROM " + addr + " WHERE provider = ? AND address = ?");
+        "DELETE FROM " + addr + " WHERE provider = ? AND address = ?",
+        "INSERT INTO " + n.pushEmails() + " (user_id, email, updated_at) VALUES (?, ?, ?)",
+        "SELECT email FROM " + n.pushEmails() + " WHERE user_id = ?");
     List<Future<PreparedStatement>> prepared = cql.stream().map(client::prepare).toList();
     return Future.all(prepared).map(all -> new CassandraPushRegistrations(client, prepared.stream().map(Future::result).toList()));
   }
@@ -154,6 +161,17 @@ public final class CassandraPushRegistrations implements PushRegistrations {
   @Override
   public Future<Integer> count(String user) {
     return listOf(user).map(List::size);
+  }
+
+  @Override
+  public Future<Void> putEmail(String user, String email) {
+    return client.execute(insertEmail.bind(user, email, System.currentTimeMillis())).mapEmpty();
+  }
+
+  @Override
+  public Future<Optional<String>> email(String user) {
+    return client.executeWithFullFetch(selectEmail.bind(user))
+        .map(rows -> rows.isEmpty() ? Optional.<String>empty() : Optional.ofNullable(rows.get(0).getString("email")));
   }
 
   private Future<PushRegistration> load(String user, String device) {

@@ -38,6 +38,8 @@ import java.util.Objects;
  *       registered_at, last_seen — a user's push registrations, one row per device.
  *   <li>{@code push_addresses ((provider, address))}: user_id, device_id — the one holder of a
  *       push token or endpoint.
+ *   <li>{@code push_emails ((user_id))}: email, updated_at — the address a user's push digest goes
+ *       to (the token's {@code email} claim, remembered at connect).
  * </ul>
  */
 public final class CassandraSchema {
@@ -124,7 +126,9 @@ public final class CassandraSchema {
             + "user_id text, device_id text, provider text, address text, params text, registered_at bigint, "
             + "last_seen bigint, PRIMARY KEY ((user_id), device_id))",
         "CREATE TABLE IF NOT EXISTS " + names.pushAddresses() + " ("
-            + "provider text, address text, user_id text, device_id text, PRIMARY KEY ((provider, address)))");
+            + "provider text, address text, user_id text, device_id text, PRIMARY KEY ((provider, address)))",
+        "CREATE TABLE IF NOT EXISTS " + names.pushEmails() + " ("
+            + "user_id text PRIMARY KEY, email text, updated_at bigint)");
   }
 
   /** Runs the statements one after the other; completes when the schema is in place. */

@@ -174,8 +174,10 @@ public final class RocksConversationStore implements ConversationStore {
             continue;
           }
           long conv = longAt(k, prefix.length);
-          long lastRead = new JsonObject(new String(it.value(), StandardCharsets.UTF_8)).getLong("last_read_id", 0L);
-          load(conv).ifPresent(c -> out.add(new UserConversation(c, lastRead)));
+          JsonObject m = new JsonObject(new String(it.value(), StandardCharsets.UTF_8));
+          long lastRead = m.getLong("last_read_id", 0L);
+          boolean muted = m.getBoolean("muted", false);
+          load(conv).ifPresent(c -> out.add(new UserConversation(c, lastRead, muted)));
         }
       }
       return out;

@@ -30,7 +30,8 @@ import org.rocksdb.WriteBatch;
 
 /**
  * Push registrations in RocksDB: family {@code push_devices} (user, device → registration) and
- * family {@code push_addresses} (provider, address → its holder). Every change runs on the
+ * family {@code push_addresses} (provider, address → its holder), and family {@code push_emails}
+ * (user → the email address digests go to). Every change runs on the
  * single-thread metadata executor, so moving an address and the per-user cap are atomic; reads run
  * on the reader pool (a change is one write batch, so a read sees it whole or not at all), off the
  * metadata thread that conversation changes need.
@@ -48,6 +49,7 @@ public final class RocksPushRegistrations implements PushRegistrations {
   private final WorkerExecutor readers;
   private final ColumnFamilyHandle devices;
   private final ColumnFamilyHandle addresses;
+  private final ColumnFamilyHandle emails;
   /** Users with at least one registration; changed only on the metadata executor, after it was read. */
   private final Set<String> registered = ConcurrentHashMap.newKeySet();
   private final Future<Void> loaded;
@@ -62,6 +64,7 @@ public final class RocksPushRegistrations implements PushRegistrations {
     this.readers = readers;
     this.devices = storage.cf(RocksStorage.PUSH_DEVICES);
     this.addresses = storage.cf(RocksStorage.PUSH_ADDRESSES);
+    this.emails = storage.cf(RocksStorage.PUSH_EMAILS);
     // first on the metadata executor (ordered), so every change sees the set read
     this.loaded = run(() -> {
       try (RocksIterator it = storage.db.newIterator(devices)) {
@@ -188,6 +191,22 @@ public final class RocksPushRegistrations implements PushRegistrations {
   @Override
   public Future<Integer> count(String user) {
     return read(() -> countOf(user));
+  }
+
+  @Override
+  public Future<Void> putEmail(String user, String email) {
+    return run(() -> {
+      storage.db.put(emails, storage.durableWrites(), utf8(user), utf8(email));
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Optional<String>> email(String user) {
+    return read(() -> {
+      byte[] v = storage.db.get(emails, utf8(user));
+      return v == null ? Optional.empty() : Optional.of(new String(v, StandardCharsets.UTF_8));
+    });
   }
 
   private PushRegistration load(String user, String device) throws RocksDBException {

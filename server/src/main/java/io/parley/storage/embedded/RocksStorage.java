@@ -54,8 +54,10 @@ public final class RocksStorage implements AutoCloseable {
   static final String PUSH_ADDRESSES = "push_addresses";
   /** Push's backlog: sequence number (8 bytes, big-endian) → job ({@link RocksPushQueue}). */
   static final String PUSH_QUEUE = "push_queue";
+  /** Users' email addresses for push digests: user → address ({@link RocksPushRegistrations}). */
+  static final String PUSH_EMAILS = "push_emails";
   private static final String[] FAMILIES = {MESSAGES, DEDUPE, CONV_LAST, CONVS, MEMBERS, MEMBERSHIPS, DMS, META,
-      PUSH_DEVICES, PUSH_ADDRESSES, PUSH_QUEUE};
+      PUSH_DEVICES, PUSH_ADDRESSES, PUSH_QUEUE, PUSH_EMAILS};
 
   /**
    * The longest dedupe key: a user id (≤ 64 bytes), a separator and a msg_id (≤ 64 characters, up
