@@ -29,6 +29,10 @@ public final class ConfigLoader {
   public static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
   /** {@code push.fcm.project_id}: a segment of the FCM API's URL path. */
   private static final Pattern FCM_PROJECT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.:-]{0,99}");
+  /** {@code push.apns.key_id} and {@code push.apns.team_id}: Apple's 10-character ids. */
+  private static final Pattern APNS_ID = Pattern.compile("[A-Z0-9]{10}");
+  /** {@code push.apns.topic}: a bundle id (with a suffix such as {@code .voip}). */
+  private static final Pattern APNS_TOPIC = Pattern.compile("[A-Za-z0-9.-]{1,255}");
 
   private ConfigLoader() {}
 
@@ -186,7 +190,30 @@ public final class ConfigLoader {
           + "), got '" + subject + "'");
     }
     return new PushSettings(intIn(c, "push.devices_max", 1, 1000), intIn(c, "push.preview_chars", 0, 64),
-        vapidFile.trim(), subject, string(c, "push.fcm.service_account_file").trim(), fcmProjectId(c), baseUrl(c, "push.fcm.base_url"));
+        vapidFile.trim(), subject, string(c, "push.fcm.service_account_file").trim(), fcmProjectId(c), baseUrl(c, "push.fcm.base_url"),
+        string(c, "push.apns.key_file").trim(), apnsId(c, "push.apns.key_id"), apnsId(c, "push.apns.team_id"), apnsTopic(c),
+        baseUrl(c, "push.apns.base_url"), baseUrl(c, "push.apns.sandbox_base_url"), string(c, "push.apns.ca_file").trim());
+  }
+
+  /** Empty, or Apple's 10-character id; required (not empty) when {@code push.apns.key_file} is set. */
+  private static String apnsId(JsonObject c, String key) {
+    String id = string(c, key).trim();
+    if (!id.isEmpty() && !APNS_ID.matcher(id).matches()) {
+      throw new ConfigException(key + ": Apple's 10-character id (A-Z, 0-9) (" + envName(key) + "), got '" + id + "'");
+    }
+    if (id.isEmpty() && !string(c, "push.apns.key_file").isBlank()) {
+      throw new ConfigException(key + ": required when push.apns.key_file is set (" + envName(key) + ")");
+    }
+    return id;
+  }
+
+  private static String apnsTopic(JsonObject c) {
+    String topic = string(c, "push.apns.topic").trim();
+    if (!topic.isEmpty() && !APNS_TOPIC.matcher(topic).matches()) {
+      throw new ConfigException("push.apns.topic: the app's bundle id, or empty (" + envName("push.apns.topic") + "), got '"
+          + topic + "'");
+    }
+    return topic;
   }
 
   private static String string(JsonObject c, String key) {

@@ -18,6 +18,26 @@ package io.parley.config;
  *     {@code project_id} ({@code push.fcm.project_id})
  * @param fcmBaseUrl where the FCM HTTP v1 API is, {@code scheme://host[:port]} without a trailing
  *     slash ({@code push.fcm.base_url}; plain {@code http} for local fakes)
+ * @param apnsKeyFile the APNs authentication key ({@code .p8}: a PKCS#8 PEM EC P-256 private key)
+ *     that signs the provider tokens; empty: APNs off ({@code push.apns.key_file})
+ * @param apnsKeyId the key's 10-character id, the provider token's {@code kid}; required with a key
+ *     file ({@code push.apns.key_id})
+ * @param apnsTeamId the Apple developer team's 10-character id, the provider token's {@code iss};
+ *     required with a key file ({@code push.apns.team_id})
+ * @param apnsTopic the {@code apns-topic} (the app's bundle id) for registrations that name none;
+ *     empty: registrations must name theirs ({@code push.apns.topic})
+ * @param apnsBaseUrl APNs production, {@code scheme://host[:port]} ({@code push.apns.base_url})
+ * @param apnsSandboxBaseUrl APNs development, for registrations with {@code sandbox: true}
+ *     ({@code push.apns.sandbox_base_url})
+ * @param apnsCaFile PEM certificates trusted for the APNs connection instead of the JDK's trust
+ *     store (a local mock's certificate); empty: the JDK's ({@code push.apns.ca_file})
  */
 public record PushSettings(int devicesMax, int previewChars, String webPushVapidKeyFile, String webPushSubject,
-    String fcmServiceAccountFile, String fcmProjectId, String fcmBaseUrl) {}
+    String fcmServiceAccountFile, String fcmProjectId, String fcmBaseUrl, String apnsKeyFile, String apnsKeyId,
+    String apnsTeamId, String apnsTopic, String apnsBaseUrl, String apnsSandboxBaseUrl, String apnsCaFile) {
+
+  /** APNs is on: a key file is configured (the loader checked its key id and team id are too). */
+  public boolean apnsOn() {
+    return !apnsKeyFile.isEmpty();
+  }
+}

@@ -37,7 +37,7 @@ class FcmServiceAccountTest {
   }
 
   private static PushSettings settings(String file, String project) {
-    return new PushSettings(10, 0, "", "", file, project, "https://fcm.googleapis.com");
+    return new PushSettings(10, 0, "", "", file, project, "https://fcm.googleapis.com", "", "", "", "", "https://api.push.apple.com", "https://api.sandbox.push.apple.com", "");
   }
 
   private Path write(JsonObject json) throws Exception {

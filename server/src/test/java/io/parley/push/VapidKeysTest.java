@@ -23,7 +23,7 @@ class VapidKeysTest {
   Path dir;
 
   private static PushSettings settings(String file) {
-    return new PushSettings(10, 0, file, "", "", "", "https://fcm.googleapis.com");
+    return new PushSettings(10, 0, file, "", "", "", "https://fcm.googleapis.com", "", "", "", "", "https://api.push.apple.com", "https://api.sandbox.push.apple.com", "");
   }
 
   @Test
