@@ -25,6 +25,8 @@ import io.parley.gateway.DevicesApi;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.push.DigestEntry;
 import io.parley.push.DigestMailer;
+import io.parley.push.ApnsCredentials;
+import io.parley.push.ApnsSender;
 import io.parley.push.FcmSender;
 import io.parley.push.FcmServiceAccount;
 import io.parley.push.LogPushSender;
@@ -102,6 +104,7 @@ public final class Node {
   private Optional<VapidKeys> vapid = Optional.empty();
   private Optional<FcmServiceAccount> fcm = Optional.empty();
   private volatile PushRegistrations pushRegistrations;
+  private Optional<ApnsCredentials> apns = Optional.empty();
 
   public Node(ParleyConfig config) {
     this.config = config;
@@ -147,6 +150,7 @@ public final class Node {
         return vertx.executeBlocking(() -> {
           vapid = VapidKeys.resolve(config.push(), config.profile(), config.dataDir());
           fcm = FcmServiceAccount.resolve(config.push());
+          apns = ApnsCredentials.resolve(config.push());
           return effective = config.withJwtSecret(resolveSecret(config));
         });
       }).compose(cfg -> ClusterBackends.open(vertx, config)).compose(b -> {
@@ -163,6 +167,7 @@ public final class Node {
       effective = config.withJwtSecret(resolveSecret(config));
       vapid = VapidKeys.resolve(config.push(), config.profile(), config.dataDir());
       fcm = FcmServiceAccount.resolve(config.push());
+      apns = ApnsCredentials.resolve(config.push());
       storage = RocksStorage.open(config.dataDir(), config.fsync());
       return storage.idFloor();
     }, true).compose(this::deploy).onSuccess(v -> announce());
@@ -261,12 +266,13 @@ public final class Node {
 
   /**
    * The configured push providers: Web Push when a VAPID key is in force, FCM when a service
-   * account is configured (APNs: not yet).
+   * account is configured, APNs when an authentication key is.
    */
   private List<ProviderSender> senders() {
     List<ProviderSender> senders = new ArrayList<>();
     vapid.ifPresent(k -> senders.add(new WebPushSender(vertx, k, config.push().webPushSubject())));
     fcm.ifPresent(a -> senders.add(new FcmSender(vertx, a, config.push().fcmBaseUrl())));
+    apns.ifPresent(c -> senders.add(new ApnsSender(vertx, c, config.push())));
     return List.copyOf(senders);
   }
 
@@ -323,7 +329,7 @@ public final class Node {
     Set<String> providers = new java.util.HashSet<>();
     senders.forEach(s -> providers.add(s.provider()));
     return new DevicesApi(auth, registrations, registry, config.push().devicesMax(), providers,
-        vapid.map(VapidKeys::publicKeyBase64Url).orElse(null));
+        vapid.map(VapidKeys::publicKeyBase64Url).orElse(null), config.push().apnsTopic());
   }
 
   private Future<Void> deployOne(io.vertx.core.Deployable verticle) {

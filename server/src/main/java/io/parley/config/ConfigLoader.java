@@ -33,6 +33,10 @@ public final class ConfigLoader {
   private static final Pattern SMTP_HOST = Pattern.compile("[A-Za-z0-9.:_-]{1,253}");
   /** {@code push.smtp.from}: local@domain, nothing a header could be split on. */
   private static final Pattern SMTP_FROM = Pattern.compile("[^\\s@<>\",]{1,64}@[^\\s@<>\",]{1,189}");
+  /** {@code push.apns.key_id} and {@code push.apns.team_id}: Apple's 10-character ids. */
+  private static final Pattern APNS_ID = Pattern.compile("[A-Z0-9]{10}");
+  /** {@code push.apns.topic}: a bundle id (with a suffix such as {@code .voip}). */
+  private static final Pattern APNS_TOPIC = Pattern.compile("[A-Za-z0-9.-]{1,255}");
 
   private ConfigLoader() {}
 
@@ -194,7 +198,9 @@ public final class ConfigLoader {
         vapidFile.trim(), subject, string(c, "push.fcm.service_account_file").trim(), fcmProjectId(c), baseUrl(c, "push.fcm.base_url"),
         bool(c, "push.webpush.enabled"), smtpHost(c), intIn(c, "push.smtp.port", 1, 65535), smtpFrom(c),
         oneOf(c, "push.smtp.starttls", PushSettings.STARTTLS), string(c, "push.smtp.username").trim(),
-        string(c, "push.smtp.password"));
+        string(c, "push.smtp.password"),
+        string(c, "push.apns.key_file").trim(), apnsId(c, "push.apns.key_id"), apnsId(c, "push.apns.team_id"), apnsTopic(c),
+        baseUrl(c, "push.apns.base_url"), baseUrl(c, "push.apns.sandbox_base_url"), string(c, "push.apns.ca_file").trim());
   }
 
   /** Empty (no digests by email) or a host name or address, no port, no spaces. */
@@ -233,6 +239,27 @@ public final class ConfigLoader {
     return new PushDeliverySettings(longIn(c, "push.coalesce_ms", 0, 3_600_000), longIn(c, "push.spill_after_ms", 1_000, 7 * 86_400_000L),
         retryBase, retryMax, intIn(c, "push.queue_max", 1, 10_000_000), topic, intIn(c, "push.queue_partitions", 1, 1024),
         java.util.Map.copyOf(pacing));
+  }
+
+  /** Empty, or Apple's 10-character id; required (not empty) when {@code push.apns.key_file} is set. */
+  private static String apnsId(JsonObject c, String key) {
+    String id = string(c, key).trim();
+    if (!id.isEmpty() && !APNS_ID.matcher(id).matches()) {
+      throw new ConfigException(key + ": Apple's 10-character id (A-Z, 0-9) (" + envName(key) + "), got '" + id + "'");
+    }
+    if (id.isEmpty() && !string(c, "push.apns.key_file").isBlank()) {
+      throw new ConfigException(key + ": required when push.apns.key_file is set (" + envName(key) + ")");
+    }
+    return id;
+  }
+
+  private static String apnsTopic(JsonObject c) {
+    String topic = string(c, "push.apns.topic").trim();
+    if (!topic.isEmpty() && !APNS_TOPIC.matcher(topic).matches()) {
+      throw new ConfigException("push.apns.topic: the app's bundle id, or empty (" + envName("push.apns.topic") + "), got '"
+          + topic + "'");
+    }
+    return topic;
   }
 
   private static String string(JsonObject c, String key) {

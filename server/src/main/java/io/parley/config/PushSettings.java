@@ -28,13 +28,32 @@ package io.parley.config;
  *     {@code REQUIRED} ({@code push.smtp.starttls})
  * @param smtpUsername the SMTP login; empty: none ({@code push.smtp.username})
  * @param smtpPassword its password ({@code push.smtp.password}); never printed by {@link #toString()}
+ * @param apnsKeyFile the APNs authentication key ({@code .p8}: a PKCS#8 PEM EC P-256 private key)
+ *     that signs the provider tokens; empty: APNs off ({@code push.apns.key_file})
+ * @param apnsKeyId the key's 10-character id, the provider token's {@code kid}; required with a key
+ *     file ({@code push.apns.key_id})
+ * @param apnsTeamId the Apple developer team's 10-character id, the provider token's {@code iss};
+ *     required with a key file ({@code push.apns.team_id})
+ * @param apnsTopic the {@code apns-topic} (the app's bundle id) for registrations that name none;
+ *     empty: registrations must name theirs ({@code push.apns.topic})
+ * @param apnsBaseUrl APNs production, {@code scheme://host[:port]} ({@code push.apns.base_url})
+ * @param apnsSandboxBaseUrl APNs development, for registrations with {@code sandbox: true}
+ *     ({@code push.apns.sandbox_base_url})
+ * @param apnsCaFile PEM certificates trusted for the APNs connection instead of the JDK's trust
+ *     store (a local mock's certificate); empty: the JDK's ({@code push.apns.ca_file})
  */
 public record PushSettings(int devicesMax, int previewChars, String webPushVapidKeyFile, String webPushSubject,
     String fcmServiceAccountFile, String fcmProjectId, String fcmBaseUrl, boolean webPushEnabled, String smtpHost,
-    int smtpPort, String smtpFrom, String smtpStarttls, String smtpUsername, String smtpPassword) {
+    int smtpPort, String smtpFrom, String smtpStarttls, String smtpUsername, String smtpPassword, String apnsKeyFile,
+    String apnsKeyId, String apnsTeamId, String apnsTopic, String apnsBaseUrl, String apnsSandboxBaseUrl, String apnsCaFile) {
 
   /** Values of {@code push.smtp.starttls}. */
   public static final java.util.List<String> STARTTLS = java.util.List.of("DISABLED", "OPTIONAL", "REQUIRED");
+
+  /** APNs is on: a key file is configured (the loader checked its key id and team id are too). */
+  public boolean apnsOn() {
+    return !apnsKeyFile.isEmpty();
+  }
 
   @Override
   public String toString() {
@@ -42,6 +61,8 @@ public record PushSettings(int devicesMax, int previewChars, String webPushVapid
         + webPushVapidKeyFile + ", webPushSubject=" + webPushSubject + ", fcmServiceAccountFile=" + fcmServiceAccountFile
         + ", fcmProjectId=" + fcmProjectId + ", fcmBaseUrl=" + fcmBaseUrl + ", webPushEnabled=" + webPushEnabled
         + ", smtpHost=" + smtpHost + ", smtpPort=" + smtpPort + ", smtpFrom=" + smtpFrom + ", smtpStarttls=" + smtpStarttls
-        + ", smtpUsername=" + smtpUsername + ", smtpPassword=" + (smtpPassword.isEmpty() ? "" : "***") + "]";
+        + ", smtpUsername=" + smtpUsername + ", smtpPassword=" + (smtpPassword.isEmpty() ? "" : "***")
+        + ", apnsKeyFile=" + apnsKeyFile + ", apnsKeyId=" + apnsKeyId + ", apnsTeamId=" + apnsTeamId + ", apnsTopic=" + apnsTopic
+        + ", apnsBaseUrl=" + apnsBaseUrl + ", apnsSandboxBaseUrl=" + apnsSandboxBaseUrl + ", apnsCaFile=" + apnsCaFile + "]";
   }
 }

@@ -37,19 +37,23 @@ public final class DevicesApi {
   private final int devicesMax;
   private final Set<String> providers;
   private final String webPushKey;
+  private final String apnsTopic;
 
   /**
    * @param providers the providers that are configured: registrations for others are refused
    * @param webPushKey the VAPID application server key (base64url), null when Web Push is off
+   * @param apnsTopic {@code push.apns.topic}, the topic of APNs registrations that name none;
+   *     empty: they must name one
    */
   public DevicesApi(Auth auth, PushRegistrations registrations, ConnectionRegistry registry, int devicesMax,
-      Set<String> providers, String webPushKey) {
+      Set<String> providers, String webPushKey, String apnsTopic) {
     this.auth = auth;
     this.registrations = registrations;
     this.registry = registry;
     this.devicesMax = devicesMax;
     this.providers = Set.copyOf(providers);
     this.webPushKey = webPushKey;
+    this.apnsTopic = apnsTopic;
   }
 
   void mount(Router router) {
@@ -99,13 +103,17 @@ public final class DevicesApi {
     return switch (p) {
       case PushRegistration.APNS -> {
         String token = string(body, "token", APNS_TOKEN, "'token' must be the APNs device token in hex");
-        String topic = string(body, "topic", APNS_TOPIC, "'topic' must be the app's bundle id");
+        JsonObject params = new JsonObject();
+        if (body.getValue("topic") != null || apnsTopic.isEmpty()) {
+          // none: push.apns.topic when sending (so a change of the setting reaches every device)
+          params.put("topic", string(body, "topic", APNS_TOPIC, "'topic' must be the app's bundle id"
+              + (apnsTopic.isEmpty() ? " (this server has no default topic)" : "")));
+        }
         Object sandbox = body.getValue("sandbox", false);
         if (!(sandbox instanceof Boolean sb)) {
           throw new IllegalArgumentException("'sandbox' must be true or false");
         }
-        yield new PushRegistration(user, device, p, token.toLowerCase(), new JsonObject().put("topic", topic).put("sandbox", sb),
-            now, now);
+        yield new PushRegistration(user, device, p, token.toLowerCase(), params.put("sandbox", sb), now, now);
       }
       case PushRegistration.FCM -> new PushRegistration(user, device, p,
           string(body, "token", FCM_TOKEN, "'token' must be the FCM registration token"), new JsonObject(), now, now);

@@ -125,7 +125,7 @@ class ConfigLoaderTest {
     assertThat(g.registerWaitMs()).isEqualTo(10_000);
     assertThat(g.closeTimeoutMs()).isEqualTo(10_000);
     assertThat(g.requestTimeoutMs()).isEqualTo(10_000);
-    assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", "", "", "", "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", ""));
+    assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", "", "", "", "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", "", "", "", "", "", "https://api.push.apple.com", "https://api.sandbox.push.apple.com", ""));
   }
 
   @Test
@@ -147,7 +147,8 @@ class ConfigLoaderTest {
     ParleyConfig c = load(Map.of("PARLEY_PUSH_DEVICES_MAX", "3", "PARLEY_PUSH_PREVIEW_CHARS", "64",
         "PARLEY_PUSH_WEBPUSH_VAPID_KEY_FILE", " /etc/parley/vapid.pem ", "PARLEY_PUSH_WEBPUSH_SUBJECT", "mailto:ops@example.com"));
     assertThat(c.push()).isEqualTo(new PushSettings(3, 64, "/etc/parley/vapid.pem", "mailto:ops@example.com", "", "",
-        "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", ""));
+        "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", "", "", "", "", "",
+        "https://api.push.apple.com", "https://api.sandbox.push.apple.com", ""));
     assertThat(load(Map.of("PARLEY_PUSH_WEBPUSH_SUBJECT", "https://example.com/contact")).push().webPushSubject())
         .isEqualTo("https://example.com/contact");
   }
@@ -179,6 +180,36 @@ class ConfigLoaderTest {
     assertThat(cluster.smtpHost()).as("email digests off by default on cluster too").isEmpty();
     assertThat(cluster.webPushEnabled()).isTrue();
     assertThat(load(Map.of("PARLEY_PUSH_SMTP_HOST", "::1")).push().smtpHost()).as("an IPv6 address").isEqualTo("::1");
+  }
+
+  @Test
+  void apnsSettingsFromTheEnvironment() {
+    PushSettings off = load(Map.of()).push();
+    assertThat(off.apnsOn()).as("off by default").isFalse();
+    assertThat(load(Map.of("PARLEY_PROFILE", "cluster")).push().apnsOn()).as("off by default on cluster too").isFalse();
+    assertThat(off.apnsBaseUrl()).isEqualTo("https://api.push.apple.com");
+    assertThat(off.apnsSandboxBaseUrl()).isEqualTo("https://api.sandbox.push.apple.com");
+
+    PushSettings p = load(Map.of("PARLEY_PUSH_APNS_KEY_FILE", " /etc/parley/AuthKey_ABC123DEFG.p8 ",
+        "PARLEY_PUSH_APNS_KEY_ID", "ABC123DEFG", "PARLEY_PUSH_APNS_TEAM_ID", "DEF123GHIJ", "PARLEY_PUSH_APNS_TOPIC", "com.example.chat",
+        "PARLEY_PUSH_APNS_BASE_URL", "https://127.0.0.1:2197/", "PARLEY_PUSH_APNS_SANDBOX_BASE_URL", "https://localhost:2198",
+        "PARLEY_PUSH_APNS_CA_FILE", "/etc/parley/apns-ca.pem")).push();
+    assertThat(p.apnsOn()).isTrue();
+    assertThat(p.apnsKeyFile()).isEqualTo("/etc/parley/AuthKey_ABC123DEFG.p8");
+    assertThat(p.apnsKeyId()).isEqualTo("ABC123DEFG");
+    assertThat(p.apnsTeamId()).isEqualTo("DEF123GHIJ");
+    assertThat(p.apnsTopic()).isEqualTo("com.example.chat");
+    assertThat(p.apnsBaseUrl()).as("the trailing slash dropped").isEqualTo("https://127.0.0.1:2197");
+    assertThat(p.apnsSandboxBaseUrl()).isEqualTo("https://localhost:2198");
+    assertThat(p.apnsCaFile()).isEqualTo("/etc/parley/apns-ca.pem");
+  }
+
+  @Test
+  void anApnsKeyFileNeedsItsKeyIdAndTeamId() {
+    assertThat(failure(Map.of("PARLEY_PUSH_APNS_KEY_FILE", "/k.p8", "PARLEY_PUSH_APNS_TEAM_ID", "DEF123GHIJ")).getMessage())
+        .contains("push.apns.key_id").contains("required");
+    assertThat(failure(Map.of("PARLEY_PUSH_APNS_KEY_FILE", "/k.p8", "PARLEY_PUSH_APNS_KEY_ID", "ABC123DEFG")).getMessage())
+        .contains("push.apns.team_id").contains("required");
   }
 
   @Test
@@ -371,6 +402,13 @@ class ConfigLoaderTest {
       "PARLEY_PUSH_SMTP_FROM|Parley <p@example.com>|push.smtp.from",
       "PARLEY_PUSH_SMTP_STARTTLS|optional|push.smtp.starttls",
       "PARLEY_PUSH_SMTP_STARTTLS|TLS|push.smtp.starttls",
+      "PARLEY_PUSH_APNS_KEY_ID|abc123defg|push.apns.key_id",
+      "PARLEY_PUSH_APNS_KEY_ID|ABC123|push.apns.key_id",
+      "PARLEY_PUSH_APNS_TEAM_ID|DEF 123GHIJ|push.apns.team_id",
+      "PARLEY_PUSH_APNS_TOPIC|com.example/chat|push.apns.topic",
+      "PARLEY_PUSH_APNS_BASE_URL|api.push.apple.com|push.apns.base_url",
+      "PARLEY_PUSH_APNS_BASE_URL|https://api.push.apple.com/3/device|push.apns.base_url",
+      "PARLEY_PUSH_APNS_SANDBOX_BASE_URL|ftp://api.sandbox.push.apple.com|push.apns.sandbox_base_url",
   })
   void badEnvironmentValueNamesTheKey(String var, String value, String key) {
     ConfigException e = failure(Map.of(var, value));

@@ -28,7 +28,7 @@ class DigestMailerTest {
 
   private static PushSettings settings(String host, int port) {
     return new PushSettings(10, 0, "", "", "", "", "https://fcm.googleapis.com", true, host, port, "digest@parley.test",
-        "OPTIONAL", "", "");
+        "OPTIONAL", "", "", "", "", "", "", "https://api.push.apple.com", "https://api.sandbox.push.apple.com", "");
   }
 
   @BeforeEach

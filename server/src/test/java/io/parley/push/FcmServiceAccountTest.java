@@ -38,7 +38,7 @@ class FcmServiceAccountTest {
   }
 
   private static PushSettings settings(String file, String project) {
-    return new PushSettings(10, 0, "", "", file, project, "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", "");
+    return new PushSettings(10, 0, "", "", file, project, "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", "", "", "", "", "", "https://api.push.apple.com", "https://api.sandbox.push.apple.com", "");
   }
 
   private Path write(JsonObject json) throws Exception {

@@ -29,7 +29,7 @@ class VapidKeysTest {
 
   private static PushSettings settings(String file, boolean enabled) {
     return new PushSettings(10, 0, file, "", "", "", "https://fcm.googleapis.com", enabled, "", 25, "parley@localhost",
-        "OPTIONAL", "", "");
+        "OPTIONAL", "", "", "", "", "", "", "https://api.push.apple.com", "https://api.sandbox.push.apple.com", "");
   }
 
   @Test
