@@ -132,8 +132,15 @@ public final class PushDispatcher {
       this.lane = lane;
     }
 
+    /** The job of the newest message (the highest server id: jobs of one slot may be queued out of order). */
     PushJob newest() {
-      return jobs.get(jobs.size() - 1).job();
+      PushJob newest = jobs.get(0).job();
+      for (Queued q : jobs) {
+        if (q.job().serverId() > newest.serverId()) {
+          newest = q.job();
+        }
+      }
+      return newest;
     }
   }
 

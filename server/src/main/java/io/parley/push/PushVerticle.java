@@ -47,6 +47,8 @@ public final class PushVerticle extends VerticleBase {
   private final int queueMax;
   private final PushStats stats;
   private PushDispatcher dispatcher;
+  /** The latest batch's decision, handed to the queue: the next batch is appended after it. */
+  private Future<Void> previous = Future.succeededFuture();
 
   /** Only the log: no provider is configured. */
   public PushVerticle(ConnectionRegistry registry, PushSender fallback) {
@@ -140,9 +142,9 @@ public final class PushVerticle extends VerticleBase {
     Set<String> users = new LinkedHashSet<>();
     batch.forEach(r -> users.addAll(r.users()));
     long now = System.currentTimeMillis();
-    registrations.listAll(users).compose(regs -> {
+    Future<List<PushJob>> decided = registrations.listAll(users).compose(regs -> {
       if (regs.isEmpty()) {
-        return Future.succeededFuture();
+        return Future.succeededFuture(List.of());
       }
       // a registry that cannot be asked counts as "nobody connected": a repeated notification is
       // harmless, a lost one is not
@@ -150,9 +152,14 @@ public final class PushVerticle extends VerticleBase {
         LOG.warn("registry unavailable, pushing to every registered device: {}", e.toString());
         return Map.of();
       }).compose(live -> jobs(batch, regs, connectedDevices(live), now));
-      // the stores may answer on another event loop: the queue lives on this verticle's
-      return OnContext.on(context, jobs).compose(j -> append(j, 1));
-    }).onFailure(e -> LOG.warn("push of {} messages failed: {}", batch.size(), e.toString()));
+      return jobs;
+    });
+    // batches are queued in the order fan-out handed them over, whichever's look-ups answer first;
+    // the stores may answer on another event loop: the queue lives on this verticle's
+    // (each batch waits for the previous one's decision, not for its write: the queue group-commits)
+    Future<List<PushJob>> inOrder = previous.transform(ignored -> OnContext.on(context, decided));
+    inOrder.compose(j -> append(j, 1)).onFailure(e -> LOG.warn("push of {} messages failed: {}", batch.size(), e.toString()));
+    previous = inOrder.<Void>mapEmpty().otherwiseEmpty(); // after the append above: listeners run in order
   }
 
   private Future<Void> append(List<PushJob> jobs, int attempt) {

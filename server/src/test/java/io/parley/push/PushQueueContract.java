@@ -168,6 +168,25 @@ public abstract class PushQueueContract {
   }
 
   @Test
+  void aJobFinishedWhileLaterAppendsAreWrittenSkipsNone() throws Exception {
+    String frank = "frank-" + run;
+    BlockingQueue<PushQueue.Queued> out = new LinkedBlockingQueue<>();
+    PushQueue q = started(out, 100, new AtomicInteger());
+    Await.result(on(() -> q.append(List.of(job(frank, 1)))));
+    List<PushQueue.Queued> handles = new ArrayList<>();
+    take(out, 1, handles);
+
+    // in one turn: two appends (the second waits for the first's write) and a job finishing
+    Await.result(on(() -> {
+      Future<Void> a = q.append(List.of(job(frank, 2)));
+      Future<Void> b = q.append(List.of(job(frank, 3), job(frank, 4)));
+      q.done(handles.get(0));
+      return Future.all(a, b).mapEmpty();
+    }));
+    assertThat(take(out, 3, new ArrayList<>())).extracting(PushJob::serverId).containsExactly(2L, 3L, 4L);
+  }
+
+  @Test
   void aJobSurvivesItsJsonForm() {
     PushJob j = job("erin-" + run, 7);
     assertThat(PushJob.fromJson(new JsonObject(j.toJson().encode()))).isEqualTo(j);

@@ -49,6 +49,8 @@ class PushVerticleTest {
   private RocksConversationStore conversations;
   private InMemoryConnectionRegistry registry;
   private final BlockingQueue<String> sent = new LinkedBlockingQueue<>();
+  private final PushStats stats = new PushStats();
+  private final List<String> all = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeEach
   void setUp() {
@@ -87,7 +89,7 @@ class PushVerticleTest {
     RocksPushQueue queue = new RocksPushQueue(vertx, storage, vertx.createSharedWorkerExecutor("push-test-queue", 1));
     Await.result(vertx.deployVerticle(new PushVerticle(reg, n -> Future.succeededFuture(), registrations, conversations,
         List.of(recording), queue, Map.of(PushRegistration.FCM, new PushDeliverySettings.Pacing(1000, 1000, 100)),
-        new PushDispatcher.Settings(0, 0, 300_000, 100, 1000), SpillOver.NONE, 1000, new PushStats())));
+        new PushDispatcher.Settings(0, 0, 300_000, 100, 1000), SpillOver.NONE, 1000, stats)));
   }
 
   private void registered(String user, String device) throws Exception {
@@ -110,7 +112,8 @@ class PushVerticleTest {
 
   private String next() throws InterruptedException {
     String s = sent.poll(10, TimeUnit.SECONDS);
-    assertThat(s).as("a notification").isNotNull();
+    assertThat(s).as("a notification (so far %s, counters %s)", all, stats.snapshot()).isNotNull();
+    all.add(s);
     return s;
   }
 

@@ -4,6 +4,7 @@ import io.parley.push.PushJob;
 import io.parley.push.PushQueue;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
@@ -23,6 +24,8 @@ import org.slf4j.LoggerFactory;
  * on); finished jobs are deleted in batches with relaxed writes (a delete lost in a crash only
  * repeats a notification). Every RocksDB call runs on one single-thread executor, so a read sees
  * every append submitted before it.
+ *
+ * <p>Appends are group-committed: those arriving while a write is in flight share the next one.
  *
  * <p>Hand-out: a batch whose append completes while nothing older waits on disk and there is room
  * ({@code maxOutstanding}) is handed out from memory; otherwise it stays on disk and a read from
@@ -45,10 +48,17 @@ public final class RocksPushQueue implements PushQueue {
   private long nextSeq = -1;
   /** Every sequence number below it was handed out (or never existed). */
   private long cursor;
+  /**
+   * Every append below it was written (or failed): a read of the disk goes no further, since
+   * appends waiting for the group commit are not on disk yet.
+   */
+  private long writtenEnd;
   private boolean reading;
   private boolean closed;
   private int outstanding;
   private List<byte[]> deletes = new ArrayList<>();
+  private List<Pending> waiting = new ArrayList<>();
+  private boolean writing;
   private long deleteTimer = -1;
 
   /** @param writer a single-thread executor used by this queue only */
@@ -77,6 +87,7 @@ public final class RocksPushQueue implements PushQueue {
     }, true).map(range -> {
       cursor = range[0];
       nextSeq = range[1];
+      writtenEnd = nextSeq;
       if (nextSeq > cursor) {
         LOG.info("push queue: {} jobs left by the previous run at most, handing them out", nextSeq - cursor);
       }
@@ -93,36 +104,79 @@ public final class RocksPushQueue implements PushQueue {
     if (jobs.isEmpty()) {
       return Future.succeededFuture();
     }
-    long first = nextSeq;
+    Pending p = new Pending(nextSeq, List.copyOf(jobs), Promise.promise());
     nextSeq += jobs.size();
-    List<byte[]> values = new ArrayList<>(jobs.size());
-    for (PushJob j : jobs) {
-      values.add(j.toJson().encode().getBytes(StandardCharsets.UTF_8));
+    waiting.add(p);
+    if (!writing) {
+      writeWaiting();
     }
-    return writer.executeBlocking(() -> {
+    return p.done.future();
+  }
+
+  /** An append waiting for its write: its first sequence number, its jobs, its caller's future. */
+  private record Pending(long first, List<PushJob> jobs, Promise<Void> done) {}
+
+  /**
+   * Group commit: every append that arrived while a write was in flight goes into the next write,
+   * one synced WAL write for all of them (fan-out hands push one batch per turn, and a synced write
+   * per batch would cap push at the disk's sync rate).
+   */
+  private void writeWaiting() {
+    List<Pending> group = waiting;
+    waiting = new ArrayList<>();
+    writing = true;
+    List<byte[]> keys = new ArrayList<>();
+    List<byte[]> values = new ArrayList<>();
+    for (Pending p : group) {
+      for (int i = 0; i < p.jobs.size(); i++) {
+        keys.add(key(p.first + i));
+        values.add(p.jobs.get(i).toJson().encode().getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    writer.executeBlocking(() -> {
       try (WriteBatch wb = new WriteBatch()) {
-        for (int i = 0; i < values.size(); i++) {
-          wb.put(cf, key(first + i), values.get(i));
+        for (int i = 0; i < keys.size(); i++) {
+          wb.put(cf, keys.get(i), values.get(i));
         }
         storage.db.write(storage.durableWrites(), wb);
       }
       return null;
-    }, true).<Void>mapEmpty().onComplete(ar -> {
-      if (ar.failed()) {
-        if (cursor == first) {
-          cursor = first + jobs.size(); // never written: nothing to hand out
-        }
-        return;
+    }, true).onComplete(ar -> {
+      writing = false;
+      for (Pending p : group) {
+        written(p, ar.failed());
       }
-      if (cursor == first && !reading && !closed && outstanding + jobs.size() <= maxOutstanding) {
-        cursor = first + jobs.size();
-        for (int i = 0; i < jobs.size(); i++) {
-          handOut(new Queued(jobs.get(i), 0, first + i));
+      for (Pending p : group) {
+        if (ar.succeeded()) {
+          p.done.complete();
+        } else {
+          p.done.fail(ar.cause());
         }
-      } else {
-        maybeRead();
+      }
+      if (!waiting.isEmpty() && !closed) {
+        writeWaiting();
       }
     });
+  }
+
+  /** After its write: hands the append's jobs out from memory when nothing older waits on disk and there is room. */
+  private void written(Pending p, boolean failed) {
+    int n = p.jobs.size();
+    writtenEnd = p.first + n;
+    if (failed) {
+      if (cursor == p.first) {
+        cursor = p.first + n; // never written: nothing to hand out
+      }
+      return;
+    }
+    if (cursor == p.first && !reading && !closed && outstanding + n <= maxOutstanding) {
+      cursor = p.first + n;
+      for (int i = 0; i < n; i++) {
+        handOut(new Queued(p.jobs.get(i), 0, p.first + i));
+      }
+    } else {
+      maybeRead();
+    }
   }
 
   private void handOut(Queued q) {
@@ -136,12 +190,12 @@ public final class RocksPushQueue implements PushQueue {
 
   /** Reads what waits on disk, once at most half of the bound is out. */
   private void maybeRead() {
-    if (reading || closed || cursor >= nextSeq || outstanding > maxOutstanding / 2) {
+    if (reading || closed || cursor >= writtenEnd || outstanding > maxOutstanding / 2) {
       return;
     }
     reading = true;
     long from = cursor;
-    long end = nextSeq;
+    long end = writtenEnd;
     int room = maxOutstanding - outstanding;
     writer.executeBlocking(() -> {
       List<Queued> out = new ArrayList<>();
