@@ -31,6 +31,7 @@ import io.parley.push.FcmSender;
 import io.parley.push.FcmServiceAccount;
 import io.parley.push.LogPushSender;
 import io.parley.push.ProviderSender;
+import io.parley.push.PushRegistration;
 import io.parley.push.PushRegistrations;
 import io.parley.push.VapidKeys;
 import io.parley.push.WebPushSender;
@@ -270,8 +271,10 @@ public final class Node {
    */
   private List<ProviderSender> senders() {
     List<ProviderSender> senders = new ArrayList<>();
-    vapid.ifPresent(k -> senders.add(new WebPushSender(vertx, k, config.push().webPushSubject())));
-    fcm.ifPresent(a -> senders.add(new FcmSender(vertx, a, config.push().fcmBaseUrl())));
+    var pacing = config.pushDelivery().pacing();
+    vapid.ifPresent(k -> senders.add(new WebPushSender(vertx, k, config.push().webPushSubject(),
+        pacing.get(PushRegistration.WEBPUSH).inFlightMax())));
+    fcm.ifPresent(a -> senders.add(new FcmSender(vertx, a, config.push().fcmBaseUrl(), pacing.get(PushRegistration.FCM).inFlightMax())));
     apns.ifPresent(c -> senders.add(new ApnsSender(vertx, c, config.push())));
     return List.copyOf(senders);
   }

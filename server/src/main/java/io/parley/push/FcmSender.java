@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -66,14 +67,23 @@ public final class FcmSender implements ProviderSender {
 
   private record Answer(int status, Buffer body, String retryAfter) {}
 
-  public FcmSender(Vertx vertx, FcmServiceAccount account, String baseUrl) {
-    this(vertx, account, baseUrl, System::currentTimeMillis);
+  /**
+   * @param connections the most connections to FCM ({@code push.fcm.in_flight_max}: one request per
+   *     HTTP/1.1 connection at a time; the client's default of 5 would cap FCM at 5 requests in flight)
+   */
+  public FcmSender(Vertx vertx, FcmServiceAccount account, String baseUrl, int connections) {
+    this(vertx, account, baseUrl, System::currentTimeMillis, connections);
   }
 
   /** @param clock epoch millis: the assertion's {@code iat} and the token's expiry are read on it */
   FcmSender(Vertx vertx, FcmServiceAccount account, String baseUrl, LongSupplier clock) {
+    this(vertx, account, baseUrl, clock, 8);
+  }
+
+  private FcmSender(Vertx vertx, FcmServiceAccount account, String baseUrl, LongSupplier clock, int connections) {
     this.vertx = vertx;
-    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(connections));
     this.account = account;
     this.signer = JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(account.privateKeyPem())));

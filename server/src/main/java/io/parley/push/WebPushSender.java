@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +53,16 @@ public final class WebPushSender implements ProviderSender {
   private record Jwt(String token, long expiresAt) {}
 
   public WebPushSender(Vertx vertx, VapidKeys keys, String subject) {
-    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    this(vertx, keys, subject, 8);
+  }
+
+  /**
+   * @param connections the most connections per push service ({@code push.webpush.in_flight_max}:
+   *     one request per HTTP/1.1 connection at a time)
+   */
+  public WebPushSender(Vertx vertx, VapidKeys keys, String subject, int connections) {
+    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(connections));
     this.crypto = vertx.createSharedWorkerExecutor(CRYPTO_POOL, 2);
     this.keys = keys;
     this.subject = subject;
