@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * notification at once; jobs arriving within {@code coalesceMs} of the slot's last notification
  * wait and go out together as one follow-up at the end of that window, carrying their count and
  * the newest message. Jobs arriving while the slot's notification still waits for its provider
- * (paced, throttled, backing off) join that notification instead. So a burst of fifty messages to
+ * (paced, throttled, backing off) join that notification instead, with those that came while it
+ * was in flight, so it always names the newest message. So a burst of fifty messages to
  * a sleeping phone is two notifications; the providers' collapse ids (per conversation) make the
  * device show one entry.
  *
@@ -234,7 +235,17 @@ public final class PushDispatcher {
     Slot slot = slots.computeIfAbsent(job.slot(), k -> new Slot(k, job.user()));
     long now = clock.getAsLong();
     if (slot.active != null && slot.active.state != State.IN_FLIGHT && slot.active.lane == lane) {
-      slot.active.jobs.add(q); // still waiting for its provider: the notification stands for this one too
+      // still waiting for its provider (throttled, backing off): the notification stands for this
+      // one too, and for the older ones that came while it was in flight, so that it names the
+      // newest message and no follow-up with an older one replaces it on the device
+      for (Iterator<Queued> it = slot.pending.iterator(); it.hasNext(); ) {
+        Queued p = it.next();
+        if (lanes.get(p.job().device().provider()) == lane) {
+          slot.active.jobs.add(p);
+          it.remove();
+        }
+      }
+      slot.active.jobs.add(q);
       stats.inc("coalesced");
       return;
     }

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -59,11 +60,17 @@ final class ServerProcess {
 
   /** Starts the jar on {@code port} (0: any free port, see {@link #port}) and returns once it logged that it listens. */
   static ServerProcess start(Path dataDir, int port, String secret) throws IOException {
+    return start(dataDir, port, secret, Map.of());
+  }
+
+  /** {@link #start(Path, int, String)} with more environment ({@code PARLEY_*} overrides). */
+  static ServerProcess start(Path dataDir, int port, String secret, Map<String, String> env) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", JAR.toString()));
     pb.environment().put("PARLEY_HTTP_PORT", Integer.toString(port));
     pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
     pb.environment().put("PARLEY_JWT_SECRET", secret);
+    pb.environment().putAll(env);
     pb.redirectErrorStream(true);
     return new ServerProcess(pb.start());
   }

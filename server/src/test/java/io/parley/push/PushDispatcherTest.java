@@ -188,6 +188,27 @@ class PushDispatcherTest {
   }
 
   @Test
+  void aThrottledNotificationTakesTheJobsThatCameWhileItWasInFlightAndNamesTheNewest() throws Exception {
+    start(0);
+    Promise<Outcome> held = Promise.promise();
+    provider.then(held::future);
+    append(job("phone", 1, 1));
+    provider.next();
+    append(job("phone", 1, 2)); // while the first request is in flight
+    Await.until("the second job waits", () -> stats.get("coalesced") == 1, Await.TIMEOUT);
+    context.runOnContext(v -> held.complete(Outcome.of(Kind.THROTTLED, 429, 500, "QUOTA_EXCEEDED")));
+    Await.until("the throttle is seen", () -> stats.get("fcm.throttled") == 1, Await.TIMEOUT);
+    append(job("phone", 1, 3)); // while the notification waits for Retry-After
+
+    Scripted.Call retried = provider.next();
+    assertThat(retried.payload().getString("server_id")).as("the newest message").isEqualTo("3");
+    assertThat(retried.payload().getInteger("count")).isEqualTo(3);
+    allFinished();
+    assertThat(provider.calls.poll(400, TimeUnit.MILLISECONDS)).as("no follow-up naming an older message").isNull();
+    assertThat(stats.get("notifications")).isEqualTo(1);
+  }
+
+  @Test
   void transientFailuresAreRetriedUntilAccepted() throws Exception {
     start(0);
     provider.then(() -> Future.succeededFuture(Outcome.of(Kind.RETRY, 503, -1, "UNAVAILABLE")));
