@@ -30,12 +30,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * N Parley nodes of the cluster profile, each a separate JVM running {@code target/parley.jar}
@@ -43,8 +48,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  * start ({@code http.port} and {@code cluster.port} 0; read from its "listening on" and "joined
  * cluster ... as Hazelcast member host:port" lines), so no port can be taken by another process
  * between choosing and binding it; one JWT secret, dev tokens on, and
- * names of their own for this run (Hazelcast cluster, Kafka topic and group, Cassandra keyspace,
- * Redis prefix) so runs never see each other's data or join each other's cluster. The servers
+ * names of their own for this run (Hazelcast cluster, Kafka topic and group, push queue topic
+ * (which also names its consumer group), Cassandra keyspace, Redis prefix) so runs never see each
+ * other's data or join each other's cluster. The servers
  * come from the test JVM's {@code PARLEY_KAFKA_BOOTSTRAP}, {@code PARLEY_CASSANDRA_CONTACT},
  * {@code PARLEY_CASSANDRA_DC} and {@code PARLEY_REDIS_URL} (as {@code scripts/infra/infra env}
  * prints them), defaulting to the loopback defaults.
@@ -80,11 +86,13 @@ final class ClusterNodes implements AutoCloseable {
   final String secret;
   final Path dir;
   final Map<String, String> common;
+  /** Environment of one node on top of {@link #common} (a push provider of its own, say). */
+  private final IntFunction<Map<String, String>> perNode;
   final List<Node> nodes = new ArrayList<>();
   private final List<Clients> clients = new ArrayList<>();
   private final Thread reaper;
 
-  private ClusterNodes(String name, int n, Map<String, String> overrides) {
+  private ClusterNodes(String name, int n, Map<String, String> overrides, IntFunction<Map<String, String>> perNode) {
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     this.run = name + "-" + suffix;
     this.secret = "cluster-it-" + UUID.randomUUID() + UUID.randomUUID();
@@ -104,8 +112,10 @@ final class ClusterNodes implements AutoCloseable {
     env.put("PARLEY_CASSANDRA_KEYSPACE", "parley_it_" + suffix);
     env.put("PARLEY_REDIS_URL", REDIS);
     env.put("PARLEY_REDIS_PREFIX", "parley-it-" + suffix);
+    env.put("PARLEY_PUSH_QUEUE_TOPIC", "parley-it-push-" + suffix);
     env.putAll(overrides);
     this.common = Map.copyOf(env);
+    this.perNode = perNode;
     for (int i = 0; i < n; i++) {
       nodes.add(new Node(i + 1));
     }
@@ -122,7 +132,15 @@ final class ClusterNodes implements AutoCloseable {
    * @param overrides extra or replaced environment of every node (e.g. {@code PARLEY_KAFKA_SEND_TIMEOUT_MS})
    */
   static ClusterNodes start(String name, int n, Map<String, String> overrides) {
-    ClusterNodes c = new ClusterNodes(name, n, overrides);
+    return start(name, n, overrides, id -> Map.of());
+  }
+
+  /**
+   * As {@link #start(String, int, Map)}, node {@code id} with {@code perNode.apply(id)} added to
+   * (or replacing) the common environment, at every (re)start.
+   */
+  static ClusterNodes start(String name, int n, Map<String, String> overrides, IntFunction<Map<String, String>> perNode) {
+    ClusterNodes c = new ClusterNodes(name, n, overrides, perNode);
     try {
       System.out.println("[cluster] " + c.run + ": " + n + " node(s), logs in " + c.dir);
       c.nodes.get(0).start();
@@ -198,17 +216,23 @@ final class ClusterNodes implements AutoCloseable {
   }
 
   /**
-   * Best effort: deletes this run's Kafka topic, drops its keyspace and deletes its Redis keys, so
-   * that repeated runs do not pile up in the shared servers (a broker with hundreds of leftover
-   * partitions restarts much more slowly).
+   * Best effort: deletes this run's Kafka topics (the message log's and the push queue's, if a
+   * push provider made a node create it) and consumer groups, drops its keyspace and deletes its
+   * Redis keys, so that repeated runs do not pile up in the shared servers (a broker with hundreds
+   * of leftover partitions restarts much more slowly).
    */
   private void dropServerData() {
     ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.apache.kafka"))
         .setLevel(ch.qos.logback.classic.Level.WARN); // the admin client logs its whole config
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
-      admin.deleteTopics(List.of(common.get("PARLEY_KAFKA_TOPIC"))).all().get(30, TimeUnit.SECONDS);
-      admin.deleteConsumerGroups(List.of(common.get("PARLEY_KAFKA_GROUP"))).all().get(30, TimeUnit.SECONDS);
+      String push = common.get("PARLEY_PUSH_QUEUE_TOPIC");
+      for (KafkaFuture<Void> f : admin.deleteTopics(List.of(common.get("PARLEY_KAFKA_TOPIC"), push)).topicNameValues().values()) {
+        unlessMissing(f);
+      }
+      for (KafkaFuture<Void> f : admin.deleteConsumerGroups(List.of(common.get("PARLEY_KAFKA_GROUP"), push)).deletedGroups().values()) {
+        unlessMissing(f);
+      }
     } catch (Exception e) {
       System.out.println("[cluster] " + run + ": could not delete its Kafka topic / group: " + e);
     }
@@ -234,6 +258,17 @@ final class ClusterNodes implements AutoCloseable {
       System.out.println("[cluster] " + run + ": could not drop its keyspace / Redis keys: " + e);
     } finally {
       vertx.close();
+    }
+  }
+
+  /** Waits for a deletion; a topic or group that never existed (no node used it) is no failure. */
+  private static void unlessMissing(KafkaFuture<Void> deleted) throws Exception {
+    try {
+      deleted.get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof UnknownTopicOrPartitionException || e.getCause() instanceof GroupIdNotFoundException)) {
+        throw e;
+      }
     }
   }
 
@@ -297,6 +332,7 @@ final class ClusterNodes implements AutoCloseable {
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("PARLEY_") && !k.equals("PARLEY_LOG_LEVEL")); // only what this harness sets
         env.putAll(common);
+        env.putAll(perNode.apply(id));
         env.put("PARLEY_NODE_ID", Integer.toString(id));
         env.put("PARLEY_HTTP_PORT", "0"); // any free port; see awaitStarted
         httpPort = 0;
