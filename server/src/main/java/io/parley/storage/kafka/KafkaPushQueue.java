@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -57,6 +58,8 @@ public final class KafkaPushQueue implements PushQueue {
   private int outstanding;
   private boolean paused;
   private long commitTimer = -1;
+  private int commitFailures;
+  static final int COMMIT_FAILURES_WARN = 5;
   private final Map<Integer, Partition> partitions = new HashMap<>();
 
   /** Per assigned partition: open offsets, the next offset to read, and what was committed. */
@@ -90,6 +93,10 @@ public final class KafkaPushQueue implements PushQueue {
     Map<String, Object> producerConfig = KafkaMessageLog.producerConfig(bootstrap, sendTimeoutMs);
     Map<String, Object> consumerConfig = KafkaLogSource.consumerConfig(bootstrap, group, timing);
     consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, Math.min(500, maxOutstanding)));
+    // a node joining or leaving moves only the partitions that change owner: with the default
+    // (eager) assignors every member gives up all of its partitions and reads them again from the
+    // last commit, repeating the pushes finished since
+    consumerConfig.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
     return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<>(producerConfig,
             new StringSerializer(), new StringSerializer()))
         .compose(p -> {
@@ -185,12 +192,23 @@ public final class KafkaPushQueue implements PushQueue {
     if (offsets.isEmpty() || consumer == null) {
       return Future.succeededFuture();
     }
-    return consumer.commit(offsets).onSuccess(v -> offsets.forEach((tp, o) -> {
-      Partition p = partitions.get(tp.getPartition());
-      if (p != null) {
-        p.committed = Math.max(p.committed, o.getOffset());
+    return consumer.commit(offsets).onSuccess(v -> {
+      commitFailures = 0;
+      offsets.forEach((tp, o) -> {
+        Partition p = partitions.get(tp.getPartition());
+        if (p != null) {
+          p.committed = Math.max(p.committed, o.getOffset());
+        }
+      });
+    }).<Void>mapEmpty().onFailure(e -> {
+      // one failure during a rebalance is expected; several in a row mean the backlog's progress is not kept
+      if (++commitFailures % COMMIT_FAILURES_WARN == 0) {
+        LOG.warn("push queue: {} commits in a row failed (finished pushes would be sent again after a restart): {}",
+            commitFailures, e.toString());
+      } else {
+        LOG.debug("push queue commit failed (will retry): {}", e.toString());
       }
-    })).<Void>mapEmpty().onFailure(e -> LOG.debug("push queue commit failed (will retry): {}", e.toString()));
+    });
   }
 
   @Override
