@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *       jobs are done in the queue;
  *   <li>throttled (429): the whole lane pauses for the provider's {@code Retry-After}, or an
  *       exponential backoff with jitter when it named none, and the notification goes back to the
- *       head of the lane;
+ *       head of the lane; after the pause the lane sends one request at a time and widens by one
+ *       per accepted request (slow start) up to {@code in_flight_max};
  *   <li>retry (5xx) and transport errors: this notification waits an exponential backoff with
  *       jitter ({@code retry_base_ms} doubling up to {@code retry_max_ms}), or the
  *       {@code Retry-After}, and joins the lane's tail again;
@@ -150,6 +151,12 @@ public final class PushDispatcher {
     final ProviderSender sender;
     final Bucket bucket;
     final int inFlightMax;
+    /**
+     * Requests allowed in flight now: {@code inFlightMax}, down to 1 when the provider throttles,
+     * then one more per accepted request (doubling per round trip) back up to the maximum, so the
+     * end of a pause probes the provider instead of firing a burst it will refuse.
+     */
+    int window;
     final ArrayDeque<Note> ready = new ArrayDeque<>();
     int inFlight;
     int waiting;
@@ -163,6 +170,7 @@ public final class PushDispatcher {
           .addLimit(limit -> limit.capacity(pacing.burst()).refillGreedy(pacing.ratePerS(), Duration.ofSeconds(1)))
           .build();
       this.inFlightMax = pacing.inFlightMax();
+      this.window = inFlightMax;
     }
 
     String provider() {
@@ -298,7 +306,7 @@ public final class PushDispatcher {
   }
 
   private void pump(Lane lane) {
-    while (!lane.ready.isEmpty() && lane.inFlight < lane.inFlightMax) {
+    while (!lane.ready.isEmpty() && lane.inFlight < lane.window) {
       Note note = lane.ready.peekFirst();
       if (note.state != State.READY) {
         lane.ready.pollFirst(); // spilled while waiting
@@ -370,6 +378,7 @@ public final class PushDispatcher {
     switch (outcome.kind()) {
       case ACCEPTED -> {
         lane.throttles = 0;
+        lane.window = Math.min(lane.inFlightMax, lane.window + 1);
         stats.inc("notifications");
         finish(note);
       }
@@ -397,6 +406,7 @@ public final class PushDispatcher {
       }
       case THROTTLED -> {
         lane.throttles++;
+        lane.window = 1;
         long wait = outcome.retryAfterMs() >= 0 ? outcome.retryAfterMs() : backoff(lane.throttles);
         long until = clock.getAsLong() + wait;
         if (until > lane.pausedUntil) {

@@ -276,6 +276,36 @@ class PushDispatcherTest {
     allFinished();
   }
 
+  @Test
+  void afterAThrottleTheLaneProbesWithOneRequestThenWidens() throws Exception {
+    start(0, 0, 300_000, new Pacing(1000, 1000, 4));
+    List<Promise<Outcome>> held = new ArrayList<>();
+    provider.then(() -> Future.succeededFuture(Outcome.of(Kind.THROTTLED, 429, 100, "")));
+    for (int i = 0; i < 4; i++) {
+      provider.then(() -> {
+        Promise<Outcome> p = Promise.promise();
+        synchronized (held) {
+          held.add(p);
+        }
+        return p.future();
+      });
+    }
+    append(job("d1", 1, 1), job("d2", 1, 2), job("d3", 1, 3), job("d4", 1, 4));
+
+    provider.next(); // throttled: the lane pauses, then sends one at a time
+    provider.next();
+    assertThat(provider.calls.poll(300, TimeUnit.MILLISECONDS)).as("a second request before the probe is answered").isNull();
+    release(held, 1);
+    provider.next();
+    provider.next();
+    assertThat(provider.calls.poll(300, TimeUnit.MILLISECONDS)).as("the window widened by one only").isNull();
+    release(held, 2);
+    provider.next();
+    release(held, 1);
+    allFinished();
+    assertThat(stats.get("fcm.accepted")).isEqualTo(4);
+  }
+
   /** Answers the {@code n} oldest held requests (a completion may start the next request, which holds another). */
   private void release(List<Promise<Outcome>> held, int n) {
     on(() -> {
