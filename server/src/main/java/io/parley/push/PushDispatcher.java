@@ -408,11 +408,11 @@ public final class PushDispatcher {
         lane.throttles++;
         lane.window = 1;
         long wait = outcome.retryAfterMs() >= 0 ? outcome.retryAfterMs() : backoff(lane.throttles);
-        long until = clock.getAsLong() + wait;
-        if (until > lane.pausedUntil) {
-          LOG.info("{} throttles: pausing its pushes for {} ms", lane.provider(), wait);
-          lane.pausedUntil = until;
+        long now = clock.getAsLong();
+        if (lane.pausedUntil <= now && lane.throttles == 1) {
+          LOG.info("{} throttles: pausing its pushes for {} ms, then resuming one at a time", lane.provider(), wait);
         }
+        lane.pausedUntil = Math.max(lane.pausedUntil, now + wait);
         note.attempt++;
         enqueue(note, true);
       }
