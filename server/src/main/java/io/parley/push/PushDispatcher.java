@@ -61,8 +61,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Spill-over</h2>
  * Every second: a user whose oldest unfinished job is older than {@code spillAfterMs} gets one
- * email digest ({@link SpillOver}) of every notification still owed to any of their devices (none
- * of them in flight), and those jobs are finished — mailed or, when there is nobody to mail, given
+ * email digest ({@link SpillOver}) of every notification still owed to any of their devices, once
+ * none of them is in flight (so one digest, not one now and one for the in-flight rest), and those
+ * jobs are finished — mailed or, when there is nobody to mail, given
  * up and counted as expired.
  */
 public final class PushDispatcher {
@@ -481,8 +482,10 @@ public final class PushDispatcher {
     Map<Long, String> previews = new HashMap<>();
     for (Slot s : userSlots) {
       if (s.active != null && s.active.state == State.IN_FLIGHT) {
-        continue; // its answer decides; the rest of the user's jobs go now
+        return; // a request of this user's is out: its answer first, then one digest of the rest (next sweep)
       }
+    }
+    for (Slot s : userSlots) {
       List<Queued> jobs = new ArrayList<>(s.pending);
       s.pending.clear();
       if (s.flushTimer >= 0) {

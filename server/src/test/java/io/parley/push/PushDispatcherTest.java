@@ -306,6 +306,32 @@ class PushDispatcherTest {
     assertThat(stats.get("fcm.accepted")).isEqualTo(4);
   }
 
+  @Test
+  void spillOverWaitsForARequestInFlightThenMailsTheRestOnce() throws Exception {
+    start(0, 0, 300, new Pacing(1000, 1000, 100));
+    List<Promise<Outcome>> held = new ArrayList<>();
+    provider.then(() -> {
+      Promise<Outcome> p = Promise.promise();
+      synchronized (held) {
+        held.add(p);
+      }
+      return p.future();
+    });
+    provider.then(() -> Future.succeededFuture(Outcome.of(Kind.RETRY, 503, 60_000, "")));
+    append(job("phone", 1, 1));
+    provider.next();
+    append(job("phone", 2, 2));
+    provider.next();
+
+    assertThat(digests.poll(1_500, TimeUnit.MILLISECONDS)).as("no digest while a request is out").isNull();
+    release(held, 1);
+    List<SpillOver.Item> items = digests.poll(10, TimeUnit.SECONDS);
+    assertThat(items).as("then one digest of the rest").isNotNull()
+        .extracting(SpillOver.Item::conv, SpillOver.Item::count).containsExactly(org.assertj.core.api.Assertions.tuple(2L, 1));
+    allFinished();
+    assertThat(digests.poll(1_200, TimeUnit.MILLISECONDS)).as("only one").isNull();
+  }
+
   /** Answers the {@code n} oldest held requests (a completion may start the next request, which holds another). */
   private void release(List<Promise<Outcome>> held, int n) {
     on(() -> {

@@ -260,7 +260,8 @@ public final class RocksPushQueue implements PushQueue {
     }
     List<byte[]> batch = deletes;
     deletes = new ArrayList<>();
-    return writer.executeBlocking(() -> {
+    // composed, so an executor already shut down (the node stopping) fails the future instead of throwing
+    return Future.<Void>succeededFuture().compose(v -> writer.executeBlocking(() -> {
       try (WriteBatch wb = new WriteBatch()) {
         for (byte[] k : batch) {
           wb.delete(cf, k);
@@ -268,7 +269,7 @@ public final class RocksPushQueue implements PushQueue {
         storage.db.write(storage.relaxedWrites(), wb);
       }
       return null;
-    }, true).<Void>mapEmpty().onFailure(e -> LOG.warn("push queue: deleting {} finished jobs failed (they may be sent again): {}",
+    }, true)).<Void>mapEmpty().onFailure(e -> LOG.warn("push queue: deleting {} finished jobs failed (they may be sent again): {}",
         batch.size(), e.toString()));
   }
 
