@@ -45,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Decisions across nodes: an offline device gets its pushes (collapse key per conversation, the
  * message's server_id, a burst as one push now and one follow-up), a device of the same user that
- * is connected to the other node gets the messages live and no push, a member who muted the
+ * is connected to the other node gets the messages live and no push, a member whose token FCM
+ * calls UNREGISTERED loses the registration and gets nothing more, a member who muted the
  * conversation gets none. "None" is checked with a barrier: one user's jobs are one partition's, in
  * order, so once a later message's push reached a device, any earlier one would have too.
  *
@@ -117,6 +118,13 @@ class ClusterPushIT {
         .anyMatch(d -> device.equals(d.getString("id")) && d.getBoolean("online"));
   }
 
+  boolean hasRegistration(int node, String userToken, String device) {
+    Clients.Response r = cluster.clients(node).request(HttpMethod.GET, "/v1/devices", userToken, null);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return r.json().getJsonArray("devices").stream().map(JsonObject.class::cast)
+        .anyMatch(d -> device.equals(d.getString("id")) && d.getString("provider") != null);
+  }
+
   static List<Accepted> to(FakeFcmService fcm, String fcmToken) {
     return fcm.pacing.accepted.stream().filter(a -> a.address().equals(fcmToken)).toList();
   }
@@ -132,12 +140,15 @@ class ClusterPushIT {
     try (Admin admin = admin()) {
       awaitBothNodesConsume(admin, cluster.common.get("PARLEY_PUSH_QUEUE_TOPIC"));
     }
-    String alice = user("alice"), bob = user("bob"), carol = user("carol");
+    String alice = user("alice"), bob = user("bob"), carol = user("carol"), dave = user("dave");
     String ta = cluster.clients(1).token(alice), tb = cluster.clients(2).token(bob), tc = cluster.clients(1).token(carol);
-    String conv = cluster.clients(1).group(ta, List.of(bob, carol));
+    String td = cluster.clients(2).token(dave);
+    String conv = cluster.clients(1).group(ta, List.of(bob, carol, dave));
     String phone = register(1, tb, "phone");
     String tablet = register(2, tb, "tablet");
     String carols = register(2, tc, "phone");
+    String daves = register(1, td, "phone");
+    fcm.answer(daves, FakeFcmService.Answer.UNREGISTERED); // an app uninstalled: its token is dead
     mute(1, tc, conv, true);
     Device a = connect(1, alice, ta, "desk");
     Device bobTablet = connect(2, bob, tb, "tablet");
@@ -157,6 +168,9 @@ class ClusterPushIT {
     bobTablet.close();
     Await.until("bob's tablet is offline", () -> !online(1, tb, "tablet"), DELIVERY, ClusterChecks.POLL);
     mute(2, tc, conv, false);
+    Await.until("dave's dead token removed (Cassandra registrations, either node)",
+        () -> !hasRegistration(2, td, "phone") && !hasRegistration(1, td, "phone"), DELIVERY, ClusterChecks.POLL);
+    long refusedBeforeM4 = fcm.pacing.otherCount();
     String m4 = a.sendAcked("m4", conv, "again").getString("server_id");
     Await.until("m4 pushed to bob's phone and tablet and to carol's phone",
         () -> Stream.of(phone, tablet, carols).allMatch(t -> to(fcm, t).stream().anyMatch(p -> p.serverId().equals(m4))),
@@ -172,6 +186,9 @@ class ClusterPushIT {
     assertThat(to(fcm, carols)).extracting(ClusterPushIT::push).as("carol: nothing while she muted the conversation")
         .containsExactly(m4 + "×1");
     assertThat(fcm.pacing.acceptedCount()).as("no other push").isEqualTo(5);
+    assertThat(to(fcm, daves)).as("dave's dead token: nothing accepted").isEmpty();
+    assertThat(fcm.pacing.otherCount()).as("nothing more sent to dave's removed token").isEqualTo(refusedBeforeM4)
+        .isPositive();
     for (FakeFcmService.Received r : fcm.received) {
       assertThat(r.collapseKey()).isEqualTo("c" + conv);
       assertThat(r.priority()).isEqualTo("high");
