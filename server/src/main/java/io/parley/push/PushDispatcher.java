@@ -160,7 +160,6 @@ public final class PushDispatcher {
     int window;
     final ArrayDeque<Note> ready = new ArrayDeque<>();
     int inFlight;
-    int waiting;
     long pausedUntil;
     int throttles;
     long timer = -1;
@@ -425,10 +424,8 @@ public final class PushDispatcher {
     note.attempt++;
     long wait = retryAfterMs >= 0 ? retryAfterMs : backoff(note.attempt);
     note.state = State.WAITING;
-    note.lane.waiting++;
     note.retryTimer = vertx.setTimer(Math.max(1, wait), t -> {
       note.retryTimer = -1;
-      note.lane.waiting--;
       if (note.state == State.WAITING) {
         enqueue(note, false);
       }
@@ -496,7 +493,6 @@ public final class PushDispatcher {
         Note n = s.active;
         if (n.state == State.WAITING) {
           vertx.cancelTimer(n.retryTimer);
-          n.lane.waiting--;
         }
         n.state = State.FINISHED; // a lane skips it
         jobs.addAll(0, n.jobs);
@@ -529,17 +525,5 @@ public final class PushDispatcher {
       }
       taken.forEach(queue::done);
     });
-  }
-
-  /** Notifications waiting in a provider's lane (ready or backing off), and in flight. */
-  public Map<String, int[]> backlog() {
-    Map<String, int[]> out = new HashMap<>();
-    lanes.forEach((p, l) -> out.put(p, new int[] {l.ready.size() + l.waiting, l.inFlight}));
-    return out;
-  }
-
-  /** Slots currently known (tests). */
-  int slots() {
-    return slots.size();
   }
 }

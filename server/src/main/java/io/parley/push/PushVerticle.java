@@ -106,10 +106,6 @@ public final class PushVerticle extends VerticleBase {
     return queue == null ? Future.succeededFuture() : queue.close();
   }
 
-  public PushStats stats() {
-    return stats;
-  }
-
   private void onPush(Message<PushBatch> msg) {
     if (queue == null) {
       msg.body().requests().forEach(this::logOffline);

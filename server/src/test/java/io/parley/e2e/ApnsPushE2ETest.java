@@ -79,18 +79,6 @@ class ApnsPushE2ETest {
     return deviceToken;
   }
 
-  private static WsClient online(String token, String device) {
-    WsClient ws = clients.connect(token, device);
-    ws.drainWithPing();
-    return ws;
-  }
-
-  private static List<JsonObject> devices(String token) {
-    Clients.Response r = clients.request(HttpMethod.GET, "/v1/devices", token, null);
-    assertThat(r.status()).as(r.body()).isEqualTo(200);
-    return r.json().getJsonArray("devices").stream().map(JsonObject.class::cast).toList();
-  }
-
   @Test
   void anOfflineDeviceGetsExactlyOneNotificationAConnectedOneNone() throws Exception {
     String alice = user("alice"), bob = user("bob");
@@ -98,9 +86,9 @@ class ApnsPushE2ETest {
     String conv = clients.dm(ta, bob);
     String phone = registered(tb, "phone");
     String tablet = registered(tb, "tablet");
-    WsClient bobTablet = online(tb, "tablet");
-    WsClient a = online(ta, "desk");
-    assertThat(devices(tb)).extracting(d -> d.getString("id") + ":" + d.getString("provider"))
+    WsClient bobTablet = clients.online(tb, "tablet");
+    WsClient a = clients.online(ta, "desk");
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id") + ":" + d.getString("provider"))
         .containsExactly("phone:apns", "tablet:apns");
 
     String m1 = a.sendMsg("m1", conv, "hello").getString("server_id");
@@ -122,7 +110,7 @@ class ApnsPushE2ETest {
 
     // barrier: the tablet goes offline; the next message reaches both devices, and nothing else came
     bobTablet.close();
-    Await.until("the tablet is offline", () -> devices(tb).stream().noneMatch(d -> d.getBoolean("online")), WAIT,
+    Await.until("the tablet is offline", () -> clients.devices(tb).stream().noneMatch(d -> d.getBoolean("online")), WAIT,
         Duration.ofMillis(50));
     String m2 = a.sendMsg("m2", conv, "again").getString("server_id");
     MockApns.Received b1 = apns.next(WAIT);
@@ -142,12 +130,12 @@ class ApnsPushE2ETest {
     String conv = clients.dm(ta, bob);
     apns.answer(registered(tb, "old"), RejectionReason.UNREGISTERED);
     String current = registered(tb, "new");
-    WsClient a = online(ta, "desk");
+    WsClient a = clients.online(ta, "desk");
 
     a.sendMsg("m1", conv, "x");
     assertThat(apns.next(WAIT).deviceToken()).isEqualTo(current);
-    Await.until("the unregistered device is removed", () -> devices(tb).size() == 1, WAIT, Duration.ofMillis(50));
-    assertThat(devices(tb)).extracting(d -> d.getString("id")).containsExactly("new");
+    Await.until("the unregistered device is removed", () -> clients.devices(tb).size() == 1, WAIT, Duration.ofMillis(50));
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id")).containsExactly("new");
     a.close();
   }
 

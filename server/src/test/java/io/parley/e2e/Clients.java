@@ -111,6 +111,20 @@ final class Clients implements AutoCloseable {
    * A connection whose socket asks the kernel for a receive buffer of only {@code bytes}: a client
    * that stops reading then leaves the server's bytes in the server's buffers after a few KiB.
    */
+  /** A connection whose greeting frames are read: the device is online once this returns. */
+  WsClient online(String token, String device) {
+    WsClient ws = connect(token, device);
+    ws.drainWithPing();
+    return ws;
+  }
+
+  /** The caller's devices ({@code GET /v1/devices}). */
+  java.util.List<JsonObject> devices(String token) {
+    Response r = request(HttpMethod.GET, "/v1/devices", token, null);
+    org.assertj.core.api.Assertions.assertThat(r.status()).as(r.body()).isEqualTo(200);
+    return r.json().getJsonArray("devices").stream().map(JsonObject.class::cast).toList();
+  }
+
   WsClient connectWithReceiveBuffer(String token, String device, int bytes) {
     return failures.result("a WebSocket of " + device,
         connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device), WAIT);

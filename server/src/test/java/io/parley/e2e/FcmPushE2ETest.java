@@ -67,18 +67,6 @@ class FcmPushE2ETest {
     return fcmToken;
   }
 
-  private static WsClient online(String token, String device) {
-    WsClient ws = clients.connect(token, device);
-    ws.drainWithPing();
-    return ws;
-  }
-
-  private static List<JsonObject> devices(String token) {
-    Clients.Response r = clients.request(HttpMethod.GET, "/v1/devices", token, null);
-    assertThat(r.status()).as(r.body()).isEqualTo(200);
-    return r.json().getJsonArray("devices").stream().map(JsonObject.class::cast).toList();
-  }
-
   @Test
   void anOfflineDeviceGetsExactlyOneMessageAConnectedOneNone() throws Exception {
     String alice = user("alice"), bob = user("bob");
@@ -86,9 +74,9 @@ class FcmPushE2ETest {
     String conv = clients.dm(ta, bob);
     String phone = registered(tb, "phone");
     String tablet = registered(tb, "tablet");
-    WsClient bobTablet = online(tb, "tablet");
-    WsClient a = online(ta, "desk");
-    assertThat(devices(tb)).extracting(d -> d.getString("id") + ":" + d.getString("provider"))
+    WsClient bobTablet = clients.online(tb, "tablet");
+    WsClient a = clients.online(ta, "desk");
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id") + ":" + d.getString("provider"))
         .containsExactly("phone:fcm", "tablet:fcm");
 
     String m1 = a.sendMsg("m1", conv, "hello").getString("server_id");
@@ -105,7 +93,7 @@ class FcmPushE2ETest {
 
     // barrier: the tablet goes offline; the next message reaches both devices, and nothing else came
     bobTablet.close();
-    Await.until("the tablet is offline", () -> devices(tb).stream().noneMatch(d -> d.getBoolean("online")), WAIT,
+    Await.until("the tablet is offline", () -> clients.devices(tb).stream().noneMatch(d -> d.getBoolean("online")), WAIT,
         Duration.ofMillis(50));
     String m2 = a.sendMsg("m2", conv, "again").getString("server_id");
     FakeFcmService.Received b1 = fcm.next(WAIT);
@@ -125,12 +113,12 @@ class FcmPushE2ETest {
     String conv = clients.dm(ta, bob);
     fcm.answer(registered(tb, "old"), FakeFcmService.Answer.UNREGISTERED);
     String current = registered(tb, "new");
-    WsClient a = online(ta, "desk");
+    WsClient a = clients.online(ta, "desk");
 
     a.sendMsg("m1", conv, "x");
     assertThat(fcm.next(WAIT).token()).isEqualTo(current);
-    Await.until("the unregistered device is removed", () -> devices(tb).size() == 1, WAIT, Duration.ofMillis(50));
-    assertThat(devices(tb)).extracting(d -> d.getString("id")).containsExactly("new");
+    Await.until("the unregistered device is removed", () -> clients.devices(tb).size() == 1, WAIT, Duration.ofMillis(50));
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id")).containsExactly("new");
     assertThat(fcm.errors).isEmpty();
     a.close();
   }

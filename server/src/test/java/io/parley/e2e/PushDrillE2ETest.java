@@ -83,18 +83,6 @@ class PushDrillE2ETest {
     return fcmToken;
   }
 
-  static WsClient online(Clients clients, String token, String device) {
-    WsClient ws = clients.connect(token, device);
-    ws.drainWithPing();
-    return ws;
-  }
-
-  static List<JsonObject> devices(Clients clients, String token) {
-    Clients.Response r = clients.request(HttpMethod.GET, "/v1/devices", token, null);
-    assertThat(r.status()).as(r.body()).isEqualTo(200);
-    return r.json().getJsonArray("devices").stream().map(JsonObject.class::cast).toList();
-  }
-
   /** The next FCM message for one of {@code tokens} (those of other tests are skipped). */
   static FakeFcmService.Received next(FakeFcmService fcm, Set<String> tokens) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
@@ -123,8 +111,8 @@ class PushDrillE2ETest {
     String withCarol = clients.dm(tc, bob);
     String phone = fcmDevice(clients, tb, "phone");
     Set<String> mine = Set.of(phone);
-    WsClient a = online(clients, ta, "desk");
-    WsClient c = online(clients, tc, "desk");
+    WsClient a = clients.online(ta, "desk");
+    WsClient c = clients.online(tc, "desk");
 
     // carol's message: bob has one conversation with unread messages
     String c1 = c.sendMsg("c1", withCarol, "hi").getString("server_id");
@@ -161,7 +149,7 @@ class PushDrillE2ETest {
     assertThat(followUpMs).as("the follow-up waits for the end of the window").isGreaterThanOrEqualTo(COALESCE_MS);
 
     // bob reads carol's conversation on his desk (his phone stays offline): one conversation unread
-    WsClient bobDesk = online(clients, tb, "desk");
+    WsClient bobDesk = clients.online(tb, "desk");
     bobDesk.send(new JsonObject().put("op", "read").put("conv", withCarol).put("server_id", c1));
     Await.until("bob's read mark is stored", () -> clients.request(HttpMethod.GET, "/v1/conversations", tb, null).json()
         .getJsonArray("conversations").stream().map(JsonObject.class::cast)
@@ -196,9 +184,9 @@ class PushDrillE2ETest {
     Clients.Response mute = clients.request(HttpMethod.PUT, "/v1/conversations/" + group + "/settings", tc,
         new JsonObject().put("muted", true));
     assertThat(mute.status()).as(mute.body()).isEqualTo(204);
-    WsClient tablet = online(clients, tb, "tablet");
-    WsClient a = online(clients, ta, "desk");
-    WsClient d = online(clients, td, "desk");
+    WsClient tablet = clients.online(tb, "tablet");
+    WsClient a = clients.online(ta, "desk");
+    WsClient d = clients.online(td, "desk");
 
     String g1 = a.sendMsg("g1", group, "to the group").getString("server_id");
     FakeFcmService.Received got = next(fcm, mine);
@@ -239,12 +227,12 @@ class PushDrillE2ETest {
     Set<String> mine = Set.of(old, current);
     long fcmRefusedBefore = fcm.pacing.otherCount();
     long webPushRefusedBefore = webPush.pacing.otherCount();
-    WsClient a = online(clients, ta, "desk");
+    WsClient a = clients.online(ta, "desk");
 
     String m1 = a.sendMsg("m1", conv, "one").getString("server_id");
     assertThat(next(fcm, mine).token()).isEqualTo(current);
-    Await.until("both dead registrations are removed", () -> devices(clients, tb).size() == 1, WAIT, Duration.ofMillis(20));
-    assertThat(devices(clients, tb)).extracting(d -> d.getString("id")).containsExactly("new");
+    Await.until("both dead registrations are removed", () -> clients.devices(tb).size() == 1, WAIT, Duration.ofMillis(20));
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id")).containsExactly("new");
     assertThat(fcm.pacing.otherCount() - fcmRefusedBefore).as("FCM's UNREGISTERED, once").isEqualTo(1);
     assertThat(webPush.pacing.otherCount() - webPushRefusedBefore).as("the push service's 410, once").isEqualTo(1);
 
@@ -290,7 +278,7 @@ class PushDrillE2ETest {
         assertThat(issued.status()).as(issued.body()).isEqualTo(200);
         String tb = issued.json().getString("token");
         // bob connects once (his address is remembered) and leaves
-        online(spillClients, tb, "desk").close();
+        spillClients.online(tb, "desk").close();
         Await.until("bob's address is remembered", () -> Await.result(spillNode.node.pushRegistrations().email(bob), WAIT)
             .filter("bob@example.com"::equals).isPresent(), WAIT, Duration.ofMillis(20));
         String withAlice = spillClients.dm(ta, bob);
@@ -298,9 +286,9 @@ class PushDrillE2ETest {
         String withDave = spillClients.dm(td, erin);
         String bobPhone = fcmDevice(spillClients, tb, "phone");
         String erinPhone = fcmDevice(spillClients, te, "phone");
-        WsClient a = online(spillClients, ta, "desk");
-        WsClient c = online(spillClients, tc, "desk");
-        WsClient d = online(spillClients, td, "desk");
+        WsClient a = spillClients.online(ta, "desk");
+        WsClient c = spillClients.online(tc, "desk");
+        WsClient d = spillClients.online(td, "desk");
 
         slowFcm.pacing.throttle(0, 1, 0); // 429, Retry-After: 1, until told otherwise
         for (int i = 0; i < 3; i++) {

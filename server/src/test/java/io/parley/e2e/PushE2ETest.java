@@ -74,18 +74,6 @@ class PushE2ETest {
   }
 
   /** A connected device: once its ping is answered, the registry knows it (frames wait for registration). */
-  private static WsClient online(String token, String device) {
-    WsClient ws = clients.connect(token, device);
-    ws.drainWithPing();
-    return ws;
-  }
-
-  private static List<JsonObject> devices(String token) {
-    Clients.Response r = clients.request(HttpMethod.GET, "/v1/devices", token, null);
-    assertThat(r.status()).as(r.body()).isEqualTo(200);
-    return r.json().getJsonArray("devices").stream().map(JsonObject.class::cast).toList();
-  }
-
   private static void drained() {
     assertThat(service.received).as("no other push").isEmpty();
     assertThat(service.errors).isEmpty();
@@ -97,7 +85,7 @@ class PushE2ETest {
     String ta = clients.token(alice), tb = clients.token(bob);
     String conv = clients.dm(ta, bob);
     Subscription phone = registered(tb, "phone");
-    WsClient a = online(ta, "laptop");
+    WsClient a = clients.online(ta, "laptop");
 
     String serverId = a.sendMsg("m1", conv, "h\uD83D\uDE00llo there").getString("server_id");
 
@@ -124,8 +112,8 @@ class PushE2ETest {
     registered(tb, "laptop");
     registered(ta, "tablet"); // the sender's own offline device
     Subscription carolPhone = registered(tc, "phone");
-    WsClient bobLaptop = online(tb, "laptop");
-    WsClient a = online(ta, "desk");
+    WsClient bobLaptop = clients.online(tb, "laptop");
+    WsClient a = clients.online(ta, "desk");
 
     // bob's laptop is connected, his phone is not: the phone alone gets it; alice's tablet nothing
     String m1 = a.sendMsg("m1", dm, "one").getString("server_id");
@@ -133,7 +121,7 @@ class PushE2ETest {
     assertThat(first.subscription()).isEqualTo(bobPhone.id);
     assertThat(first.payload().getString("server_id")).isEqualTo(m1);
     assertThat(bobLaptop.next("msg").getString("server_id")).isEqualTo(m1);
-    assertThat(devices(tb)).extracting(d -> d.getString("id") + ":" + d.getBoolean("online"))
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id") + ":" + d.getBoolean("online"))
         .containsExactly("laptop:true", "phone:false");
 
     // bob muted the group: only carol's phone
@@ -163,15 +151,15 @@ class PushE2ETest {
     String conv = clients.dm(ta, bob);
     registered(tb, "old").answer(410);
     Subscription current = registered(tb, "new");
-    WsClient a = online(ta, "desk");
+    WsClient a = clients.online(ta, "desk");
 
     a.sendMsg("m1", conv, "x");
     assertThat(service.next(WAIT).subscription()).isEqualTo(current.id);
     long deadline = System.nanoTime() + WAIT.toNanos();
-    while (devices(tb).size() != 1 && System.nanoTime() < deadline) {
+    while (clients.devices(tb).size() != 1 && System.nanoTime() < deadline) {
       Thread.sleep(20); // a polling interval: the removal follows the service's answer
     }
-    assertThat(devices(tb)).extracting(d -> d.getString("id")).containsExactly("new");
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id")).containsExactly("new");
     drained();
     a.close();
   }
@@ -212,8 +200,8 @@ class PushE2ETest {
 
     // the subscription moves to carol: bob stops getting it
     assertThat(register(tc, "tablet", s.registration()).status()).isEqualTo(204);
-    assertThat(devices(tb)).extracting(d -> d.getString("id")).containsExactly("d1", "d2");
-    JsonObject tablet = devices(tc).get(0);
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id")).containsExactly("d1", "d2");
+    JsonObject tablet = clients.devices(tc).get(0);
     assertThat(tablet.getString("provider")).isEqualTo("webpush");
     assertThat(tablet.getLong("registered_at")).isPositive();
     assertThat(tablet.getLong("last_seen")).isGreaterThanOrEqualTo(tablet.getLong("registered_at"));
@@ -221,7 +209,7 @@ class PushE2ETest {
 
     assertThat(clients.request(HttpMethod.DELETE, "/v1/devices/d1/push", tb, null).status()).isEqualTo(204);
     assertThat(clients.request(HttpMethod.DELETE, "/v1/devices/d1/push", tb, null).status()).isEqualTo(204);
-    assertThat(devices(tb)).extracting(d -> d.getString("id")).containsExactly("d2");
+    assertThat(clients.devices(tb)).extracting(d -> d.getString("id")).containsExactly("d2");
   }
 
   @Test
@@ -273,13 +261,13 @@ class PushE2ETest {
     assertThat(issued.status()).as(issued.body()).isEqualTo(200);
     assertThat(Await.result(node.node.pushRegistrations().email(dana))).as("not before a connect").isEmpty();
 
-    WsClient ws = online(issued.json().getString("token"), "phone");
+    WsClient ws = clients.online(issued.json().getString("token"), "phone");
     Await.until("dana's email remembered", () -> Await.result(node.node.pushRegistrations().email(dana))
         .equals(Optional.of(dana + "@example.com")), WAIT);
     ws.close();
 
     // a token without the claim leaves no address; a dev token asked with a bad one is refused
-    online(clients.token(erin), "phone").close();
+    clients.online(clients.token(erin), "phone").close();
     Clients.Response bad = clients.request(HttpMethod.POST, "/v1/dev/token", null,
         new JsonObject().put("user", erin).put("email", "erin\r\nBcc: x@example.com"));
     assertThat(bad.status()).isEqualTo(400);

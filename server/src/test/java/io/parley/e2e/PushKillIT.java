@@ -85,7 +85,7 @@ class PushKillIT {
       subscriptions.add(s.id);
     }
     List<String> groups = List.of(clients.group(ta, recipients), clients.group(ta, recipients.subList(0, RECIPIENTS / 2)));
-    WsClient a = PushDrillE2ETest.online(clients, ta, "desk");
+    WsClient a = clients.online(ta, "desk");
 
     fcm.pacing.throttle(0, 1, 0); // 429, Retry-After: 1, until told otherwise
     int messages = 50;

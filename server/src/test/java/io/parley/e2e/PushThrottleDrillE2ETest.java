@@ -75,8 +75,8 @@ class PushThrottleDrillE2ETest {
       }
       groups.add(clients.group(ta, members));
     }
-    WsClient a = PushDrillE2ETest.online(clients, ta, "desk");
-    WsClient o = PushDrillE2ETest.online(clients, to, "desk");
+    WsClient a = clients.online(ta, "desk");
+    WsClient o = clients.online(to, "desk");
 
     fcm.pacing.throttle(THROTTLE_MS, RETRY_AFTER_S, 0);
     long throttleEnd = fcm.pacing.throttleUntilMs();
