@@ -17,6 +17,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.IntSupplier;
 
 /**
@@ -81,7 +82,7 @@ final class Clients implements AutoCloseable {
     return r.json().getString("id");
   }
 
-  String group(String ownerToken, java.util.List<String> members) {
+  String group(String ownerToken, List<String> members) {
     Response r = request(HttpMethod.POST, "/v1/conversations", ownerToken,
         new JsonObject().put("type", "group").put("name", "g").put("members", new io.vertx.core.json.JsonArray(members)));
     assertThat(r.status()).as(r.body()).isEqualTo(201);
@@ -107,10 +108,6 @@ final class Clients implements AutoCloseable {
     return failures.result("a WebSocket of " + device, connectAsync(token, device), WAIT);
   }
 
-  /**
-   * A connection whose socket asks the kernel for a receive buffer of only {@code bytes}: a client
-   * that stops reading then leaves the server's bytes in the server's buffers after a few KiB.
-   */
   /** A connection whose greeting frames are read: the device is online once this returns. */
   WsClient online(String token, String device) {
     WsClient ws = connect(token, device);
@@ -119,12 +116,16 @@ final class Clients implements AutoCloseable {
   }
 
   /** The caller's devices ({@code GET /v1/devices}). */
-  java.util.List<JsonObject> devices(String token) {
+  List<JsonObject> devices(String token) {
     Response r = request(HttpMethod.GET, "/v1/devices", token, null);
-    org.assertj.core.api.Assertions.assertThat(r.status()).as(r.body()).isEqualTo(200);
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
     return r.json().getJsonArray("devices").stream().map(JsonObject.class::cast).toList();
   }
 
+  /**
+   * A connection whose socket asks the kernel for a receive buffer of only {@code bytes}: a client
+   * that stops reading then leaves the server's bytes in the server's buffers after a few KiB.
+   */
   WsClient connectWithReceiveBuffer(String token, String device, int bytes) {
     return failures.result("a WebSocket of " + device,
         connectAsync(vertx.createWebSocketClient(wsOptions().setReceiveBufferSize(bytes)), token, device), WAIT);

@@ -73,7 +73,6 @@ class PushE2ETest {
     return s;
   }
 
-  /** A connected device: once its ping is answered, the registry knows it (frames wait for registration). */
   private static void drained() {
     assertThat(service.received).as("no other push").isEmpty();
     assertThat(service.errors).isEmpty();
