@@ -16,7 +16,6 @@ import io.parley.storage.cassandra.CassandraMessageStore;
 import io.parley.storage.cassandra.CassandraNames;
 import io.parley.storage.cassandra.CassandraPushRegistrations;
 import io.parley.storage.cassandra.CassandraSchema;
-import io.parley.storage.cassandra.CassandraSendIndex;
 import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.kafka.KafkaLogSource;
 import io.parley.storage.kafka.KafkaMessageLog;
@@ -52,7 +51,6 @@ final class ClusterBackends {
   private final CassandraConversationStore conversations;
   private final CassandraMessageStore messages;
   private final CassandraMessageArchive archive;
-  private final CassandraSendIndex sendIndex;
   private final CassandraPushRegistrations pushRegistrations;
   private final RedisConnectionRegistry registry;
   private final RateLimiter limiter;
@@ -60,14 +58,13 @@ final class ClusterBackends {
   private Future<Void> topicEnsured;
 
   private ClusterBackends(Ids ids, CassandraClient cassandra, CassandraConversationStore conversations,
-      CassandraMessageStore messages, CassandraMessageArchive archive, CassandraSendIndex sendIndex,
+      CassandraMessageStore messages, CassandraMessageArchive archive,
       CassandraPushRegistrations pushRegistrations, RedisConnectionRegistry registry, RateLimiter limiter) {
     this.ids = ids;
     this.cassandra = cassandra;
     this.conversations = conversations;
     this.messages = messages;
     this.archive = archive;
-    this.sendIndex = sendIndex;
     this.pushRegistrations = pushRegistrations;
     this.registry = registry;
     this.limiter = limiter;
@@ -125,13 +122,12 @@ final class ClusterBackends {
         .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
             CassandraMessageStore.create(client, names),
             CassandraMessageArchive.create(client, names),
-            CassandraSendIndex.create(client, names),
             // fails when Redis is unreachable, and so does the node's start
             registry.loadScripts().compose(x -> shared.loadScripts()),
             CassandraPushRegistrations.create(client, names)))
         .map(all -> {
           ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), all.resultAt(2),
-              all.resultAt(3), all.resultAt(5), registry, limiter);
+              all.resultAt(4), registry, limiter);
           b.closers.add(redis::close);
           return b;
         })
@@ -154,7 +150,7 @@ final class ClusterBackends {
   Future<MessageLog> openMessageLog(Vertx vertx, ParleyConfig config) {
     ClusterSettings c = config.cluster();
     return topic(vertx, c)
-        .compose(v -> KafkaMessageLog.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), sendIndex, c.kafkaSendTimeoutMs()))
+        .compose(v -> KafkaMessageLog.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), config.nodeName(), c.kafkaSendTimeoutMs()))
         .map(log -> {
           closers.add(log::close);
           return log;

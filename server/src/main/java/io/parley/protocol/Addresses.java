@@ -46,6 +46,16 @@ public final class Addresses {
   }
 
   /**
+   * A node's send intake (cluster profile): routing sends here, per persisted batch, the verdict on
+   * every record this node's intake wrote — the stored original of its (sender, msg id), which is
+   * what the sender is acked with (a {@code JsonArray} of encoded {@code msg} frames). One clustered
+   * consumer per node, registered at start by its message log.
+   */
+  public static String intakeVerdicts(String node) {
+    return "parley.verdicts." + node;
+  }
+
+  /**
    * Every node's inbox at once: where fan-out publishes when the connection registry cannot be
    * asked (each node delivers to whichever recipients it holds).
    */

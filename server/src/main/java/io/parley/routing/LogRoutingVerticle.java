@@ -11,6 +11,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * spreads its partitions over them), and for each polled batch, in this order:
  * <ol>
  *   <li>persists it to the {@link MessageArchive} (idempotent; a retried send that reached the log
- *       twice is recognised and dropped here),
+ *       twice is recognised and dropped here), and sends each record's writer the verdict its
+ *       sender is acked with: the stored original ({@link #sendVerdicts}),
  *   <li>looks up the members of its conversations (cached, invalidated by membership events),
  *   <li>hands every new message to fan-out, in log order, and waits until fan-out confirmed that
  *       every node holding a recipient received it,
@@ -120,7 +122,8 @@ public final class LogRoutingVerticle extends VerticleBase {
       convs.add(l.message().conv());
     }
     return retrying("persist " + batch.size() + " messages", () -> archive.persist(messages))
-        .compose(stored -> retrying("load members", () -> memberSets(convs)).map(sets -> {
+        .onSuccess(originals -> sendVerdicts(batch, originals))
+        .compose(originals -> retrying("load members", () -> memberSets(convs)).map(sets -> {
           Map<Integer, Boolean> owned = new HashMap<>();
           List<LogSource.Logged> handed = new ArrayList<>(batch.size());
           List<Fanout> fanouts = new ArrayList<>(messages.size());
@@ -130,7 +133,7 @@ public final class LogRoutingVerticle extends VerticleBase {
               continue;
             }
             handed.add(l);
-            if (stored.get(i)) {
+            if (originals.get(i).serverId() == messages.get(i).serverId()) {
               Fanout f = fanout(messages.get(i), l.connectionId(), sets.get(messages.get(i).conv()));
               if (f != null) {
                 fanouts.add(f);
@@ -144,6 +147,25 @@ public final class LogRoutingVerticle extends VerticleBase {
           // commit only once fan-out handed every message to the nodes holding its recipients
           return new HandOver(handed, fanOut(fanouts));
         }));
+  }
+
+  /**
+   * Tells each intake that wrote records of the batch what their senders are acked with: the
+   * stored original of each record's (sender, msg id), as an encoded {@code msg} frame, one bus
+   * message per intake node. A record logged twice (a retry through another node, or after a
+   * failed append) is acked with the first copy's id, so every ack of a send carries one id. An
+   * intake that is gone has no consumer, and the verdict is dropped: its senders retry elsewhere
+   * and get the same original.
+   */
+  private void sendVerdicts(List<LogSource.Logged> batch, List<ChatMessage> originals) {
+    Map<String, JsonArray> byNode = new HashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      String via = batch.get(i).via();
+      if (via != null) {
+        byNode.computeIfAbsent(via, k -> new JsonArray()).add(originals.get(i).toFrame());
+      }
+    }
+    byNode.forEach((node, frames) -> bus.send(Addresses.intakeVerdicts(node), frames));
   }
 
   private Future<Map<Long, Set<String>>> memberSets(Set<Long> convs) {

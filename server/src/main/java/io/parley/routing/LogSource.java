@@ -32,12 +32,13 @@ public interface LogSource {
   boolean owns(int partition);
 
   /**
-   * One logged message: its partition and offset, the message with its server id, and the
-   * connection that sent it (null when unknown), which fan-out skips: it got the ack.
+   * One logged message: its partition and offset, the message with its server id, the connection
+   * that sent it (null when unknown), which fan-out skips: it got the ack, and the node whose
+   * intake wrote it (null when unknown), which waits for routing's verdict to ack the sender.
    */
-  record Logged(int partition, long offset, ChatMessage message, String connectionId) {
+  record Logged(int partition, long offset, ChatMessage message, String connectionId, String via) {
     public Logged(int partition, long offset, ChatMessage message) {
-      this(partition, offset, message, null);
+      this(partition, offset, message, null, null);
     }
   }
 }

@@ -44,7 +44,7 @@ class LogRoutingVerticleTest {
       m.body().fanouts().forEach(f -> fannedOut.add(f.serverId()));
       m.reply(null);
     });
-    MessageArchive archive = messages -> Future.succeededFuture(Collections.nCopies(messages.size(), true));
+    MessageArchive archive = messages -> Future.succeededFuture(List.copyOf(messages));
 
     vertx.deployVerticle(new LogRoutingVerticle(source, archive, FixedMembers.of("alice", "bob"),
         new RoutingSettings(20_000, 1024, 8, 10_000), 100))
@@ -59,7 +59,7 @@ class LogRoutingVerticleTest {
   private static LogSource.Logged logged(int partition, long offset, long conv, String msgId) {
     long serverId = ((offset + 1) << 10) | partition;
     return new LogSource.Logged(partition, offset,
-        new ChatMessage(conv, serverId, "alice", msgId, "hi", null, 1_700_000_000_000L), "conn-1");
+        new ChatMessage(conv, serverId, "alice", msgId, "hi", null, 1_700_000_000_000L), "conn-1", null);
   }
 
   /** Gives one batch, then nothing; owns every partition but {@code lost}; records the first commit. */

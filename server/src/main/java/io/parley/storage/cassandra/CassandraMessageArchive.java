@@ -76,7 +76,7 @@ public final class CassandraMessageArchive implements MessageArchive {
   }
 
   @Override
-  public Future<List<Boolean>> persist(List<ChatMessage> batch) {
+  public Future<List<ChatMessage>> persist(List<ChatMessage> batch) {
     if (batch.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
@@ -88,10 +88,10 @@ public final class CassandraMessageArchive implements MessageArchive {
         long winner = batch.get(first[i]).serverId();
         return claims.get(first[i]).compose(c -> {
           if (c.id() != msg.serverId()) {
-            return Future.succeededFuture(false);
+            return Future.succeededFuture(original(c));
           }
           // same id as stored: the first occurrence wrote the row unless it was another id itself
-          return winner == c.id() ? Future.succeededFuture(true) : writeRow(c, msg.from(), msg.msgId()).map(true);
+          return winner == c.id() ? Future.succeededFuture(msg) : writeRow(c, msg.from(), msg.msgId()).map(msg);
         });
       }
       // a fresh claim wrote its row already; a claim found with this very id (the record read again
@@ -100,16 +100,21 @@ public final class CassandraMessageArchive implements MessageArchive {
           .compose(c -> !c.fresh() && c.id() == msg.serverId() ? writeRow(c, msg.from(), msg.msgId())
               : Future.succeededFuture(c));
       claims.set(i, claimed);
-      return claimed.map(c -> c.id() == msg.serverId());
+      return claimed.map(c -> c.id() == msg.serverId() ? msg : original(c));
     }).compose(stored -> {
       Map<Long, Long> newest = new LinkedHashMap<>();
       for (int i = 0; i < stored.size(); i++) {
-        if (stored.get(i)) {
+        if (stored.get(i).serverId() == batch.get(i).serverId()) {
           newest.merge(batch.get(i).conv(), batch.get(i).serverId(), Math::max);
         }
       }
       return setLastMessageIds(newest).map(stored);
     });
+  }
+
+  /** The message a claim found stored (its frame carries every field). */
+  private static ChatMessage original(Claim c) {
+    return ChatMessage.fromFrame(c.frame());
   }
 
   /** For each index, the index of the first message of the batch with the same (sender, msg id) (itself when it is the first). */

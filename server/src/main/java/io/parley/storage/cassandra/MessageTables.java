@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /**
  * The {@code messages} and {@code message_dedupe} tables as the message adapters
- * ({@link CassandraMessageStore}, {@link CassandraMessageArchive}, {@link CassandraSendIndex}) use
+ * ({@link CassandraMessageStore}, {@link CassandraMessageArchive}) use
  * them: each statement's CQL, built only here, and the mapping of their rows. Each adapter
  * prepares the statements it runs.
  */

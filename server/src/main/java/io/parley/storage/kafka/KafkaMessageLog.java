@@ -1,12 +1,14 @@
 package io.parley.storage.kafka;
 
+import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageLog;
-import io.parley.routing.SendIndex;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
@@ -16,7 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -24,9 +26,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster profile's {@link MessageLog} on the gateway side: an accepted send is acked once
- * Kafka has it (all in-sync replicas), and its server id is its log position ({@link KafkaIds}).
- * Routing nodes read the topic back through {@link KafkaLogSource}, persist and fan out.
+ * The cluster profile's {@link MessageLog} on the gateway side: an accepted send is written to
+ * Kafka (all in-sync replicas), and acked once routing has persisted it and sent this node its
+ * verdict: the stored original of the send's (sender, client msg id). Its server id is the log
+ * position of the first record of that key ({@link KafkaIds}), so every ack of one send — a
+ * retry through this node or any other, at any moment — carries the same id and ts.
+ *
+ * <h2>Why routing decides</h2>
+ *
+ * All records of a conversation share a partition, and routing persists a partition's records in
+ * log order, one owner at a time, claiming each (sender, msg id) on the first record that carries
+ * it ({@code MessageArchive#persist}). Every record of a retried send therefore resolves to the
+ * same original, whichever node wrote it and however the writes raced; a writer on its own cannot
+ * know that no other node logged the key a moment earlier. Waiting for the verdict costs the
+ * sender the time routing takes to persist (what its recipients wait for anyway), and makes "acked"
+ * mean stored in the message store, not only in the log.
  *
  * <h2>An append</h2>
  *
@@ -34,50 +48,44 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>a repeat of an earlier message of the same batch resolves to that first occurrence;
- *   <li>a message this writer acked recently (a bounded LRU of {@code recentMax} entries) or is
- *       still appending resolves to that original;
- *   <li>otherwise, when the message {@linkplain NewMessage#maybeRetry may be a retry} from another
- *       connection or its key failed to append here before, the {@link SendIndex} (what routing
- *       persisted, e.g. after this writer restarted or the retry came through another gateway) is
- *       asked, at most {@link #INDEX_TIMEOUT_MS} ms:
- *       a failure or a late answer counts as "not found", so sends never wait on a store that is
- *       down; a found message is the original;
- *   <li>otherwise the message is produced (key and value: {@link KafkaRecords}), all of a batch's
- *       records in batch order once every look-up of the batch has answered and the previous
- *       batch was produced, so records of one conversation get increasing offsets in call order.
- *       Batches may overlap: the next one's look-ups run while this one waits for Kafka.
+ *   <li>a key whose verdict this node received recently (a bounded LRU of {@code recentMax}
+ *       entries) resolves to that original; a key still waiting for its verdict here joins the
+ *       wait (no second record);
+ *   <li>otherwise the message is produced (key and value: {@link KafkaRecords}, naming this node
+ *       as the writer to send the verdict to), a batch's records in batch order and batches in
+ *       call order, so records of one conversation get increasing offsets in call order.
  * </ol>
  *
- * An original comes back with {@code duplicate} set and its stored fields (server id, body,
- * media, ts). Results are in batch order. Dedupe is best effort across writers: a retry racing
- * its original on two gateways, or one whose original append failed after all reaching Kafka,
- * can be logged twice; routing's archive drops such a second copy (see
- * {@code MessageArchive#persist}).
+ * A message resolves once both its record is acked by Kafka and its verdict is in; it comes back
+ * with {@code duplicate} set when the original is not the record this append wrote. Results are
+ * in batch order.
  *
  * <h2>Failure</h2>
  *
- * The batch succeeds as a whole or fails as a whole, within {@code sendTimeoutMs} of the call: the
+ * A batch succeeds as a whole or fails as a whole within {@code sendTimeoutMs} of the call: the
  * producer's own timeouts ({@code delivery.timeout.ms}, {@code max.block.ms}) are derived from it,
- * and a timer fails the batch in any case, since a send waiting for metadata from a dead broker
- * can stay pending. A failed batch records nothing in the LRU; its records may still reach Kafka
- * later, which the retry's dedupe (or routing's archive) absorbs. While the producer holds a
- * backlog of unacked records beyond a bound (the broker is down, say), a batch fails at once
- * instead of queueing behind them: memory stays bounded, and the caller's retry comes back soon.
+ * and a timer fails the batch in any case (a broker that is down, routing that is behind). A key
+ * whose record Kafka acked keeps waiting for its verdict for {@link #VERDICT_HOLD_MS} after a
+ * failed batch, so the sender's retry joins that wait instead of writing the key again; a key whose
+ * record failed is forgotten, and its retry writes another record — which routing resolves to the
+ * first one, should the failed one have reached the log after all. While the producer holds a
+ * backlog of unacked records beyond a bound, a batch fails at once instead of queueing behind
+ * them: memory stays bounded, and the caller's retry comes back soon.
  *
  * <h2>Threading</h2>
  *
  * Nothing blocks an event loop: the producer is created on a worker, and the Vert.x producer runs
- * every {@code send} on an ordered worker (so records leave in call order). The LRU and the
- * in-flight table live on the context that created the log; {@link #append} may be called from
- * any thread and completes on the caller's context.
+ * every {@code send} on an ordered worker (so records leave in call order). The tables live on the
+ * context that created the log, where the verdict consumer runs too; {@link #append} may be called
+ * from any thread and completes on the caller's context.
  */
 public final class KafkaMessageLog implements MessageLog {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaMessageLog.class);
 
-  /** Default bound of the recently-acked table. */
+  /** Default bound of the recent-verdict table. */
   public static final int DEFAULT_RECENT_MAX = 100_000;
-  /** Longest wait for the {@link SendIndex}, per batch (less when {@code sendTimeoutMs / 3} is shorter). */
-  public static final long INDEX_TIMEOUT_MS = 500;
+  /** How long a key whose record Kafka acked waits for its verdict before it is forgotten. */
+  public static final long VERDICT_HOLD_MS = 120_000;
   /** Shortest accepted {@code sendTimeoutMs}. */
   public static final long MIN_SEND_TIMEOUT_MS = 100;
   /** How long the producer waits to fill a batch: a group commit of concurrent sends for 1 ms. */
@@ -94,95 +102,97 @@ public final class KafkaMessageLog implements MessageLog {
   private final Context owner;
   private final KafkaProducer<String, String> producer;
   private final String topic;
-  private final SendIndex index;
+  private final String node;
   private final long sendTimeoutMs;
-  private final long indexTimeoutMs;
+  private final long holdMs;
   /**
-   * Frames of recently acked or found messages, by key; owner context only. Only the frame is
-   * kept (the message is parsed back from it on a hit, which is rare), halving the memory.
+   * Frames of recent verdicts, by key; owner context only. Only the frame is kept (the message is
+   * parsed back from it on a hit, which is rare), halving the memory.
    */
   private final Map<Key, String> recent;
-  /**
-   * Keys whose append failed here (their records may still have reached Kafka), so that their
-   * retries are looked up in the index even from an established connection; bounded, owner
-   * context only.
-   */
-  private final Map<Key, Boolean> suspects;
-  /** Messages being appended (looked up or produced), by key; owner context only. */
-  private final Map<Key, Future<Appended>> inFlight = new HashMap<>();
-  /** Completes once the latest batch's records were handed to the producer; owner context only. */
-  private Future<Void> produced = Future.succeededFuture();
+  /** Keys written here and waiting for their record's ack or their verdict; owner context only. */
+  private final Map<Key, Pending> pending = new HashMap<>();
+  private MessageConsumer<JsonArray> verdicts;
+  private long sweeper = -1;
   private boolean closed;
 
   private KafkaMessageLog(Vertx vertx, Context owner, KafkaProducer<String, String> producer, String topic,
-      SendIndex index, long sendTimeoutMs, int recentMax) {
+      String node, long sendTimeoutMs, int recentMax, long holdMs) {
     this.vertx = vertx;
     this.owner = owner;
     this.producer = producer;
     this.topic = topic;
-    this.index = index;
+    this.node = node;
     this.sendTimeoutMs = sendTimeoutMs;
-    this.indexTimeoutMs = Math.min(INDEX_TIMEOUT_MS, sendTimeoutMs / 3);
+    this.holdMs = holdMs;
     this.recent = new LinkedHashMap<>(1024, 0.75f, true) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<Key, String> eldest) {
         return size() > recentMax;
       }
     };
-    this.suspects = new LinkedHashMap<>(64, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<Key, Boolean> eldest) {
-        return size() > recentMax;
-      }
-    };
   }
 
-  /** {@link #create(Vertx, String, String, SendIndex, long, int)} with {@link #DEFAULT_RECENT_MAX}. */
-  public static Future<KafkaMessageLog> create(Vertx vertx, String bootstrap, String topic, SendIndex index,
+  /** {@link #create(Vertx, String, String, String, long, int)} with {@link #DEFAULT_RECENT_MAX}. */
+  public static Future<KafkaMessageLog> create(Vertx vertx, String bootstrap, String topic, String node,
       long sendTimeoutMs) {
-    return create(vertx, bootstrap, topic, index, sendTimeoutMs, DEFAULT_RECENT_MAX);
+    return create(vertx, bootstrap, topic, node, sendTimeoutMs, DEFAULT_RECENT_MAX);
   }
 
   /**
    * A log writing to {@code topic} (which must exist: {@link KafkaTopics#ensure}) on the brokers
-   * {@code bootstrap} ({@code host:port,...}). Does not contact the brokers: the first append does.
+   * {@code bootstrap} ({@code host:port,...}), as the intake of node {@code node}: routing's
+   * verdicts on its records come to {@link Addresses#intakeVerdicts} of that name, whose consumer
+   * is registered (cluster-wide) before the returned future completes. Does not contact the
+   * brokers: the first append does.
    *
-   * @param index where routing's persisted messages are found by (sender, msg id)
+   * @param node this node's name, unique in the cluster (two live intakes of one name would take
+   *     each other's verdicts)
    * @param sendTimeoutMs upper bound of an append, at least {@value #MIN_SEND_TIMEOUT_MS}
-   * @param recentMax bound of the recently-acked table (at least 1)
+   * @param recentMax bound of the recent-verdict table (at least 1)
    */
-  public static Future<KafkaMessageLog> create(Vertx vertx, String bootstrap, String topic, SendIndex index,
+  public static Future<KafkaMessageLog> create(Vertx vertx, String bootstrap, String topic, String node,
       long sendTimeoutMs, int recentMax) {
-    return create(vertx, bootstrap, topic, index, sendTimeoutMs, recentMax, DEFAULT_MAX_PENDING_CHARS);
+    return create(vertx, bootstrap, topic, node, sendTimeoutMs, recentMax, DEFAULT_MAX_PENDING_CHARS, VERDICT_HOLD_MS);
   }
 
-  /** As above, with the producer backlog bounded by {@code maxPendingChars} (tests). */
-  static Future<KafkaMessageLog> create(Vertx vertx, String bootstrap, String topic, SendIndex index,
-      long sendTimeoutMs, int recentMax, int maxPendingChars) {
+  /** As above, with the producer backlog bounded by {@code maxPendingChars} and the verdict hold {@code holdMs} (tests). */
+  static Future<KafkaMessageLog> create(Vertx vertx, String bootstrap, String topic, String node,
+      long sendTimeoutMs, int recentMax, int maxPendingChars, long holdMs) {
     Objects.requireNonNull(vertx, "vertx");
     Objects.requireNonNull(bootstrap, "bootstrap");
     Objects.requireNonNull(topic, "topic");
-    Objects.requireNonNull(index, "index");
+    Objects.requireNonNull(node, "node");
     if (sendTimeoutMs < MIN_SEND_TIMEOUT_MS || sendTimeoutMs > Integer.MAX_VALUE) {
       return Future.failedFuture(new IllegalArgumentException("kafka send timeout must be " + MIN_SEND_TIMEOUT_MS
           + ".." + Integer.MAX_VALUE + " ms: " + sendTimeoutMs));
     }
-    if (recentMax < 1 || maxPendingChars < 1) {
-      return Future.failedFuture(new IllegalArgumentException(
-          "recentMax and maxPendingChars must be at least 1: " + recentMax + ", " + maxPendingChars));
+    if (recentMax < 1 || maxPendingChars < 1 || holdMs < 1) {
+      return Future.failedFuture(new IllegalArgumentException("recentMax, maxPendingChars and holdMs must be at least 1: "
+          + recentMax + ", " + maxPendingChars + ", " + holdMs));
     }
     Context owner = vertx.getOrCreateContext();
     Map<String, Object> config = producerConfig(bootstrap, sendTimeoutMs);
     // creating a Kafka client resolves the bootstrap addresses: not on the event loop
     return vertx.executeBlocking(() -> new org.apache.kafka.clients.producer.KafkaProducer<>(config,
             new StringSerializer(), new StringSerializer()))
-        .map(p -> {
+        .compose(p -> {
           KafkaProducer<String, String> producer = KafkaProducer.create(vertx, p);
           // a failed send also fails its future, which fails the append: no "unhandled exception" report
           producer.exceptionHandler(e -> LOG.debug("kafka send to {} failed: {}", topic, e.toString()));
           producer.setWriteQueueMaxSize(maxPendingChars);
-          return new KafkaMessageLog(vertx, owner, producer, topic, index, sendTimeoutMs, recentMax);
+          KafkaMessageLog log = new KafkaMessageLog(vertx, owner, producer, topic, node, sendTimeoutMs, recentMax, holdMs);
+          Promise<KafkaMessageLog> ready = Promise.promise();
+          on(owner, () -> log.listen().map(log).onComplete(ready));
+          return ready.future();
         });
+  }
+
+  /** Registers the verdict consumer and the sweeper of stale waits; on the owner context. */
+  private Future<Void> listen() {
+    verdicts = vertx.eventBus().consumer(Addresses.intakeVerdicts(node), m -> onVerdicts(m.body()));
+    sweeper = vertx.setPeriodic(Math.max(1, Math.min(holdMs, 10_000)), id -> sweep());
+    return verdicts.completion();
   }
 
   /**
@@ -217,14 +227,18 @@ public final class KafkaMessageLog implements MessageLog {
   }
 
   /**
-   * Closes the producer, waiting at most the send timeout for records still in flight; appends
-   * made after this fail.
+   * Stops listening for verdicts (waits still open fail) and closes the producer, waiting at most
+   * the send timeout for records still in flight; appends made after this fail.
    */
   public Future<Void> close() {
     Promise<Void> done = Promise.promise();
     on(owner, () -> {
       closed = true;
-      producer.close(sendTimeoutMs).onComplete(done);
+      vertx.cancelTimer(sweeper);
+      IllegalStateException gone = new IllegalStateException("kafka message log is closed");
+      List.copyOf(pending.values()).forEach(p -> p.fail(gone));
+      Future<Void> unregistered = verdicts == null ? Future.succeededFuture() : verdicts.unregister();
+      unregistered.otherwiseEmpty().compose(v -> producer.close(sendTimeoutMs)).onComplete(done);
     });
     return done.future();
   }
@@ -239,7 +253,7 @@ public final class KafkaMessageLog implements MessageLog {
     List<Future<Appended>> slots = new ArrayList<>(n);
     boolean[] repeated = new boolean[n];
     Map<Key, Integer> firstAt = new HashMap<>();
-    List<Fresh> fresh = new ArrayList<>();
+    List<Pending> fresh = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       NewMessage m = batch.get(i);
       Key key = new Key(m.from(), m.msgId());
@@ -250,126 +264,61 @@ public final class KafkaMessageLog implements MessageLog {
         repeated[i] = true;
         continue;
       }
-      Fresh f = new Fresh(key, m, Promise.promise());
-      inFlight.put(key, f.outcome().future());
-      fresh.add(f);
-      slots.add(f.outcome().future());
+      Pending p = new Pending(key, m, System.nanoTime());
+      pending.put(key, p);
+      fresh.add(p);
+      slots.add(p.outcome.future());
     }
-    Future<List<Appended>> result = Future.all(slots).map(all -> {
+    produce(fresh);
+    Promise<List<Appended>> result = Promise.promise();
+    long timer = slots.stream().allMatch(Future::isComplete) ? -1
+        : vertx.setTimer(sendTimeoutMs, id -> result.tryFail(new TimeoutException("no verdict within "
+            + sendTimeoutMs + " ms: kafka (topic " + topic + ") or routing is behind")));
+    Future.all(slots).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.failed()) {
+        result.tryFail(ar.cause());
+        return;
+      }
       List<Appended> out = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         Appended a = slots.get(i).result();
         out.add(repeated[i] && !a.duplicate() ? new Appended(a.message(), a.frame(), true) : a);
       }
-      return out;
+      result.tryComplete(out);
     });
-    if (!fresh.isEmpty()) {
-      long timer = vertx.setTimer(sendTimeoutMs, id -> fresh.forEach(f -> f.outcome().tryFail(new TimeoutException(
-          "kafka did not ack within " + sendTimeoutMs + " ms (topic " + topic + ")"))));
-      // batches appended one after another produce in call order, even when a later batch's
-      // look-ups answer first: a sender's next message never gets the lower offset
-      Future<List<Optional<ChatMessage>>> found = lookUp(fresh);
-      Promise<Void> handedOn = Promise.promise();
-      produced.transform(v -> found).onComplete(ar -> on(owner, () -> {
-        try {
-          produce(fresh, ar.result()); // look-ups never fail
-        } finally {
-          handedOn.complete();
-        }
-      }));
-      produced = handedOn.future();
-      result.onComplete(ar -> on(owner, () -> {
-        vertx.cancelTimer(timer);
-        settle(fresh, ar.succeeded() ? null : ar.cause());
-      }));
-    }
-    return result;
+    return result.future();
   }
 
-  /** The original of a message this writer acked recently or is appending, or null. */
+  /** The original of a key whose verdict came recently, its wait when one is open here, or null. */
   private Future<Appended> known(Key key) {
     String frame = recent.get(key);
-    return frame != null
-        ? Future.succeededFuture(new Appended(ChatMessage.fromFrame(frame), frame, true))
-        : inFlight.get(key);
+    if (frame != null) {
+      return Future.succeededFuture(new Appended(ChatMessage.fromFrame(frame), frame, true));
+    }
+    Pending p = pending.get(key);
+    return p == null ? null : p.outcome.future();
   }
 
-  /**
-   * Asks the index about every fresh message at once; answers, in order, what it found, or empty
-   * for "not found", "failed" and "no answer within the index timeout". Never fails.
-   */
-  private Future<List<Optional<ChatMessage>>> lookUp(List<Fresh> fresh) {
-    List<Promise<Optional<ChatMessage>>> answers = new ArrayList<>(fresh.size());
-    for (Fresh f : fresh) {
-      Promise<Optional<ChatMessage>> answer = Promise.promise();
-      answers.add(answer);
-      if (!f.message().maybeRetry() && !suspects.containsKey(f.key())) {
-        answer.complete(Optional.empty()); // cannot repeat a send of another connection
-        continue;
-      }
-      find(f.message()).onComplete(ar -> {
-        if (ar.failed()) {
-          LOG.debug("send index look-up of ({}, {}) failed: {}", f.key().from(), f.key().msgId(), ar.cause().toString());
-        }
-        answer.tryComplete(ar.succeeded() && ar.result() != null ? ar.result() : Optional.empty());
-      });
-    }
-    if (answers.stream().allMatch(a -> a.future().isComplete())) {
-      return Future.succeededFuture(answers.stream().map(a -> a.future().result()).toList());
-    }
-    long timer = vertx.setTimer(indexTimeoutMs, id -> answers.forEach(a -> a.tryComplete(Optional.empty())));
-    return Future.all(answers.stream().map(Promise::future).toList())
-        .map(all -> {
-          vertx.cancelTimer(timer);
-          return answers.stream().map(a -> a.future().result()).toList();
-        });
-  }
-
-  private Future<Optional<ChatMessage>> find(NewMessage m) {
-    try {
-      Future<Optional<ChatMessage>> found = index.find(m.from(), m.msgId());
-      return found != null ? found : Future.succeededFuture(Optional.empty());
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-  }
-
-  /**
-   * Resolves found messages to their originals and produces the others, in batch order: all of
-   * them, or none when the producer's backlog is full.
-   */
-  private void produce(List<Fresh> fresh, List<Optional<ChatMessage>> found) {
-    List<Fresh> toSend = new ArrayList<>(fresh.size());
-    for (int i = 0; i < fresh.size(); i++) {
-      Fresh f = fresh.get(i);
-      if (f.outcome().future().isComplete()) {
-        continue; // timed out meanwhile: the batch has failed, produce nothing more of it
-      }
-      Optional<ChatMessage> original = found.get(i);
-      if (original.isPresent()) {
-        ChatMessage m = original.get();
-        f.outcome().tryComplete(new Appended(m, m.toFrame(), true));
-      } else {
-        toSend.add(f);
-      }
-    }
-    if (toSend.isEmpty()) {
+  /** Produces the fresh messages in order: all of them, or none when the producer's backlog is full. */
+  private void produce(List<Pending> fresh) {
+    if (fresh.isEmpty()) {
       return;
     }
     if (producer.writeQueueFull()) {
       IllegalStateException full = new IllegalStateException("kafka producer backlog full (topic " + topic
           + "): earlier records are not acked yet");
-      toSend.forEach(f -> f.outcome().tryFail(full));
+      fresh.forEach(p -> p.fail(full));
       return;
     }
     long ts = System.currentTimeMillis();
-    toSend.forEach(f -> send(f, ts));
+    fresh.forEach(p -> send(p, ts));
   }
 
-  private void send(Fresh f, long ts) {
-    NewMessage m = f.message();
+  private void send(Pending p, long ts) {
+    NewMessage m = p.message;
     KafkaProducerRecord<String, String> record =
-        KafkaProducerRecord.create(topic, KafkaRecords.key(m.conv()), KafkaRecords.encode(m, ts), ts, null);
+        KafkaProducerRecord.create(topic, KafkaRecords.key(m.conv()), KafkaRecords.encode(m, ts, node), ts, null);
     Future<RecordMetadata> sent;
     try {
       sent = producer.send(record);
@@ -378,38 +327,52 @@ public final class KafkaMessageLog implements MessageLog {
     }
     sent.onComplete(ar -> on(owner, () -> {
       if (ar.failed()) {
-        f.outcome().tryFail(ar.cause());
+        p.written(-1, ar.cause());
         return;
       }
       try {
-        ChatMessage logged = KafkaRecords.message(m, ts, ar.result().getPartition(), ar.result().getOffset());
-        f.outcome().tryComplete(new Appended(logged, logged.toFrame(), false));
+        p.written(KafkaIds.serverId(ar.result().getPartition(), ar.result().getOffset()), null);
       } catch (IllegalArgumentException e) {
-        f.outcome().tryFail(e); // a partition beyond the id range: the topic was not made by KafkaTopics
+        p.written(-1, e); // a partition beyond the id range: the topic was not made by KafkaTopics
       }
     }));
   }
 
-  /**
-   * The batch succeeded ({@code failure} null) or failed as a whole: its fresh messages leave the
-   * in-flight table, and only when it succeeded enter the recent table. On failure the ones still
-   * unresolved fail too, so retries waiting on them fail rather than wait.
-   */
-  private void settle(List<Fresh> fresh, Throwable failure) {
-    for (Fresh f : fresh) {
-      inFlight.remove(f.key(), f.outcome().future());
-      if (failure != null) {
-        f.outcome().tryFail(failure);
+  /** Routing's verdicts on records written here (encoded originals); on the owner context. */
+  private void onVerdicts(JsonArray frames) {
+    for (int i = 0; i < frames.size(); i++) {
+      String frame;
+      ChatMessage original;
+      try {
+        frame = frames.getString(i);
+        original = ChatMessage.fromFrame(frame);
+      } catch (RuntimeException e) {
+        LOG.warn("ignoring a malformed verdict: {}", e.toString());
+        continue;
       }
-      if (f.outcome().future().failed()) {
-        suspects.put(f.key(), Boolean.TRUE); // may have reached Kafka after all: its retry is looked up
-      } else {
-        suspects.remove(f.key());
+      Key key = new Key(original.from(), original.msgId());
+      recent.put(key, frame);
+      Pending p = pending.get(key);
+      if (p != null) {
+        p.decided(original, frame);
       }
-      // also a record Kafka acked inside a failed batch: it will be delivered, so a retry must get it back
-      if (f.outcome().future().succeeded()) {
-        recent.put(f.key(), f.outcome().future().result().frame());
+    }
+  }
+
+  /** Forgets waits older than the hold: their verdict is not coming (routing lost it, or never read the record). */
+  private void sweep() {
+    long now = System.nanoTime();
+    List<Pending> stale = new ArrayList<>();
+    for (Pending p : pending.values()) {
+      if (now - p.since > TimeUnit.MILLISECONDS.toNanos(holdMs)) {
+        stale.add(p);
       }
+    }
+    if (!stale.isEmpty()) {
+      LOG.warn("{} sends had no verdict from routing within {} ms: forgotten, their retries write them again",
+          stale.size(), holdMs);
+      TimeoutException late = new TimeoutException("no verdict from routing within " + holdMs + " ms");
+      stale.forEach(p -> p.fail(late));
     }
   }
 
@@ -425,6 +388,59 @@ public final class KafkaMessageLog implements MessageLog {
   /** Dedupe key: sender and client msg id, compared as a pair (no separator to collide on). */
   private record Key(String from, String msgId) {}
 
-  /** A message of the batch that is neither a repeat nor known: looked up, then produced. */
-  private record Fresh(Key key, NewMessage message, Promise<Appended> outcome) {}
+  /**
+   * A message written here, waiting for its record's ack and its verdict (in either order); owner
+   * context only. It leaves the pending table once resolved or failed.
+   */
+  private final class Pending {
+    final Key key;
+    final NewMessage message;
+    final long since;
+    final Promise<Appended> outcome = Promise.promise();
+    /** The server id the record got, once acked; -1 before. */
+    private long loggedId = -1;
+    private boolean writeFailed;
+    private ChatMessage original;
+    private String originalFrame;
+
+    Pending(Key key, NewMessage message, long since) {
+      this.key = key;
+      this.message = message;
+      this.since = since;
+    }
+
+    /** The record's ack ({@code failure} null, {@code id} its server id) or its failure. */
+    void written(long id, Throwable failure) {
+      if (failure == null) {
+        loggedId = id;
+      } else {
+        writeFailed = true;
+      }
+      if (original != null) {
+        resolve();
+      } else if (failure != null) {
+        fail(failure);
+      }
+    }
+
+    /** Routing's verdict: the key's stored original. */
+    void decided(ChatMessage m, String frame) {
+      original = m;
+      originalFrame = frame;
+      if (loggedId >= 0 || writeFailed) {
+        resolve();
+      }
+    }
+
+    private void resolve() {
+      pending.remove(key, this);
+      // written and resolved to another record: a retry of a key logged earlier (or elsewhere)
+      outcome.tryComplete(new Appended(original, originalFrame, loggedId != original.serverId()));
+    }
+
+    void fail(Throwable cause) {
+      pending.remove(key, this);
+      outcome.tryFail(cause);
+    }
+  }
 }

@@ -14,7 +14,7 @@ import io.vertx.core.json.JsonObject;
  *   <li>key: the conversation id in decimal, so the default partitioner keeps every conversation
  *       in one partition (its order, and its ids, come from that partition);
  *   <li>value: the message without its server id, which the record's position gives it
- *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>,"conn":<sending connection, when known>}}
+ *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>,"conn":<sending connection, when known>,"via":<the writing node, when known>}}
  *       ({@code conv} as a string, as in every frame, since JSON numbers lose precision past 2<sup>53</sup>).
  * </ul>
  *
@@ -30,8 +30,16 @@ public final class KafkaRecords {
     return Long.toString(conv);
   }
 
-  /** The record value of a new message accepted at {@code ts} (epoch millis). */
+  /** The record value of a new message accepted at {@code ts} (epoch millis), written by an unnamed writer. */
   public static String encode(MessageLog.NewMessage m, long ts) {
+    return encode(m, ts, null);
+  }
+
+  /**
+   * The record value of a new message accepted at {@code ts} (epoch millis) by the intake of node
+   * {@code via} (null: none), to which routing sends its verdict on the record.
+   */
+  public static String encode(MessageLog.NewMessage m, long ts, String via) {
     JsonObject o = new JsonObject()
         .put("conv", Long.toString(m.conv()))
         .put("from", m.from())
@@ -41,6 +49,9 @@ public final class KafkaRecords {
         .put("ts", ts);
     if (m.connectionId() != null) {
       o.put("conn", m.connectionId());
+    }
+    if (via != null) {
+      o.put("via", via);
     }
     return o.encode();
   }
@@ -74,7 +85,8 @@ public final class KafkaRecords {
       JsonArray media = o.getJsonArray("media");
       ChatMessage message = new ChatMessage(conv, KafkaIds.serverId(partition, offset), required(o, "from"),
           required(o, "msg_id"), required(o, "body"), media == null ? new JsonArray() : media, ts);
-      return new LogSource.Logged(partition, offset, message, o.getValue("conn") instanceof String c ? c : null);
+      return new LogSource.Logged(partition, offset, message, o.getValue("conn") instanceof String c ? c : null,
+          o.getValue("via") instanceof String v ? v : null);
     } catch (DecodeException | ClassCastException e) {
       // NumberFormatException is an IllegalArgumentException already
       throw new IllegalArgumentException("not a message record: " + e.getMessage(), e);

@@ -27,7 +27,6 @@ final class CassandraFixture implements AutoCloseable {
   final CassandraConversationStore conversations;
   final CassandraMessageStore messages;
   final CassandraMessageArchive archive;
-  final CassandraSendIndex sendIndex;
 
   CassandraFixture() throws Exception {
     String contact = env("PARLEY_CASSANDRA_CONTACT", "127.0.0.1:9042");
@@ -44,7 +43,6 @@ final class CassandraFixture implements AutoCloseable {
       conversations = Await.result(CassandraConversationStore.create(vertx, client, names), Duration.ofSeconds(30));
       messages = Await.result(CassandraMessageStore.create(client, names), Duration.ofSeconds(30));
       archive = Await.result(CassandraMessageArchive.create(client, names), Duration.ofSeconds(30));
-      sendIndex = Await.result(CassandraSendIndex.create(client, names), Duration.ofSeconds(30));
     } catch (Exception e) {
       close();
       throw e;

@@ -44,7 +44,7 @@ class CassandraMessageStoreIT extends MessageStoreContract {
       batch.add(new ChatMessage(m.conv(), cassandra.ids.next(), m.from(), m.msgId(), m.body(), m.media(),
           System.currentTimeMillis()));
     }
-    assertThat(Await.result(cassandra.archive.persist(batch))).containsOnly(true);
+    assertThat(Await.result(cassandra.archive.persist(batch))).isEqualTo(batch);
     return batch;
   }
 }

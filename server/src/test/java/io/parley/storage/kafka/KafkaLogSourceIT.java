@@ -8,7 +8,6 @@ import io.parley.routing.LogSource.Logged;
 import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
 import io.parley.testing.Await;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
@@ -19,7 +18,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,6 +46,7 @@ class KafkaLogSourceIT {
   private static final List<String> topics = new ArrayList<>();
   private String topic;
   private KafkaMessageLog log;
+  private VerdictStandIn verdicts;
   private final List<KafkaLogSource> sources = new ArrayList<>();
 
   @BeforeAll
@@ -68,8 +67,9 @@ class KafkaLogSourceIT {
     topic = KafkaFixture.uniqueName("source");
     topics.add(topic);
     Await.result(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, PARTITIONS, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), Duration.ofSeconds(60));
-    log = Await.result(KafkaMessageLog.create(vertx, BOOTSTRAP, topic,
-        (from, id) -> Future.succeededFuture(Optional.empty()), 10_000), Duration.ofSeconds(30));
+    // the log acks an append once routing's verdict is in: the stand-in gives it
+    verdicts = Await.result(VerdictStandIn.start(vertx, BOOTSTRAP, topic), Duration.ofSeconds(30));
+    log = Await.result(KafkaMessageLog.create(vertx, BOOTSTRAP, topic, "node-1", 10_000), Duration.ofSeconds(30));
   }
 
   @AfterEach
@@ -78,6 +78,7 @@ class KafkaLogSourceIT {
       Await.result(s.close().otherwiseEmpty(), Duration.ofSeconds(60));
     }
     Await.result(log.close(), Duration.ofSeconds(30));
+    Await.result(verdicts.close().otherwiseEmpty(), Duration.ofSeconds(30));
   }
 
   private KafkaLogSource newSource(String group) throws Exception {

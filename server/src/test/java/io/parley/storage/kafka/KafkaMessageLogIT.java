@@ -9,49 +9,50 @@ import io.parley.routing.MessageLog;
 import io.parley.routing.MessageLog.Appended;
 import io.parley.routing.MessageLog.NewMessage;
 import io.parley.routing.MessageLogContract;
-import io.parley.routing.SendIndex;
 import io.parley.testing.Await;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Runs {@link MessageLogContract} against {@link KafkaMessageLog} on a real broker (read back
- * through {@link KafkaReadBack}), plus the adapter's own guarantees: a message the
- * {@link SendIndex} knows comes back as that original without being produced (and is then known
- * without asking again); an index that fails or never answers does not hold a send up; against a
- * broker that cannot be reached an append fails within the send timeout, a retry of it is not
- * taken for a success, and while the producer's backlog is over its bound a batch fails at once.
+ * through {@link KafkaReadBack}, verdicts from {@link VerdictStandIn}), plus the adapter's own
+ * guarantees: one send written through two nodes at the same moment is acked with one id on both;
+ * a verdict received for a key answers its later retry without a record; an append whose verdict
+ * is late fails within the send timeout, and its retry joins the open wait instead of writing the
+ * key again; against a broker that cannot be reached an append fails within the send timeout, a
+ * retry of it is not taken for a success, and while the producer's backlog is over its bound a
+ * batch fails at once.
  *
  * <p>Every run writes to a topic of its own, deleted afterwards.
  */
 class KafkaMessageLogIT extends MessageLogContract {
   private static final long SEND_TIMEOUT_MS = 5_000;
-  private static final SendIndex NOTHING_STORED = (from, msgId) -> Future.succeededFuture(Optional.empty());
 
   private static Vertx vertx;
   private static String topic;
   private static KafkaMessageLog log;
   private static KafkaReadBack readBack;
+  private static VerdictStandIn routing;
   private static final List<KafkaMessageLog> extraLogs = new ArrayList<>();
+  private static int nodes;
 
   @BeforeAll
   static void start() throws Exception {
     vertx = Vertx.vertx();
     topic = KafkaFixture.uniqueName("log");
     Await.result(KafkaTopics.ensure(vertx, BOOTSTRAP, topic, 4, (short) 1, KafkaFixture.ADMIN_TIMEOUT_MS), Duration.ofSeconds(60));
-    log = Await.result(KafkaMessageLog.create(vertx, BOOTSTRAP, topic, NOTHING_STORED, SEND_TIMEOUT_MS), Duration.ofSeconds(30));
+    routing = Await.result(VerdictStandIn.start(vertx, BOOTSTRAP, topic), Duration.ofSeconds(30));
+    log = Await.result(KafkaMessageLog.create(vertx, BOOTSTRAP, topic, "node-" + ++nodes, SEND_TIMEOUT_MS), Duration.ofSeconds(30));
     readBack = new KafkaReadBack(vertx, BOOTSTRAP, topic);
     // the first send fetches metadata and a producer id: keep that out of the contract's 5 s budget
     Await.result(log.append(List.of(msg("warm-up", newConv(), "warm-up"))), Duration.ofSeconds(30));
@@ -68,6 +69,9 @@ class KafkaMessageLogIT extends MessageLogContract {
     if (log != null) {
       Await.result(log.close(), Duration.ofSeconds(30));
     }
+    if (routing != null) {
+      Await.result(routing.close().otherwiseEmpty(), Duration.ofSeconds(30));
+    }
     KafkaFixture.deleteTopics(vertx, List.of(topic));
     Await.result(vertx.close(), Duration.ofSeconds(30));
   }
@@ -82,110 +86,87 @@ class KafkaMessageLogIT extends MessageLogContract {
     return readBack;
   }
 
-  private static KafkaMessageLog newLog(String bootstrap, SendIndex index, long sendTimeoutMs) throws Exception {
-    KafkaMessageLog l = Await.result(KafkaMessageLog.create(vertx, bootstrap, topic, index, sendTimeoutMs), Duration.ofSeconds(30));
+  /** Another node's intake on the same topic. */
+  private static KafkaMessageLog newLog(String bootstrap, long sendTimeoutMs) throws Exception {
+    KafkaMessageLog l = Await.result(KafkaMessageLog.create(vertx, bootstrap, topic, "node-" + ++nodes, sendTimeoutMs),
+        Duration.ofSeconds(30));
     extraLogs.add(l);
     return l;
   }
 
   @Test
-  void aMessageTheIndexKnowsComesBackAsTheOriginalWithoutBeingProduced() throws Exception {
+  void oneSendWrittenThroughTwoNodesAtOnceIsAckedWithOneIdOnBoth() throws Exception {
+    KafkaMessageLog other = newLog(BOOTSTRAP, SEND_TIMEOUT_MS);
     long conv = newConv();
-    String msgId = newMsgId();
-    JsonArray media = new JsonArray().add(new JsonObject().put("url", "https://x/stored.png"));
-    ChatMessage stored = new ChatMessage(conv, KafkaIds.serverId(2, 77), "alice", msgId, "as stored", media,
-        1_700_000_000_000L);
-    AtomicInteger asked = new AtomicInteger();
-    KafkaMessageLog withIndex = newLog(BOOTSTRAP, (from, id) -> {
-      asked.incrementAndGet();
-      return Future.succeededFuture(from.equals("alice") && id.equals(msgId) ? Optional.of(stored) : Optional.empty());
-    }, SEND_TIMEOUT_MS);
-
-    NewMessage retry = new NewMessage("alice", msgId, conv, "as retried", null);
-    NewMessage other = msg("bob", conv, "new one");
-    List<Appended> out = Await.result(withIndex.append(List.of(retry, other)));
-
-    assertThat(out.get(0).duplicate()).isTrue();
-    assertThat(out.get(0).message()).isEqualTo(stored);
-    assertThat(out.get(0).frame()).isEqualTo(stored.toFrame());
-    assertThat(out.get(1).duplicate()).isFalse();
-    assertThat(asked).hasValue(2);
-    // only the new message reached the log
-    assertThat(Await.result(readBack.after(conv, 0, 10)).messages())
-        .extracting(m -> ChatMessage.fromFrame(m.frame()).msgId()).containsExactly(other.msgId());
-
-    // now known to this writer: answered without asking the index again
-    Appended again = Await.result(withIndex.append(List.of(retry))).get(0);
-    assertThat(again.duplicate()).isTrue();
-    assertThat(again.frame()).isEqualTo(stored.toFrame());
-    assertThat(asked).hasValue(2);
+    List<NewMessage> sends = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      sends.add(new NewMessage("alice", newMsgId(), conv, "race " + i, null, "c" + i));
+    }
+    List<Future<List<Appended>>> here = new ArrayList<>();
+    List<Future<List<Appended>>> there = new ArrayList<>();
+    for (NewMessage m : sends) {
+      here.add(log.append(List.of(m)));
+      there.add(other.append(List.of(m)));
+    }
+    for (int i = 0; i < sends.size(); i++) {
+      ChatMessage a = Await.result(here.get(i)).get(0).message();
+      ChatMessage b = Await.result(there.get(i)).get(0).message();
+      assertThat(b.serverId()).as("send %d: ids acked by the two nodes", i).isEqualTo(a.serverId());
+      assertThat(b.ts()).as("send %d: ts acked by the two nodes", i).isEqualTo(a.ts());
+    }
+    // both nodes wrote every send: the log holds each twice, and the acks name the first copy
+    List<ChatMessage> logged = Await.result(readBack.messagesOf(conv));
+    assertThat(logged).hasSize(100);
+    Map<String, Long> firstId = new HashMap<>();
+    logged.forEach(m -> firstId.merge(m.msgId(), m.serverId(), Math::min));
+    for (int i = 0; i < sends.size(); i++) {
+      assertThat(Await.result(here.get(i)).get(0).message().serverId()).isEqualTo(firstId.get(sends.get(i).msgId()));
+    }
   }
 
   @Test
-  void onlyPossibleRetriesFromOtherConnectionsAndKeysThatFailedHereAreLookedUp() throws Exception {
+  void aVerdictReceivedForAKeyAnswersItsLaterRetryWithoutARecord() throws Exception {
+    KafkaMessageLog other = newLog(BOOTSTRAP, SEND_TIMEOUT_MS);
     long conv = newConv();
-    List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-    SendIndex counting = (from, id) -> {
-      asked.add(id);
-      return Future.succeededFuture(Optional.empty());
-    };
-    KafkaMessageLog log = newLog(BOOTSTRAP, counting, SEND_TIMEOUT_MS);
-    NewMessage established = new NewMessage("alice", newMsgId(), conv, "from an old connection", null, "c1", false);
-    NewMessage young = new NewMessage("alice", newMsgId(), conv, "from a new connection", null, "c2", true);
-    List<Appended> out = Await.result(log.append(List.of(established, young)));
-    assertThat(out).extracting(Appended::duplicate).containsExactly(false, false);
-    assertThat(asked).containsExactly(young.msgId());
-
-    // an append that failed here: its retry is looked up even from an established connection
-    asked.clear();
-    KafkaMessageLog dead = newLog("127.0.0.1:1", counting, 500);
-    NewMessage failed = new NewMessage("bob", newMsgId(), conv, "failed once", null, "c3", false);
-    assertThat(failureOf(dead.append(List.of(failed)), 4_000)).isNotNull();
-    assertThat(asked).isEmpty();
-    assertThat(failureOf(dead.append(List.of(failed)), 4_000)).isNotNull();
-    assertThat(asked).containsExactly(failed.msgId());
+    NewMessage m = new NewMessage("alice", newMsgId(), conv, "sent through one node", null, "c1");
+    ChatMessage original = Await.result(log.append(List.of(m))).get(0).message();
+    // the retry reaches another node: it writes the key again, and gets the original back
+    Appended retried = Await.result(other.append(List.of(m))).get(0);
+    assertThat(retried.duplicate()).isTrue();
+    assertThat(retried.message()).isEqualTo(original);
+    // its next retry there is answered from what it learned: no third record
+    Appended again = Await.result(other.append(List.of(m))).get(0);
+    assertThat(again.message()).isEqualTo(original);
+    assertThat(Await.result(readBack.messagesOf(conv))).hasSize(2);
   }
 
   @Test
-  void aFailingIndexDoesNotHoldASendUp() throws Exception {
-    KafkaMessageLog failing = newLog(BOOTSTRAP,
-        (from, id) -> Future.failedFuture(new IllegalStateException("cassandra down")), SEND_TIMEOUT_MS);
-    KafkaMessageLog throwing = newLog(BOOTSTRAP, (from, id) -> {
-      throw new IllegalStateException("cassandra very down");
-    }, SEND_TIMEOUT_MS);
+  void anAppendWhoseVerdictIsLateFailsInTimeAndItsRetryJoinsTheOpenWait() throws Exception {
+    long sendTimeoutMs = 1_000;
+    KafkaMessageLog impatient = newLog(BOOTSTRAP, sendTimeoutMs);
     long conv = newConv();
-    Appended a = Await.result(failing.append(List.of(msg("alice", conv, "1")))).get(0);
-    Appended b = Await.result(throwing.append(List.of(msg("alice", conv, "2")))).get(0);
-    assertThat(List.of(a, b)).extracting(Appended::duplicate).containsExactly(false, false);
-    assertThat(b.message().serverId()).isGreaterThan(a.message().serverId());
-  }
-
-  @Test
-  void anIndexThatNeverAnswersDoesNotHoldASendUp() throws Exception {
-    List<Promise<Optional<ChatMessage>>> unanswered = new ArrayList<>();
-    KafkaMessageLog silent = newLog(BOOTSTRAP, (from, id) -> {
-      Promise<Optional<ChatMessage>> never = Promise.promise();
-      unanswered.add(never);
-      return never.future();
-    }, SEND_TIMEOUT_MS);
-    long conv = newConv();
-    long t0 = System.nanoTime();
-    List<Appended> out = Await.result(silent.append(List.of(msg("alice", conv, "1"), msg("bob", conv, "2"))));
-    long ms = (System.nanoTime() - t0) / 1_000_000;
-
-    assertThat(unanswered).hasSize(2).allSatisfy(p -> assertThat(p.future().isComplete()).isFalse());
-    assertThat(out).extracting(Appended::duplicate).containsExactly(false, false);
-    assertThat(ms).as("append time (ms) with an index that never answers")
-        .isGreaterThanOrEqualTo(KafkaMessageLog.INDEX_TIMEOUT_MS - 50)
-        .isLessThan(KafkaMessageLog.INDEX_TIMEOUT_MS + 2_000);
-    assertThat(Await.result(readBack.after(conv, 0, 10)).messages()).hasSize(2);
+    NewMessage m = new NewMessage("alice", newMsgId(), conv, "routing is behind", null, "c1");
+    routing.hold();
+    Future<List<Appended>> retry;
+    try {
+      long t0 = System.nanoTime();
+      assertThat(failureOf(impatient.append(List.of(m)), sendTimeoutMs + 3_000)).isInstanceOf(TimeoutException.class);
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("failed after (ms)").isLessThan(sendTimeoutMs + 1_000);
+      retry = impatient.append(List.of(m));
+    } finally {
+      routing.release();
+    }
+    Appended acked = Await.result(retry).get(0);
+    List<ChatMessage> logged = Await.result(readBack.messagesOf(conv));
+    assertThat(logged).as("the retry joined the wait: one record").hasSize(1);
+    assertThat(acked.message().serverId()).isEqualTo(logged.get(0).serverId());
   }
 
   @Test
   void anUnreachableBrokerFailsTheAppendWithinTheSendTimeout() throws Exception {
     long sendTimeoutMs = 1_500;
     long slackMs = 1_000;
-    KafkaMessageLog dead = newLog("127.0.0.1:1", NOTHING_STORED, sendTimeoutMs);
+    KafkaMessageLog dead = newLog("127.0.0.1:1", sendTimeoutMs);
     long conv = newConv();
     NewMessage m = msg("alice", conv, "lost");
     List<NewMessage> batch = List.of(m, msg("bob", conv, "lost too"));
@@ -207,8 +188,8 @@ class KafkaMessageLogIT extends MessageLogContract {
   @Test
   void whileKafkaHoldsABacklogABatchFailsAtOnce() throws Exception {
     long sendTimeoutMs = 1_500;
-    KafkaMessageLog dead = Await.result(KafkaMessageLog.create(vertx, "127.0.0.1:1", topic, NOTHING_STORED,
-        sendTimeoutMs, 100, 1_000), Duration.ofSeconds(30));
+    KafkaMessageLog dead = Await.result(KafkaMessageLog.create(vertx, "127.0.0.1:1", topic, "node-" + ++nodes,
+        sendTimeoutMs, 100, 1_000, KafkaMessageLog.VERDICT_HOLD_MS), Duration.ofSeconds(30));
     extraLogs.add(dead);
     long conv = newConv();
     String big = "x".repeat(600);
@@ -221,7 +202,7 @@ class KafkaMessageLogIT extends MessageLogContract {
     Throwable refused = failureOf(dead.append(List.of(msg("carol", conv, "small"))), sendTimeoutMs + 3_000);
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertThat(refused).isInstanceOf(IllegalStateException.class).hasMessageContaining("backlog full");
-    assertThat(ms).as("refused after (ms)").isLessThan(KafkaMessageLog.INDEX_TIMEOUT_MS + 400);
+    assertThat(ms).as("refused after (ms)").isLessThan(500);
   }
 
   /** The failure of {@code future} once it completes (within {@code maxMs}), or null when it succeeded. */
