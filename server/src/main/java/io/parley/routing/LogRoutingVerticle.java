@@ -120,7 +120,7 @@ public final class LogRoutingVerticle extends VerticleBase {
       convs.add(l.message().conv());
     }
     return retrying("persist " + batch.size() + " messages", () -> archive.persist(messages))
-        .compose(stored -> retrying("load members", () -> memberSets(convs)).map(sets -> {
+        .compose(originals -> retrying("load members", () -> memberSets(convs)).map(sets -> {
           Map<Integer, Boolean> owned = new HashMap<>();
           List<LogSource.Logged> handed = new ArrayList<>(batch.size());
           List<Fanout> fanouts = new ArrayList<>(messages.size());
@@ -130,7 +130,7 @@ public final class LogRoutingVerticle extends VerticleBase {
               continue;
             }
             handed.add(l);
-            if (stored.get(i)) {
+            if (originals.get(i).serverId() == messages.get(i).serverId()) {
               Fanout f = fanout(messages.get(i), l.connectionId(), sets.get(messages.get(i).conv()));
               if (f != null) {
                 fanouts.add(f);

@@ -12,11 +12,13 @@ public interface MessageArchive {
 
   /**
    * Persists each message under its server id and raises its conversation's last message id.
-   * Per message, in order: {@code true} when it is stored under this id (new, or already stored
-   * under this same id — a re-read after a crash), {@code false} when its (sender, msg id) is
-   * already stored under another id: a retried send that reached the log twice, not to be
-   * delivered again. Completes only once every write is durable; fails as a whole otherwise
-   * (the caller retries the batch).
+   * Completes with, per message of the batch and in its order, the stored original: the message
+   * itself when it is stored under its own id (new, or already stored under this same id — the
+   * same record read again after a crash), or the earlier message (its server id, body, media and
+   * ts) when its (sender, msg id) is already stored under another id: a retried send that reached
+   * the log twice, not to be delivered again. So {@code originals.get(i).serverId() ==
+   * batch.get(i).serverId()} tells a new message from a retry. Completes only once every write is
+   * durable; fails as a whole otherwise (the caller retries the batch).
    */
-  Future<List<Boolean>> persist(List<ChatMessage> batch);
+  Future<List<ChatMessage>> persist(List<ChatMessage> batch);
 }

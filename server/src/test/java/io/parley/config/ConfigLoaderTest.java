@@ -481,6 +481,7 @@ class ConfigLoaderTest {
     assertThat(c.kafkaHeartbeatIntervalMs()).isEqualTo(2_000);
     assertThat(c.cassandraRequestTimeoutMs()).isEqualTo(10_000);
     assertThat(c.cassandraConnections()).isEqualTo(4);
+    assertThat(c.cassandraDedupeTtlS()).isEqualTo(7 * 24 * 3600);
     assertThat(c.redisPoolSize()).isEqualTo(16);
     assertThat(c.redisPoolWaiting()).isEqualTo(4096);
     assertThat(c.limitsRedisTimeoutMs()).isEqualTo(500);
@@ -496,6 +497,7 @@ class ConfigLoaderTest {
     env.put("PARLEY_KAFKA_HEARTBEAT_INTERVAL_MS", "3000");
     env.put("PARLEY_CASSANDRA_REQUEST_TIMEOUT_MS", "2000");
     env.put("PARLEY_CASSANDRA_CONNECTIONS", "8");
+    env.put("PARLEY_CASSANDRA_DEDUPE_TTL_S", "86400");
     env.put("PARLEY_REDIS_POOL_SIZE", "32");
     env.put("PARLEY_REDIS_POOL_WAITING", "100");
     env.put("PARLEY_LIMITS_REDIS_TIMEOUT_MS", "50");
@@ -507,6 +509,7 @@ class ConfigLoaderTest {
     assertThat(c.kafkaHeartbeatIntervalMs()).isEqualTo(3_000);
     assertThat(c.cassandraRequestTimeoutMs()).isEqualTo(2_000);
     assertThat(c.cassandraConnections()).isEqualTo(8);
+    assertThat(c.cassandraDedupeTtlS()).isEqualTo(86_400);
     assertThat(c.redisPoolSize()).isEqualTo(32);
     assertThat(c.redisPoolWaiting()).isEqualTo(100);
     assertThat(c.limitsRedisTimeoutMs()).isEqualTo(50);
@@ -525,6 +528,9 @@ class ConfigLoaderTest {
       "PARLEY_CASSANDRA_REQUEST_TIMEOUT_MS|0|cassandra.request_timeout_ms",
       "PARLEY_CASSANDRA_CONNECTIONS|0|cassandra.connections",
       "PARLEY_CASSANDRA_CONNECTIONS|65|cassandra.connections",
+      "PARLEY_CASSANDRA_DEDUPE_TTL_S|59|cassandra.dedupe_ttl_s",
+      "PARLEY_CASSANDRA_DEDUPE_TTL_S|630720001|cassandra.dedupe_ttl_s",
+      "PARLEY_CASSANDRA_DEDUPE_TTL_S|week|cassandra.dedupe_ttl_s",
       "PARLEY_REDIS_POOL_SIZE|0|redis.pool_size",
       "PARLEY_REDIS_POOL_SIZE|1.5|redis.pool_size",
       "PARLEY_REDIS_POOL_WAITING|0|redis.pool_waiting",

@@ -11,7 +11,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
-import java.util.Collections;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -44,7 +43,7 @@ class LogRoutingVerticleTest {
       m.body().fanouts().forEach(f -> fannedOut.add(f.serverId()));
       m.reply(null);
     });
-    MessageArchive archive = messages -> Future.succeededFuture(Collections.nCopies(messages.size(), true));
+    MessageArchive archive = messages -> Future.succeededFuture(List.copyOf(messages));
 
     vertx.deployVerticle(new LogRoutingVerticle(source, archive, FixedMembers.of("alice", "bob"),
         new RoutingSettings(20_000, 1024, 8, 10_000), 100))

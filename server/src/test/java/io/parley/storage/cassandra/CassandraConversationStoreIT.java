@@ -50,8 +50,7 @@ class CassandraConversationStoreIT extends ConversationStoreContract {
   @Override
   protected ChatMessage send(long conv, String from, String msgId) throws Exception {
     ChatMessage m = new ChatMessage(conv, cassandra.ids.next(), from, msgId, "hi", null, System.currentTimeMillis());
-    return Await.result(cassandra.archive.persist(List.of(m))).get(0) ? m
-        : Await.result(cassandra.sendIndex.find(from, msgId)).orElseThrow();
+    return Await.result(cassandra.archive.persist(List.of(m))).get(0);
   }
 
   @Test
@@ -64,7 +63,7 @@ class CassandraConversationStoreIT extends ConversationStoreContract {
   @Test
   void applyingTheSchemaAgainChangesNothing() throws Exception {
     Conversation g = group("alice", "bob");
-    Await.result(cassandra.schema.apply(cassandra.client));
+    Await.result(cassandra.schema.apply(cassandra.vertx, cassandra.client));
     assertThat(Await.result(conversations().get(g.id())).orElseThrow().members()).containsExactlyInAnyOrder("alice", "bob");
   }
 

@@ -56,7 +56,9 @@ class CassandraSendIndexIT {
   }
 
   private static List<Boolean> persist(ChatMessage... batch) throws Exception {
-    return Await.result(cassandra.archive.persist(List.of(batch)), STEP);
+    List<ChatMessage> originals = Await.result(cassandra.archive.persist(List.of(batch)), STEP);
+    return java.util.stream.IntStream.range(0, batch.length)
+        .mapToObj(i -> originals.get(i).serverId() == batch[i].serverId()).toList();
   }
 
   @Test
