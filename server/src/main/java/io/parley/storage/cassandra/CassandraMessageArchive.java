@@ -69,7 +69,8 @@ import java.util.function.IntFunction;
  *       original's row is read from its bucket (rare) and returned.
  * </ul>
  * Repeats of a (sender, msg id) inside one batch resolve against the batch's first occurrence
- * without another read. Then each conversation's {@code last_message_id} is set to the newest id
+ * without another read (a repeat that is the original's own record, behind a retry, is written as
+ * a re-read one). Then each conversation's {@code last_message_id} is set to the newest id
  * stored under its own id by the batch. The future completes once all of it is written at
  * LOCAL_QUORUM, and fails as a whole otherwise.
  *
@@ -228,7 +229,9 @@ public final class CassandraMessageArchive implements MessageArchive {
     for (int i = 0; i < batch.size(); i++) {
       ChatMessage m = batch.get(i);
       if (first[i] != i) {
-        kinds[i] = Kind.REPEAT;
+        // the record its first occurrence's dedupe row points at is itself (the retry came first)
+        Optional<Dedupe> firstFound = dedupes.get(first[i]);
+        kinds[i] = firstFound.isPresent() && firstFound.get().id() == m.serverId() ? Kind.REREAD : Kind.REPEAT;
         continue;
       }
       Optional<Dedupe> d = dedupes.get(i);
@@ -263,7 +266,7 @@ public final class CassandraMessageArchive implements MessageArchive {
       ChatMessage m = batch.get(i);
       Future<ChatMessage> f = switch (kinds[i]) {
         case REPEAT -> results.get(first[i]);
-        case RETRY -> original(dedupes.get(i).get());
+        case RETRY -> original(batch, first, i, dedupes.get(i).get());
         case REREAD -> bucketFor(m).compose(b -> writeRow(b, m)).map(m);
         case NEW -> (buckets[i] == Long.MIN_VALUE ? bucketFor(m) : Future.succeededFuture(buckets[i]))
             .compose(b -> Future.all(writeRow(b, m), client.execute(insertDedupe.bind(m.from(), m.msgId(), m.conv(),
@@ -290,8 +293,16 @@ public final class CassandraMessageArchive implements MessageArchive {
     });
   }
 
-  /** The message a dedupe row points at, read from its bucket. */
-  private Future<ChatMessage> original(Dedupe d) {
+  /**
+   * The message a dedupe row points at: the batch's own copy when the original's record is in the
+   * batch too (it is written there), else read from its bucket.
+   */
+  private Future<ChatMessage> original(List<ChatMessage> batch, int[] first, int i, Dedupe d) {
+    for (int j = i + 1; j < batch.size(); j++) {
+      if (first[j] == i && batch.get(j).serverId() == d.id()) {
+        return Future.succeededFuture(batch.get(j));
+      }
+    }
     return client.executeWithFullFetch(selectSegment.bind(d.conv(), d.id())).compose(seg -> {
       List<Segment> s = MessageTables.segments(seg);
       if (s.isEmpty()) {
