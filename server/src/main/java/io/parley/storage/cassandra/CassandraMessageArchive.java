@@ -108,8 +108,8 @@ public final class CassandraMessageArchive implements MessageArchive {
   private final PreparedStatement selectDedupe;
   private final PreparedStatement selectSegment;
   private final PreparedStatement selectNewestSegment;
-  private final PreparedStatement selectOne;
   private final PreparedStatement setLast;
+  private final OriginalReader originals;
   /** The newest last_message_id this archive wrote per conversation (bounded LRU). */
   private final Map<Long, Long> lastWritten = lru();
   /** The newest bucket segment per conversation, as this archive last read or wrote it (bounded LRU). */
@@ -118,7 +118,9 @@ public final class CassandraMessageArchive implements MessageArchive {
   /** What the archive does with one message of a batch. */
   private enum Kind { NEW, REREAD, RETRY, REPEAT }
 
-  private CassandraMessageArchive(CassandraClient client, long bucketMs, int dedupeTtlS, List<PreparedStatement> p) {
+  private CassandraMessageArchive(CassandraClient client, long bucketMs, int dedupeTtlS, OriginalReader originals,
+      List<PreparedStatement> p) {
+    this.originals = originals;
     this.client = client;
     this.bucketMs = bucketMs;
     this.dedupeTtlS = dedupeTtlS;
@@ -128,8 +130,7 @@ public final class CassandraMessageArchive implements MessageArchive {
     this.selectDedupe = p.get(3);
     this.selectSegment = p.get(4);
     this.selectNewestSegment = p.get(5);
-    this.selectOne = p.get(6);
-    this.setLast = p.get(7);
+    this.setLast = p.get(6);
   }
 
   /** {@link #create(CassandraClient, CassandraNames, long, int)} with one-day buckets and 7 days of dedupe. */
@@ -150,8 +151,9 @@ public final class CassandraMessageArchive implements MessageArchive {
     }
     MessageTables t = new MessageTables(names);
     return MessageTables.prepare(client, List.of(t.insertMessage(), t.insertSegment(), t.insertDedupe(),
-            t.selectDedupe(), t.selectSegment(), t.selectSegmentsBelow(), t.selectOne(), t.setLastMessageId()))
-        .map(p -> new CassandraMessageArchive(client, bucketMs, dedupeTtlS, p));
+            t.selectDedupe(), t.selectSegment(), t.selectSegmentsBelow(), t.setLastMessageId()))
+        .compose(p -> OriginalReader.create(client, names)
+            .map(o -> new CassandraMessageArchive(client, bucketMs, dedupeTtlS, o, p)));
   }
 
   /** The bucket (its start, epoch ms) of a ts, for buckets of {@code bucketMs}. */
@@ -303,17 +305,8 @@ public final class CassandraMessageArchive implements MessageArchive {
         return Future.succeededFuture(batch.get(j));
       }
     }
-    return client.executeWithFullFetch(selectSegment.bind(d.conv(), d.id())).compose(seg -> {
-      List<Segment> s = MessageTables.segments(seg);
-      if (s.isEmpty()) {
-        return Future.failedFuture(new IllegalStateException(
-            "original " + d.id() + " of conversation " + d.conv() + " has no bucket (not stored yet?)"));
-      }
-      return client.executeWithFullFetch(selectOne.bind(d.conv(), s.get(0).bucket(), d.id())).compose(rows -> rows.isEmpty()
-          ? Future.failedFuture(new IllegalStateException(
-              "original " + d.id() + " of conversation " + d.conv() + " is not readable (not stored yet?)"))
-          : Future.succeededFuture(ChatMessage.fromFrame(rows.get(0).getString("frame"))));
-    });
+    return originals.read(d).compose(o -> o.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(
+        new IllegalStateException("original " + d.id() + " of conversation " + d.conv() + " is not readable (not stored yet?)"))));
   }
 
   /** Writes a message's row into {@code bucket} (an upsert: writing it again changes nothing). */

@@ -34,7 +34,8 @@ final class MessageTables {
   /**
    * A (sender, client msg id)'s row of {@code message_originals}: the conversation, server id and ts
    * it is stored as. Slim rows hold no frame: {@link #frame()} is always {@code null} (the message
-   * itself is read from its bucket with {@link #selectSegment()} and {@link #selectOne()}).
+   * itself is read from its bucket with {@link #selectSegment()} and {@link #selectOne()}, as
+   * {@link OriginalReader} does).
    */
   record Dedupe(long conv, long id, long ts) {
     /** Always null: a slim row holds no frame (kept for {@link CassandraSendIndex}, which reads it). */
