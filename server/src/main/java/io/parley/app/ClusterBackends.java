@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cluster profile's engines, opened once per node: the Hazelcast-clustered Vert.x, Cassandra
- * (schema applied idempotently at startup), Redis (connection registry and rate limits, on one
+ * (schema migrated to its newest version at startup, see CassandraSchema), Redis (connection
+ * registry and rate limits, on one
  * client; the limits fail open to node-local ones while Redis fails) and Kafka (topic ensured;
  * producer and consumer opened for the roles that need them). Closed in reverse by {@link #close()}.
  */
@@ -110,8 +111,8 @@ final class ClusterBackends {
         c.cassandraRequestTimeoutMs(), c.cassandraConnections()));
     CassandraNames names = new CassandraNames(c.cassandraKeyspace());
     Ids ids = new Ids(config.nodeId());
-    Future<Void> schema = new CassandraSchema(names, c.cassandraReplicationStrategy(), c.cassandraReplicationFactor())
-        .apply(client);
+    Future<Void> schema = new CassandraSchema(names, c.cassandraReplicationStrategy(), c.cassandraReplicationFactor(),
+        CassandraMessageArchive.DEFAULT_BUCKET_MS, c.cassandraDedupeTtlS()).apply(vertx, client);
     Redis redis = RedisConnectionRegistry.createClient(vertx, c.redisUrl(), c.redisPoolSize(), c.redisPoolWaiting());
     RedisKeys keys = new RedisKeys(c.redisPrefix());
     RedisConnectionRegistry registry = new RedisConnectionRegistry(redis, keys, Duration.ofMillis(c.registryTtlMs()));
@@ -121,7 +122,7 @@ final class ClusterBackends {
     return schema
         .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
             CassandraMessageStore.create(client, names),
-            CassandraMessageArchive.create(client, names),
+            CassandraMessageArchive.create(client, names, CassandraMessageArchive.DEFAULT_BUCKET_MS, c.cassandraDedupeTtlS()),
             // fails when Redis is unreachable, and so does the node's start
             registry.loadScripts().compose(x -> shared.loadScripts()),
             CassandraPushRegistrations.create(client, names)))

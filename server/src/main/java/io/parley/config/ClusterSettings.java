@@ -27,6 +27,8 @@ import java.util.Set;
  * @param redisPoolWaiting Redis requests that may wait for a pooled connection
  * @param limitsRedisTimeoutMs a rate-limit check Redis has not answered by then is decided locally
  * @param limitsRedisRetryMs after a failed check, how long limits stay local before Redis is asked again
+ * @param cassandraDedupeTtlS how long (seconds) a sent (sender, msg id) is remembered: a retry later
+ *     than that is stored as a new message
  */
 public record ClusterSettings(
     Set<String> roles,
@@ -60,7 +62,8 @@ public record ClusterSettings(
     long registryTtlMs,
     long registryRefreshMs,
     long routingRetryMaxMs,
-    int fanoutRemoteRequestChars) {
+    int fanoutRemoteRequestChars,
+    int cassandraDedupeTtlS) {
 
   public static final String GATEWAY = "gateway";
   public static final String ROUTING = "routing";

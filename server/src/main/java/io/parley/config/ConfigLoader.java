@@ -127,7 +127,6 @@ public final class ConfigLoader {
         longIn(c, "gateway.slow_reader.behind_ms", 1, Long.MAX_VALUE / 1_000_000),
         intIn(c, "gateway.sync.held_back_max", 1, Integer.MAX_VALUE),
         intIn(c, "gateway.sends_waiting_max", 1, Integer.MAX_VALUE),
-        longIn(c, "gateway.retry_window_ms", 1, Long.MAX_VALUE / 1_000_000),
         longIn(c, "gateway.register_wait_ms", 1, Long.MAX_VALUE),
         longIn(c, "gateway.close_timeout_ms", 1, Long.MAX_VALUE),
         longIn(c, "gateway.request_timeout_ms", 1, Long.MAX_VALUE));
@@ -175,7 +174,9 @@ public final class ConfigLoader {
         intIn(c, "redis.pool_waiting", 1, 1_000_000), longIn(c, "limits.redis_timeout_ms", 1, 60_000),
         longIn(c, "limits.redis_retry_ms", 1, 3_600_000),
         ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000),
-        intIn(c, "fanout.remote_request_chars", 1, 64 * 1024 * 1024));
+        intIn(c, "fanout.remote_request_chars", 1, 64 * 1024 * 1024),
+        // Cassandra's longest TTL is 20 years
+        intIn(c, "cassandra.dedupe_ttl_s", 60, 630_720_000));
   }
 
   private static RoutingSettings routing(JsonObject c) {

@@ -13,8 +13,6 @@ package io.parley.config;
  *     more closes the connection (1013: reconnect and sync)
  * @param sendsWaitingMax sends of one connection waiting for the rate limiter; beyond it a send is
  *     refused at once ({@code rate_limited})
- * @param retryWindowMs how long after a connection opens its sends may be retries of an earlier
- *     connection's (only those take the cluster log's cross-node dedupe look-up)
  * @param registerWaitMs longest wait for the connection registry before a new connection's frames
  *     are read anyway
  * @param closeTimeoutMs how long a close frame the server sent waits for the client's answer
@@ -26,7 +24,6 @@ public record GatewaySettings(
     long slowReaderBehindMs,
     int syncHeldBackMax,
     int sendsWaitingMax,
-    long retryWindowMs,
     long registerWaitMs,
     long closeTimeoutMs,
     long requestTimeoutMs) {}

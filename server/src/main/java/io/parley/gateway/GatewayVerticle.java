@@ -94,7 +94,7 @@ public final class GatewayVerticle extends VerticleBase {
     TurnBatch<SendRequest> toRouting = new TurnBatch<>(context,
         sends -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local()));
     sendSettings = new SendAdmission.Settings(limiter, config.sendRatePerSecond(), config.sendBurst(), g.sendsWaitingMax(),
-        TimeUnit.MILLISECONDS.toNanos(g.retryWindowMs()), toRouting::add);
+        toRouting::add);
     // the decoder's limit sits well above ours: a message over our limit is read whole and
     // answered with close 1009 (WsChannel); only a frame over the decoder's is refused by it
     socketSettings = new WsChannel.Settings(WsChannel.decoderConfig(transportFrameLimit(config.frameMaxBytes())),

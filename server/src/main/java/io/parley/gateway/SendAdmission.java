@@ -31,14 +31,9 @@ final class SendAdmission {
    * @param burst the user's bucket size ({@code limits.send_burst})
    * @param waitingMax sends waiting for the limiter's answer beyond this are refused at once
    *     ({@code rate_limited})
-   * @param retryWindowNanos how long after a connection opens its sends may be retries of sends
-   *     made on an earlier connection (clients resend what was pending as soon as they are back,
-   *     after their sync); later sends skip the cluster log's cross-node dedupe look-up. A retry
-   *     missed by this rule is still stored once, only acked with an id that routing then drops
-   *     (docs/protocol.md).
    * @param routing where admitted sends go (the gateway's per-turn {@code SendBatch})
    */
-  record Settings(RateLimiter limiter, int ratePerSecond, int burst, int waitingMax, long retryWindowNanos,
+  record Settings(RateLimiter limiter, int ratePerSecond, int burst, int waitingMax,
       Consumer<SendRequest> routing) {}
 
   /** The connection, as its admission sees it (its {@link Session}). */
@@ -54,7 +49,6 @@ final class SendAdmission {
   private final Settings settings;
   private final Client client;
   private final SendReplies replies;
-  private final long openedAt = System.nanoTime();
   private Future<Void> tail = Future.succeededFuture();
   private int waiting;
 
@@ -101,8 +95,7 @@ final class SendAdmission {
           } else if (ar.succeeded() && !ar.result()) {
             client.error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
           } else {
-            boolean maybeRetry = System.nanoTime() - openedAt < settings.retryWindowNanos();
-            settings.routing().accept(new SendRequest(user, connectionId, s, replies, maybeRetry));
+            settings.routing().accept(new SendRequest(user, connectionId, s, replies));
           }
           decided.complete();
         }));

@@ -12,12 +12,13 @@ public interface MessageArchive {
 
   /**
    * Persists each message under its server id and raises its conversation's last message id.
-   * Per message, in order, the stored original of its (sender, msg id): the message itself when it
-   * is stored under its own id (new, or already stored under this same id — a re-read after a
-   * crash), or the message stored earlier under another id: the message was a retried send that
-   * reached the log twice, not to be delivered again, and the original is what its sender must be
-   * acked with. Completes only once every write is durable; fails as a whole otherwise (the
-   * caller retries the batch).
+   * Completes with, per message of the batch and in its order, the stored original: the message
+   * itself when it is stored under its own id (new, or already stored under this same id — the
+   * same record read again after a crash), or the earlier message (its server id, body, media and
+   * ts) when its (sender, msg id) is already stored under another id: a retried send that reached
+   * the log twice, not to be delivered again. So {@code originals.get(i).serverId() ==
+   * batch.get(i).serverId()} tells a new message from a retry. Completes only once every write is
+   * durable; fails as a whole otherwise (the caller retries the batch).
    */
   Future<List<ChatMessage>> persist(List<ChatMessage> batch);
 }

@@ -21,19 +21,10 @@ public interface MessageLog {
   /**
    * @param connectionId the sending connection (it gets the ack, not the {@code msg}); null when
    *     unknown. Logs that hand messages on to routing (Kafka) carry it along.
-   * @param maybeRetry false when the send cannot repeat one made on another connection (it comes
-   *     from a connection open for a while): a log whose dedupe across writers costs a look-up
-   *     (Kafka: the send index) may skip it. Retries on the same connection are this writer's own
-   *     business and are always recognised.
    */
-  record NewMessage(String from, String msgId, long conv, String body, JsonArray media, String connectionId,
-      boolean maybeRetry) {
+  record NewMessage(String from, String msgId, long conv, String body, JsonArray media, String connectionId) {
     public NewMessage(String from, String msgId, long conv, String body, JsonArray media) {
-      this(from, msgId, conv, body, media, null, true);
-    }
-
-    public NewMessage(String from, String msgId, long conv, String body, JsonArray media, String connectionId) {
-      this(from, msgId, conv, body, media, connectionId, true);
+      this(from, msgId, conv, body, media, null);
     }
   }
 

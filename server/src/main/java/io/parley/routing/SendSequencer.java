@@ -165,7 +165,7 @@ final class SendSequencer {
       SendRequest r = a.req();
       ClientFrame.Send s = r.send();
       batch.add(a);
-      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId(), r.maybeRetry()));
+      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId()));
     }
     appendsInFlight++;
     Future<List<MessageLog.Appended>> appended = log.append(entries);

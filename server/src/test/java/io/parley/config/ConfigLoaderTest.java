@@ -121,7 +121,6 @@ class ConfigLoaderTest {
     assertThat(g.slowReaderBehindMs()).isEqualTo(2000);
     assertThat(g.syncHeldBackMax()).isEqualTo(10_000);
     assertThat(g.sendsWaitingMax()).isEqualTo(1_000);
-    assertThat(g.retryWindowMs()).isEqualTo(30_000);
     assertThat(g.registerWaitMs()).isEqualTo(10_000);
     assertThat(g.closeTimeoutMs()).isEqualTo(10_000);
     assertThat(g.requestTimeoutMs()).isEqualTo(10_000);
@@ -135,11 +134,10 @@ class ConfigLoaderTest {
     env.put("PARLEY_GATEWAY_SLOW_READER_BEHIND_MS", "500");
     env.put("PARLEY_GATEWAY_SYNC_HELD_BACK_MAX", "7");
     env.put("PARLEY_GATEWAY_SENDS_WAITING_MAX", "8");
-    env.put("PARLEY_GATEWAY_RETRY_WINDOW_MS", "9");
     env.put("PARLEY_GATEWAY_REGISTER_WAIT_MS", "10");
     env.put("PARLEY_GATEWAY_CLOSE_TIMEOUT_MS", "11");
     env.put("PARLEY_GATEWAY_REQUEST_TIMEOUT_MS", "12");
-    assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 9, 10, 11, 12));
+    assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 10, 11, 12));
   }
 
   @Test
@@ -375,7 +373,6 @@ class ConfigLoaderTest {
       "PARLEY_GATEWAY_SYNC_HELD_BACK_MAX|0|gateway.sync.held_back_max",
       "PARLEY_GATEWAY_SYNC_HELD_BACK_MAX|4294967296|gateway.sync.held_back_max",
       "PARLEY_GATEWAY_SENDS_WAITING_MAX|0|gateway.sends_waiting_max",
-      "PARLEY_GATEWAY_RETRY_WINDOW_MS|0|gateway.retry_window_ms",
       "PARLEY_GATEWAY_REGISTER_WAIT_MS|0|gateway.register_wait_ms",
       "PARLEY_GATEWAY_CLOSE_TIMEOUT_MS|0|gateway.close_timeout_ms",
       "PARLEY_GATEWAY_REQUEST_TIMEOUT_MS|-5|gateway.request_timeout_ms",
@@ -481,6 +478,7 @@ class ConfigLoaderTest {
     assertThat(c.kafkaHeartbeatIntervalMs()).isEqualTo(2_000);
     assertThat(c.cassandraRequestTimeoutMs()).isEqualTo(10_000);
     assertThat(c.cassandraConnections()).isEqualTo(4);
+    assertThat(c.cassandraDedupeTtlS()).isEqualTo(7 * 24 * 3600);
     assertThat(c.redisPoolSize()).isEqualTo(16);
     assertThat(c.redisPoolWaiting()).isEqualTo(4096);
     assertThat(c.limitsRedisTimeoutMs()).isEqualTo(500);
@@ -496,6 +494,7 @@ class ConfigLoaderTest {
     env.put("PARLEY_KAFKA_HEARTBEAT_INTERVAL_MS", "3000");
     env.put("PARLEY_CASSANDRA_REQUEST_TIMEOUT_MS", "2000");
     env.put("PARLEY_CASSANDRA_CONNECTIONS", "8");
+    env.put("PARLEY_CASSANDRA_DEDUPE_TTL_S", "86400");
     env.put("PARLEY_REDIS_POOL_SIZE", "32");
     env.put("PARLEY_REDIS_POOL_WAITING", "100");
     env.put("PARLEY_LIMITS_REDIS_TIMEOUT_MS", "50");
@@ -507,6 +506,7 @@ class ConfigLoaderTest {
     assertThat(c.kafkaHeartbeatIntervalMs()).isEqualTo(3_000);
     assertThat(c.cassandraRequestTimeoutMs()).isEqualTo(2_000);
     assertThat(c.cassandraConnections()).isEqualTo(8);
+    assertThat(c.cassandraDedupeTtlS()).isEqualTo(86_400);
     assertThat(c.redisPoolSize()).isEqualTo(32);
     assertThat(c.redisPoolWaiting()).isEqualTo(100);
     assertThat(c.limitsRedisTimeoutMs()).isEqualTo(50);
@@ -525,6 +525,9 @@ class ConfigLoaderTest {
       "PARLEY_CASSANDRA_REQUEST_TIMEOUT_MS|0|cassandra.request_timeout_ms",
       "PARLEY_CASSANDRA_CONNECTIONS|0|cassandra.connections",
       "PARLEY_CASSANDRA_CONNECTIONS|65|cassandra.connections",
+      "PARLEY_CASSANDRA_DEDUPE_TTL_S|59|cassandra.dedupe_ttl_s",
+      "PARLEY_CASSANDRA_DEDUPE_TTL_S|630720001|cassandra.dedupe_ttl_s",
+      "PARLEY_CASSANDRA_DEDUPE_TTL_S|week|cassandra.dedupe_ttl_s",
       "PARLEY_REDIS_POOL_SIZE|0|redis.pool_size",
       "PARLEY_REDIS_POOL_SIZE|1.5|redis.pool_size",
       "PARLEY_REDIS_POOL_WAITING|0|redis.pool_waiting",

@@ -72,9 +72,9 @@ class SendAdmissionTest {
     assertThat(strayAsks).as("the limiter is asked about the user's send bucket, on the connection's event loop").isEmpty();
   }
 
-  private SendAdmission admission(int waitingMax, long retryWindowNanos) {
+  private SendAdmission admission(int waitingMax) {
     return new SendAdmission("alice", "c1", eventLoop,
-        new SendAdmission.Settings(limiter, 10, 20, waitingMax, retryWindowNanos, routed::add), client, replies);
+        new SendAdmission.Settings(limiter, 10, 20, waitingMax, routed::add), client, replies);
   }
 
   private static ClientFrame.Send send(String msgId) {
@@ -103,7 +103,7 @@ class SendAdmissionTest {
 
   @Test
   void sendsReachRoutingInArrivalOrderEachDecidedAfterTheOneBefore() throws Exception {
-    SendAdmission admission = admission(100, TimeUnit.SECONDS.toNanos(30));
+    SendAdmission admission = admission(100);
     onLoop(() -> {
       admission.offer(send("a"));
       admission.offer(send("b"));
@@ -126,7 +126,6 @@ class SendAdmissionTest {
     assertThat(first.user()).isEqualTo("alice");
     assertThat(first.connectionId()).isEqualTo("c1");
     assertThat(first.replies()).isSameAs(replies);
-    assertThat(first.maybeRetry()).as("inside the retry window").isTrue();
     onLoop(() -> assertThat(admission.waiting()).isZero());
     assertThat(routed).isEmpty();
     assertThat(errors).isEmpty();
@@ -134,7 +133,7 @@ class SendAdmissionTest {
 
   @Test
   void beyondTheWaitingBoundASendIsRefusedAtOnce() throws Exception {
-    SendAdmission admission = admission(2, TimeUnit.SECONDS.toNanos(30));
+    SendAdmission admission = admission(2);
     onLoop(() -> {
       admission.offer(send("a"));
       admission.offer(send("b"));
@@ -153,16 +152,8 @@ class SendAdmissionTest {
   }
 
   @Test
-  void aSendAfterTheRetryWindowIsNotAPossibleRetry() throws Exception {
-    SendAdmission admission = admission(100, 1);
-    onLoop(() -> admission.offer(send("a")));
-    nextAsk().complete(true);
-    assertThat(routed.poll(5, TimeUnit.SECONDS).maybeRetry()).isFalse();
-  }
-
-  @Test
   void aSendDecidedAfterTheConnectionClosedIsDropped() throws Exception {
-    SendAdmission admission = admission(100, TimeUnit.SECONDS.toNanos(30));
+    SendAdmission admission = admission(100);
     onLoop(() -> {
       admission.offer(send("a"));
       admission.offer(send("b"));

@@ -8,7 +8,9 @@ import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,7 +23,9 @@ import org.junit.jupiter.api.Test;
  * {@code before} newest-first pagination, strictly below the cursor, with {@code more} only while
  * older messages remain; {@code after} returning the newest {@code limit} messages above the cursor
  * oldest-first with {@code more} when older ones were left out; isolation between conversations
- * (including numerically adjacent ids); empty and unknown conversations.
+ * (including numerically adjacent ids); empty and unknown conversations; paging, sync and
+ * {@code get} across time (an adapter that partitions messages by time, see {@link #passTime},
+ * gets runs of messages in buckets far apart, with empty buckets between).
  */
 public abstract class MessageStoreContract {
   private static final AtomicLong CONV_SEQ = new AtomicLong(50_000);
@@ -35,6 +39,13 @@ public abstract class MessageStoreContract {
    * assigned), in input order. Returns once they are readable through {@link #store()}.
    */
   protected abstract List<ChatMessage> write(List<NewMessage> messages) throws Exception;
+
+  /**
+   * Lets {@code d} pass for the messages written next (their ts). Adapters that partition messages
+   * by time override it (with buckets shorter than the gaps the tests use, hours to weeks); by
+   * default nothing happens and the cases still check ordinary paging.
+   */
+  protected void passTime(Duration d) throws Exception {}
 
   protected static long newConv() {
     return CONV_SEQ.addAndGet(4);
@@ -53,6 +64,89 @@ public abstract class MessageStoreContract {
 
   private static List<Long> ids(MessagePage page) {
     return page.messages().stream().map(StoredMessage::serverId).toList();
+  }
+
+  /**
+   * Runs of 1–3 messages with gaps between them (3 days, 40 days, 25 hours, 2 hours, repeating;
+   * 1 minute before the last run): eleven runs, so an adapter with time buckets has at least ten
+   * non-empty buckets with many empty ones between.
+   */
+  private List<Long> seedAcrossTime(long conv) throws Exception {
+    int[] runs = {1, 3, 2, 1, 1, 2, 1, 1, 1, 2, 1};
+    Duration[] gaps = {Duration.ofDays(3), Duration.ofDays(40), Duration.ofHours(25), Duration.ofHours(2)};
+    List<Long> all = new ArrayList<>();
+    for (int r = 0; r < runs.length; r++) {
+      all.addAll(seed(conv, runs[r]));
+      passTime(r == runs.length - 2 ? Duration.ofMinutes(1) : gaps[r % gaps.length]);
+    }
+    return all;
+  }
+
+  @Test
+  void historyPagesCrossTimeWithEmptyStretchesBetween() throws Exception {
+    long conv = newConv();
+    seed(conv - 1, 1);
+    List<Long> all = seedAcrossTime(conv);
+    seed(conv + 1, 1);
+    List<Long> newestFirst = new ArrayList<>(all);
+    Collections.reverse(newestFirst);
+
+    // every page size walks back through everything, newest first, in order, with more until the end
+    for (int limit : new int[] {1, 2, 3, 5, 16, 100}) {
+      List<Long> walked = new ArrayList<>();
+      long cursor = Long.MAX_VALUE;
+      while (true) {
+        MessagePage page = Await.result(store().before(conv, cursor, limit));
+        walked.addAll(ids(page));
+        assertThat(page.messages()).as("page of %d", limit).hasSizeLessThanOrEqualTo(limit);
+        if (!page.more()) {
+          break;
+        }
+        assertThat(page.messages()).hasSize(limit);
+        cursor = page.messages().get(page.messages().size() - 1).serverId();
+      }
+      assertThat(walked).as("walk with pages of %d", limit).containsExactlyElementsOf(newestFirst);
+    }
+    // from every cursor: exactly the older ones
+    for (int k = 0; k < all.size(); k++) {
+      MessagePage older = Await.result(store().before(conv, all.get(k), 100));
+      assertThat(ids(older)).containsExactlyElementsOf(newestFirst.subList(all.size() - k, all.size()));
+      assertThat(older.more()).isFalse();
+      assertThat(Await.result(store().get(conv, all.get(k)))).get().extracting(StoredMessage::serverId).isEqualTo(all.get(k));
+    }
+  }
+
+  @Test
+  void syncCrossesTimeWithEmptyStretchesBetween() throws Exception {
+    long conv = newConv();
+    List<Long> all = seedAcrossTime(conv);
+    int n = all.size();
+    for (int k = 0; k < n; k++) {
+      MessagePage everything = Await.result(store().after(conv, all.get(k), 100));
+      assertThat(ids(everything)).as("after #%d", k).containsExactlyElementsOf(all.subList(k + 1, n));
+      assertThat(everything.more()).isFalse();
+      for (int limit : new int[] {1, 4}) {
+        MessagePage newest = Await.result(store().after(conv, all.get(k), limit));
+        int from = Math.max(k + 1, n - limit);
+        assertThat(ids(newest)).as("after #%d, limit %d", k, limit).containsExactlyElementsOf(all.subList(from, n));
+        assertThat(newest.more()).isEqualTo(from > k + 1);
+      }
+    }
+    MessagePage fromStart = Await.result(store().after(conv, 0, 5));
+    assertThat(ids(fromStart)).containsExactlyElementsOf(all.subList(n - 5, n));
+    assertThat(fromStart.more()).isTrue();
+    // a cursor between two messages far apart in time
+    long between = all.get(3) + 1;
+    List<Long> above = all.stream().filter(id -> id > between).toList();
+    List<Long> below = newestFirstOf(all.stream().filter(id -> id < between).toList());
+    assertThat(ids(Await.result(store().after(conv, between, 100)))).containsExactlyElementsOf(above);
+    assertThat(ids(Await.result(store().before(conv, between, 2)))).containsExactlyElementsOf(below.subList(0, 2));
+  }
+
+  private static List<Long> newestFirstOf(List<Long> oldestFirst) {
+    List<Long> out = new ArrayList<>(oldestFirst);
+    Collections.reverse(out);
+    return out;
   }
 
   @Test

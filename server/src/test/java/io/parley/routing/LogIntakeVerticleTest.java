@@ -149,7 +149,7 @@ class LogIntakeVerticleTest {
     };
     List<SendRequest> sends = new ArrayList<>();
     for (String id : msgIds) {
-      sends.add(new SendRequest("alice", "conn-1", new ClientFrame.Send(id, CONV, "hi", null), replies, false));
+      sends.add(new SendRequest("alice", "conn-1", new ClientFrame.Send(id, CONV, "hi", null), replies));
     }
     vertx.runOnContext(v -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local()));
   }

@@ -108,7 +108,7 @@ class RoutingCommitWindowTest {
     };
     List<SendRequest> sends = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      sends.add(new SendRequest("alice", "conn-1", new ClientFrame.Send("m-" + i, CONV, "hi", null), replies, false));
+      sends.add(new SendRequest("alice", "conn-1", new ClientFrame.Send("m-" + i, CONV, "hi", null), replies));
     }
     // as a gateway hands them over: the sends of one event-loop turn in one bus message
     vertx.runOnContext(v -> vertx.eventBus().send(Addresses.ROUTING_SEND, new SendBatch(sends), Addresses.local()));
@@ -162,7 +162,7 @@ class RoutingCommitWindowTest {
       for (int i = 0; i < n; i++) {
         ClientFrame.Send s = new ClientFrame.Send("m-" + ids.incrementAndGet(), CONV, "hi", null);
         vertx.eventBus().send(Addresses.ROUTING_SEND,
-            new SendBatch(List.of(new SendRequest("alice", "conn-1", s, replies, false))), Addresses.local());
+            new SendBatch(List.of(new SendRequest("alice", "conn-1", s, replies))), Addresses.local());
       }
     });
     return acked;

@@ -3,37 +3,85 @@ package io.parley.storage.cassandra;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageArchive;
+import io.parley.storage.cassandra.MessageTables.Dedupe;
+import io.parley.storage.cassandra.MessageTables.Segment;
 import io.vertx.cassandra.CassandraClient;
 import io.vertx.core.Future;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.IntFunction;
 
 /**
  * The cluster profile's {@link MessageArchive}: routing persists the messages it read from the log,
- * server ids already set, into the {@code message_dedupe}, {@code messages} and
- * {@code conversations} tables.
+ * server ids already set, into {@code message_originals}, {@code message_buckets},
+ * {@code messages_by_bucket} and {@code conversations} (tables: {@link MessageTables}).
+ *
+ * <h2>Time buckets</h2>
+ * A conversation's messages are partitioned by (conversation, bucket), the bucket being the start
+ * (epoch ms) of the {@link #DEFAULT_BUCKET_MS one-day} window of the message's ts. Why one day, from
+ * the design's numbers: a stored row is about 0.4–0.5 KB (the design's 200 B text body, the JSON
+ * frame around it, sender, client msg id, keys and cell overhead; LZ4 then roughly halves it on
+ * disk). Discord's 10 days suit their traffic, but here a busy 5,000-member group sending one
+ * message per second around the clock (86,400 a day — far beyond what its members can read) would
+ * put about 350–430 MB in a 10-day partition and 35–43 MB in a one-day one, well under the ~100 MB
+ * to stay below. Faster sustained rates are the hot-conversation case (sub-partitioning). The
+ * price of shorter buckets is more buckets to walk for sparse conversations, which the segment
+ * index below bounds: only buckets that hold messages are ever read. The length is a constructor
+ * parameter (tests use short buckets); changing it later is safe, since readers find buckets
+ * through the segments, never by computing them.
+ *
+ * <p>Server ids (Kafka positions on this profile) encode no time, and a message's ts is the
+ * gateway's clock at intake, so ts is not monotonic in id order (two gateways, clock skew, producer
+ * batching). The archive therefore keeps each conversation's buckets <em>contiguous in id
+ * order</em>: a new message goes to {@code max(bucket(ts), newest bucket of the conversation)},
+ * and when that is a new bucket it first writes the segment (its own id → the bucket) to
+ * {@code message_buckets}. Readers map an id to the segment with the largest first id not above
+ * it ({@link CassandraMessageStore}).
+ *
+ * <p>The newest segment per conversation is cached (bounded LRU). A cached value can only be stale
+ * after the conversation's log partition was owned by another node meanwhile. Stale is harmless
+ * unless this message's ts-bucket is older than the true newest bucket, which (the true newest
+ * bucket holding a message logged earlier with a later ts) needs the message's ts within
+ * {@link #STAMP_TO_LOG_MS} of its bucket's end, given that a send is stamped and logged within
+ * that bound (send timeout plus clock skew between gateways). So the newest segment is read again
+ * when the cache has none, when a message's ts is that close to its bucket's end, or when it is so
+ * old that its dedupe row may have expired (a replay of an old record): one read of a tiny
+ * partition per conversation per batch, in parallel with the dedupe reads, and at most a few
+ * minutes a day.
+ *
+ * <h2>Dedupe</h2>
+ * Per message, read the slim {@code message_originals} row keyed on (sender, client msg id):
+ * <ul>
+ *   <li>none: a new message. Its bucket segment (when new) is written first, then the message row
+ *       and the dedupe row (with a TTL of {@code dedupeTtlS}) at once; the original is the message.
+ *   <li>one with this message's id: the same log record read again after a crash or rebalance.
+ *       The message row is written again into the bucket its id maps to (an upsert; it repairs an
+ *       attempt that stopped after the dedupe row); the original is the message.
+ *   <li>one with another id: a retried send that reached the log twice. Nothing is written; the
+ *       original's row is read from its bucket (rare) and returned.
+ * </ul>
+ * Repeats of a (sender, msg id) inside one batch resolve against the batch's first occurrence
+ * without another read (a repeat that is the original's own record, behind a retry, is written as
+ * a re-read one). Then each conversation's {@code last_message_id} is set to the newest id
+ * stored under its own id by the batch. The future completes once all of it is written at
+ * LOCAL_QUORUM, and fails as a whole otherwise.
+ *
+ * <p>A send retried after the dedupe row expired ({@code cassandra.dedupe_ttl_s}, 7 days by
+ * default) is not recognised: it is stored and delivered as a new message with a new id.
  *
  * <p>It relies on routing's single owner per partition and uses plain reads and writes, no
- * lightweight transactions (see {@link #claim}, {@link #setLastMessageIds}): one Paxos round per
- * message was the routing bottleneck (a 2-core node with everything local delivered about 500
- * msgs/s).
- *
- * <p>Per message: read the dedupe row keyed on (sender, client msg id), which carries the
- * conversation, the server id and the encoded frame. When there is none, the dedupe row and the
- * {@code messages} row are written at once and the message counts as stored ({@code true}). When
- * there is one with this message's id (the same log record read again after a crash or
- * rebalance), the message row is written again (an upsert; it repairs an attempt that stopped
- * after the dedupe row) and the result is {@code true}; with another id (a retried send that
- * reached the log twice) nothing is written and the result is {@code false}. Repeats of a
- * (sender, msg id) inside one batch resolve against the batch's first occurrence without another
- * read. Then each conversation's {@code last_message_id} is set to the newest id stored by the
- * batch. The future completes once all of it is written at LOCAL_QUORUM, and fails as a whole
- * otherwise.
+ * lightweight transactions: one Paxos round per message was the routing bottleneck (a 2-core node
+ * with everything local delivered about 500 msgs/s). What it gives up against a lightweight
+ * transaction: a client reusing one msg id in two conversations at the same moment (two
+ * partitions) could have both stored.
  *
  * <p>A batch is not one atomic write here (Cassandra batches spanning partitions are not
  * isolated); each message is individually idempotent, so a failed batch is safely retried whole.
@@ -43,36 +91,74 @@ import java.util.function.IntFunction;
 public final class CassandraMessageArchive implements MessageArchive {
   /** The most messages (or conversation marks) of one batch being written at the same time. */
   static final int MAX_IN_FLIGHT = 64;
+  /** Length of a message bucket: one day (see the class comment). */
+  public static final long DEFAULT_BUCKET_MS = Duration.ofDays(1).toMillis();
+  /** How long a dedupe row is kept by default: 7 days ({@code cassandra.dedupe_ttl_s}). */
+  public static final int DEFAULT_DEDUPE_TTL_S = (int) Duration.ofDays(7).toSeconds();
+  /** Bound on a send's stamp-to-log time plus clock skew between gateways (see the class comment). */
+  static final long STAMP_TO_LOG_MS = Duration.ofMinutes(5).toMillis();
+  private static final int SEGMENT_CACHE_MAX = 100_000;
 
   private final CassandraClient client;
+  private final long bucketMs;
+  private final int dedupeTtlS;
   private final PreparedStatement insertMessage;
+  private final PreparedStatement insertSegment;
   private final PreparedStatement insertDedupe;
   private final PreparedStatement selectDedupe;
+  private final PreparedStatement selectSegment;
+  private final PreparedStatement selectNewestSegment;
   private final PreparedStatement setLast;
+  private final OriginalReader originals;
   /** The newest last_message_id this archive wrote per conversation (bounded LRU). */
-  private final Map<Long, Long> lastWritten = new LinkedHashMap<>(1024, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
-      return size() > 100_000;
-    }
-  };
+  private final Map<Long, Long> lastWritten = lru();
+  /** The newest bucket segment per conversation, as this archive last read or wrote it (bounded LRU). */
+  private final Map<Long, Segment> newestSegments = lru();
 
-  /** What a (sender, client msg id) is stored as: its dedupe row, just written ({@code fresh}) or found there. */
-  private record Claim(boolean fresh, long conv, long id, String frame) {}
+  /** What the archive does with one message of a batch. */
+  private enum Kind { NEW, REREAD, RETRY, REPEAT }
 
-  private CassandraMessageArchive(CassandraClient client, List<PreparedStatement> p) {
+  private CassandraMessageArchive(CassandraClient client, long bucketMs, int dedupeTtlS, OriginalReader originals,
+      List<PreparedStatement> p) {
+    this.originals = originals;
     this.client = client;
+    this.bucketMs = bucketMs;
+    this.dedupeTtlS = dedupeTtlS;
     this.insertMessage = p.get(0);
-    this.insertDedupe = p.get(1);
-    this.selectDedupe = p.get(2);
-    this.setLast = p.get(3);
+    this.insertSegment = p.get(1);
+    this.insertDedupe = p.get(2);
+    this.selectDedupe = p.get(3);
+    this.selectSegment = p.get(4);
+    this.selectNewestSegment = p.get(5);
+    this.setLast = p.get(6);
   }
 
-  /** Prepares the statements (the schema must exist) and returns the ready archive. */
+  /** {@link #create(CassandraClient, CassandraNames, long, int)} with one-day buckets and 7 days of dedupe. */
   public static Future<CassandraMessageArchive> create(CassandraClient client, CassandraNames names) {
+    return create(client, names, DEFAULT_BUCKET_MS, DEFAULT_DEDUPE_TTL_S);
+  }
+
+  /**
+   * Prepares the statements (the schema must exist) and returns the ready archive.
+   *
+   * @param bucketMs length of a message bucket
+   * @param dedupeTtlS how long a (sender, msg id) is remembered ({@code cassandra.dedupe_ttl_s})
+   */
+  public static Future<CassandraMessageArchive> create(CassandraClient client, CassandraNames names, long bucketMs,
+      int dedupeTtlS) {
+    if (bucketMs < 1 || dedupeTtlS < 1) {
+      throw new IllegalArgumentException("bucket length and dedupe TTL must be positive: " + bucketMs + ", " + dedupeTtlS);
+    }
     MessageTables t = new MessageTables(names);
-    return MessageTables.prepare(client, List.of(t.insertMessage(), t.insertDedupe(), t.selectDedupe(), t.setLastMessageId()))
-        .map(p -> new CassandraMessageArchive(client, p));
+    return MessageTables.prepare(client, List.of(t.insertMessage(), t.insertSegment(), t.insertDedupe(),
+            t.selectDedupe(), t.selectSegment(), t.selectSegmentsBelow(), t.setLastMessageId()))
+        .compose(p -> OriginalReader.create(client, names)
+            .map(o -> new CassandraMessageArchive(client, bucketMs, dedupeTtlS, o, p)));
+  }
+
+  /** The bucket (its start, epoch ms) of a ts, for buckets of {@code bucketMs}. */
+  static long bucketOf(long ts, long bucketMs) {
+    return Math.floorDiv(ts, bucketMs) * bucketMs;
   }
 
   @Override
@@ -80,41 +166,152 @@ public final class CassandraMessageArchive implements MessageArchive {
     if (batch.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
+    int n = batch.size();
     int[] first = firstOccurrences(batch);
-    List<Future<Claim>> claims = new ArrayList<>(Collections.nCopies(batch.size(), null));
-    return inChunks(batch.size(), i -> {
-      ChatMessage msg = batch.get(i);
-      if (first[i] != i) {
-        long winner = batch.get(first[i]).serverId();
-        return claims.get(first[i]).compose(c -> {
-          if (c.id() != msg.serverId()) {
-            return Future.succeededFuture(original(c));
-          }
-          // same id as stored: the first occurrence wrote the row unless it was another id itself
-          return winner == c.id() ? Future.succeededFuture(msg) : writeRow(c, msg.from(), msg.msgId()).map(msg);
-        });
+    long now = System.currentTimeMillis();
+    Set<Long> toRead = new LinkedHashSet<>();
+    for (int i = 0; i < n; i++) {
+      ChatMessage m = batch.get(i);
+      if (first[i] == i && !toRead.contains(m.conv()) && mustReadNewest(m, now)) {
+        toRead.add(m.conv());
       }
-      // a fresh claim wrote its row already; a claim found with this very id (the record read again
-      // after a failed attempt) writes the row again, in case that attempt did not get that far
-      Future<Claim> claimed = claim(msg, msg.toFrame())
-          .compose(c -> !c.fresh() && c.id() == msg.serverId() ? writeRow(c, msg.from(), msg.msgId())
-              : Future.succeededFuture(c));
-      claims.set(i, claimed);
-      return claimed.map(c -> c.id() == msg.serverId() ? msg : original(c));
-    }).compose(stored -> {
-      Map<Long, Long> newest = new LinkedHashMap<>();
-      for (int i = 0; i < stored.size(); i++) {
-        if (stored.get(i).serverId() == batch.get(i).serverId()) {
-          newest.merge(batch.get(i).conv(), batch.get(i).serverId(), Math::max);
+    }
+    List<Long> convsToRead = List.copyOf(toRead);
+    Future<List<Optional<Dedupe>>> dedupes = inChunks(n, i -> first[i] != i ? Future.succeededFuture(Optional.empty())
+        : client.executeWithFullFetch(selectDedupe.bind(batch.get(i).from(), batch.get(i).msgId())).map(MessageTables::dedupe));
+    Future<List<Optional<Segment>>> newest = inChunks(convsToRead.size(), i -> newestSegment(convsToRead.get(i)));
+    return Future.all(dedupes, newest).compose(reads -> {
+      Map<Long, Segment> known = new HashMap<>();
+      for (int i = 0; i < convsToRead.size(); i++) {
+        known.put(convsToRead.get(i), newest.result().get(i).orElse(null));
+      }
+      Kind[] kinds = new Kind[n];
+      long[] buckets = new long[n];
+      List<Map.Entry<Long, Segment>> segmentWrites = plan(batch, first, dedupes.result(), known, kinds, buckets);
+      return inChunks(segmentWrites.size(), i -> client.execute(insertSegment.bind(segmentWrites.get(i).getKey(),
+              segmentWrites.get(i).getValue().firstId(), segmentWrites.get(i).getValue().bucket())).<Void>mapEmpty())
+          .onSuccess(v -> known.forEach((conv, s) -> {
+            if (s != null) {
+              newestSegments.put(conv, s);
+            }
+          }))
+          .compose(v -> store(batch, first, dedupes.result(), kinds, buckets));
+    }).compose(originals -> {
+      Map<Long, Long> newestIds = new LinkedHashMap<>();
+      for (int i = 0; i < n; i++) {
+        if (originals.get(i).serverId() == batch.get(i).serverId()) {
+          newestIds.merge(batch.get(i).conv(), batch.get(i).serverId(), Math::max);
         }
       }
-      return setLastMessageIds(newest).map(stored);
+      return setLastMessageIds(newestIds).map(originals);
     });
   }
 
-  /** The message a claim found stored (its frame carries every field). */
-  private static ChatMessage original(Claim c) {
-    return ChatMessage.fromFrame(c.frame());
+  /** Whether the cached newest segment of {@code m}'s conversation must not be trusted for it (see the class comment). */
+  private boolean mustReadNewest(ChatMessage m, long now) {
+    return !newestSegments.containsKey(m.conv())
+        || m.ts() >= bucketOf(m.ts(), bucketMs) + bucketMs - STAMP_TO_LOG_MS
+        || m.ts() < now - dedupeTtlS * 1000L + STAMP_TO_LOG_MS;
+  }
+
+  private Future<Optional<Segment>> newestSegment(long conv) {
+    return client.executeWithFullFetch(selectNewestSegment.bind(conv, Long.MAX_VALUE, 1))
+        .map(rows -> MessageTables.segments(rows).stream().findFirst());
+  }
+
+  /**
+   * Decides each message's kind and, for new ones, its bucket ({@code Long.MIN_VALUE}: an old
+   * record, placed by looking its id up); returns the segments to write first, in batch order.
+   * {@code known} holds the conversations' newest segments read for this batch and is updated
+   * with the planned ones.
+   */
+  private List<Map.Entry<Long, Segment>> plan(List<ChatMessage> batch, int[] first, List<Optional<Dedupe>> dedupes,
+      Map<Long, Segment> known, Kind[] kinds, long[] buckets) {
+    List<Map.Entry<Long, Segment>> segmentWrites = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      ChatMessage m = batch.get(i);
+      if (first[i] != i) {
+        // the record its first occurrence's dedupe row points at is itself (the retry came first)
+        Optional<Dedupe> firstFound = dedupes.get(first[i]);
+        kinds[i] = firstFound.isPresent() && firstFound.get().id() == m.serverId() ? Kind.REREAD : Kind.REPEAT;
+        continue;
+      }
+      Optional<Dedupe> d = dedupes.get(i);
+      if (d.isPresent()) {
+        kinds[i] = d.get().id() == m.serverId() ? Kind.REREAD : Kind.RETRY;
+        continue;
+      }
+      kinds[i] = Kind.NEW;
+      Segment k = known.containsKey(m.conv()) ? known.get(m.conv()) : newestSegments.get(m.conv());
+      long bucket = bucketOf(m.ts(), bucketMs);
+      if (k != null && m.serverId() < k.firstId()) {
+        // older than the newest segment: a record replayed after its dedupe row expired
+        buckets[i] = Long.MIN_VALUE;
+      } else if (k == null || bucket > k.bucket()) {
+        Segment s = new Segment(m.serverId(), bucket);
+        segmentWrites.add(Map.entry(m.conv(), s));
+        known.put(m.conv(), s);
+        buckets[i] = bucket;
+      } else {
+        known.put(m.conv(), k);
+        buckets[i] = k.bucket();
+      }
+    }
+    return segmentWrites;
+  }
+
+  /** Writes (or, for retries, reads) each message's row; completes with the originals in batch order. */
+  private Future<List<ChatMessage>> store(List<ChatMessage> batch, int[] first, List<Optional<Dedupe>> dedupes,
+      Kind[] kinds, long[] buckets) {
+    List<Future<ChatMessage>> results = new ArrayList<>(Collections.nCopies(batch.size(), null));
+    return inChunks(batch.size(), i -> {
+      ChatMessage m = batch.get(i);
+      Future<ChatMessage> f = switch (kinds[i]) {
+        case REPEAT -> results.get(first[i]);
+        case RETRY -> original(batch, first, i, dedupes.get(i).get());
+        case REREAD -> bucketFor(m).compose(b -> writeRow(b, m)).map(m);
+        case NEW -> (buckets[i] == Long.MIN_VALUE ? bucketFor(m) : Future.succeededFuture(buckets[i]))
+            .compose(b -> Future.all(writeRow(b, m), client.execute(insertDedupe.bind(m.from(), m.msgId(), m.conv(),
+                m.serverId(), m.ts(), dedupeTtlS))))
+            .map(m);
+      };
+      results.set(i, f);
+      return f;
+    });
+  }
+
+  /**
+   * The bucket an already placed id lives in: its segment's. Without one (no segment at or below
+   * the id: nothing of the conversation is readable there), a segment from this id is written.
+   */
+  private Future<Long> bucketFor(ChatMessage m) {
+    return client.executeWithFullFetch(selectSegment.bind(m.conv(), m.serverId())).compose(rows -> {
+      List<Segment> s = MessageTables.segments(rows);
+      if (!s.isEmpty()) {
+        return Future.succeededFuture(s.get(0).bucket());
+      }
+      long bucket = bucketOf(m.ts(), bucketMs);
+      return client.execute(insertSegment.bind(m.conv(), m.serverId(), bucket)).map(bucket);
+    });
+  }
+
+  /**
+   * The message a dedupe row points at: the batch's own copy when the original's record is in the
+   * batch too (it is written there), else read from its bucket.
+   */
+  private Future<ChatMessage> original(List<ChatMessage> batch, int[] first, int i, Dedupe d) {
+    for (int j = i + 1; j < batch.size(); j++) {
+      if (first[j] == i && batch.get(j).serverId() == d.id()) {
+        return Future.succeededFuture(batch.get(j));
+      }
+    }
+    return originals.read(d).compose(o -> o.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(
+        new IllegalStateException("original " + d.id() + " of conversation " + d.conv() + " is not readable (not stored yet?)"))));
+  }
+
+  /** Writes a message's row into {@code bucket} (an upsert: writing it again changes nothing). */
+  private Future<Void> writeRow(long bucket, ChatMessage m) {
+    return client.execute(insertMessage.bind(m.conv(), bucket, m.serverId(), m.from(), m.msgId(), m.toFrame())).mapEmpty();
   }
 
   /** For each index, the index of the first message of the batch with the same (sender, msg id) (itself when it is the first). */
@@ -127,31 +324,6 @@ public final class CassandraMessageArchive implements MessageArchive {
       first[i] = earlier == null ? i : earlier;
     }
     return first;
-  }
-
-  /**
-   * Claims (sender, msg id) for this message without Paxos: read the dedupe row; when absent, write
-   * it and the message row. Sound because one routing consumer at a time owns a conversation's
-   * partition and persists its records in log order (one batch at a time), so no other writer
-   * races it for a (sender, msg id) of that conversation; an owner that stalls past the poll
-   * interval while its successor re-reads the same records writes the same ids. What it gives up
-   * against a lightweight transaction: a client reusing one msg id in two conversations at the
-   * same moment (two partitions) could have both stored.
-   */
-  private Future<Claim> claim(ChatMessage msg, String frame) {
-    return client.executeWithFullFetch(selectDedupe.bind(msg.from(), msg.msgId())).compose(rows -> {
-      var stored = MessageTables.dedupe(rows);
-      if (stored.isPresent()) {
-        return Future.succeededFuture(new Claim(false, stored.get().conv(), stored.get().id(), stored.get().frame()));
-      }
-      // both rows at once: one round trip instead of two. Should only the dedupe row land, the
-      // retried persist finds it with this message's id and writes the message row then.
-      Claim fresh = new Claim(true, msg.conv(), msg.serverId(), frame);
-      return Future.all(
-              client.execute(insertDedupe.bind(msg.from(), msg.msgId(), msg.conv(), msg.serverId(), frame)),
-              writeRow(fresh, msg.from(), msg.msgId()))
-          .map(fresh);
-    });
   }
 
   /**
@@ -174,9 +346,13 @@ public final class CassandraMessageArchive implements MessageArchive {
         .mapEmpty();
   }
 
-  /** Writes the {@code messages} row of a claim (an upsert: writing it again changes nothing). */
-  private Future<Claim> writeRow(Claim c, String from, String msgId) {
-    return client.execute(insertMessage.bind(c.conv(), c.id(), from, msgId, c.frame())).map(c);
+  private static <V> Map<Long, V> lru() {
+    return new LinkedHashMap<>(1024, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Long, V> eldest) {
+        return size() > SEGMENT_CACHE_MAX;
+      }
+    };
   }
 
   /**
@@ -185,7 +361,7 @@ public final class CassandraMessageArchive implements MessageArchive {
    * task may depend on the future of a lower index. Completes with the results in index order, or
    * fails, once every task of the failing chunk has finished, with the first failure.
    */
-  private static <T> Future<List<T>> inChunks(int n, IntFunction<Future<T>> task) {
+  static <T> Future<List<T>> inChunks(int n, IntFunction<Future<T>> task) {
     List<T> out = new ArrayList<>(n);
     Future<Void> chain = Future.succeededFuture();
     for (int start = 0; start < n; start += MAX_IN_FLIGHT) {

@@ -23,6 +23,10 @@ public final class CassandraNames {
   static final String PUSH_DEVICES = "push_devices";
   static final String PUSH_ADDRESSES = "push_addresses";
   static final String PUSH_EMAILS = "push_emails";
+  static final String MESSAGES_BY_BUCKET = "messages_by_bucket";
+  static final String MESSAGE_BUCKETS = "message_buckets";
+  static final String MESSAGE_ORIGINALS = "message_originals";
+  static final String SCHEMA_VERSION = "schema_version";
 
   private final String keyspace;
 
@@ -39,7 +43,7 @@ public final class CassandraNames {
     return keyspace;
   }
 
-  /** Messages by conversation, newest first. */
+  /** Messages by conversation, newest first: schema version 1, read only by the migration to version 2. */
   public String messages() {
     return table(MESSAGES);
   }
@@ -64,7 +68,7 @@ public final class CassandraNames {
     return table(DM_PAIRS);
   }
 
-  /** (sender, client msg id) → the stored message, for idempotent sends. */
+  /** (sender, client msg id) → the stored message with its frame: schema version 1, read only by the migration. */
   public String messageDedupe() {
     return table(MESSAGE_DEDUPE);
   }
@@ -82,6 +86,26 @@ public final class CassandraNames {
   /** user → the email address push digests go to. */
   public String pushEmails() {
     return table(PUSH_EMAILS);
+  }
+
+  /** Messages by (conversation, time bucket), newest first (schema version 2). */
+  public String messagesByBucket() {
+    return table(MESSAGES_BY_BUCKET);
+  }
+
+  /** Per conversation, the id ranges of its buckets: (first id) → bucket, newest first (schema version 2). */
+  public String messageBuckets() {
+    return table(MESSAGE_BUCKETS);
+  }
+
+  /** (sender, client msg id) → the original's (conversation, server id, ts), with a TTL (schema version 2). */
+  public String messageOriginals() {
+    return table(MESSAGE_ORIGINALS);
+  }
+
+  /** The schema migrations applied, one row per version (claimed, then done). */
+  public String schemaVersion() {
+    return table(SCHEMA_VERSION);
   }
 
   private String table(String name) {

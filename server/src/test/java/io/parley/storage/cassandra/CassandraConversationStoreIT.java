@@ -63,7 +63,7 @@ class CassandraConversationStoreIT extends ConversationStoreContract {
   @Test
   void applyingTheSchemaAgainChangesNothing() throws Exception {
     Conversation g = group("alice", "bob");
-    Await.result(cassandra.schema.apply(cassandra.client));
+    Await.result(cassandra.schema.apply(cassandra.vertx, cassandra.client));
     assertThat(Await.result(conversations().get(g.id())).orElseThrow().members()).containsExactlyInAnyOrder("alice", "bob");
   }
 

@@ -39,7 +39,7 @@ final class CassandraFixture implements AutoCloseable {
     names = new CassandraNames("parley_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16));
     schema = new CassandraSchema(names);
     try {
-      Await.result(schema.apply(client), Duration.ofSeconds(60));
+      Await.result(schema.apply(vertx, client), Duration.ofSeconds(60));
       conversations = Await.result(CassandraConversationStore.create(vertx, client, names), Duration.ofSeconds(30));
       messages = Await.result(CassandraMessageStore.create(client, names), Duration.ofSeconds(30));
       archive = Await.result(CassandraMessageArchive.create(client, names), Duration.ofSeconds(30));

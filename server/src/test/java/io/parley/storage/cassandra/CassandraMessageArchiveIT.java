@@ -27,12 +27,13 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link CassandraMessageArchive}, the cluster profile's {@link io.parley.routing.MessageArchive},
  * on a real Cassandra (read back through {@link CassandraMessageStore} and
- * {@link CassandraSendIndex}): messages that already carry their
- * server id are stored under it, readable in id order; persisting again (a log record re-read
- * after a crash or rebalance) is idempotent and still {@code true}; the same (sender, msg id)
- * under another id (a retried send that reached the log twice) is {@code false} and not stored,
- * also inside one batch; {@code last_message_id} ends at the newest stored id and never goes back;
- * a failed batch is retried safely; the send index then finds the original.
+ * the dedupe table): messages that already carry their server id are stored under it, readable in
+ * id order; persisting again (a log record re-read after a crash or rebalance) is idempotent and
+ * the message is its own original; the same (sender, msg id) under another id (a retried send that
+ * reached the log twice, also in another conversation) gets the first message back and is not
+ * stored, also inside one batch; dedupe rows hold only the key, conversation, id and ts, with the
+ * TTL; {@code last_message_id} ends at the newest stored id and never goes back; a failed batch is
+ * retried safely.
  */
 class CassandraMessageArchiveIT {
   /** Deadline of one step against Cassandra here. */
@@ -88,17 +89,22 @@ class CassandraMessageArchiveIT {
     return new ChatMessage(m.conv(), cassandra.ids.next(), m.from(), m.msgId(), m.body() + " (retried)", m.media(), m.ts() + 1);
   }
 
+  /** Per message, whether it is stored under its own id (its original is itself). */
   private static List<Boolean> persist(ChatMessage... batch) throws Exception {
-    return stored(List.of(batch), Await.result(archive().persist(List.of(batch)), STEP));
+    return storedUnderOwnId(List.of(batch), Await.result(archive().persist(List.of(batch)), STEP));
   }
 
-  /** Per message: stored under its own id (true), or resolved to an original under another id (false). */
-  private static List<Boolean> stored(List<ChatMessage> batch, List<ChatMessage> originals) {
-    List<Boolean> out = new ArrayList<>(batch.size());
+  private static List<Boolean> storedUnderOwnId(List<ChatMessage> batch, List<ChatMessage> originals) {
+    assertThat(originals).hasSameSizeAs(batch);
+    List<Boolean> out = new ArrayList<>();
     for (int i = 0; i < batch.size(); i++) {
       out.add(originals.get(i).serverId() == batch.get(i).serverId());
     }
     return out;
+  }
+
+  private static List<ChatMessage> originals(ChatMessage... batch) throws Exception {
+    return Await.result(archive().persist(List.of(batch)), STEP);
   }
 
   private static List<StoredMessage> history(long conv) throws Exception {
@@ -153,11 +159,11 @@ class CassandraMessageArchiveIT {
     for (int i = 0; i < 10; i++) {
       batch.add(msg(conv, i % 2 == 0 ? "alice" : "bob", "c" + i));
     }
-    Future<List<Boolean>> one = archive().persist(batch).map(o -> stored(batch, o));
-    Future<List<Boolean>> two = archive().persist(batch).map(o -> stored(batch, o));
+    Future<List<ChatMessage>> one = archive().persist(batch);
+    Future<List<ChatMessage>> two = archive().persist(batch);
 
-    assertThat(Await.result(one, STEP)).hasSize(10).containsOnly(true);
-    assertThat(Await.result(two, STEP)).hasSize(10).containsOnly(true);
+    assertThat(Await.result(one, STEP)).containsExactlyElementsOf(batch);
+    assertThat(Await.result(two, STEP)).containsExactlyElementsOf(batch);
     assertThat(ids(history(conv))).containsExactlyElementsOf(batch.stream().map(ChatMessage::serverId).toList());
   }
 
@@ -169,14 +175,43 @@ class CassandraMessageArchiveIT {
 
     ChatMessage retried = again(original);
     ChatMessage other = msg(conv, "bob", "unrelated");
-    assertThat(persist(retried, other)).containsExactly(false, true);
+    // the retry's original comes back whole: the first id, body, media and ts
+    assertThat(originals(retried, other)).containsExactly(original, other);
     // and it stays rejected when that batch is read again
     assertThat(persist(retried, other)).containsExactly(false, true);
 
     assertThat(ids(history(conv))).containsExactly(original.serverId(), other.serverId());
     assertThat(history(conv).get(0).frame()).isEqualTo(original.toFrame());
     assertThat(Await.result(store().get(conv, retried.serverId()), STEP)).isEmpty();
-    assertThat(Await.result(archive().persist(List.of(retried)), STEP)).containsExactly(original);
+  }
+
+  @Test
+  void aRetryInAnotherConversationGetsTheOriginalOfTheFirst() throws Exception {
+    // a client reusing its msg id in another conversation: the first one's message is the original
+    ChatMessage original = msg(newConv(), "carol", "first conversation");
+    assertThat(persist(original)).containsExactly(true);
+    ChatMessage elsewhere = new ChatMessage(newConv(), cassandra.ids.next(), "carol", original.msgId(), "second", null,
+        System.currentTimeMillis());
+
+    assertThat(originals(elsewhere)).containsExactly(original);
+    assertThat(history(elsewhere.conv())).isEmpty();
+  }
+
+  @Test
+  void dedupeRowsAreSlimAndExpire() throws Exception {
+    ChatMessage m = msg(newConv(), "dave", "slim");
+    assertThat(persist(m)).containsExactly(true);
+
+    var rows = Await.result(cassandra.client.executeWithFullFetch(SimpleStatement.newInstance(
+        "SELECT conversation_id, message_id, ts, TTL(ts) AS ttl FROM " + cassandra.names.messageOriginals()
+            + " WHERE sender = ? AND client_msg_id = ?", "dave", m.msgId())), STEP);
+    assertThat(rows).hasSize(1);
+    assertThat(rows.get(0).getLong("conversation_id")).isEqualTo(m.conv());
+    assertThat(rows.get(0).getLong("message_id")).isEqualTo(m.serverId());
+    assertThat(rows.get(0).getLong("ts")).isEqualTo(m.ts());
+    assertThat(rows.get(0).getInt("ttl")).isBetween(CassandraMessageArchive.DEFAULT_DEDUPE_TTL_S - 60,
+        CassandraMessageArchive.DEFAULT_DEDUPE_TTL_S);
+    assertThat(rows.get(0).getColumnDefinitions().size()).as("key, conversation, id, ts only").isEqualTo(4);
   }
 
   @Test
@@ -215,9 +250,9 @@ class CassandraMessageArchiveIT {
 
   /** A writer that died between the dedupe row and the message row. */
   private static void writeDedupeRowOnly(ChatMessage m) throws Exception {
-    Await.result(cassandra.client.execute(SimpleStatement.newInstance("INSERT INTO " + cassandra.names.messageDedupe()
-        + " (sender, client_msg_id, conversation_id, message_id, frame) VALUES (?, ?, ?, ?, ?)",
-        m.from(), m.msgId(), m.conv(), m.serverId(), m.toFrame())), STEP);
+    Await.result(cassandra.client.execute(SimpleStatement.newInstance("INSERT INTO " + cassandra.names.messageOriginals()
+        + " (sender, client_msg_id, conversation_id, message_id, ts) VALUES (?, ?, ?, ?, ?)",
+        m.from(), m.msgId(), m.conv(), m.serverId(), m.ts())), STEP);
   }
 
   @Test
@@ -289,7 +324,7 @@ class CassandraMessageArchiveIT {
     batch.add(again(batch.get(1)));
     batch.add(batch.get(2));
 
-    List<Boolean> result = stored(batch, Await.result(archive().persist(batch), STEP));
+    List<Boolean> result = storedUnderOwnId(batch, Await.result(archive().persist(batch), STEP));
 
     List<Boolean> expected = new ArrayList<>(Collections.nCopies(n, true));
     expected.add(false);

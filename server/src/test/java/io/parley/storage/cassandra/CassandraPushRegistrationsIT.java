@@ -42,7 +42,7 @@ class CassandraPushRegistrationsIT extends PushRegistrationsContract {
   @Test
   void applyingTheSchemaAgainKeepsRegistrations() throws Exception {
     Await.result(registrations.put(new PushRegistration("schema-user", "phone", "fcm", "schema-tok", new JsonObject(), 5, 6), 10));
-    Await.result(cassandra.schema.apply(cassandra.client));
+    Await.result(cassandra.schema.apply(cassandra.vertx, cassandra.client));
     assertThat(Await.result(registrations.list("schema-user"))).extracting(PushRegistration::address).containsExactly("schema-tok");
   }
 }
