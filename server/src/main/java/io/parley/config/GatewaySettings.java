@@ -20,6 +20,7 @@ package io.parley.config;
  * @param closeTimeoutMs how long a close frame the server sent waits for the client's answer
  *     before the TCP connection is dropped
  * @param requestTimeoutMs timeout of the gateway's event-bus requests to routing (signals)
+ * @param ipLimits per-remote-IP limits of handshakes and REST requests ({@code limits.ip.*})
  */
 public record GatewaySettings(
     long slowReaderUnsentMaxBytes,
@@ -29,4 +30,5 @@ public record GatewaySettings(
     long retryWindowMs,
     long registerWaitMs,
     long closeTimeoutMs,
-    long requestTimeoutMs) {}
+    long requestTimeoutMs,
+    IpLimitSettings ipLimits) {}

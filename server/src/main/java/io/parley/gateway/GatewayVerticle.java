@@ -52,6 +52,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final BooleanSupplier ready;
   private final DevicesApi devices;
   private final ConnectEmails emails;
+  private final IpLimits ipLimits;
   private final Sessions sessions = new Sessions();
   private Session.Settings sessionSettings;
   private Sync.Settings syncSettings;
@@ -64,17 +65,21 @@ public final class GatewayVerticle extends VerticleBase {
 
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
-    this(config, auth, conversations, registry, limiter, ready, null, null);
+    this(config, auth, conversations, registry, limiter, ready, null, null, new IpLimits(config.gateway().ipLimits()));
   }
 
   /**
    * @param devices the devices and push REST, mounted beside {@link RestApi}; null: none
    * @param emails where the tokens' email claims are remembered at connect (one per node); null: nowhere
+   * @param ipLimits the node's per-IP buckets of handshakes and REST requests, one instance shared
+   *     by all of the node's gateway instances
    */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
-      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices, ConnectEmails emails) {
+      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices, ConnectEmails emails,
+      IpLimits ipLimits) {
     this.devices = devices;
     this.emails = emails;
+    this.ipLimits = ipLimits;
     this.config = config;
     this.auth = auth;
     this.conversations = conversations;
@@ -139,7 +144,11 @@ public final class GatewayVerticle extends VerticleBase {
     // connection's channel over (see upgrade)
     return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(req -> {
           if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
-            upgrade(req);
+            if (!overIpLimit(req, ipLimits.handshake(req.remoteAddress()))) {
+              upgrade(req);
+            }
+          } else if (req.path().startsWith("/v1/") && overIpLimit(req, ipLimits.rest(req.remoteAddress()))) {
+            return; // health checks are not limited: a load balancer probing must not mark the node down
           } else {
             router.handle(req);
           }
@@ -226,6 +235,20 @@ public final class GatewayVerticle extends VerticleBase {
         }
       });
     });
+  }
+
+  /**
+   * Answers 429 {@code rate_limited} with {@code Retry-After} when the client's address is over its
+   * bucket ({@code retryAfterSeconds} > 0), before anything else is done for the request: no token
+   * is checked and no upgrade begun.
+   */
+  private static boolean overIpLimit(HttpServerRequest req, long retryAfterSeconds) {
+    if (retryAfterSeconds <= 0) {
+      return false;
+    }
+    req.response().putHeader("Retry-After", Long.toString(retryAfterSeconds));
+    reject(req, ErrorCode.RATE_LIMITED, "too many requests from this address, retry after " + retryAfterSeconds + " s");
+    return true;
   }
 
   /** {@code Sec-WebSocket-Accept} for a client's key (RFC 6455 §4.2.2). */
