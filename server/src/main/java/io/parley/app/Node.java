@@ -144,6 +144,15 @@ public final class Node {
     return g == null ? config.httpPort() : g.actualPort();
   }
 
+  /**
+   * The HTTP routes the node's gateway answers ({@link GatewayVerticle#routes()}); empty without the
+   * gateway role. Valid once {@link #start()} succeeded.
+   */
+  public List<String> httpRoutes() {
+    GatewayVerticle g = gateway;
+    return g == null ? List.of() : g.routes();
+  }
+
   public Future<Void> start() {
     if (config.clustered()) {
       return ClusterBackends.joinCluster(config).compose(v -> {

@@ -21,13 +21,17 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -61,6 +65,7 @@ public final class GatewayVerticle extends VerticleBase {
   /** The sockets written to this turn, each flushed once at its end. */
   private TurnBatch<WsChannel> flusher;
   private HttpServer server;
+  private Router router;
   private boolean draining;
 
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
@@ -107,7 +112,7 @@ public final class GatewayVerticle extends VerticleBase {
         g.closeTimeoutMs());
     flusher = new TurnBatch<>(context, written -> written.forEach(WsChannel::flush));
 
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
     router.get("/health/ready").handler(ctx -> {
       boolean ok = ready.getAsBoolean() && !draining;
@@ -159,6 +164,28 @@ public final class GatewayVerticle extends VerticleBase {
   /** The port the server listens on (the one chosen for {@code http.port} 0); valid once started. */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /**
+   * Every HTTP route this gateway answers, as {@code "METHOD path"} ({@code "*"} for a route of every
+   * method, a trailing {@code *} for a prefix, {@code "(any)"} for the catch-all): the router's, in
+   * its order, and the WebSocket upgrade. Valid once started; the security tests check that each is
+   * in their table.
+   */
+  public List<String> routes() {
+    List<String> out = new ArrayList<>();
+    out.add(HttpMethod.GET.name() + " " + WS_PATH);
+    for (Route r : router.getRoutes()) {
+      String path = r.getPath() == null ? "(any)" : r.isRegexPath() ? "regex:" + r.getPath()
+          : r.getPath() + (r.isExactPath() ? "" : "*");
+      Set<HttpMethod> methods = r.methods();
+      if (methods == null || methods.isEmpty()) {
+        out.add("* " + path);
+      } else {
+        methods.stream().map(HttpMethod::name).sorted().forEach(m -> out.add(m + " " + path));
+      }
+    }
+    return out;
   }
 
   static int transportFrameLimit(int frameMaxBytes) {
