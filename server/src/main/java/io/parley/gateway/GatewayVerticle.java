@@ -176,8 +176,8 @@ public final class GatewayVerticle extends VerticleBase {
     List<String> out = new ArrayList<>();
     out.add(HttpMethod.GET.name() + " " + WS_PATH);
     for (Route r : router.getRoutes()) {
-      String path = r.getPath() == null ? "(any)" : r.isRegexPath() ? "regex:" + r.getPath()
-          : r.getPath() + (r.isExactPath() ? "" : "*");
+      // a path with parameters is a regex route to vert.x, but getPath() gives it as written
+      String path = r.getPath() == null ? "(any)" : r.getPath() + (r.isExactPath() ? "" : "*");
       Set<HttpMethod> methods = r.methods();
       if (methods == null || methods.isEmpty()) {
         out.add("* " + path);
