@@ -393,6 +393,29 @@ class SecurityMatrixE2ETest {
   }
 
   @Test
+  void aMemberCannotSendOrReceiptAsAnotherUser() {
+    WsClient owner = clients.connect(tokens.get(OWNER), "spoof");
+    WsClient member = clients.connect(tokens.get(MEMBER), "spoof");
+    JsonObject ack = member.sendMsg("sm-spoof-1", dm, "as the owner?");
+    assertThat(ack.getString("op")).as(ack.encode()).isEqualTo("ack");
+    member.send(new JsonObject().put("op", "send").put("msg_id", "sm-spoof-2").put("conv", dm).put("body", "again?")
+        .put("from", OWNER).put("user", OWNER));
+    assertThat(member.next("ack").getString("msg_id")).isEqualTo("sm-spoof-2");
+    member.send(new JsonObject().put("op", "read").put("conv", dm).put("server_id", ack.getString("server_id"))
+        .put("user", OWNER));
+    List<JsonObject> got = new ArrayList<>();
+    // the receipt and the second message travel separately: wait for all three
+    owner.until(f -> got.add(f) && got.stream().filter(g -> "msg".equals(g.getString("op"))).count() == 2
+        && got.stream().anyMatch(g -> "receipt".equals(g.getString("op"))));
+    assertThat(got).filteredOn(f -> "msg".equals(f.getString("op"))).extracting(f -> f.getString("from"))
+        .containsExactly(MEMBER, MEMBER);
+    assertThat(got).filteredOn(f -> "receipt".equals(f.getString("op"))).extracting(f -> f.getString("user"))
+        .as("the receipt is the token's user's").containsExactly(MEMBER);
+    owner.close();
+    member.close();
+  }
+
+  @Test
   void serverOpsSentByAClientAreUnknownOps() {
     WsClient ws = clients.connect(tokens.get(OUTSIDER), "server-ops");
     for (String op : List.of("ack", "msg", "receipt", "presence", "synced", "error", "pong")) {
