@@ -255,6 +255,9 @@ public final class GatewayVerticle extends VerticleBase {
         String user = ar.result().user();
         Session session = new Session(id, user, sessionSettings, syncSettings, sendSettings,
             listener -> WsChannel.attach(socket.pipeline(), socket.name(), listener, socketSettings, flusher::add));
+        if (ar.result().expiresAtMs() > 0) {
+          session.expiresAt = ar.result().expiresAtMs();
+        }
         sessions.add(session);
         session.start();
         if (emails != null) {

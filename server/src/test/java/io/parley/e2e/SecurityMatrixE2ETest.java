@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Each cell gets the code docs/protocol.md gives it (401 {@code unauthorized}; 403 {@code not_member}
  * or {@code forbidden}; 404 {@code not_found}; the same codes in {@code error} frames), and no
  * answer to a refused caller carries a message body, a conversation name or a member list it may
- * not see, nor does its socket receive any of the conversation's traffic.
+ * not see, nor does its socket receive any of the conversation's traffic. An expired token cannot
+ * open a connection, and an open one is closed (1008) once its token expires.
  *
  * <p>Table-driven: {@link #ROUTES} names every route the running gateway lists
  * ({@code GatewayVerticle.routes()}) and {@link #OPS} every {@link ClientFrame} type, and a test
@@ -413,6 +414,21 @@ class SecurityMatrixE2ETest {
         .as("the receipt is the token's user's").containsExactly(MEMBER);
     owner.close();
     member.close();
+  }
+
+  @Test
+  void aConnectionIsClosedWith1008WhenItsTokenExpires() {
+    long exp = System.currentTimeMillis() / 1000 + 2;
+    String shortLived = jwt(new JsonObject().put("alg", "HS256").put("typ", "JWT"),
+        new JsonObject().put("sub", MEMBER).put("exp", exp), SECRET, "HmacSHA256");
+    WsClient expiring = clients.connect(shortLived, "expiring");
+    WsClient lasting = clients.connect(tokens.get(MEMBER), "lasting");
+    expiring.send(new JsonObject().put("op", "ping"));
+    assertThat(expiring.next("pong")).as("usable while the token is valid").isNotNull();
+    assertThat(expiring.awaitClose()).isEqualTo((short) 1008);
+    assertThat(System.currentTimeMillis()).as("not closed before exp").isGreaterThanOrEqualTo(exp * 1000);
+    assertThat(lasting.drainWithPing()).as("a connection with a valid token stays").isEmpty();
+    lasting.close();
   }
 
   @Test
