@@ -68,6 +68,7 @@ public final class GatewayVerticle extends VerticleBase {
   private Router router;
   private boolean draining;
 
+  /** A gateway without devices REST or email memory, with per-IP buckets of its own (one instance). */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
     this(config, auth, conversations, registry, limiter, ready, null, null, new IpLimits(config.gateway().ipLimits()));
@@ -152,10 +153,12 @@ public final class GatewayVerticle extends VerticleBase {
             if (!overIpLimit(req, ipLimits.handshake(req.remoteAddress()))) {
               upgrade(req);
             }
-          } else if (req.path().startsWith("/v1/") && overIpLimit(req, ipLimits.rest(req.remoteAddress()))) {
-            return; // health checks are not limited: a load balancer probing must not mark the node down
+          } else if (req.path().startsWith("/v1/")) {
+            if (!overIpLimit(req, ipLimits.rest(req.remoteAddress()))) {
+              router.handle(req);
+            }
           } else {
-            router.handle(req);
+            router.handle(req); // /health/* is not limited: a load balancer's probes must not mark the node down
           }
         }).listen())
         .onSuccess(s -> server = s);
