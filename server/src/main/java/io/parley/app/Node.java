@@ -7,6 +7,7 @@ import io.parley.fanout.FanoutVerticle;
 import io.parley.gateway.Auth;
 import io.parley.gateway.ConnectEmails;
 import io.parley.gateway.GatewayVerticle;
+import io.parley.gateway.IpLimits;
 import io.parley.history.ConversationService;
 import io.parley.config.ClusterSettings;
 import io.parley.gateway.NodeInboxVerticle;
@@ -143,6 +144,15 @@ public final class Node {
     return g == null ? config.httpPort() : g.actualPort();
   }
 
+  /**
+   * The HTTP routes the node's gateway answers ({@link GatewayVerticle#routes()}); empty without the
+   * gateway role. Valid once {@link #start()} succeeded.
+   */
+  public List<String> httpRoutes() {
+    GatewayVerticle g = gateway;
+    return g == null ? List.of() : g.routes();
+  }
+
   public Future<Void> start() {
     if (config.clustered()) {
       return ClusterBackends.joinCluster(config).compose(v -> {
@@ -215,13 +225,14 @@ public final class Node {
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
       ConnectEmails emails = new ConnectEmails(b.pushRegistrations(), ConnectEmails.DEFAULT_CAPACITY);
+      IpLimits ipLimits = new IpLimits(config.gateway().ipLimits());
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing())))
           .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
-                  devices, emails),
+                  devices, emails, ipLimits),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -248,6 +259,7 @@ public final class Node {
     List<ProviderSender> senders = senders();
     DevicesApi devices = devicesApi(auth, pushRegistrations, registry, senders);
     ConnectEmails emails = new ConnectEmails(pushRegistrations, ConnectEmails.DEFAULT_CAPACITY);
+    IpLimits ipLimits = new IpLimits(config.gateway().ipLimits());
 
     WorkerExecutor pushQueueWriter = vertx.createSharedWorkerExecutor("parley-push-queue", 1);
     return deployPush(registry, pushRegistrations, conversations, senders,
@@ -257,7 +269,8 @@ public final class Node {
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
             new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs())))
-        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails),
+        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails,
+            ipLimits),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);

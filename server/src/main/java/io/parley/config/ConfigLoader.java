@@ -129,7 +129,14 @@ public final class ConfigLoader {
         intIn(c, "gateway.sends_waiting_max", 1, Integer.MAX_VALUE),
         longIn(c, "gateway.register_wait_ms", 1, Long.MAX_VALUE),
         longIn(c, "gateway.close_timeout_ms", 1, Long.MAX_VALUE),
-        longIn(c, "gateway.request_timeout_ms", 1, Long.MAX_VALUE));
+        longIn(c, "gateway.request_timeout_ms", 1, Long.MAX_VALUE),
+        new IpLimitSettings(
+            intIn(c, "limits.ip.handshakes_per_s", 0, 1_000_000),
+            intIn(c, "limits.ip.handshake_burst", 1, 10_000_000),
+            intIn(c, "limits.ip.rest_per_s", 0, 1_000_000),
+            intIn(c, "limits.ip.rest_burst", 1, 10_000_000),
+            bool(c, "limits.ip.exempt_loopback"),
+            intIn(c, "limits.ip.tracked_max", 1, 10_000_000)));
   }
 
   private static ClusterSettings cluster(JsonObject c) {

@@ -18,6 +18,7 @@ package io.parley.config;
  * @param closeTimeoutMs how long a close frame the server sent waits for the client's answer
  *     before the TCP connection is dropped
  * @param requestTimeoutMs timeout of the gateway's event-bus requests to routing (signals)
+ * @param ipLimits per-remote-IP limits of handshakes and REST requests ({@code limits.ip.*})
  */
 public record GatewaySettings(
     long slowReaderUnsentMaxBytes,
@@ -26,4 +27,5 @@ public record GatewaySettings(
     int sendsWaitingMax,
     long registerWaitMs,
     long closeTimeoutMs,
-    long requestTimeoutMs) {}
+    long requestTimeoutMs,
+    IpLimitSettings ipLimits) {}

@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
@@ -43,7 +44,7 @@ public final class Auth {
         .compose(user -> {
           String sub = user.principal().getString("sub");
           return ClientFrame.validUser(sub)
-              ? Future.succeededFuture(new Identity(sub, user.principal().getValue(EMAIL_CLAIM)))
+              ? Future.succeededFuture(new Identity(sub, user.principal().getValue(EMAIL_CLAIM), expiresAtMs(user)))
               : unauthorized("token subject is not a user id");
         });
   }
@@ -67,8 +68,18 @@ public final class Auth {
    * @param user the {@code sub} claim, a valid user id
    * @param email the {@code email} claim as the token has it (any JSON value), null when absent;
    *     not validated here ({@link ConnectEmails#valid})
+   * @param expiresAtMs the {@code exp} claim in epoch milliseconds, 0 when the token has none
    */
-  public record Identity(String user, Object email) {}
+  public record Identity(String user, Object email, long expiresAtMs) {}
+
+  /** The token's {@code exp} in epoch ms (vertx-auth-jwt copies it into the user's attributes), 0 when none. */
+  private static long expiresAtMs(User user) {
+    Object exp = user.attributes().getValue("exp");
+    if (!(exp instanceof Number)) {
+      exp = user.principal().getValue("exp");
+    }
+    return exp instanceof Number n ? n.longValue() * 1000 : 0;
+  }
 
   private static String tokenOf(HttpServerRequest req) {
     String header = req.getHeader("Authorization");

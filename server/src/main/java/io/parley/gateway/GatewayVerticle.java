@@ -21,13 +21,17 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -52,6 +56,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final BooleanSupplier ready;
   private final DevicesApi devices;
   private final ConnectEmails emails;
+  private final IpLimits ipLimits;
   private final Sessions sessions = new Sessions();
   private Session.Settings sessionSettings;
   private Sync.Settings syncSettings;
@@ -60,21 +65,27 @@ public final class GatewayVerticle extends VerticleBase {
   /** The sockets written to this turn, each flushed once at its end. */
   private TurnBatch<WsChannel> flusher;
   private HttpServer server;
+  private Router router;
   private boolean draining;
 
+  /** A gateway without devices REST or email memory, with per-IP buckets of its own (one instance). */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
-    this(config, auth, conversations, registry, limiter, ready, null, null);
+    this(config, auth, conversations, registry, limiter, ready, null, null, new IpLimits(config.gateway().ipLimits()));
   }
 
   /**
    * @param devices the devices and push REST, mounted beside {@link RestApi}; null: none
    * @param emails where the tokens' email claims are remembered at connect (one per node); null: nowhere
+   * @param ipLimits the node's per-IP buckets of handshakes and REST requests, one instance shared
+   *     by all of the node's gateway instances
    */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
-      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices, ConnectEmails emails) {
+      ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices, ConnectEmails emails,
+      IpLimits ipLimits) {
     this.devices = devices;
     this.emails = emails;
+    this.ipLimits = ipLimits;
     this.config = config;
     this.auth = auth;
     this.conversations = conversations;
@@ -102,7 +113,7 @@ public final class GatewayVerticle extends VerticleBase {
         g.closeTimeoutMs());
     flusher = new TurnBatch<>(context, written -> written.forEach(WsChannel::flush));
 
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
     router.get("/health/ready").handler(ctx -> {
       boolean ok = ready.getAsBoolean() && !draining;
@@ -139,9 +150,15 @@ public final class GatewayVerticle extends VerticleBase {
     // connection's channel over (see upgrade)
     return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(req -> {
           if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
-            upgrade(req);
+            if (!overIpLimit(req, ipLimits.handshake(req.remoteAddress()))) {
+              upgrade(req);
+            }
+          } else if (req.path().startsWith("/v1/")) {
+            if (!overIpLimit(req, ipLimits.rest(req.remoteAddress()))) {
+              router.handle(req);
+            }
           } else {
-            router.handle(req);
+            router.handle(req); // /health/* is not limited: a load balancer's probes must not mark the node down
           }
         }).listen())
         .onSuccess(s -> server = s);
@@ -150,6 +167,28 @@ public final class GatewayVerticle extends VerticleBase {
   /** The port the server listens on (the one chosen for {@code http.port} 0); valid once started. */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /**
+   * Every HTTP route this gateway answers, as {@code "METHOD path"} ({@code "*"} for a route of every
+   * method, a trailing {@code *} for a prefix, {@code "(any)"} for the catch-all): the router's, in
+   * its order, and the WebSocket upgrade. Valid once started; the security tests check that each is
+   * in their table.
+   */
+  public List<String> routes() {
+    List<String> out = new ArrayList<>();
+    out.add(HttpMethod.GET.name() + " " + WS_PATH);
+    for (Route r : router.getRoutes()) {
+      // a path with parameters is a regex route to vert.x, but getPath() gives it as written
+      String path = r.getPath() == null ? "(any)" : r.getPath() + (r.isExactPath() ? "" : "*");
+      Set<HttpMethod> methods = r.methods();
+      if (methods == null || methods.isEmpty()) {
+        out.add("* " + path);
+      } else {
+        methods.stream().map(HttpMethod::name).sorted().forEach(m -> out.add(m + " " + path));
+      }
+    }
+    return out;
   }
 
   static int transportFrameLimit(int frameMaxBytes) {
@@ -219,6 +258,9 @@ public final class GatewayVerticle extends VerticleBase {
         String user = ar.result().user();
         Session session = new Session(id, user, sessionSettings, syncSettings, sendSettings,
             listener -> WsChannel.attach(socket.pipeline(), socket.name(), listener, socketSettings, flusher::add));
+        if (ar.result().expiresAtMs() > 0) {
+          session.expiresAt = ar.result().expiresAtMs();
+        }
         sessions.add(session);
         session.start();
         if (emails != null) {
@@ -226,6 +268,20 @@ public final class GatewayVerticle extends VerticleBase {
         }
       });
     });
+  }
+
+  /**
+   * Answers 429 {@code rate_limited} with {@code Retry-After} when the client's address is over its
+   * bucket ({@code retryAfterSeconds} > 0), before anything else is done for the request: no token
+   * is checked and no upgrade begun.
+   */
+  private static boolean overIpLimit(HttpServerRequest req, long retryAfterSeconds) {
+    if (retryAfterSeconds <= 0) {
+      return false;
+    }
+    req.response().putHeader("Retry-After", Long.toString(retryAfterSeconds));
+    reject(req, ErrorCode.RATE_LIMITED, "too many requests from this address, retry after " + retryAfterSeconds + " s");
+    return true;
   }
 
   /** {@code Sec-WebSocket-Accept} for a client's key (RFC 6455 §4.2.2). */

@@ -41,6 +41,7 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
   static final short CLOSE_IDLE = 1001;
   static final short CLOSE_SLOW = 1013;
   static final short CLOSE_TOO_BIG = 1009;
+  static final short CLOSE_POLICY = 1008;
 
   /**
    * What the sessions of one gateway instance share (one instance per event loop).
@@ -63,6 +64,8 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
   private final SendAdmission sends;
   private final PresenceSubscriptions presence;
   long lastActivity;
+  /** When the connection's token expires (epoch ms; {@link Long#MAX_VALUE}: never): it is closed then. */
+  long expiresAt = Long.MAX_VALUE;
   /** The registry's answer to this connection's registration (the unregister waits for it). */
   private Future<Boolean> registration = Future.succeededFuture(false);
   private boolean closed;

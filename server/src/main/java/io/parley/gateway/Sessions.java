@@ -50,11 +50,22 @@ final class Sessions {
     new ArrayList<>(all).forEach(Session::heartbeat);
   }
 
-  /** Closes (1001) the connections silent for longer than {@code idleTimeoutMs}. */
+  /**
+   * Closes the connections silent for longer than {@code idleTimeoutMs} (1001) and those whose
+   * token has expired (1008): a token is checked at the handshake, and this keeps a connection from
+   * outliving it.
+   */
   void sweepIdle(long idleTimeoutMs) {
-    long cutoff = System.currentTimeMillis() - idleTimeoutMs;
-    List<Session> idle = all.stream().filter(s -> s.lastActivity < cutoff).toList();
-    idle.forEach(s -> s.close(Session.CLOSE_IDLE, "idle timeout"));
+    long now = System.currentTimeMillis();
+    long cutoff = now - idleTimeoutMs;
+    List<Session> idle = all.stream().filter(s -> s.lastActivity < cutoff || s.expiresAt <= now).toList();
+    idle.forEach(s -> {
+      if (s.expiresAt <= now) {
+        s.close(Session.CLOSE_POLICY, "token expired");
+      } else {
+        s.close(Session.CLOSE_IDLE, "idle timeout");
+      }
+    });
   }
 
   /** Closes every connection with {@code code}. */

@@ -124,6 +124,7 @@ class ConfigLoaderTest {
     assertThat(g.registerWaitMs()).isEqualTo(10_000);
     assertThat(g.closeTimeoutMs()).isEqualTo(10_000);
     assertThat(g.requestTimeoutMs()).isEqualTo(10_000);
+    assertThat(g.ipLimits()).isEqualTo(new IpLimitSettings(50, 500, 100, 1000, true, 100_000));
     assertThat(c.push()).isEqualTo(new PushSettings(10, 0, "", "", "", "", "https://fcm.googleapis.com", true, "", 25, "parley@localhost", "OPTIONAL", "", "", "", "", "", "", "https://api.push.apple.com", "https://api.sandbox.push.apple.com", ""));
   }
 
@@ -137,7 +138,14 @@ class ConfigLoaderTest {
     env.put("PARLEY_GATEWAY_REGISTER_WAIT_MS", "10");
     env.put("PARLEY_GATEWAY_CLOSE_TIMEOUT_MS", "11");
     env.put("PARLEY_GATEWAY_REQUEST_TIMEOUT_MS", "12");
-    assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 10, 11, 12));
+    env.put("PARLEY_LIMITS_IP_HANDSHAKES_PER_S", "0");
+    env.put("PARLEY_LIMITS_IP_HANDSHAKE_BURST", "13");
+    env.put("PARLEY_LIMITS_IP_REST_PER_S", "14");
+    env.put("PARLEY_LIMITS_IP_REST_BURST", "15");
+    env.put("PARLEY_LIMITS_IP_EXEMPT_LOOPBACK", "false");
+    env.put("PARLEY_LIMITS_IP_TRACKED_MAX", "16");
+    assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 10, 11, 12,
+        new IpLimitSettings(0, 13, 14, 15, false, 16)));
   }
 
   @Test
@@ -368,6 +376,12 @@ class ConfigLoaderTest {
       "PARLEY_FANOUT_REMOTE_REQUEST_CHARS|0|fanout.remote_request_chars",
       "PARLEY_FANOUT_REMOTE_REQUEST_CHARS|many|fanout.remote_request_chars",
       "PARLEY_GATEWAY_SLOW_READER_UNSENT_MAX_BYTES|0|gateway.slow_reader.unsent_max_bytes",
+      "PARLEY_LIMITS_IP_HANDSHAKES_PER_S|-1|limits.ip.handshakes_per_s",
+      "PARLEY_LIMITS_IP_HANDSHAKE_BURST|0|limits.ip.handshake_burst",
+      "PARLEY_LIMITS_IP_REST_PER_S|fast|limits.ip.rest_per_s",
+      "PARLEY_LIMITS_IP_REST_BURST|0|limits.ip.rest_burst",
+      "PARLEY_LIMITS_IP_EXEMPT_LOOPBACK|yes|limits.ip.exempt_loopback",
+      "PARLEY_LIMITS_IP_TRACKED_MAX|0|limits.ip.tracked_max",
       "PARLEY_GATEWAY_SLOW_READER_BEHIND_MS|-1|gateway.slow_reader.behind_ms",
       "PARLEY_GATEWAY_SLOW_READER_BEHIND_MS|9223372036854775807|gateway.slow_reader.behind_ms",
       "PARLEY_GATEWAY_SYNC_HELD_BACK_MAX|0|gateway.sync.held_back_max",

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.parley.testing.Await;
 import io.parley.testing.HandlerFailures;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -12,6 +13,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -40,12 +42,17 @@ final class Clients implements AutoCloseable {
   }
 
   Clients(IntSupplier port) {
-    this.port = port;
-    this.http = vertx.createHttpClient(new HttpClientOptions());
-    this.ws = vertx.createWebSocketClient(wsOptions().setMaxConnections(20_000));
+    this(port, null);
   }
 
-  record Response(int status, String body) {
+  /** @param localAddress the source address of every connection (e.g. 127.0.0.2); null: the OS's choice */
+  Clients(IntSupplier port, String localAddress) {
+    this.port = port;
+    this.http = vertx.createHttpClient(new HttpClientOptions().setLocalAddress(localAddress));
+    this.ws = vertx.createWebSocketClient(wsOptions().setMaxConnections(20_000).setLocalAddress(localAddress));
+  }
+
+  record Response(int status, String body, MultiMap headers) {
     JsonObject json() {
       return new JsonObject(body);
     }
@@ -63,7 +70,7 @@ final class Clients implements AutoCloseable {
     }
     Future<Response> f = http.request(options).compose(req -> {
       Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(body.toString());
-      return req.send(payload).compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString())));
+      return req.send(payload).compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString(), resp.headers())));
     });
     return failures.result(method + " " + path, f, WAIT);
   }
@@ -133,13 +140,25 @@ final class Clients implements AutoCloseable {
 
   /** The HTTP status a refused upgrade got. */
   int rejectedUpgrade(String uri) {
+    return refusedUpgrade(uri, null).getStatus();
+  }
+
+  /**
+   * The refusal of an upgrade (status, headers and body), with {@code authorization} as the
+   * {@code Authorization} header's value unless null; fails when the upgrade is accepted.
+   */
+  UpgradeRejectedException refusedUpgrade(String uri, String authorization) {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port.getAsInt()).setURI(uri);
+    if (authorization != null) {
+      options.addHeader("Authorization", authorization);
+    }
     try {
-      failures.result("the upgrade to " + uri, ws.connect(options), WAIT);
+      WebSocket accepted = failures.result("the upgrade to " + uri, ws.connect(options), WAIT);
+      accepted.close();
     } catch (RuntimeException e) {
       Throwable c = e.getCause() != null ? e.getCause() : e;
       if (c instanceof UpgradeRejectedException u) {
-        return u.getStatus();
+        return u;
       }
       throw e;
     }
