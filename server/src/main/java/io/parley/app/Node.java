@@ -119,7 +119,8 @@ public final class Node {
   /**
    * Vert.x options every profile shares: the blocked-thread checker's limit for event-loop tasks
    * ({@code vertx.max_event_loop_execute_ms}), checked at half that interval (10 ms to 1 s) so a
-   * block just over the limit is caught, not only one that spans a whole default 1 s check.
+   * block just over the limit is caught, not only one that spans a whole default 1 s check; each
+   * warning carries the blocked thread's stack from the limit on (Vert.x's default: only after 5 s).
    */
   static VertxOptions vertxOptions(ParleyConfig config) {
     long max = config.maxEventLoopExecuteMs();
@@ -127,7 +128,9 @@ public final class Node {
         .setMaxEventLoopExecuteTime(max)
         .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
         .setBlockedThreadCheckInterval(Math.min(1000, Math.max(10, max / 2)))
-        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
+        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+        .setWarningExceptionTime(max)
+        .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
   }
 
   /** The node's Vert.x; on the cluster profile only once {@link #start()} has joined the cluster. */

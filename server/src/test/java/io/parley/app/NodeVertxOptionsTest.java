@@ -20,6 +20,8 @@ class NodeVertxOptionsTest {
     assertThat(TimeUnit.MILLISECONDS.convert(o.getMaxEventLoopExecuteTime(), o.getMaxEventLoopExecuteTimeUnit())).isEqualTo(100);
     assertThat(TimeUnit.MILLISECONDS.convert(o.getBlockedThreadCheckInterval(), o.getBlockedThreadCheckIntervalUnit()))
         .isEqualTo(50);
+    assertThat(TimeUnit.MILLISECONDS.convert(o.getWarningExceptionTime(), o.getWarningExceptionTimeUnit()))
+        .as("a warning shows where the thread is stuck").isEqualTo(100);
   }
 
   @Test
