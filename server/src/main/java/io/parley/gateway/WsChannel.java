@@ -382,8 +382,13 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
         closeAfter(WireFrame.close(CLOSE_NOT_UTF8, "close reason must be UTF-8"));
         return;
       }
-      // RFC 6455 §5.5.1: answer with a close frame carrying the status code it received
       int code = close.statusCode();
+      if (code > 4999) {
+        // §7.4.2 defines no code above 4999 (Netty's decoder lets them through): a protocol error
+        closeAfter(WireFrame.close(1002, "invalid close code"));
+        return;
+      }
+      // RFC 6455 §5.5.1: answer with a close frame carrying the status code it received
       closeAfter(code < 0 ? WireFrame.closeWithoutCode() : WireFrame.close(code, null));
     }
   }

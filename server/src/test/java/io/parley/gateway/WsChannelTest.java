@@ -223,10 +223,27 @@ class WsChannelTest {
   }
 
   @Test
+  void aClientsCloseWithACodeAbove4999IsAProtocolError() {
+    // found by scripts/fuzz: 5000 and 65535 were echoed; RFC 6455 §7.4.2 defines codes up to 4999
+    ws.resume();
+    fromClient(new CloseWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[] {(byte) 0x13, (byte) 0x88})));
+    assertThat(closeCodeToClient()).isEqualTo(1002);
+    assertThat(server.isOpen()).isFalse();
+  }
+
+  @Test
   void aClientsCloseWithAUtf8ReasonIsEchoedWithItsCode() {
     ws.resume();
     fromClient(new CloseWebSocketFrame(1000, "😀 é"));
     assertThat(closeCodeToClient()).isEqualTo(1000);
+    assertThat(server.isOpen()).isFalse();
+  }
+
+  @Test
+  void aClientsCloseWithTheHighestPrivateCodeIsEchoed() {
+    ws.resume();
+    fromClient(new CloseWebSocketFrame(4999, null));
+    assertThat(closeCodeToClient()).isEqualTo(4999);
     assertThat(server.isOpen()).isFalse();
   }
 
