@@ -48,11 +48,12 @@ import java.util.regex.Pattern;
 public final class Fuzz {
   private static final String USAGE = String.join("\n",
       "usage: fuzz [--frames N] [--seed S] [--warmup-frames U] [--rest-bodies M] [--workers W] [--rest-workers R]",
-      "            [--server-jar J] [--server-java-opts \"OPTS\"] [--heap-growth-max-mb H] [--out DIR] [--json]",
+      "            [--server-jar J] [--server-java-opts \"OPTS\"] [--heap-growth-max-mb H] [--nice K] [--out DIR] [--json]",
       "  U warm-up frames (default min(20000, N)), then N judged WebSocket frames (default 1000000), and U/10 + M",
       "  REST bodies (M default N/10), against a node launched from J (default: parley.jar beside this jar) with",
       "  vertx.max_event_loop_execute_ms=100; W raw WebSocket connections (default 8), R REST clients (default 2);",
-      "  S seeds every generator (default: the time, printed). Every reply is judged, warm-up included. Fails on an",
+      "  S seeds every generator (default: the time, printed). The fuzzer's threads run at nice K (default 10; 0:",
+      "  not reniced) so they do not starve the node. Every reply is judged, warm-up included. Fails on an",
       "  undocumented or missing reply, a dead or unready node, a 'blocked' warning in the node's log after the",
       "  warm-up, or a live heap after GC at the end more than H MiB (default 64) above the one after the warm-up.",
       "exit code: 0 pass, 1 findings, 2 usage, 3 the fuzzer broke");
@@ -70,6 +71,7 @@ public final class Fuzz {
   private final int restWorkers;
   private final long heapBoundKb;
   private final long warmupWanted;
+  private final int nice;
   /** Where the warm-up ends: its action measures the start of the judged run. */
   private java.util.concurrent.CyclicBarrier warm;
   private volatile long heapStart = -1;
@@ -88,8 +90,10 @@ public final class Fuzz {
   private int port;
   private HttpClient http;
 
-  private Fuzz(long seed, long framesWanted, long restWanted, int workers, int restWorkers, long heapBoundKb, long warmupWanted) {
+  private Fuzz(long seed, long framesWanted, long restWanted, int workers, int restWorkers, long heapBoundKb, long warmupWanted,
+      int nice) {
     this.heapBoundKb = heapBoundKb;
+    this.nice = nice;
     this.warmupWanted = warmupWanted;
     this.seed = seed;
     this.framesWanted = framesWanted;
@@ -135,15 +139,17 @@ public final class Fuzz {
     String opts = o.str("server-java-opts", "-Xms256m -Xmx512m").trim();
     long heapBoundMb = o.number("heap-growth-max-mb", 64);
     long warmup = o.number("warmup-frames", Math.min(20_000, frames));
+    int nice = o.integer("nice", 10);
     Path outDir = Path.of(o.str("out", "fuzz-out"));
     boolean json = o.flag("json");
     o.checkAllUsed(0);
-    if (frames < 1 || rest < 0 || warmup < 0 || workers < 3 || restWorkers < 1 || heapBoundMb < 0) {
+    if (frames < 1 || rest < 0 || warmup < 0 || workers < 3 || restWorkers < 1 || heapBoundMb < 0 || nice < 0
+        || nice > 19) {
       throw new Options.UsageException("need --frames >= 1, --rest-bodies >= 0, --warmup-frames >= 0, --workers >= 3,"
           + " --rest-workers >= 1");
     }
     Bench.log("fuzz: seed %d, %d frames, %d REST bodies, %d+%d workers", seed, frames, rest, workers, restWorkers);
-    Fuzz f = new Fuzz(seed, frames, rest, workers, restWorkers, heapBoundMb * 1024, warmup);
+    Fuzz f = new Fuzz(seed, frames, rest, workers, restWorkers, heapBoundMb * 1024, warmup, nice);
     List<String> javaOpts = new ArrayList<>(opts.isEmpty() ? List.of() : List.of(opts.split("\\s+")));
     javaOpts.add("-XX:+UseG1GC");
     Files.createDirectories(outDir);
@@ -178,7 +184,9 @@ public final class Fuzz {
       restTokens.add(t);
       restGroups.add(create(base, t, new JsonObject().put("type", "group").put("members", new JsonArray().add("fr" + (i + 1)))));
     }
-    lowerOwnPriority();
+    if (nice > 0) {
+      lowerOwnPriority(nice);
+    }
     warm = new java.util.concurrent.CyclicBarrier(workers + restWorkers, () -> {
       try {
         heapStart = liveHeapKb(server.pid());
@@ -617,13 +625,13 @@ public final class Fuzz {
   }
 
   /**
-   * Renices this JVM's threads (workers created later inherit it) to 10, so that on a small machine
+   * Renices this JVM's threads (workers created later inherit it) to {@code nice}, so that on a small machine
    * the node's event loops get the CPU before the fuzzer's own threads do: a warning should mean the
    * node blocked, not that the fuzzer starved it. The node, started before, keeps its priority.
    */
-  private static void lowerOwnPriority() {
+  private static void lowerOwnPriority(int nice) {
     try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-      List<String> cmd = new ArrayList<>(List.of("renice", "-n", "10", "-p"));
+      List<String> cmd = new ArrayList<>(List.of("renice", "-n", Integer.toString(nice), "-p"));
       tasks.forEach(t -> cmd.add(t.getFileName().toString()));
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
