@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  * ({@link FuzzRest}) to every POST/PUT route, and judges every reply against docs/protocol.md
  * ({@link FuzzReplies}). It fails when a reply is not a documented one (or a required one is
  * missing), when the node dies or is not ready at the end, when the node's log has a "blocked"
- * warning after the warm-up (JIT and class loading of a cold JVM: issue 18's warm start), or when
+ * warning after the warm-up (JIT and class loading of a cold JVM: issue 18's warm start) that the
+ * machine's own stalls do not explain ({@link FuzzCanary}), or when
  * the live heap after a full GC grew more than the bound from the end of the warm-up. Deterministic for a
  * seed: worker w's cases come from {@code new Random(seed * 1_000_003 + w)}; a finding names its
  * worker and case number.
@@ -55,7 +56,8 @@ public final class Fuzz {
       "  S seeds every generator (default: the time, printed). The fuzzer's threads run at nice K (default 10; 0:",
       "  not reniced) so they do not starve the node. Every reply is judged, warm-up included. Fails on an",
       "  undocumented or missing reply, a dead or unready node, a 'blocked' warning in the node's log after the",
-      "  warm-up, or a live heap after GC at the end more than H MiB (default 64) above the one after the warm-up.",
+      "  warm-up (unless the fuzzer's idle canary thread stalled >= 50 ms at that moment: a starved machine, reported),",
+      "  or a live heap after GC at the end more than H MiB (default 64) above the one after the warm-up.",
       "exit code: 0 pass, 1 findings, 2 usage, 3 the fuzzer broke");
   private static final int FRAME_MAX_BYTES = 262_144;
   private static final int REPLY_TIMEOUT_MS = 15_000;
@@ -76,6 +78,7 @@ public final class Fuzz {
   private java.util.concurrent.CyclicBarrier warm;
   private volatile long heapStart = -1;
   private volatile long logJudged;
+  private volatile String loadStart = "";
   private final FuzzReplies replies = new FuzzReplies();
   private final AtomicLong frames = new AtomicLong();
   private final AtomicLong cases = new AtomicLong();
@@ -184,12 +187,14 @@ public final class Fuzz {
       restTokens.add(t);
       restGroups.add(create(base, t, new JsonObject().put("type", "group").put("members", new JsonArray().add("fr" + (i + 1)))));
     }
+    FuzzCanary canary = new FuzzCanary();
     if (nice > 0) {
       lowerOwnPriority(nice);
     }
     warm = new java.util.concurrent.CyclicBarrier(workers + restWorkers, () -> {
       try {
         heapStart = liveHeapKb(server.pid());
+        loadStart = loadAverage();
         logJudged = Files.size(server.log);
         Bench.log("fuzz: warm-up done (%,d frames); live heap %,d KiB", frames.get(), heapStart);
       } catch (Exception e) {
@@ -224,9 +229,12 @@ public final class Fuzz {
     boolean alive = server.process.isAlive();
     int ready = alive ? readyStatus(base) : -1;
     long heapEnd = alive ? liveHeapKb(server.pid()) : -1;
-    List<String> blocked = blockedWarnings(server.log, logJudged);
+    canary.stop();
+    List<String> afterWarmup = blockedWarnings(server.log, logJudged);
+    List<String> blocked = afterWarmup.stream().filter(l -> !canary.explains(l)).toList();
+    List<String> starved = afterWarmup.stream().filter(canary::explains).toList();
     long blockedAtStart = blockedWarnings(server.log, 0).size() - blockedWarnings(server.log, logReady).size();
-    long blockedWarmup = blockedWarnings(server.log, logReady).size() - blocked.size();
+    long blockedWarmup = blockedWarnings(server.log, logReady).size() - afterWarmup.size();
     List<String> errorsLogged = linesFrom(server.log, logReady).stream().filter(l -> l.contains(" ERROR ")).toList();
     boolean heapOk = heapStart >= 0 && heapEnd >= 0 && heapEnd - heapStart <= heapBoundKb;
     boolean passed = findingCount.get() == 0 && alive && ready == 200 && blocked.isEmpty() && heapOk;
@@ -248,7 +256,12 @@ public final class Fuzz {
         .put("blocked_warnings_before_ready", blockedAtStart)
         .put("blocked_warnings_warmup", blockedWarmup)
         .put("warmup_frames", warmupWanted)
+        .put("load_average_start", loadStart)
+        .put("load_average_end", loadAverage())
         .put("blocked_lines", new JsonArray(blocked.stream().limit(10).toList()))
+        .put("blocked_warnings_machine_stalled", starved.size())
+        .put("blocked_lines_machine_stalled", new JsonArray(starved.stream().limit(10).toList()))
+        .put("canary_stalls", canary.stallCount())
         .put("node_errors_logged", errorsLogged.size())
         .put("node_error_lines", new JsonArray(errorsLogged.stream().limit(10).toList()))
         .put("node_log", server.log.toString())
@@ -598,6 +611,16 @@ public final class Fuzz {
     return out;
   }
 
+  /** The machine's 1-, 5- and 15-minute load averages (/proc/loadavg), or "" where there is none. */
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
   /** Vert.x's blocked-thread warnings in the node's log from byte {@code from} on. */
   static List<String> blockedWarnings(Path log, long from) throws IOException {
     List<String> out = new ArrayList<>();
@@ -632,7 +655,8 @@ public final class Fuzz {
   private static void lowerOwnPriority(int nice) {
     try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
       List<String> cmd = new ArrayList<>(List.of("renice", "-n", Integer.toString(nice), "-p"));
-      tasks.forEach(t -> cmd.add(t.getFileName().toString()));
+      // all but the canary, which measures the CPU the node can get at the node's priority
+      tasks.filter(t -> !comm(t).equals(FuzzCanary.THREAD_NAME)).forEach(t -> cmd.add(t.getFileName().toString()));
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
         Bench.log("fuzz: renice failed; the fuzzer's threads compete with the node's at the same priority");
@@ -641,6 +665,14 @@ public final class Fuzz {
       Bench.log("fuzz: cannot renice (%s); the fuzzer's threads compete with the node's at the same priority", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String comm(Path task) {
+    try {
+      return Files.readString(task.resolve("comm")).trim();
+    } catch (IOException e) {
+      return "";
     }
   }
 
@@ -656,10 +688,12 @@ public final class Fuzz {
     out.printf("  %,d WebSocket frames in %,d cases over %,d connections, %,d REST bodies, %.1f s (%,d frames/s)%n",
         r.getLong("frames"), r.getLong("cases"), r.getLong("connections"), r.getLong("rest_bodies"), r.getDouble("seconds"),
         r.getLong("frames_per_s"));
-    out.printf("  node alive %s, /health/ready %d, blocked warnings %d after the warm-up of %,d frames (not judged: %d during"
+    out.printf("  node alive %s, /health/ready %d, blocked warnings %d after the warm-up of %,d frames, judged (not: %d during"
         + " start-up, %d during the warm-up), ERROR lines logged %d%n", r.getBoolean("node_alive"), r.getInteger("ready_status"),
         r.getInteger("blocked_warnings"), r.getLong("warmup_frames"), r.getLong("blocked_warnings_before_ready"),
         r.getLong("blocked_warnings_warmup"), r.getLong("node_errors_logged"));
+    out.printf("  machine load average (1, 5, 15 min) after the warm-up: %s; at the end: %s (%d cores)%n",
+        r.getString("load_average_start"), r.getString("load_average_end"), Runtime.getRuntime().availableProcessors());
     out.printf("  live heap after GC: start %,d KiB, end %,d KiB (bound: +%,d KiB)%n", r.getLong("heap_live_start_kb"),
         r.getLong("heap_live_end_kb"), r.getLong("heap_growth_max_kb"));
     out.println("  replies by kind:");
@@ -672,6 +706,9 @@ public final class Fuzz {
     r.getJsonObject("findings_by_kind").forEach(e -> out.printf("    %-34s %,d%n", e.getKey(), ((Number) e.getValue()).longValue()));
     r.getJsonArray("finding_samples").forEach(f -> out.println("    " + f));
     r.getJsonArray("blocked_lines").forEach(f -> out.println("    blocked: " + f));
+    out.printf("  blocked warnings after the warm-up on a stalled machine (the fuzzer's idle canary woke >= 50 ms late"
+        + " then; %d stalls in all), not judged: %d%n", r.getInteger("canary_stalls"), r.getInteger("blocked_warnings_machine_stalled"));
+    r.getJsonArray("blocked_lines_machine_stalled").forEach(f -> out.println("    stalled: " + f));
     r.getJsonArray("node_error_lines").forEach(f -> out.println("    node ERROR: " + f));
     out.println("  node log: " + r.getString("node_log"));
   }
