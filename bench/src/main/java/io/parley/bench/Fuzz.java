@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * ({@link FuzzReplies}). It fails when a reply is not a documented one (or a required one is
  * missing), when the node dies or is not ready at the end, when the node's log has a "blocked"
  * warning after the warm-up (JIT and class loading of a cold JVM: issue 18's warm start) that the
- * machine's own stalls do not explain ({@link FuzzCanary}), or when
+ * event loop's wait for a CPU does not explain ({@link FuzzStarvation}), or when
  * the live heap after a full GC grew more than the bound from the end of the warm-up. Deterministic for a
  * seed: worker w's cases come from {@code new Random(seed * 1_000_003 + w)}; a finding names its
  * worker and case number.
@@ -56,7 +56,7 @@ public final class Fuzz {
       "  S seeds every generator (default: the time, printed). The fuzzer's threads run at nice K (default 10; 0:",
       "  not reniced) so they do not starve the node. Every reply is judged, warm-up included. Fails on an",
       "  undocumented or missing reply, a dead or unready node, a 'blocked' warning in the node's log after the",
-      "  warm-up (unless the fuzzer's idle canary thread stalled >= 50 ms at that moment: a starved machine, reported),",
+      "  warm-up (unless the event loop waited for a CPU long enough to explain it: a starved machine, reported),",
       "  or a live heap after GC at the end more than H MiB (default 64) above the one after the warm-up.",
       "exit code: 0 pass, 1 findings, 2 usage, 3 the fuzzer broke");
   private static final int FRAME_MAX_BYTES = 262_144;
@@ -187,7 +187,7 @@ public final class Fuzz {
       restTokens.add(t);
       restGroups.add(create(base, t, new JsonObject().put("type", "group").put("members", new JsonArray().add("fr" + (i + 1)))));
     }
-    FuzzCanary canary = new FuzzCanary();
+    FuzzStarvation starvation = new FuzzStarvation(server.pid(), 100);
     if (nice > 0) {
       lowerOwnPriority(nice);
     }
@@ -229,10 +229,10 @@ public final class Fuzz {
     boolean alive = server.process.isAlive();
     int ready = alive ? readyStatus(base) : -1;
     long heapEnd = alive ? liveHeapKb(server.pid()) : -1;
-    canary.stop();
+    starvation.stop();
     List<String> afterWarmup = blockedWarnings(server.log, logJudged);
-    List<String> blocked = afterWarmup.stream().filter(l -> !canary.explains(l)).toList();
-    List<String> starved = afterWarmup.stream().filter(canary::explains).toList();
+    List<String> blocked = afterWarmup.stream().filter(l -> !starvation.explains(l)).toList();
+    List<String> starved = afterWarmup.stream().filter(starvation::explains).toList();
     long blockedAtStart = blockedWarnings(server.log, 0).size() - blockedWarnings(server.log, logReady).size();
     long blockedWarmup = blockedWarnings(server.log, logReady).size() - afterWarmup.size();
     List<String> errorsLogged = linesFrom(server.log, logReady).stream().filter(l -> l.contains(" ERROR ")).toList();
@@ -259,9 +259,9 @@ public final class Fuzz {
         .put("load_average_start", loadStart)
         .put("load_average_end", loadAverage())
         .put("blocked_lines", new JsonArray(blocked.stream().limit(10).toList()))
-        .put("blocked_warnings_machine_stalled", starved.size())
-        .put("blocked_lines_machine_stalled", new JsonArray(starved.stream().limit(10).toList()))
-        .put("canary_stalls", canary.stallCount())
+        .put("blocked_warnings_starved", starved.size())
+        .put("event_loop_run_queue_wait", starvation.summary())
+        .put("blocked_lines_starved", new JsonArray(starved.stream().limit(10).toList()))
         .put("node_errors_logged", errorsLogged.size())
         .put("node_error_lines", new JsonArray(errorsLogged.stream().limit(10).toList()))
         .put("node_log", server.log.toString())
@@ -655,8 +655,7 @@ public final class Fuzz {
   private static void lowerOwnPriority(int nice) {
     try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
       List<String> cmd = new ArrayList<>(List.of("renice", "-n", Integer.toString(nice), "-p"));
-      // all but the canary, which measures the CPU the node can get at the node's priority
-      tasks.filter(t -> !comm(t).equals(FuzzCanary.THREAD_NAME)).forEach(t -> cmd.add(t.getFileName().toString()));
+      tasks.forEach(t -> cmd.add(t.getFileName().toString()));
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
         Bench.log("fuzz: renice failed; the fuzzer's threads compete with the node's at the same priority");
@@ -665,14 +664,6 @@ public final class Fuzz {
       Bench.log("fuzz: cannot renice (%s); the fuzzer's threads compete with the node's at the same priority", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static String comm(Path task) {
-    try {
-      return Files.readString(task.resolve("comm")).trim();
-    } catch (IOException e) {
-      return "";
     }
   }
 
@@ -706,9 +697,10 @@ public final class Fuzz {
     r.getJsonObject("findings_by_kind").forEach(e -> out.printf("    %-34s %,d%n", e.getKey(), ((Number) e.getValue()).longValue()));
     r.getJsonArray("finding_samples").forEach(f -> out.println("    " + f));
     r.getJsonArray("blocked_lines").forEach(f -> out.println("    blocked: " + f));
-    out.printf("  blocked warnings after the warm-up on a stalled machine (the fuzzer's idle canary woke >= 50 ms late"
-        + " then; %d stalls in all), not judged: %d%n", r.getInteger("canary_stalls"), r.getInteger("blocked_warnings_machine_stalled"));
-    r.getJsonArray("blocked_lines_machine_stalled").forEach(f -> out.println("    stalled: " + f));
+    out.printf("  blocked warnings after the warm-up explained by the event loop waiting for a CPU (run-queue wait"
+        + " of the span over span - 100 ms), not judged: %d; run-queue wait in the run: %s%n", r.getInteger("blocked_warnings_starved"),
+        r.getString("event_loop_run_queue_wait"));
+    r.getJsonArray("blocked_lines_starved").forEach(f -> out.println("    starved: " + f));
     r.getJsonArray("node_error_lines").forEach(f -> out.println("    node ERROR: " + f));
     out.println("  node log: " + r.getString("node_log"));
   }

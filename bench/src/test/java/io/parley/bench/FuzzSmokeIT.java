@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The short fuzz of the test command: 20,000 WebSocket frames and 2,000 REST bodies after a warm-up
- * of 5,000 and 500 (whose replies are judged too), seed 18, from
+ * of 10,000 and 1,000 (whose replies are judged too), seed 18, from
  * the bench's jar against the server's packaged jar (each a child process, as scripts/fuzz runs
  * them; about 30 s). It passes only if the fuzzer's verdict does (no undocumented or missing reply,
  * node alive and ready, no blocked event loop after the warm-up, live heap within 64 MiB of the start),
@@ -29,7 +29,7 @@ class FuzzSmokeIT {
   @Test
   void twentyThousandFramesGetOnlyDocumentedReplies() throws Exception {
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", BENCH_JAR.toString(),
-        "io.parley.bench.Fuzz", "--frames", "20000", "--warmup-frames", "5000", "--seed", "18", "--server-jar", SERVER_JAR.toString(), "--json",
+        "io.parley.bench.Fuzz", "--frames", "20000", "--warmup-frames", "10000", "--seed", "18", "--server-jar", SERVER_JAR.toString(), "--json",
         "--out", dir.toString());
     Path stdout = dir.resolve("fuzz.json");
     Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -39,8 +39,8 @@ class FuzzSmokeIT {
     JsonObject r = new JsonObject(out.substring(out.indexOf('{')));
     assertThat(r.getBoolean("passed")).as(out).isTrue();
     assertThat(r.getLong("findings")).isZero();
-    assertThat(r.getLong("frames")).isGreaterThanOrEqualTo(25_000);
-    assertThat(r.getLong("rest_bodies")).isEqualTo(2_500);
+    assertThat(r.getLong("frames")).isGreaterThanOrEqualTo(30_000);
+    assertThat(r.getLong("rest_bodies")).isEqualTo(3_000);
     assertThat(r.getBoolean("node_alive")).isTrue();
     assertThat(r.getInteger("ready_status")).isEqualTo(200);
     assertThat(r.getInteger("blocked_warnings")).isZero();
