@@ -377,7 +377,8 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
       notifyClosed();
     } else {
       ByteBuf body = close.content();
-      if (body.readableBytes() > 2 && !ByteBufUtil.isText(body, body.readerIndex() + 2, body.readableBytes() - 2, StandardCharsets.UTF_8)) {
+      if (body.readableBytes() > 2
+          && !ByteBufUtil.isText(body, body.readerIndex() + 2, body.readableBytes() - 2, StandardCharsets.UTF_8)) {
         // §5.5.1: the reason is UTF-8; §8.1: invalid UTF-8 fails the connection (1007), as in a text message
         closeAfter(WireFrame.close(CLOSE_NOT_UTF8, "close reason must be UTF-8"));
         return;
