@@ -106,10 +106,11 @@ final class ServerProcess implements AutoCloseable {
       for (String line; (line = in.readLine()) != null; ) {
         out.write(line);
         out.newLine();
+        // line by line: a reader of the log (the fuzzer counting warnings) sees it as it is now
+        out.flush();
         if (!port.isDone()) {
           Matcher m = LISTENING.matcher(line);
           if (m.find()) {
-            out.flush();
             port.complete(Integer.parseInt(m.group(1)));
           }
         }

@@ -84,7 +84,7 @@ final class ClusterBackends {
     net.getJoin().getMulticastConfig().setEnabled(false);
     net.getJoin().getAutoDetectionConfig().setEnabled(false);
     net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(c.members());
-    VertxOptions options = new VertxOptions()
+    VertxOptions options = Node.vertxOptions(config)
         .setEventBusOptions(new EventBusOptions().setHost(c.host()).setPort(0).setClusterPublicHost(c.host()));
     HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     long t0 = System.nanoTime();

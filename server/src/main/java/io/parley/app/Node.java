@@ -74,6 +74,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,9 +112,26 @@ public final class Node {
   public Node(ParleyConfig config) {
     this.config = config;
     if (!config.clustered()) {
-      this.vertx = Transports.builder(new VertxOptions(), config.transport()).build();
+      this.vertx = Transports.builder(vertxOptions(config), config.transport()).build();
       registerCodecs(vertx.eventBus());
     }
+  }
+
+  /**
+   * Vert.x options every profile shares: the blocked-thread checker's limit for event-loop tasks
+   * ({@code vertx.max_event_loop_execute_ms}), checked at half that interval (10 ms to 1 s) so a
+   * block just over the limit is caught, not only one that spans a whole default 1 s check; each
+   * warning carries the blocked thread's stack from the limit on (Vert.x's default: only after 5 s).
+   */
+  static VertxOptions vertxOptions(ParleyConfig config) {
+    long max = config.maxEventLoopExecuteMs();
+    return new VertxOptions()
+        .setMaxEventLoopExecuteTime(max)
+        .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+        .setBlockedThreadCheckInterval(Math.min(1000, Math.max(10, max / 2)))
+        .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+        .setWarningExceptionTime(max)
+        .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS);
   }
 
   /** The node's Vert.x; on the cluster profile only once {@link #start()} has joined the cluster. */

@@ -2,7 +2,13 @@ package io.parley.config;
 
 import java.nio.file.Path;
 
-/** Parley's validated configuration. Every key, its default and its meaning: conf/base.json and the README. */
+/**
+ * Parley's validated configuration. Every key, its default and its meaning: conf/base.json and the README.
+ *
+ * <p>{@code maxEventLoopExecuteMs} ({@code vertx.max_event_loop_execute_ms}): how long one event-loop task may
+ * run before Vert.x's blocked-thread checker logs "Thread ... has been blocked"; the checker then
+ * looks every {@code min(1000, max(10, maxEventLoopExecuteMs / 2))} ms, so a block just over the limit is seen.
+ */
 public record ParleyConfig(
     String profile,
     int nodeId,
@@ -34,7 +40,8 @@ public record ParleyConfig(
     ClusterSettings cluster,
     RoutingSettings routing,
     PushSettings push,
-    PushDeliverySettings pushDelivery) {
+    PushDeliverySettings pushDelivery,
+    long maxEventLoopExecuteMs) {
 
   public boolean clustered() {
     return "cluster".equals(profile);
@@ -48,6 +55,6 @@ public record ParleyConfig(
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
-        historyPageMax, syncMaxMessages, gateway, cluster, routing, push, pushDelivery);
+        historyPageMax, syncMaxMessages, gateway, cluster, routing, push, pushDelivery, maxEventLoopExecuteMs);
   }
 }

@@ -376,8 +376,20 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
       ctx.close();
       notifyClosed();
     } else {
-      // RFC 6455 §5.5.1: answer with a close frame carrying the status code it received
+      ByteBuf body = close.content();
+      if (body.readableBytes() > 2
+          && !ByteBufUtil.isText(body, body.readerIndex() + 2, body.readableBytes() - 2, StandardCharsets.UTF_8)) {
+        // §5.5.1: the reason is UTF-8; §8.1: invalid UTF-8 fails the connection (1007), as in a text message
+        closeAfter(WireFrame.close(CLOSE_NOT_UTF8, "close reason must be UTF-8"));
+        return;
+      }
       int code = close.statusCode();
+      if (code > 4999) {
+        // §7.4.2 defines no code above 4999 (Netty's decoder lets them through): a protocol error
+        closeAfter(WireFrame.close(1002, "invalid close code"));
+        return;
+      }
+      // RFC 6455 §5.5.1: answer with a close frame carrying the status code it received
       closeAfter(code < 0 ? WireFrame.closeWithoutCode() : WireFrame.close(code, null));
     }
   }

@@ -79,12 +79,32 @@ public sealed interface ClientFrame {
   /** The client msg_id of a frame if it has a usable one, for error replies; else null. */
   static String msgIdOf(JsonObject json) {
     Object v = json.getValue("msg_id");
-    return v instanceof String s && !s.isEmpty() && s.length() <= 64 ? s : null;
+    return v instanceof String s && validMsgId(s) ? s : null;
+  }
+
+  /**
+   * 1–64 UTF-16 units forming whole characters. A lone surrogate (a JSON escape such as
+   * {@code "\\ud800"}) has no UTF-8 form: the ack would carry a {@code ?} in its place and the client
+   * could not match it to its send (found by scripts/fuzz).
+   */
+  static boolean validMsgId(String s) {
+    if (s.isEmpty() || s.length() > 64) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Send parseSend(JsonObject json, Limits limits) {
     Object msgId = json.getValue("msg_id");
-    if (!(msgId instanceof String m) || m.isEmpty() || m.length() > 64) {
+    if (!(msgId instanceof String m) || !validMsgId(m)) {
       throw bad("'msg_id' must be a string of 1-64 characters");
     }
     long conv = id(json, "conv");

@@ -129,6 +129,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void eventLoopExecuteLimitDefaultsToVertxsAndIsValidated() {
+    assertThat(load(Map.of()).maxEventLoopExecuteMs()).isEqualTo(2000);
+    assertThat(load(Map.of("PARLEY_VERTX_MAX_EVENT_LOOP_EXECUTE_MS", "100")).maxEventLoopExecuteMs()).isEqualTo(100);
+    assertThat(load(Map.of("PARLEY_VERTX_MAX_EVENT_LOOP_EXECUTE_MS", "100")).withJwtSecret("x".repeat(32))
+        .maxEventLoopExecuteMs()).as("kept by withJwtSecret").isEqualTo(100);
+    assertThat(failure(Map.of("PARLEY_VERTX_MAX_EVENT_LOOP_EXECUTE_MS", "0")).getMessage())
+        .contains("vertx.max_event_loop_execute_ms");
+    assertThat(failure(Map.of("PARLEY_VERTX_MAX_EVENT_LOOP_EXECUTE_MS", "fast")).getMessage())
+        .contains("vertx.max_event_loop_execute_ms");
+  }
+
+  @Test
   void gatewayLimitsOverride() {
     Map<String, String> env = new HashMap<>();
     env.put("PARLEY_GATEWAY_SLOW_READER_UNSENT_MAX_BYTES", "1048576");

@@ -211,6 +211,43 @@ class WsChannelTest {
   }
 
   @Test
+  void aClientsCloseWhoseReasonIsNotUtf8IsAnsweredWith1007() {
+    // found by scripts/fuzz: a reason ending in a cut-short sequence passes Netty's decoder and was
+    // echoed as if valid (1000), where §8.1 fails the connection
+    ws.resume();
+    ByteBuf body = Unpooled.wrappedBuffer(new byte[] {0x03, (byte) 0xE8, 'o', 'k', (byte) 0xE2, (byte) 0x82});
+    fromClient(new CloseWebSocketFrame(true, 0, body));
+    assertThat(closeCodeToClient()).isEqualTo(1007);
+    assertThat(server.isOpen()).isFalse();
+    assertThat(session.events).containsExactly("closed");
+  }
+
+  @Test
+  void aClientsCloseWithACodeAbove4999IsAProtocolError() {
+    // found by scripts/fuzz: 5000 and 65535 were echoed; RFC 6455 §7.4.2 defines codes up to 4999
+    ws.resume();
+    fromClient(new CloseWebSocketFrame(true, 0, Unpooled.wrappedBuffer(new byte[] {(byte) 0x13, (byte) 0x88})));
+    assertThat(closeCodeToClient()).isEqualTo(1002);
+    assertThat(server.isOpen()).isFalse();
+  }
+
+  @Test
+  void aClientsCloseWithAUtf8ReasonIsEchoedWithItsCode() {
+    ws.resume();
+    fromClient(new CloseWebSocketFrame(1000, "😀 é"));
+    assertThat(closeCodeToClient()).isEqualTo(1000);
+    assertThat(server.isOpen()).isFalse();
+  }
+
+  @Test
+  void aClientsCloseWithTheHighestPrivateCodeIsEchoed() {
+    ws.resume();
+    fromClient(new CloseWebSocketFrame(4999, null));
+    assertThat(closeCodeToClient()).isEqualTo(4999);
+    assertThat(server.isOpen()).isFalse();
+  }
+
+  @Test
   void aServerCloseWaitsForTheClientsAnswer() {
     ws.resume();
     ws.close(1013, "too far behind");

@@ -131,6 +131,11 @@ class ClientFrameTest {
     assertThat(codeOf(send().put("msg_id", 12))).isEqualTo(ErrorCode.BAD_REQUEST);
     assertThat(codeOf(send().putNull("msg_id"))).isEqualTo(ErrorCode.BAD_REQUEST);
     assertThat(ClientFrame.parse(send().put("msg_id", "x".repeat(64)), LIMITS)).isInstanceOf(ClientFrame.Send.class);
+    // a lone surrogate cannot be echoed in the ack (UTF-8 has no form for it): refused, and not echoed in the error
+    assertThat(codeOf(send().put("msg_id", "a\ud800"))).isEqualTo(ErrorCode.BAD_REQUEST);
+    assertThat(codeOf(send().put("msg_id", "\udfff\ud800x"))).isEqualTo(ErrorCode.BAD_REQUEST);
+    assertThat(ClientFrame.msgIdOf(new JsonObject().put("msg_id", "\udc00"))).isNull();
+    assertThat(ClientFrame.parse(send().put("msg_id", "😀-1"), LIMITS)).as("a pair is a character").isInstanceOf(ClientFrame.Send.class);
   }
 
   @Test
