@@ -55,7 +55,8 @@ final class ChaosScenario {
   static final Set<String> RETRYABLE = Set.of("rate_limited", "unavailable", "internal");
 
   record Settings(int users, int devicesMax, double rate, double durationS, int bodySize, double dropEveryS,
-      double settleS, double quietS, String faultsFile, String verdictFile, String timelineFile, long seed) {
+      double settleS, double quietS, String faultsFile, String verdictFile, String timelineFile, long seed,
+      String statusFile) {
   }
 
   private final Common common;
@@ -121,6 +122,7 @@ final class ChaosScenario {
       try (Progress p = new Progress("chaos: ", this::progress)) {
         sleepMs((long) (s.durationS() * 1000));
         sending = false;
+        awaitFaultEnd();
         long settleEnd = System.nanoTime() + (long) (s.settleS() * 1e9);
         while (outboxTotal.get() > 0 && System.nanoTime() < settleEnd) {
           sleepMs(250);
@@ -175,7 +177,55 @@ final class ChaosScenario {
     }
   }
 
+  /**
+   * A fault that started (a {@code fault_start} line in the faults file) ends before the settle
+   * wait and the final sync start (its {@code fault_end} line), or after 300 s: the final checks
+   * are about what the system did once it was whole again.
+   */
+  private void awaitFaultEnd() throws Exception {
+    if (s.faultsFile() == null) {
+      return;
+    }
+    java.nio.file.Path f = java.nio.file.Path.of(s.faultsFile());
+    long deadline = System.nanoTime() + 300_000_000_000L;
+    boolean logged = false;
+    while (System.nanoTime() < deadline) {
+      String text = java.nio.file.Files.exists(f) ? java.nio.file.Files.readString(f) : "";
+      if (!text.contains("\tfault_start\t") || text.contains("\tfault_end\t")) {
+        return;
+      }
+      if (!logged) {
+        Bench.log("chaos: send phase over; waiting for the fault to end (%s)", f);
+        logged = true;
+      }
+      sleepMs(500);
+    }
+    Bench.log("chaos: the fault did not end within 300 s of the send phase; checking anyway");
+  }
+
+  /**
+   * The Kafka partition ({@code server_id & 1023}, docs/protocol.md) that carried the most acked
+   * messages so far, so {@code scripts/chaos} can kill the node routing a busy partition.
+   */
+  private String busiestPartition() {
+    Map<Long, Integer> byPartition = new HashMap<>();
+    synchronized (history) {
+      for (Ack a : history.acks) {
+        byPartition.merge(a.serverId() & 1023, 1, Integer::sum);
+      }
+    }
+    return byPartition.entrySet().stream().max(Map.Entry.comparingByValue())
+        .map(e -> "partition=" + e.getKey() + " acks=" + e.getValue()).orElse("partition= acks=0");
+  }
+
   private String progress() {
+    if (s.statusFile() != null) {
+      try {
+        java.nio.file.Files.writeString(java.nio.file.Path.of(s.statusFile()), busiestPartition() + "\n");
+      } catch (java.io.IOException e) {
+        Bench.log("chaos: cannot write %s: %s", s.statusFile(), e);
+      }
+    }
     long acks;
     long deliveries;
     synchronized (history) {
