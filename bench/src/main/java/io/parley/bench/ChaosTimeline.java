@@ -23,14 +23,16 @@ import org.HdrHistogram.Histogram;
  * The run seen in time, against the faults {@code scripts/chaos} logged (a file of lines
  * {@code <epoch ms> TAB <event> TAB <detail>}, events {@code fault_start} and {@code fault_end} among
  * others). A <em>disturbance</em> is what a user notices: an error frame, a connection closed by the
- * server or found dead, a failed connect, or a send whose first attempt was not acked within 3 s.
- * From the fault's start: the first disturbance, the time to recover (until the last disturbance
+ * server or found dead, a send whose first attempt was not acked within 3 s, or a message whose
+ * first delivery to another device came later than max(3 s, 2 x the p99 before the fault). A
+ * failed connect is not one (the client moves on to another node), but it counts as the first
+ * error. From the fault's start: the first error, the time to recover (until the last disturbance
  * of the send phase; 0 when there was none), and send → deliver (first attempt → first delivery to
  * another device, live, synced or paged) before and during the fault (from its start until it
  * ended or the run recovered, whichever is later).
  */
 final class ChaosTimeline {
-  private static final Set<String> LOST_CONNECTION = Set.of("closed", "dead", "connect_failed");
+  private static final Set<String> LOST_CONNECTION = Set.of("closed", "dead");
 
   private final ChaosHistory h;
   private final long startMs;
@@ -40,6 +42,7 @@ final class ChaosTimeline {
   private final Map<String, Long> firstAck = new HashMap<>();
   private final Map<String, Long> firstDelivered = new HashMap<>();
   private final TreeMap<Long, String> disturbances = new TreeMap<>();
+  private final TreeMap<Long, String> connectFailures = new TreeMap<>();
   private Long faultStart;
   private Long faultEnd;
 
@@ -86,6 +89,25 @@ final class ChaosTimeline {
         disturbances.putIfAbsent(e.atMs(), e.type() + ": " + e.device() + " on port " + e.port());
       }
     }
+    for (Event e : h.events) {
+      if (e.type().equals("connect_failed")) {
+        connectFailures.putIfAbsent(e.atMs(), "connect failed: " + e.device() + " to port " + e.port());
+      }
+    }
+    Histogram before = Population.newHistogram();
+    firstSent.forEach((k, t) -> {
+      Long d = firstDelivered.get(k);
+      if (d != null && faultStart != null && t < faultStart) {
+        Population.record(before, Math.max(1, (d - t) * 1000));
+      }
+    });
+    long lateMs = Math.max(ChaosScenario.RETRY_MS, before.getTotalCount() == 0 ? 0 : 2 * before.getValueAtPercentile(99) / 1000);
+    firstSent.forEach((k, t) -> {
+      Long d = firstDelivered.get(k);
+      if (d != null && d - t > lateMs) {
+        disturbances.putIfAbsent(t, "message " + k.replace('\u0000', ' ') + " first delivered after " + (d - t) + " ms");
+      }
+    });
     firstSent.forEach((k, t) -> {
       Long acked = firstAck.get(k);
       if (acked == null || acked - t > ChaosScenario.RETRY_MS) {
@@ -100,7 +122,9 @@ final class ChaosTimeline {
     JsonObject j = new JsonObject();
     j.put("start_s", faultStart == null ? null : (faultStart - startMs) / 1000.0);
     j.put("end_s", faultEnd == null ? null : (faultEnd - startMs) / 1000.0);
-    Map.Entry<Long, String> first = disturbances.ceilingEntry(from);
+    TreeMap<Long, String> errors = new TreeMap<>(connectFailures);
+    errors.putAll(disturbances);
+    Map.Entry<Long, String> first = errors.ceilingEntry(from);
     j.put("first_error_after_s", first == null ? null : (first.getKey() - from) / 1000.0);
     j.put("first_error", first == null ? null : first.getValue());
     Map.Entry<Long, String> last = disturbances.floorEntry(sendEndMs);
