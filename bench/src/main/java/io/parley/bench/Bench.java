@@ -45,7 +45,7 @@ public final class Bench {
       "        --throttle-for-s: from the first send for S s the fake answers 429 (Retry-After N, default 1) beyond",
       "        Q pushes/s (default 0: all); reports when every message had its push after the throttle ended.",
       "  chaos --users U --rate R --duration T [--devices D] [--size B] [--drop-every S] [--settle S] [--quiet S]",
-      "        [--faults FILE] [--verdict FILE] [--timeline FILE] [--status FILE] [--seed N]",
+      "        [--faults FILE] [--verdict FILE] [--timeline FILE] [--status FILE] [--history FILE] [--seed N]",
       "        U users (>= 3) with 1..D devices each (default 3) in DMs and groups of 3-5, sending R msgs/s in",
       "        total for T s as correct clients (outbox resent with the same msg_id after 3 s and on reconnect,",
       "        reconnect to the next of --ports, sync from the last seen id, history paging while more); each",
@@ -55,7 +55,8 @@ public final class Bench {
       "        every device complete, live order per connection, no phantom or misattributed message. Fault",
       "        times come from FILE (lines: epoch-ms TAB event TAB detail; scripts/chaos writes it); the verdict",
       "        (JSON) and a per-second timeline (JSON lines) go to the files given; --status is rewritten every",
-      "        second with the Kafka partition that carried the most acked messages (server_id & 1023).",
+      "        second with the Kafka partition that carried the most acked messages (server_id & 1023);",
+      "        --history gets every record (sends, acks, errors, deliveries, stored, connection events).",
       "",
       "common options:",
       "  --host H (127.0.0.1)  --port P (8080)  --json  --out DIR (bench-out)  --server-pid PID",
@@ -205,7 +206,7 @@ public final class Bench {
             o.integer("devices", 3), requiredDecimal(o, "rate"), requiredDecimal(o, "duration"), o.integer("size", 80),
             o.decimal("drop-every", 20), o.decimal("settle", 60), o.decimal("quiet", 5), o.str("faults", null),
             o.str("verdict", null), o.str("timeline", null), o.number("seed", System.nanoTime()),
-            o.str("status", null));
+            o.str("status", null), o.str("history", null));
         o.checkAllUsed(0);
         result = new ChaosScenario(common, settings).run();
         break;

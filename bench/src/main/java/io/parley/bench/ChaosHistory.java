@@ -86,6 +86,21 @@ final class ChaosHistory {
     deviceUser.put(device, user);
   }
 
+  /**
+   * Every record, one per line in its {@code toString()} form (Send[...], Ack[...], ...), grouped by
+   * kind, in arrival order within each: for reading a violation's story with grep.
+   */
+  synchronized void write(java.nio.file.Path file) throws java.io.IOException {
+    try (java.io.BufferedWriter w = java.nio.file.Files.newBufferedWriter(file)) {
+      for (List<? extends Record> list : List.of(events, sends, acks, rejections, deliveries, stored)) {
+        for (Record r : list) {
+          w.write(r.toString());
+          w.newLine();
+        }
+      }
+    }
+  }
+
   /** The body of a chaos message: a tag naming sender, conversation and msg_id, padded to {@code size} chars. */
   static String body(String from, String conv, String msgId, int size) {
     StringBuilder b = new StringBuilder("chaos|").append(from).append('|').append(conv).append('|').append(msgId).append('|');

@@ -56,7 +56,7 @@ final class ChaosScenario {
 
   record Settings(int users, int devicesMax, double rate, double durationS, int bodySize, double dropEveryS,
       double settleS, double quietS, String faultsFile, String verdictFile, String timelineFile, long seed,
-      String statusFile) {
+      String statusFile, String historyFile) {
   }
 
   private final Common common;
@@ -165,6 +165,9 @@ final class ChaosScenario {
           .put("ports", common.portsJson()).put("seed", s.seed()).put("run", common.runId));
       verdict.put("fault", timeline.summary());
       timeline.write(s.timelineFile());
+      if (s.historyFile() != null) {
+        history.write(java.nio.file.Path.of(s.historyFile()));
+      }
       if (s.verdictFile() != null) {
         java.nio.file.Path f = java.nio.file.Path.of(s.verdictFile());
         if (f.toAbsolutePath().getParent() != null) {

@@ -172,6 +172,18 @@ class HistoryCheckerTest {
   }
 
   @Test
+  void theHistoryIsWrittenOneRecordPerLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path f = dir.resolve("history.txt");
+    clean().write(f);
+    List<String> lines = java.nio.file.Files.readAllLines(f);
+    // 3 sends, 3 acks, 4 deliveries, 2 stored
+    assertThat(lines).hasSize(12);
+    assertThat(lines).filteredOn(l -> l.startsWith("Ack[")).hasSize(3)
+        .anySatisfy(l -> assertThat(l).contains("msgId=m1").contains("serverId=1025"));
+    assertThat(lines).filteredOn(l -> l.startsWith("Delivery[")).hasSize(4);
+  }
+
+  @Test
   void bodyTagsNameSenderConversationAndMsgId() {
     String body = ChaosHistory.body("u-1", "42", "d3-7", 60);
     assertThat(body).hasSize(60);
