@@ -39,7 +39,7 @@ class ChaosClusterIT {
     }
     Path report = out.resolve("chaos-" + http + ".txt");
     ProcessBuilder pb = new ProcessBuilder("bash", ROOT.resolve("scripts/chaos").toString(), "--fault", "kill-gateway",
-        "--duration", "30", "--fault-at", "8", "--restart-after", "3", "--users", "20", "--rate", "10", "--out",
+        "--duration", "30", "--fault-at", "8", "--restart-after", "3", "--users", "30", "--rate", "20", "--out",
         out.toString())
         .redirectOutput(report.toFile()).redirectError(out.resolve("chaos-" + http + ".log").toFile());
     pb.environment().put("PARLEY_CLUSTER_STATE", out.resolve("cluster-" + http).toString());
