@@ -60,6 +60,21 @@ final class Api {
         .otherwise(false);
   }
 
+  /**
+   * GET {@code uri} on the server at {@code port} (not the default one): for clients that move
+   * between the nodes of a cluster.
+   */
+  Future<JsonObject> get(int port, String uri, String token) {
+    RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setPort(port).setURI(uri).setIdleTimeout(10_000)
+        .putHeader("Authorization", "Bearer " + token);
+    return http.request(ro).compose(req -> req.send()).compose(resp -> resp.body().map(buf -> {
+      if (resp.statusCode() != 200) {
+        throw new IllegalStateException("HTTP " + resp.statusCode() + " for GET " + uri + " on port " + port);
+      }
+      return buf.toJsonObject();
+    }));
+  }
+
   private static String conversationId(JsonObject json) {
     Object id = json.getValue("id");
     if (id == null) {

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Entry point of the Parley load generator: parses the command line, runs one scenario
- * (connections, dm, group, reconnect, push), writes the latency plot and prints the result as a table
+ * (connections, dm, group, reconnect, push, chaos), writes the latency plot and prints the result as a table
  * or as JSON. Exit codes: 0 pass, 1 the run failed its checks, 2 usage error, 3 the bench broke.
  */
 public final class Bench {
@@ -44,6 +44,19 @@ public final class Bench {
       "        environment is printed and the server on --port is waited for (up to S s, default 120).",
       "        --throttle-for-s: from the first send for S s the fake answers 429 (Retry-After N, default 1) beyond",
       "        Q pushes/s (default 0: all); reports when every message had its push after the throttle ended.",
+      "  chaos --users U --rate R --duration T [--devices D] [--size B] [--drop-every S] [--settle S] [--quiet S]",
+      "        [--faults FILE] [--verdict FILE] [--timeline FILE] [--status FILE] [--history FILE] [--seed N]",
+      "        U users (>= 3) with 1..D devices each (default 3) in DMs and groups of 3-5, sending R msgs/s in",
+      "        total for T s as correct clients (outbox resent with the same msg_id after 3 s and on reconnect,",
+      "        reconnect to the next of --ports, sync from the last seen id, history paging while more); each",
+      "        device drops its connection every S s on average (default 20, 0 = never). Then waits up to",
+      "        --settle s (60) for every send to be acked, --quiet s (5), syncs every device, reads every",
+      "        conversation's history and checks: stored once under the acked id, retries acked with one id,",
+      "        every device complete, live order per connection, no phantom or misattributed message. Fault",
+      "        times come from FILE (lines: epoch-ms TAB event TAB detail; scripts/chaos writes it); the verdict",
+      "        (JSON) and a per-second timeline (JSON lines) go to the files given; --status is rewritten every",
+      "        second with the Kafka partition that carried the most acked messages (server_id & 1023);",
+      "        --history gets every record (sends, acks, errors, deliveries, stored, connection events).",
       "",
       "common options:",
       "  --host H (127.0.0.1)  --port P (8080)  --json  --out DIR (bench-out)  --server-pid PID",
@@ -186,6 +199,16 @@ public final class Bench {
           throw new Options.UsageException("--server-jar, --server-cpus and --server-java-opts need --launch");
         }
         result = new PushScenario(common, (int) users, rate, duration, body, settings).run();
+        break;
+      }
+      case "chaos": {
+        ChaosScenario.Settings settings = new ChaosScenario.Settings((int) o.requiredNumber("users"),
+            o.integer("devices", 3), requiredDecimal(o, "rate"), requiredDecimal(o, "duration"), o.integer("size", 80),
+            o.decimal("drop-every", 20), o.decimal("settle", 60), o.decimal("quiet", 5), o.str("faults", null),
+            o.str("verdict", null), o.str("timeline", null), o.number("seed", System.nanoTime()),
+            o.str("status", null), o.str("history", null));
+        o.checkAllUsed(0);
+        result = new ChaosScenario(common, settings).run();
         break;
       }
       default:
