@@ -1,6 +1,7 @@
 package io.parley.e2e;
 
 import static io.parley.e2e.ClusterChecks.DELIVERY;
+import static org.assertj.core.api.Assertions.assertThat;
 import static io.parley.e2e.ClusterChecks.RECOVERY;
 import static io.parley.e2e.ClusterChecks.assertDevices;
 import static io.parley.e2e.ClusterChecks.assertStrictlyIncreasing;
@@ -12,6 +13,7 @@ import io.parley.e2e.InfraControl.Server;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -20,9 +22,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Cassandra stopped (through scripts/infra/infra) after some traffic: sends in conversations whose
- * membership is cached are still acked (the log is Kafka); once Cassandra is back every acked
- * message is delivered and in history exactly once.
+ * Cassandra stopped (through scripts/infra/infra) after some traffic: an ack means the message is
+ * stored, so sends while it is down are answered {@code unavailable} (their records wait in Kafka);
+ * once Cassandra is back, each resend with the same msg_id is acked with the one id its message got,
+ * and every message is delivered and in history exactly once.
  */
 class ClusterCassandraDownIT {
   static ClusterNodes cluster;
@@ -53,7 +56,7 @@ class ClusterCassandraDownIT {
   }
 
   @Test
-  void sendsInKnownConversationsAreAckedWhileCassandraIsDownAndEverythingLandsOnceWhenItIsBack() {
+  void sendsWhileCassandraIsDownAreUnavailableAndTheirResendsAreAckedOnceWithOneIdWhenItIsBack() {
     String alice = user("alice"), bob = user("bob"), carol = user("carol");
     String ta = cluster.clients(1).token(alice), tb = cluster.clients(2).token(bob), tc = cluster.clients(3).token(carol);
     String dm = cluster.clients(1).dm(ta, bob);
@@ -74,27 +77,48 @@ class ClusterCassandraDownIT {
     b3.awaitMsgs(group, serverIds(groupAcks), DELIVERY);
     awaitHistory("dm history before the outage", cluster.clients(3), tb, dm, dmAcks, DELIVERY);
 
+    List<String> dmDown = new ArrayList<>(), groupDown = new ArrayList<>();
     try {
       InfraControl.stop(Server.CASSANDRA);
-      List<String> dmIds = new ArrayList<>(), groupIds = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
-        dmIds.add("dm-down-" + i);
+        dmDown.add("dm-down-" + i);
         a.sendAsync("dm-down-" + i, dm, "while cassandra is down " + i);
-        groupIds.add("g-down-" + i);
+        groupDown.add("g-down-" + i);
         c.sendAsync("g-down-" + i, group, "group while cassandra is down " + i);
       }
-      dmAcks.addAll(a.acks(dmIds));
-      groupAcks.addAll(c.acks(groupIds));
-      dmAcks.add(b.sendAcked("dm-down-b", dm, "bob while cassandra is down"));
-      System.out.println("[cassandra-down] 21 sends acked with Cassandra stopped");
+      b.sendAsync("dm-down-b", dm, "bob while cassandra is down");
+      for (String id : dmDown) {
+        assertUnavailable(a.reply(id, DELIVERY));
+      }
+      for (String id : groupDown) {
+        assertUnavailable(c.reply(id, DELIVERY));
+      }
+      assertUnavailable(b.reply("dm-down-b", DELIVERY));
+      System.out.println("[cassandra-down] 21 sends answered unavailable with Cassandra stopped");
     } finally {
       InfraControl.start(Server.CASSANDRA);
     }
+    // the client resends what was not acked, with the same msg_id, in its order
+    for (String id : dmDown) {
+      dmAcks.add(a.sendRetrying(id, dm, "while cassandra is down " + id.substring(8), RECOVERY, Duration.ofMillis(500)));
+    }
+    for (String id : groupDown) {
+      groupAcks.add(c.sendRetrying(id, group, "group while cassandra is down " + id.substring(7), RECOVERY,
+          Duration.ofMillis(500)));
+    }
+    dmAcks.add(b.sendRetrying("dm-down-b", dm, "bob while cassandra is down", RECOVERY, Duration.ofMillis(500)));
     dmAcks.add(a.sendRetrying("dm-back", dm, "cassandra is back", RECOVERY, Duration.ofMillis(500)));
     groupAcks.add(a.sendRetrying("g-back", group, "cassandra is back", RECOVERY, Duration.ofMillis(500)));
 
-    assertStrictlyIncreasing("dm acks", serverIds(dmAcks));
-    assertStrictlyIncreasing("group acks", serverIds(groupAcks));
+    // one sender's sends keep its order; between senders the log decides
+    assertStrictlyIncreasing("alice's dm acks", serverIds(dmAcks.stream().filter(x -> x.getString("msg_id").startsWith("dm-down-")
+        && !x.getString("msg_id").equals("dm-down-b")).toList()));
+    assertStrictlyIncreasing("carol's group acks", serverIds(groupAcks.stream().filter(x -> x.getString("msg_id").startsWith("g-down-")).toList()));
+    Comparator<JsonObject> byId = Comparator.comparingLong(x -> Long.parseLong(x.getString("server_id")));
+    dmAcks.sort(byId);
+    groupAcks.sort(byId);
+    assertThat(serverIds(dmAcks)).as("one id per dm send").doesNotHaveDuplicates().hasSize(14);
+    assertThat(serverIds(groupAcks)).as("one id per group send").doesNotHaveDuplicates().hasSize(14);
     List<String> dmIds = serverIds(dmAcks), groupIds = serverIds(groupAcks);
     // bob's tablet gets everything of both; alice's and carol's devices what others sent
     b3.awaitMsgs(dm, dmIds, RECOVERY);
@@ -114,5 +138,10 @@ class ClusterCassandraDownIT {
     }
     awaitHistory("dm history on node 1", cluster.clients(1), ta, dm, dmAcks, RECOVERY);
     awaitHistory("dm history on node 2", cluster.clients(2), tb, dm, dmAcks, RECOVERY);
+  }
+
+  private static void assertUnavailable(JsonObject reply) {
+    assertThat(reply.getString("op")).as("a send while Cassandra is down: %s", reply).isEqualTo("error");
+    assertThat(reply.getString("code")).as("a send while Cassandra is down: %s", reply).isEqualTo("unavailable");
   }
 }
