@@ -98,12 +98,10 @@ class ClusterCassandraDownIT {
     } finally {
       InfraControl.start(Server.CASSANDRA);
     }
-    // the client resends what was not acked, with the same msg_id, in its order
-    for (String id : dmDown) {
-      dmAcks.add(a.sendRetrying(id, dm, "while cassandra is down " + id.substring(8), RECOVERY, Duration.ofMillis(500)));
-    }
-    for (String id : groupDown) {
-      groupAcks.add(c.sendRetrying(id, group, "group while cassandra is down " + id.substring(7), RECOVERY,
+    // each client resends what was not acked, with the same msg_id, in its order
+    for (int i = 0; i < 10; i++) {
+      dmAcks.add(a.sendRetrying(dmDown.get(i), dm, "while cassandra is down " + i, RECOVERY, Duration.ofMillis(500)));
+      groupAcks.add(c.sendRetrying(groupDown.get(i), group, "group while cassandra is down " + i, RECOVERY,
           Duration.ofMillis(500)));
     }
     dmAcks.add(b.sendRetrying("dm-down-b", dm, "bob while cassandra is down", RECOVERY, Duration.ofMillis(500)));

@@ -1,5 +1,6 @@
 package io.parley.e2e;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -39,9 +41,22 @@ final class Device {
     this.ws = ws;
   }
 
-  /** Connects {@code user}'s device {@code name} to node {@code node} and completes a ping round trip. */
+  /**
+   * Connects {@code user}'s device {@code name} to node {@code node} and completes a ping round trip.
+   * As a real client's, the socket is kept alive by a WebSocket ping every 20 s, also while the test
+   * waits on other devices (a node restarting on a loaded machine can take longer than the server's
+   * idle timeout).
+   */
   static Device connect(ClusterNodes cluster, int node, String user, String token, String name) {
-    Device d = new Device(user, name, node, cluster.clients(node).connect(token, name));
+    Clients clients = cluster.clients(node);
+    WsClient ws = clients.connect(token, name);
+    long timer = clients.vertx.setPeriodic(TimeUnit.NANOSECONDS.toMillis(KEEPALIVE_NANOS), id -> {
+      if (!ws.closed.isDone()) {
+        ws.ws.writePing(Buffer.buffer());
+      }
+    });
+    ws.closed.whenComplete((code, e) -> clients.vertx.cancelTimer(timer));
+    Device d = new Device(user, name, node, ws);
     d.ping();
     return d;
   }
@@ -79,13 +94,13 @@ final class Device {
     return reply(msgId, FRAME_WAIT);
   }
 
-  /** Sends a message and returns its ack; fails on an error frame. */
+  /**
+   * Sends a message and returns its ack, resending it with the same msg_id after an
+   * {@code unavailable} as a client does (acks wait for the store: on a loaded machine a first
+   * attempt can take longer than the send timeout); fails on any other error frame.
+   */
   JsonObject sendAcked(String msgId, String conv, String body) {
-    JsonObject r = send(msgId, conv, body);
-    if (!"ack".equals(r.getString("op"))) {
-      throw new AssertionError(this + ": send " + msgId + " was not acked: " + r.encode());
-    }
-    return r;
+    return sendRetrying(msgId, conv, body, FRAME_WAIT, Duration.ofMillis(500));
   }
 
   /**

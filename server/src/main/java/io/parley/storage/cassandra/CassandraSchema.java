@@ -124,6 +124,9 @@ public final class CassandraSchema {
     this.replicationFactor = replicationFactor;
   }
 
+  /** Longest wait between the driver's attempts to reconnect to a node that went away. */
+  static final Duration RECONNECT_MAX_DELAY = Duration.ofSeconds(2);
+
   /**
    * Client options for a cluster reached through {@code host:port} in local datacenter {@code dc}:
    * LOCAL_QUORUM reads and writes (LOCAL_SERIAL for conditional ones).
@@ -131,8 +134,8 @@ public final class CassandraSchema {
    * @param requestTimeoutMs how long one statement may take, long enough for schema statements
    *     ({@code cassandra.request_timeout_ms})
    * @param connections connections per node of the local datacenter, 1,024 requests in flight each
-   *     ({@code cassandra.connections}): one was exhausted by a gateway's send-index look-ups plus
-   *     routing's writes at 1,000 msgs/s ("No connection was available")
+   *     ({@code cassandra.connections}): one was exhausted at 1,000 msgs/s ("No connection was
+   *     available") when gateways still read dedupe rows on top of routing's writes
    */
   public static CassandraClientOptions clientOptions(String host, int port, String dc, int requestTimeoutMs,
       int connections) {
@@ -145,6 +148,9 @@ public final class CassandraSchema {
         .withString(DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, "LOCAL_SERIAL")
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofMillis(requestTimeoutMs))
         .withInt(DefaultDriverOption.CONNECTION_POOL_LOCAL_SIZE, connections)
+        // the driver's default backs off to 60 s between reconnection attempts: after an outage of
+        // a minute the cluster then stayed unavailable for up to another 50 s with Cassandra up
+        .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, RECONNECT_MAX_DELAY)
         .build();
     CassandraClientOptions options = new CassandraClientOptions().addContactPoint(host, port);
     options.dataStaxClusterBuilder().withLocalDatacenter(dc).withConfigLoader(config);
