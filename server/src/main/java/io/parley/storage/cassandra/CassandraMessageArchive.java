@@ -175,6 +175,11 @@ public final class CassandraMessageArchive implements MessageArchive {
 
   @Override
   public boolean rejects(Throwable failure) {
+    return refusedForGood(failure);
+  }
+
+  /** Whether {@code failure} (or a cause of it) is one of the {@link #PERMANENT} kinds. */
+  static boolean refusedForGood(Throwable failure) {
     return PERMANENT.stream().anyMatch(type -> MessageArchive.causedBy(failure, type));
   }
 
