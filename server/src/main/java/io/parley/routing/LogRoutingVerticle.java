@@ -143,8 +143,14 @@ public final class LogRoutingVerticle extends VerticleBase {
     for (LogSource.Logged l : batch) {
       Held h = held.get(l.partition());
       if (h != null && h.token == source.ownership(l.partition())) {
-        h.add(l); // polled before its pause took effect, or after a rebalance lifted it
+        h.add(l); // polled although paused (a pause that failed): it queues behind the held ones
+        if (!h.attempting && h.timer == -1) {
+          h.attempt();
+        }
       } else {
+        if (h != null) {
+          h.drop(); // reassigned meanwhile: read again from the last commit, this copy is fresh
+        }
         fresh.add(l);
       }
     }
@@ -180,7 +186,11 @@ public final class LogRoutingVerticle extends VerticleBase {
       LOG.warn("persist of {} messages failed, retrying partitions {} on their own: {}", fresh.size(), runs.keySet(),
           ar.cause().toString());
       runs.forEach((partition, run) -> {
-        Held h = new Held(partition, source.ownership(partition), ar.cause());
+        long token = source.ownership(partition);
+        if (token < 0) {
+          return; // moved meanwhile: its new owner reads these records again
+        }
+        Held h = new Held(partition, token, ar.cause());
         held.put(partition, h);
         source.pause(partition);
         run.forEach(h::add);
@@ -394,7 +404,10 @@ public final class LogRoutingVerticle extends VerticleBase {
           LOG.warn("partition {}: persist of {} held records failed (attempt {}), retrying in {} ms: {}", partition,
               records.size(), attempts, delay, cause.toString());
         }
-        timer = vertx.setTimer(delay, t -> attempt());
+        timer = vertx.setTimer(delay, t -> {
+          timer = -1;
+          attempt();
+        });
         delay = Math.min(retryMaxMs, delay * 2);
       });
     }
