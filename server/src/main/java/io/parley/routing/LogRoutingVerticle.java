@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  * {@code deadLetterAfterMs} while the store persists other records between its attempts, routing
  * finds it (persisting halves of the run, so the good records before and after it go through) and
  * parks it ({@link DeadLetters}): an ERROR log naming it, the {@link #parked()} counter, and a
- * rejection verdict to its intake, which answers the sender with {@code rejected}. Its recipients
+ * rejection verdict to its intake, which answers the sender with {@code rejected}. A refusal is
+ * trusted only while the store takes other records (within that bound): a store refusing
+ * everything (a table missing) parks nothing. Its recipients
  * get nothing (it is not stored). Then the partition goes on past it, and is resumed once its
  * held records are routed. A store that is down as a whole parks nothing: no record is persisted
  * meanwhile, so every partition waits and retries, as before.
@@ -77,6 +79,8 @@ public final class LogRoutingVerticle extends VerticleBase {
   private final Map<Integer, Held> held = new HashMap<>();
   /** When a persist last succeeded (System.nanoTime); event loop only. */
   private long lastPersisted = System.nanoTime() - 1;
+  /** Whether any persist succeeded yet; event loop only. */
+  private boolean persistedAny;
   private final AtomicLong parked = new AtomicLong();
 
   /**
@@ -210,7 +214,19 @@ public final class LogRoutingVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
-    return f.onSuccess(v -> lastPersisted = System.nanoTime());
+    return f.onSuccess(v -> {
+      lastPersisted = System.nanoTime();
+      persistedAny = true;
+    });
+  }
+
+  /**
+   * Whether the store took other records lately (within the dead-letter bound): only then is a
+   * refusal trusted to be the record's own fault. A store that refuses everything (a table missing,
+   * a schema out of step) parks nothing: every partition waits, logging the cause.
+   */
+  private boolean storeWorks() {
+    return persistedAny && System.nanoTime() - lastPersisted < deadLetterAfterNanos;
   }
 
   /**
@@ -433,12 +449,15 @@ public final class LogRoutingVerticle extends VerticleBase {
           return Future.succeededFuture(Outcome.stuck(run, e));
         }
         if (run.size() == 1) {
+          if (permanent && !storeWorks()) {
+            return Future.succeededFuture(Outcome.stuck(run, e));
+          }
           return park(run.get(0), e, permanent);
         }
         List<LogSource.Logged> left = run.subList(0, run.size() / 2);
         List<LogSource.Logged> right = run.subList(run.size() / 2, run.size());
         return settle(left, false).compose(l -> !l.stuck.isEmpty()
-            ? Future.succeededFuture(l.then(Outcome.stuck(right, l.cause)))
+            ? Future.succeededFuture(new Outcome(l.settled, Outcome.concat(l.stuck, right), l.cause))
             : settle(right, false).map(l::then));
       });
     }

@@ -177,6 +177,24 @@ class LogRoutingVerticleTest {
     Await.until("all committed", () -> source.committedOffsets().equals(Map.of(0, 2L, 1, 1L)), Await.TIMEOUT);
   }
 
+  @Test
+  void aStoreRefusingEverythingParksNothing() throws Exception {
+    List<LogSource.Logged> batch = List.of(logged(0, 1, 10, "m1"), logged(1, 1, 11, "m2"), logged(0, 2, 10, "m3"));
+    ScriptedSource source = new ScriptedSource(batch, -1);
+    FanoutLog fanout = new FanoutLog();
+    // every statement refused "for good" for a while (a table missing until the schema is fixed)
+    AtomicLong refusalsLeft = new AtomicLong(15);
+    StandInArchive archive = new StandInArchive(m -> refusalsLeft.getAndDecrement() > 0
+        ? new IllegalArgumentException("unconfigured table messages_by_bucket") : null);
+    ParkedRecords parked = new ParkedRecords();
+    deploy(source, archive, parked, 60_000);
+
+    Await.until("all three delivered once the store takes them", () -> fanout.msgIds().size() == 3, Await.TIMEOUT);
+    assertThat(refusalsLeft.get()).as("the refusals happened").isLessThanOrEqualTo(0);
+    assertThat(parked.records).as("no record singled out: nothing was stored meanwhile").isEmpty();
+    assertThat(fanout.msgIds().indexOf("m1")).isLessThan(fanout.msgIds().indexOf("m3"));
+  }
+
   private LogRoutingVerticle deploy(ScriptedSource source, MessageArchive archive, DeadLetters dead,
       long deadLetterAfterMs) throws Exception {
     LogRoutingVerticle routing = new LogRoutingVerticle(source, archive, dead, FixedMembers.of("alice", "bob"),
