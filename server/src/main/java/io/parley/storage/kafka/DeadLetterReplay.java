@@ -50,7 +50,8 @@ public final class DeadLetterReplay {
       PrintStream out) throws InterruptedException, ExecutionException {
     String dead = KafkaTopics.deadLetters(topic);
     Map<String, Object> consumerConfig = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
+        ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
         (int) timeout.toMillis());
     List<KafkaRecords.DeadLetter> listed = new ArrayList<>();
     int skipped = 0;
