@@ -21,7 +21,7 @@ final class FuzzReplies {
   static final Map<String, Integer> CODES = Map.ofEntries(Map.entry("bad_request", 400), Map.entry("unknown_op", 400),
       Map.entry("not_member", 403), Map.entry("not_found", 404), Map.entry("forbidden", 403), Map.entry("too_large", 413),
       Map.entry("rate_limited", 429), Map.entry("group_too_large", 422), Map.entry("conflict", 409),
-      Map.entry("unavailable", 503), Map.entry("internal", 500), Map.entry("unauthorized", 401));
+      Map.entry("unavailable", 503), Map.entry("internal", 500), Map.entry("unauthorized", 401), Map.entry("rejected", 422));
   /** Close codes the server may start a close with (protocol errors, limits, idle, restart, slow reader). */
   static final Set<Integer> SERVER_CLOSE_CODES = Set.of(1001, 1002, 1007, 1009, 1012, 1013);
   /** Status codes of the REST tables and the error table. */

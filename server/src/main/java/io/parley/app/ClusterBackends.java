@@ -8,6 +8,7 @@ import io.parley.config.ClusterSettings;
 import io.parley.limits.FallbackRateLimiter;
 import io.parley.limits.RateLimiter;
 import io.parley.protocol.Ids;
+import io.parley.routing.DeadLetters;
 import io.parley.routing.LogSource;
 import io.parley.routing.MessageLog;
 import io.parley.storage.cassandra.CassandraConversationStore;
@@ -17,6 +18,7 @@ import io.parley.storage.cassandra.CassandraNames;
 import io.parley.storage.cassandra.CassandraPushRegistrations;
 import io.parley.storage.cassandra.CassandraSchema;
 import io.parley.storage.embedded.InMemoryRateLimiter;
+import io.parley.storage.kafka.KafkaDeadLetters;
 import io.parley.storage.kafka.KafkaLogSource;
 import io.parley.storage.kafka.KafkaMessageLog;
 import io.parley.storage.kafka.KafkaTopics;
@@ -145,6 +147,19 @@ final class ClusterBackends {
         .compose(v -> KafkaLogSource.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaGroup(),
             new KafkaLogSource.Timing(c.kafkaPollTimeoutMs(), c.kafkaSessionTimeoutMs(), c.kafkaHeartbeatIntervalMs())))
         .map(s -> s);
+  }
+
+  /** Ensures the dead-letter topic, then opens the routing node's producer of parked records. */
+  Future<DeadLetters> openDeadLetters(Vertx vertx, ParleyConfig config) {
+    ClusterSettings c = config.cluster();
+    String dead = KafkaTopics.deadLetters(c.kafkaTopic());
+    return KafkaTopics.ensure(vertx, c.kafkaBootstrap(), dead, c.kafkaPartitions(), (short) c.kafkaReplicationFactor(),
+            c.kafkaAdminTimeoutMs())
+        .compose(v -> KafkaDeadLetters.create(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaSendTimeoutMs()))
+        .map(d -> {
+          closers.add(d::close);
+          return d;
+        });
   }
 
   /** Ensures the topic, then opens the gateway node's producer. */

@@ -236,9 +236,9 @@ public final class Node {
                         c.kafkaSessionTimeoutMs(), c.kafkaHeartbeatIntervalMs()), c.kafkaSendTimeoutMs())))
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
     if (c.runs(ClusterSettings.ROUTING)) {
-      chain = chain.compose(v -> b.openLogSource(vertx, config))
-          .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), b.conversations(), config.routing(),
-              c.routingRetryMaxMs())));
+      chain = chain.compose(v -> b.openDeadLetters(vertx, config)).compose(dead -> b.openLogSource(vertx, config)
+          .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), dead, b.conversations(), config.routing(),
+              c.routingRetryMaxMs(), c.routingDeadLetterAfterMs()))));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);

@@ -29,6 +29,8 @@ import java.util.Set;
  * @param limitsRedisRetryMs after a failed check, how long limits stay local before Redis is asked again
  * @param cassandraDedupeTtlS how long (seconds) a sent (sender, msg id) is remembered: a retry later
  *     than that is stored as a new message
+ * @param routingDeadLetterAfterMs how long routing retries a record that fails transiently, while
+ *     the store persists other records, before it parks it in the dead-letter topic
  */
 public record ClusterSettings(
     Set<String> roles,
@@ -63,7 +65,8 @@ public record ClusterSettings(
     long registryRefreshMs,
     long routingRetryMaxMs,
     int fanoutRemoteRequestChars,
-    int cassandraDedupeTtlS) {
+    int cassandraDedupeTtlS,
+    long routingDeadLetterAfterMs) {
 
   public static final String GATEWAY = "gateway";
   public static final String ROUTING = "routing";

@@ -184,7 +184,8 @@ public final class ConfigLoader {
         ttl, refresh, longIn(c, "routing.retry_max_ms", 100, 600_000),
         intIn(c, "fanout.remote_request_chars", 1, 64 * 1024 * 1024),
         // Cassandra's longest TTL is 20 years
-        intIn(c, "cassandra.dedupe_ttl_s", 60, 630_720_000));
+        intIn(c, "cassandra.dedupe_ttl_s", 60, 630_720_000),
+        longIn(c, "routing.dead_letter_after_ms", 100, 86_400_000));
   }
 
   private static RoutingSettings routing(JsonObject c) {

@@ -23,7 +23,9 @@ public enum ErrorCode {
   GROUP_TOO_LARGE(1007, "group_too_large", 422),
   CONFLICT(1008, "conflict", 409),
   UNAVAILABLE(1009, "unavailable", 503),
-  INTERNAL(1010, "internal", 500);
+  INTERNAL(1010, "internal", 500),
+  /** Storage refused the send for good (cluster profile: parked in the dead-letter topic); not stored, not delivered. */
+  REJECTED(1011, "rejected", 422);
 
   private static final ErrorCode[] BY_FAILURE_CODE = byFailureCode();
 

@@ -32,6 +32,24 @@ public interface LogSource {
   boolean owns(int partition);
 
   /**
+   * The current assignment of {@code partition} to this reader: -1 when it does not own it, else a
+   * value that changes whenever the partition is assigned to it again (after a rebalance took it
+   * away meanwhile, its new owner may have routed and committed records this reader still holds).
+   */
+  default long ownership(int partition) {
+    return owns(partition) ? 0 : -1;
+  }
+
+  /**
+   * Stops {@link #poll} returning records of {@code partition} (routing holds them back while it
+   * retries one), until {@link #resume}; nothing when it is not owned. A rebalance may lift it.
+   */
+  default void pause(int partition) {}
+
+  /** Lets {@link #poll} return records of {@code partition} again. */
+  default void resume(int partition) {}
+
+  /**
    * One logged message: its partition and offset, the message with its server id, the connection
    * that sent it (null when unknown), which fan-out skips: it got the ack, and the node whose
    * intake wrote it (null when unknown), which waits for routing's verdict to ack the sender.

@@ -21,4 +21,26 @@ public interface MessageArchive {
    * durable; fails as a whole otherwise (the caller retries the batch).
    */
   Future<List<ChatMessage>> persist(List<ChatMessage> batch);
+
+  /**
+   * Whether a failure of {@link #persist} says the store refuses a message of the batch for good
+   * (a value it does not accept, a statement it rejects): retrying the same message cannot help,
+   * and routing finds the message (persisting parts of the batch) and parks it. Otherwise the
+   * failure is transient (timeouts, a store unavailable or overloaded) and the batch is retried
+   * with backoff. This default calls an {@link IllegalArgumentException} (a value that cannot be
+   * bound or encoded) permanent, anything else transient.
+   */
+  default boolean rejects(Throwable failure) {
+    return causedBy(failure, IllegalArgumentException.class);
+  }
+
+  /** Whether {@code failure} or one of its causes is of {@code type}. */
+  static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 package io.parley.routing;
 
 import io.parley.protocol.ChatMessage;
+import io.parley.protocol.ParleyException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import java.util.List;
@@ -28,6 +29,15 @@ public interface MessageLog {
     }
   }
 
-  /** The message with its encoded {@code msg} frame (encoded once, reused for fan-out). */
-  record Appended(ChatMessage message, String frame, boolean duplicate) {}
+  /**
+   * The message with its encoded {@code msg} frame (encoded once, reused for fan-out), or, when
+   * {@code rejection} is not null, a send that storage refused (cluster profile: routing parked
+   * its record in the dead-letter topic): not stored, not delivered, answered with the rejection's
+   * code; {@code message} is then the send as logged and {@code frame} null.
+   */
+  record Appended(ChatMessage message, String frame, boolean duplicate, ParleyException rejection) {
+    public Appended(ChatMessage message, String frame, boolean duplicate) {
+      this(message, frame, duplicate, null);
+    }
+  }
 }

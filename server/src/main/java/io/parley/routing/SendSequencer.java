@@ -179,7 +179,13 @@ final class SendSequencer {
         List<MessageLog.Appended> results = ar.result();
         Map<Context, List<Runnable>> acks = new HashMap<>(4);
         for (int i = 0; i < batch.size(); i++) {
-          ChatMessage m = results.get(i).message();
+          MessageLog.Appended a = results.get(i);
+          if (a.rejection() != null) {
+            // storage refused it for good: no ack, the typed rejection (the sender must not resend it as is)
+            batch.get(i).req().fail(a.rejection().code(), a.rejection().getMessage());
+            continue;
+          }
+          ChatMessage m = a.message();
           ack(acks, batch.get(i).req().replies(), ServerFrames.ack(m.msgId(), m.conv(), m.serverId(), m.ts()));
         }
         // one task per event loop for the batch's acks, then the owner's step (fan-out: one bus message)

@@ -509,6 +509,7 @@ class ConfigLoaderTest {
     assertThat(c.redisPoolWaiting()).isEqualTo(4096);
     assertThat(c.limitsRedisTimeoutMs()).isEqualTo(500);
     assertThat(c.limitsRedisRetryMs()).isEqualTo(1_000);
+    assertThat(c.routingDeadLetterAfterMs()).isEqualTo(60_000);
   }
 
   @Test
@@ -525,6 +526,7 @@ class ConfigLoaderTest {
     env.put("PARLEY_REDIS_POOL_WAITING", "100");
     env.put("PARLEY_LIMITS_REDIS_TIMEOUT_MS", "50");
     env.put("PARLEY_LIMITS_REDIS_RETRY_MS", "5000");
+    env.put("PARLEY_ROUTING_DEAD_LETTER_AFTER_MS", "1500");
     ClusterSettings c = load(env).cluster();
     assertThat(c.kafkaAdminTimeoutMs()).isEqualTo(60_000);
     assertThat(c.kafkaPollTimeoutMs()).isEqualTo(250);
@@ -537,6 +539,7 @@ class ConfigLoaderTest {
     assertThat(c.redisPoolWaiting()).isEqualTo(100);
     assertThat(c.limitsRedisTimeoutMs()).isEqualTo(50);
     assertThat(c.limitsRedisRetryMs()).isEqualTo(5_000);
+    assertThat(c.routingDeadLetterAfterMs()).isEqualTo(1_500);
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -554,6 +557,9 @@ class ConfigLoaderTest {
       "PARLEY_CASSANDRA_DEDUPE_TTL_S|59|cassandra.dedupe_ttl_s",
       "PARLEY_CASSANDRA_DEDUPE_TTL_S|630720001|cassandra.dedupe_ttl_s",
       "PARLEY_CASSANDRA_DEDUPE_TTL_S|week|cassandra.dedupe_ttl_s",
+      "PARLEY_ROUTING_DEAD_LETTER_AFTER_MS|99|routing.dead_letter_after_ms",
+      "PARLEY_ROUTING_DEAD_LETTER_AFTER_MS|86400001|routing.dead_letter_after_ms",
+      "PARLEY_ROUTING_DEAD_LETTER_AFTER_MS|a minute|routing.dead_letter_after_ms",
       "PARLEY_REDIS_POOL_SIZE|0|redis.pool_size",
       "PARLEY_REDIS_POOL_SIZE|1.5|redis.pool_size",
       "PARLEY_REDIS_POOL_WAITING|0|redis.pool_waiting",

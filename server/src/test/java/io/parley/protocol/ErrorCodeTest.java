@@ -30,7 +30,8 @@ class ErrorCodeTest {
       new Pinned(ErrorCode.GROUP_TOO_LARGE, 1007, "group_too_large"),
       new Pinned(ErrorCode.CONFLICT, 1008, "conflict"),
       new Pinned(ErrorCode.UNAVAILABLE, 1009, "unavailable"),
-      new Pinned(ErrorCode.INTERNAL, 1010, "internal"));
+      new Pinned(ErrorCode.INTERNAL, 1010, "internal"),
+      new Pinned(ErrorCode.REJECTED, 1011, "rejected"));
 
   @Test
   void wireNames() {

@@ -156,6 +156,33 @@ public final class CassandraMessageArchive implements MessageArchive {
             .map(o -> new CassandraMessageArchive(client, bucketMs, dedupeTtlS, o, p)));
   }
 
+  /**
+   * Failures of the DataStax driver that mean Cassandra (or the driver) refuses a statement for
+   * good: a query it rejects ({@code QueryValidationException}: invalid query — e.g. a mutation
+   * over Cassandra's size limit —, syntax, unauthorized, invalid configuration), a function that
+   * fails on the value, a request frame over the protocol's size limit, a value no codec encodes,
+   * a value the driver cannot bind, a protocol error. Everything else — timeouts (driver, read,
+   * write), unavailable, overloaded, bootstrapping, server errors, all nodes failed, closed or busy
+   * connections, throttling — is transient.
+   */
+  private static final List<Class<? extends Throwable>> PERMANENT = List.of(
+      com.datastax.oss.driver.api.core.servererrors.QueryValidationException.class,
+      com.datastax.oss.driver.api.core.servererrors.FunctionFailureException.class,
+      com.datastax.oss.driver.api.core.servererrors.ProtocolError.class,
+      com.datastax.oss.driver.api.core.connection.FrameTooLongException.class,
+      com.datastax.oss.driver.api.core.type.codec.CodecNotFoundException.class,
+      IllegalArgumentException.class);
+
+  @Override
+  public boolean rejects(Throwable failure) {
+    return refusedForGood(failure);
+  }
+
+  /** Whether {@code failure} (or a cause of it) is one of the {@link #PERMANENT} kinds. */
+  static boolean refusedForGood(Throwable failure) {
+    return PERMANENT.stream().anyMatch(type -> MessageArchive.causedBy(failure, type));
+  }
+
   /** The bucket (its start, epoch ms) of a ts, for buckets of {@code bucketMs}. */
   static long bucketOf(long ts, long bucketMs) {
     return Math.floorDiv(ts, bucketMs) * bucketMs;

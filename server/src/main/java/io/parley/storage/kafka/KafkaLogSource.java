@@ -14,8 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -72,10 +72,13 @@ public final class KafkaLogSource implements LogSource {
   private final String topic;
   private final Duration pollTimeout;
 
-  /** Partitions assigned to this reader and not revoked since; updated by the consumer's rebalance callbacks. */
-  private final Set<Integer> owned;
+  /**
+   * Partitions assigned to this reader and not revoked since, each with a number that grows with
+   * every assignment; updated by the consumer's rebalance callbacks.
+   */
+  private final Map<Integer, Long> owned;
 
-  private KafkaLogSource(Vertx vertx, KafkaConsumer<String, String> consumer, String topic, Set<Integer> owned,
+  private KafkaLogSource(Vertx vertx, KafkaConsumer<String, String> consumer, String topic, Map<Integer, Long> owned,
       Duration pollTimeout) {
     this.vertx = vertx;
     this.consumer = consumer;
@@ -98,13 +101,14 @@ public final class KafkaLogSource implements LogSource {
         .compose(kafka -> {
           KafkaConsumer<String, String> consumer = KafkaConsumer.create(vertx, kafka);
           consumer.exceptionHandler(e -> LOG.warn("kafka consumer of {}: {}", topic, e.toString()));
-          Set<Integer> owned = ConcurrentHashMap.newKeySet();
+          Map<Integer, Long> owned = new ConcurrentHashMap<>();
+          AtomicLong assignments = new AtomicLong();
           consumer.partitionsRevokedHandler(revoked -> {
             revoked.forEach(tp -> owned.remove(tp.getPartition()));
             LOG.info("{}: partitions revoked {}", topic, revoked.stream().map(tp -> tp.getPartition()).sorted().toList());
           });
           consumer.partitionsAssignedHandler(assigned -> {
-            assigned.forEach(tp -> owned.add(tp.getPartition()));
+            assigned.forEach(tp -> owned.put(tp.getPartition(), assignments.incrementAndGet()));
             LOG.info("{}: partitions assigned {}", topic, assigned.stream().map(tp -> tp.getPartition()).sorted().toList());
           });
           return consumer.subscribe(topic)
@@ -157,7 +161,25 @@ public final class KafkaLogSource implements LogSource {
 
   @Override
   public boolean owns(int partition) {
-    return owned.contains(partition);
+    return owned.containsKey(partition);
+  }
+
+  @Override
+  public long ownership(int partition) {
+    return owned.getOrDefault(partition, -1L);
+  }
+
+  /** Pauses fetching {@code partition} (the consumer runs it before any later poll); a failure is only logged. */
+  @Override
+  public void pause(int partition) {
+    consumer.pause(new TopicPartition(topic, partition))
+        .onFailure(e -> LOG.debug("{}: pause of partition {} failed: {}", topic, partition, e.toString()));
+  }
+
+  @Override
+  public void resume(int partition) {
+    consumer.resume(new TopicPartition(topic, partition))
+        .onFailure(e -> LOG.debug("{}: resume of partition {} failed: {}", topic, partition, e.toString()));
   }
 
   /** Leaves the group (its partitions move to the other members at once) and closes the consumer. */

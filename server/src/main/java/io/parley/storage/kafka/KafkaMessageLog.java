@@ -2,13 +2,16 @@ package io.parley.storage.kafka;
 
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
+import io.parley.protocol.ParleyException;
 import io.parley.routing.MessageLog;
+import io.parley.routing.Verdicts;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
@@ -283,7 +286,7 @@ public final class KafkaMessageLog implements MessageLog {
       List<Appended> out = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         Appended a = slots.get(i).result();
-        out.add(repeated[i] && !a.duplicate() ? new Appended(a.message(), a.frame(), true) : a);
+        out.add(repeated[i] && !a.duplicate() && a.rejection() == null ? new Appended(a.message(), a.frame(), true) : a);
       }
       result.tryComplete(out);
     });
@@ -341,6 +344,10 @@ public final class KafkaMessageLog implements MessageLog {
   /** Routing's verdicts on records written here (encoded originals); on the owner context. */
   private void onVerdicts(JsonArray frames) {
     for (int i = 0; i < frames.size(); i++) {
+      if (frames.getValue(i) instanceof JsonObject entry) {
+        onRejected(entry);
+        continue;
+      }
       String frame;
       ChatMessage original;
       try {
@@ -356,6 +363,24 @@ public final class KafkaMessageLog implements MessageLog {
       if (p != null) {
         p.decided(original, frame);
       }
+    }
+  }
+
+  /**
+   * Routing parked a record written here (storage refused it): its sender's wait fails with the
+   * rejection's code. Not remembered: a resend writes the send again, and routing judges it anew.
+   */
+  private void onRejected(JsonObject entry) {
+    Verdicts.Rejected r;
+    try {
+      r = Verdicts.parseRejected(entry);
+    } catch (IllegalArgumentException e) {
+      LOG.warn("ignoring a malformed verdict: {}", e.getMessage());
+      return;
+    }
+    Pending p = pending.get(new Key(r.from(), r.msgId()));
+    if (p != null) {
+      p.rejected(new ParleyException(r.code(), r.message()));
     }
   }
 
@@ -436,6 +461,13 @@ public final class KafkaMessageLog implements MessageLog {
       pending.remove(key, this);
       // written and resolved to another record: a retry of a key logged earlier (or elsewhere)
       outcome.tryComplete(new Appended(original, originalFrame, loggedId != original.serverId()));
+    }
+
+    /** Routing refused the key's record: resolves with the rejection (the batch's other sends are unaffected). */
+    void rejected(ParleyException rejection) {
+      pending.remove(key, this);
+      outcome.tryComplete(new Appended(new ChatMessage(message.conv(), loggedId, message.from(), message.msgId(),
+          message.body(), message.media(), System.currentTimeMillis()), null, false, rejection));
     }
 
     void fail(Throwable cause) {

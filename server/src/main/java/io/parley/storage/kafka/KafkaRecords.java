@@ -93,6 +93,53 @@ public final class KafkaRecords {
     }
   }
 
+  /**
+   * The record value {@code l} was read from, written again: {@link #decode} of it at any position
+   * gives the same message (with that position's id), connection and writer.
+   */
+  public static String encode(LogSource.Logged l) {
+    ChatMessage m = l.message();
+    return encode(new MessageLog.NewMessage(m.from(), m.msgId(), m.conv(), m.body(), m.media(), l.connectionId()), m.ts(),
+        l.via());
+  }
+
+  /**
+   * A record parked in the dead-letter topic ({@code <topic>.dead}). Key: the record's own key;
+   * value: {@code {"topic":..,"partition":..,"offset":..,"key":..,"record":<the record's value, a
+   * string>,"error":..,"attempts":..,"parked_at":<epoch ms>}}.
+   */
+  public record DeadLetter(String topic, int partition, long offset, String key, String record, String error,
+      int attempts, long parkedAt) {
+
+    public String encode() {
+      return new JsonObject().put("topic", topic).put("partition", partition).put("offset", offset).put("key", key)
+          .put("record", record).put("error", error).put("attempts", attempts).put("parked_at", parkedAt).encode();
+    }
+
+    /** The message the parked record holds, as routing read it. */
+    public LogSource.Logged logged() {
+      return KafkaRecords.decode(partition, offset, record);
+    }
+
+    /**
+     * @throws IllegalArgumentException when {@code value} is not a dead-letter record
+     */
+    public static DeadLetter decode(String value) {
+      try {
+        JsonObject o = new JsonObject(value);
+        Integer partition = o.getInteger("partition");
+        Long offset = o.getLong("offset");
+        if (partition == null || offset == null) {
+          throw new IllegalArgumentException("dead letter has no partition or offset");
+        }
+        return new DeadLetter(required(o, "topic"), partition, offset, required(o, "key"), required(o, "record"),
+            o.getValue("error") instanceof String e ? e : "", o.getInteger("attempts", 0), o.getLong("parked_at", 0L));
+      } catch (DecodeException | ClassCastException | NullPointerException e) {
+        throw new IllegalArgumentException("not a dead-letter record: " + e.getMessage(), e);
+      }
+    }
+  }
+
   /** A string field; present and a JSON string (not coerced from another type). */
   private static String required(JsonObject o, String field) {
     if (!(o.getValue(field) instanceof String v)) {

@@ -34,6 +34,15 @@ public final class KafkaTopics {
   private KafkaTopics() {}
 
   /**
+   * The dead-letter topic of the message log {@code topic}: {@code <topic>.dead}, where routing
+   * parks records storage refused ({@link KafkaDeadLetters}); made like the log's topic, with as
+   * many partitions (a parked record keeps its conversation's key).
+   */
+  public static String deadLetters(String topic) {
+    return topic + ".dead";
+  }
+
+  /**
    * Creates {@code topic} with {@code partitions} partitions and {@code replicationFactor}
    * replicas unless it exists. Succeeds when the topic exists (already, or created concurrently by
    * another node) with exactly {@code partitions} partitions; fails otherwise, or when the broker

@@ -12,6 +12,25 @@ import org.junit.jupiter.api.Test;
 
 /** The record format: key, value layout, and that the writer's ack and the reader agree. Needs no broker. */
 class KafkaRecordsTest {
+
+  @Test
+  void aParkedRecordKeepsItsValueWhereItWasAndWhy() {
+    NewMessage m = new NewMessage("alice", "m-1", 42, "hello", new JsonArray().add("https://x/1.png"), "conn-7");
+    Logged read = KafkaRecords.decode(2, 17, KafkaRecords.encode(m, 1_700_000_000_000L, "node-a"));
+    KafkaRecords.DeadLetter d = new KafkaRecords.DeadLetter("parley.messages", 2, 17, KafkaRecords.key(42),
+        KafkaRecords.encode(read), "refused by storage: x", 3, 1_700_000_001_000L);
+
+    KafkaRecords.DeadLetter back = KafkaRecords.DeadLetter.decode(d.encode());
+
+    assertThat(back).isEqualTo(d);
+    assertThat(back.logged()).as("the parked value reads back as the record routing read").isEqualTo(read);
+    assertThat(KafkaRecords.decode(0, 99, back.record()).message().toFrame())
+        .as("replayed elsewhere, only the id changes")
+        .isEqualTo(new ChatMessage(42, KafkaIds.serverId(0, 99), "alice", "m-1", "hello",
+            new JsonArray().add("https://x/1.png"), 1_700_000_000_000L).toFrame());
+    assertThatThrownBy(() -> KafkaRecords.DeadLetter.decode("{\"topic\":\"t\"}")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> KafkaRecords.DeadLetter.decode("not json")).isInstanceOf(IllegalArgumentException.class);
+  }
   private static final long CONV = 9_007_199_254_740_993L; // beyond 2^53: must survive as a string
 
   @Test
