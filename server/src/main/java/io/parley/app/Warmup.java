@@ -106,9 +106,10 @@ public final class Warmup {
   }
 
   /**
-   * Runs a warm-up of at most {@code budgetMs} (the throwaway node's start included; its stop
-   * after), its result delivered on {@code host}'s current context. Never fails: a failed warm-up
-   * is logged and reported with what it did.
+   * Starts a warm-up: {@code budgetMs} of traffic once the throwaway node's sockets are open (its
+   * start, and the users' set-up, before that take at most {@link #START_MAX_MS} each), its
+   * {@link #report()} completed on {@code host}'s current context. Never fails: a failed warm-up is
+   * logged and reported with what it did.
    */
   static Warmup start(Vertx host, ParleyConfig config, long budgetMs) {
     Warmup w = new Warmup(config, budgetMs);
