@@ -121,16 +121,21 @@ final class ClusterBackends {
     RedisRateLimiter shared = new RedisRateLimiter(redis, keys);
     RateLimiter limiter = new FallbackRateLimiter(vertx, shared, new InMemoryRateLimiter(Node.RATE_LIMIT_BUCKETS_MAX),
         c.limitsRedisTimeoutMs(), c.limitsRedisRetryMs());
+    // Redis's scripts and the Kafka topic while Cassandra's schema is checked, not after it: at
+    // start each is a few round trips that used to add up one after the other
+    // fails when Redis is unreachable, and so does the node's start
+    Future<Void> scripts = registry.loadScripts().compose(x -> shared.loadScripts());
+    Future<Void> topic = ensureTopic(vertx, c);
     return schema
         .compose(v -> Future.all(CassandraConversationStore.create(vertx, client, names),
             CassandraMessageStore.create(client, names),
             CassandraMessageArchive.create(client, names, CassandraMessageArchive.DEFAULT_BUCKET_MS, c.cassandraDedupeTtlS()),
-            // fails when Redis is unreachable, and so does the node's start
-            registry.loadScripts().compose(x -> shared.loadScripts()),
+            scripts,
             CassandraPushRegistrations.create(client, names)))
         .map(all -> {
           ClusterBackends b = new ClusterBackends(ids, client, all.resultAt(0), all.resultAt(1), all.resultAt(2),
               all.resultAt(4), registry, limiter);
+          b.topicEnsured = topic;
           b.closers.add(redis::close);
           return b;
         })
@@ -176,10 +181,14 @@ final class ClusterBackends {
   /** The topic ensured once per node (a node with both roles needs it for both clients). */
   private Future<Void> topic(Vertx vertx, ClusterSettings c) {
     if (topicEnsured == null || topicEnsured.failed()) {
-      topicEnsured = KafkaTopics.ensure(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaPartitions(),
-          (short) c.kafkaReplicationFactor(), c.kafkaAdminTimeoutMs());
+      topicEnsured = ensureTopic(vertx, c);
     }
     return topicEnsured;
+  }
+
+  private static Future<Void> ensureTopic(Vertx vertx, ClusterSettings c) {
+    return KafkaTopics.ensure(vertx, c.kafkaBootstrap(), c.kafkaTopic(), c.kafkaPartitions(),
+        (short) c.kafkaReplicationFactor(), c.kafkaAdminTimeoutMs());
   }
 
   Ids ids() {

@@ -108,9 +108,21 @@ public final class Node {
   private Optional<FcmServiceAccount> fcm = Optional.empty();
   private volatile PushRegistrations pushRegistrations;
   private Optional<ApnsCredentials> apns = Optional.empty();
+  /** A warm-up's own throwaway node ({@link Warmup}): runs no warm-up and announces nothing. */
+  private final boolean warmupNode;
+  private volatile Warmup.Report warmupReport;
+  private volatile Warmup warmup;
+  /** Start-up phases and their durations, for the ready line. */
+  private final StringBuilder phases = new StringBuilder();
+  private long phaseStart;
 
   public Node(ParleyConfig config) {
+    this(config, false);
+  }
+
+  Node(ParleyConfig config, boolean warmupNode) {
     this.config = config;
+    this.warmupNode = warmupNode;
     if (!config.clustered()) {
       this.vertx = Transports.builder(vertxOptions(config), config.transport()).build();
       registerCodecs(vertx.eventBus());
@@ -171,9 +183,16 @@ public final class Node {
     return g == null ? List.of() : g.routes();
   }
 
+  /** What the warm-up before ready did; null until it ran (and with {@code warmup.ms} 0). */
+  public Warmup.Report warmupReport() {
+    return warmupReport;
+  }
+
   public Future<Void> start() {
+    phaseStart = System.nanoTime();
     if (config.clustered()) {
       return ClusterBackends.joinCluster(config).compose(v -> {
+        phase("cluster join");
         vertx = v;
         registerCodecs(vertx.eventBus());
         return vertx.executeBlocking(() -> {
@@ -183,9 +202,10 @@ public final class Node {
           return effective = config.withJwtSecret(resolveSecret(config));
         });
       }).compose(cfg -> ClusterBackends.open(vertx, config)).compose(b -> {
+        phase("Cassandra schema, Redis, Kafka");
         backends = b;
         return deployCluster();
-      }).onSuccess(v -> announce());
+      }).compose(v -> warmUp()).onSuccess(v -> announce());
     }
     logWriter = vertx.createSharedWorkerExecutor("parley-log-writer", 1);
     metaWriter = vertx.createSharedWorkerExecutor("parley-meta", 1);
@@ -199,14 +219,46 @@ public final class Node {
       apns = ApnsCredentials.resolve(config.push());
       storage = RocksStorage.open(config.dataDir(), config.fsync());
       return storage.idFloor();
-    }, true).compose(this::deploy).onSuccess(v -> announce());
+    }, true).compose(floor -> {
+      phase("storage open");
+      return deploy(floor);
+    }).compose(v -> warmUp()).onSuccess(v -> announce());
+  }
+
+  private void phase(String name) {
+    long now = System.nanoTime();
+    phases.append(phases.isEmpty() ? "" : ", ").append(name).append(' ').append((now - phaseStart) / 1_000_000).append(" ms");
+    phaseStart = now;
+  }
+
+  /**
+   * The warm-up of the hot paths ({@link Warmup}, {@code warmup.ms}) once every verticle is
+   * deployed and before the node reports ready: until it is done {@code /health/ready} answers 503.
+   */
+  private Future<Void> warmUp() {
+    phase("verticles");
+    if (warmupNode || config.warmupMs() == 0) {
+      return Future.succeededFuture();
+    }
+    warmup = Warmup.start(vertx, config, config.warmupMs());
+    return warmup.report().map(r -> {
+      warmupReport = r;
+      phase("warm-up");
+      return null;
+    });
   }
 
   private void announce() {
       ready.set(true);
+      if (warmupNode) {
+        LOG.debug("warm-up node up on port {}", httpPort());
+        return;
+      }
       LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
           config.profile(), config.httpHost(), httpPort(), config.dataDir().toAbsolutePath().normalize(),
           Transports.name(config.transport(), vertx));
+      LOG.info("ready {} ms after the JVM started ({})",
+          java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), phases);
       if (config.devTokenEnabled()) {
         LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
             config.httpHost(), httpPort());
@@ -379,7 +431,9 @@ public final class Node {
     if (vertx == null) {
       return Future.succeededFuture(); // never joined the cluster
     }
-    Future<Void> chain = Future.succeededFuture();
+    // the warm-up's throwaway node stops after ready; a node stopped soon after waits for it
+    Warmup w = warmup;
+    Future<Void> chain = w == null ? Future.succeededFuture() : w.cleanedUp();
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);
       chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));

@@ -105,7 +105,8 @@ public final class ConfigLoader {
         routing(c),
         push(c),
         pushDelivery(c),
-        longIn(c, "vertx.max_event_loop_execute_ms", 1, 3_600_000));
+        longIn(c, "vertx.max_event_loop_execute_ms", 1, 3_600_000),
+        longIn(c, "warmup.ms", 0, 60_000));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }

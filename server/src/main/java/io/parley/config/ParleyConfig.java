@@ -41,7 +41,8 @@ public record ParleyConfig(
     RoutingSettings routing,
     PushSettings push,
     PushDeliverySettings pushDelivery,
-    long maxEventLoopExecuteMs) {
+    long maxEventLoopExecuteMs,
+    long warmupMs) {
 
   public boolean clustered() {
     return "cluster".equals(profile);
@@ -55,6 +56,7 @@ public record ParleyConfig(
     return new ParleyConfig(profile, nodeId, httpHost, httpPort, dataDir, secret, devTokenEnabled, devTokenTtlSeconds,
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
-        historyPageMax, syncMaxMessages, gateway, cluster, routing, push, pushDelivery, maxEventLoopExecuteMs);
+        historyPageMax, syncMaxMessages, gateway, cluster, routing, push, pushDelivery, maxEventLoopExecuteMs,
+        warmupMs);
   }
 }

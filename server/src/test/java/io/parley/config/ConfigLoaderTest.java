@@ -141,6 +141,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void warmupDefaultsOnAndIsValidated() {
+    assertThat(load(Map.of()).warmupMs()).isEqualTo(2000);
+    assertThat(load(Map.of("PARLEY_WARMUP_MS", "0")).warmupMs()).as("0 turns it off").isZero();
+    assertThat(load(Map.of("PARLEY_WARMUP_MS", "5000")).withJwtSecret("x".repeat(32)).warmupMs())
+        .as("kept by withJwtSecret").isEqualTo(5000);
+    assertThat(failure(Map.of("PARLEY_WARMUP_MS", "-1")).getMessage()).contains("warmup.ms");
+    assertThat(failure(Map.of("PARLEY_WARMUP_MS", "60001")).getMessage()).contains("warmup.ms");
+    assertThat(failure(Map.of("PARLEY_WARMUP_MS", "soon")).getMessage()).contains("warmup.ms");
+  }
+
+  @Test
   void gatewayLimitsOverride() {
     Map<String, String> env = new HashMap<>();
     env.put("PARLEY_GATEWAY_SLOW_READER_UNSENT_MAX_BYTES", "1048576");

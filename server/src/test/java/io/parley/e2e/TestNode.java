@@ -27,6 +27,7 @@ final class TestNode implements AutoCloseable {
     env.put("PARLEY_HTTP_PORT", "0");
     env.put("PARLEY_DATA_DIR", dataDir.toString());
     env.put("PARLEY_GATEWAY_INSTANCES", "2");
+    env.put("PARLEY_WARMUP_MS", "0"); // tests stay fast; WarmupE2ETest turns it on
     env.putAll(overrides);
     Node node = new Node(ConfigLoader.load(env, Map.of()));
     Await.result(node.start(), Clients.WAIT);
