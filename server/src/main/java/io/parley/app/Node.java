@@ -238,7 +238,7 @@ public final class Node {
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openLogSource(vertx, config))
           .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), b.conversations(), config.routing(),
-              c.routingRetryMaxMs())));
+              c.routingRetryMaxMs(), b.messages())));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);

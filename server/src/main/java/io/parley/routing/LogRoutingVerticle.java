@@ -4,6 +4,7 @@ import io.parley.config.RoutingSettings;
 import io.parley.fanout.Fanout;
 import io.parley.fanout.FanoutBatch;
 import io.parley.history.ConversationStore;
+import io.parley.history.MessageStore;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.vertx.core.Future;
@@ -48,6 +49,8 @@ public final class LogRoutingVerticle extends VerticleBase {
   private final MessageArchive archive;
   private final MemberSets members;
   private final long retryMaxMs;
+  private final MessageStore store;
+  private final PreviousIds previous;
   private EventBus bus;
   private volatile boolean stopping;
   private final Promise<Void> stopped = Promise.promise();
@@ -55,10 +58,22 @@ public final class LogRoutingVerticle extends VerticleBase {
   /** @param settings of routing; this verticle uses its member-cache bound */
   public LogRoutingVerticle(LogSource source, MessageArchive archive, ConversationStore conversations,
       RoutingSettings settings, long retryMaxMs) {
+    this(source, archive, conversations, settings, retryMaxMs, null);
+  }
+
+  /**
+   * @param store where the previous message of a conversation this verticle has not routed
+   *     since it got its partition is read (see {@link PreviousIds}); null: such a message's
+   *     fan-out carries no previous id
+   */
+  public LogRoutingVerticle(LogSource source, MessageArchive archive, ConversationStore conversations,
+      RoutingSettings settings, long retryMaxMs, MessageStore store) {
     this.source = source;
     this.archive = archive;
     this.members = new MemberSets(conversations, settings.memberCacheMax());
     this.retryMaxMs = retryMaxMs;
+    this.store = store;
+    this.previous = new PreviousIds(settings.memberCacheMax());
   }
 
   @Override
@@ -123,7 +138,8 @@ public final class LogRoutingVerticle extends VerticleBase {
     }
     return retrying("persist " + batch.size() + " messages", () -> archive.persist(messages))
         .onSuccess(originals -> sendVerdicts(batch, originals))
-        .compose(originals -> retrying("load members", () -> memberSets(convs)).map(sets -> {
+        .compose(originals -> Future.join(lookUpPrevious(batch, originals), retrying("load members", () -> memberSets(convs)))
+            .map(both -> both.<Map<Long, Set<String>>>resultAt(1)).map(sets -> {
           Map<Integer, Boolean> owned = new HashMap<>();
           List<LogSource.Logged> handed = new ArrayList<>(batch.size());
           List<Fanout> fanouts = new ArrayList<>(messages.size());
@@ -134,7 +150,8 @@ public final class LogRoutingVerticle extends VerticleBase {
             }
             handed.add(l);
             if (originals.get(i).serverId() == messages.get(i).serverId()) {
-              Fanout f = fanout(messages.get(i), l.connectionId(), sets.get(messages.get(i).conv()));
+              ChatMessage m = messages.get(i);
+              Fanout f = fanout(m, l.connectionId(), sets.get(m.conv()), previous.next(m.conv(), m.serverId(), l.partition()));
               if (f != null) {
                 fanouts.add(f);
               }
@@ -168,6 +185,26 @@ public final class LogRoutingVerticle extends VerticleBase {
     byNode.forEach((node, frames) -> bus.send(Addresses.intakeVerdicts(node), frames));
   }
 
+  /**
+   * Gets each new message's previous id ready (see {@link PreviousIds}): checks that each owned
+   * partition's records follow on from the last routed here, and reads the previous message of
+   * conversations not known here. Never fails.
+   */
+  private Future<Void> lookUpPrevious(List<LogSource.Logged> batch, List<ChatMessage> originals) {
+    Map<Long, long[]> firsts = new HashMap<>();
+    Map<Integer, Boolean> owned = new HashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      LogSource.Logged l = batch.get(i);
+      if (owned.computeIfAbsent(l.partition(), source::owns)) {
+        previous.continues(l.partition(), l.offset());
+        if (originals.get(i).serverId() == l.message().serverId()) {
+          firsts.putIfAbsent(l.message().conv(), new long[] {l.message().serverId(), l.partition()});
+        }
+      }
+    }
+    return store == null ? Future.succeededFuture() : previous.lookUp(store, firsts);
+  }
+
   private Future<Map<Long, Set<String>>> memberSets(Set<Long> convs) {
     List<Long> order = new ArrayList<>(convs);
     List<Future<Set<String>>> loads = new ArrayList<>(order.size());
@@ -184,13 +221,13 @@ public final class LogRoutingVerticle extends VerticleBase {
   }
 
   /** The fan-out of one message, or null when it has nobody to go to. */
-  private static Fanout fanout(ChatMessage m, String senderConnection, Set<String> recipients) {
+  private static Fanout fanout(ChatMessage m, String senderConnection, Set<String> recipients, long prev) {
     if (recipients == null || recipients.isEmpty()) {
       LOG.warn("message {} of conversation {} has no members to deliver to", m.serverId(), m.conv());
       return null;
     }
     return new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients, senderConnection,
-        Fanout.preview(m.body()));
+        Fanout.preview(m.body()), prev);
   }
 
   /** Hands the batch's fan-outs over in one request; completes (never failing) once confirmed or given up. */
