@@ -31,7 +31,7 @@ import java.util.Map;
  * more are missing than one backfill brings ({@code sync.max_messages}), or the backfill fails, the
  * connection is closed (1013): the client reconnects and syncs from its last id, as after any drop.
  * A client's own sync sets the conversation's last id to the newest message it wrote, or to the
- * client's {@code after} when none is newer (the client says it has that one). The connection's own
+ * client's {@code after} when none is newer or the sync failed (the client says it has that one). The connection's own
  * messages (it gets their ack) count as got.
  */
 final class Sync {
@@ -211,6 +211,11 @@ final class Sync {
         })
         .recover(t -> {
           release(conv);
+          if (!gap) {
+            // the client says it has `after`: live messages from now on are checked against it, so one
+            // that shows a gap (the held ones dropped here, or older ones) is backfilled, not skipped
+            last.put(conv, Math.max(last.get(conv), after));
+          }
           if (gap) {
             client.closeBehind("history unavailable: reconnect and sync");
           } else {

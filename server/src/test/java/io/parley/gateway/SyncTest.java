@@ -356,4 +356,18 @@ class SyncTest {
     pages.get(1L).complete(page(1, false, 3, 4, 5));
     assertThat(out).containsExactly("stored 3", "stored 4", "stored 5", "live 6", ServerFrames.synced(1, false));
   }
+
+  @Test
+  void aFailedClientSyncStillTakesTheClientsAfterSoTheNextLiveMessageShowsTheGap() {
+    sync.request(syncOf(1, 20));
+    assertThat(sync.hold(live(1, 24, 22))).isEqualTo(Sync.Hold.HELD);
+    pages.get(1L).fail(new IllegalStateException("storage overloaded"));
+    assertThat(out).containsExactly(ServerFrames.error(null, 1L, ErrorCode.UNAVAILABLE, "history unavailable"));
+    assertThat(sync.lastId(1)).isEqualTo(20);
+    // the held 24 was dropped with the failed sync; 25 names it: both come back by a backfill from 20
+    assertThat(sync.hold(live(1, 25, 24))).isEqualTo(Sync.Hold.HELD);
+    assertThat(asked).containsExactly("1 20 50", "1 20 50");
+    pages.get(1L).complete(page(1, false, 22, 24, 25));
+    assertThat(out).endsWith("stored 22", "stored 24", "stored 25");
+  }
 }
