@@ -31,8 +31,8 @@ import java.util.Map;
  * more are missing than one backfill brings ({@code sync.max_messages}), or the backfill fails, the
  * connection is closed (1013): the client reconnects and syncs from its last id, as after any drop.
  * A client's own sync sets the conversation's last id to the newest message it wrote, or to the
- * client's {@code after} when none is newer or the sync failed (the client says it has that one). The connection's own
- * messages (it gets their ack) count as got.
+ * client's {@code after} when none is newer or the sync failed (the client says it has that one).
+ * The connection's own messages (it gets their ack) count as got.
  */
 final class Sync {
 
