@@ -290,7 +290,7 @@ public final class Node {
     if (c.runs(ClusterSettings.ROUTING)) {
       chain = chain.compose(v -> b.openDeadLetters(vertx, config)).compose(dead -> b.openLogSource(vertx, config)
           .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), dead, b.conversations(), config.routing(),
-              c.routingRetryMaxMs(), c.routingDeadLetterAfterMs()))));
+              c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages()))));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);

@@ -221,6 +221,6 @@ public final class FanoutVerticle extends VerticleBase {
   }
 
   private static Outbound outbound(Fanout f) {
-    return new Outbound(f.conv(), f.serverId(), f.frame(), f.skipConnection());
+    return new Outbound(f.conv(), f.serverId(), f.frame(), f.skipConnection(), f.prev());
   }
 }

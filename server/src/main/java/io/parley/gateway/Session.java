@@ -80,7 +80,7 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
     this.id = id;
     this.user = user;
     this.settings = settings;
-    this.sync = new Sync(user, sync, this);
+    this.sync = new Sync(user, id, sync, this);
     this.sends = new SendAdmission(user, id, settings.eventLoop(), sends, this, this);
     this.presence = new PresenceSubscriptions(settings.bus(), settings.registry(), settings.limits().maxPresenceUsers(),
         this::write);
@@ -236,12 +236,13 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
   // --- outbound --------------------------------------------------------------------------------
 
   void deliver(Outbound o) {
+    // (the sending connection's own message is dropped by the sync: it got the ack)
     // the peer may have closed the socket before our close handler ran
-    if (closed || !ws.open() || id.equals(o.skipConnection())) {
+    if (closed || !ws.open()) {
       return;
     }
     switch (sync.hold(o)) {
-      case HELD -> {
+      case HELD, DROP -> {
         return;
       }
       case OVERFLOW -> {
@@ -282,6 +283,11 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
       ws.whenWritable(drained::tryComplete);
     }
     return drained.future();
+  }
+
+  @Override
+  public void closeBehind(String reason) {
+    close(CLOSE_SLOW, reason);
   }
 
   @Override

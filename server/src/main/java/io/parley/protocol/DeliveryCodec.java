@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link Deliveries} by reference within a node and in a compact binary form between nodes: a
- * version byte ({@value #VERSION}), their count, then per delivery conv, server id, the skipped
+ * version byte ({@value #VERSION}), their count, then per delivery conv, server id, the id of the
+ * conversation's previous message (0: not known), the skipped
  * connection, the frame and the users — the frame text is copied once, never re-encoded as JSON
  * inside JSON.
  *
@@ -26,8 +27,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries> {
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryCodec.class);
-  /** The layout this node writes and reads. (The first release wrote none: it began with the count.) */
-  public static final byte VERSION = 1;
+  /**
+   * The layout this node writes and reads. (The first release wrote none: it began with the count;
+   * version 1 had no previous message id.)
+   */
+  public static final byte VERSION = 2;
 
   private final AtomicLong rejected = new AtomicLong();
 
@@ -82,7 +86,7 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
           + VERSION + " only: every node of a cluster must run the same Parley version");
     }
     int[] at = {pos + 5};
-    int n = count(buffer.getInt(pos + 1), buffer, at[0], 8 + 8 + 4 + 4 + 4, "deliveries");
+    int n = count(buffer.getInt(pos + 1), buffer, at[0], 8 + 8 + 8 + 4 + 4 + 4, "deliveries");
     List<Delivery> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       out.add(decode(buffer, at));
@@ -104,7 +108,7 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
 
   private static void encode(Buffer buffer, Delivery d) {
     Outbound o = d.outbound();
-    buffer.appendLong(o.conv()).appendLong(o.serverId());
+    buffer.appendLong(o.conv()).appendLong(o.serverId()).appendLong(o.prev());
     putString(buffer, o.skipConnection());
     putString(buffer, o.frame());
     buffer.appendInt(d.users().size());
@@ -116,7 +120,8 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
   private static Delivery decode(Buffer buffer, int[] at) {
     long conv = buffer.getLong(at[0]);
     long serverId = buffer.getLong(at[0] + 8);
-    at[0] += 16;
+    long prev = buffer.getLong(at[0] + 16);
+    at[0] += 24;
     String skip = getString(buffer, at);
     String frame = getString(buffer, at);
     int n = count(buffer.getInt(at[0]), buffer, at[0] + 4, 4, "users");
@@ -125,7 +130,7 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
     for (int i = 0; i < n; i++) {
       users.add(getString(buffer, at));
     }
-    return new Delivery(users, new Outbound(conv, serverId, frame, skip));
+    return new Delivery(users, new Outbound(conv, serverId, frame, skip, prev));
   }
 
   private static void putString(Buffer b, String s) {

@@ -3,7 +3,9 @@ package io.parley.protocol;
 /**
  * A frame on its way to every connection of a user on this node. {@code serverId} is 0 for
  * signals (receipts, typing), the message id for {@code msg} frames; {@code skipConnection} is the
- * connection that sent the message (it gets an ack instead), or null. {@link #wire()} is the frame
+ * connection that sent the message (it gets an ack instead), or null; {@code prev} is the id of the
+ * conversation's message routed just before this one (0: not known), which the gateway uses to
+ * find live messages that never reached a connection. {@link #wire()} is the frame
  * as a WebSocket text frame, encoded once, on first use, for every connection it goes to (a node
  * that only forwards the delivery to other nodes never encodes it).
  */
@@ -12,14 +14,20 @@ public final class Outbound {
   private final long serverId;
   private final String frame;
   private final String skipConnection;
+  private final long prev;
   /** Written once, racily: two threads may both encode it, and either result is the same. */
   private volatile byte[] wire;
 
   public Outbound(long conv, long serverId, String frame, String skipConnection) {
+    this(conv, serverId, frame, skipConnection, 0);
+  }
+
+  public Outbound(long conv, long serverId, String frame, String skipConnection, long prev) {
     this.conv = conv;
     this.serverId = serverId;
     this.frame = frame;
     this.skipConnection = skipConnection;
+    this.prev = prev;
   }
 
   public long conv() {
@@ -38,6 +46,11 @@ public final class Outbound {
     return skipConnection;
   }
 
+  /** The id of the conversation's previous message as routing saw it; 0 when not known. */
+  public long prev() {
+    return prev;
+  }
+
   /** The encoded WebSocket frame; shared, never to be modified. */
   public byte[] wire() {
     byte[] w = wire;
@@ -54,6 +67,7 @@ public final class Outbound {
 
   @Override
   public String toString() {
-    return "Outbound[conv=" + conv + ", serverId=" + serverId + ", frame=" + frame + ", skipConnection=" + skipConnection + "]";
+    return "Outbound[conv=" + conv + ", serverId=" + serverId + ", frame=" + frame + ", skipConnection=" + skipConnection
+        + ", prev=" + prev + "]";
   }
 }

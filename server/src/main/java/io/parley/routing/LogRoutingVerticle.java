@@ -4,6 +4,7 @@ import io.parley.config.RoutingSettings;
 import io.parley.fanout.Fanout;
 import io.parley.fanout.FanoutBatch;
 import io.parley.history.ConversationStore;
+import io.parley.history.MessageStore;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ErrorCode;
@@ -14,7 +15,10 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -72,6 +76,8 @@ public final class LogRoutingVerticle extends VerticleBase {
   private final MemberSets members;
   private final long retryMaxMs;
   private final long deadLetterAfterNanos;
+  private final MessageStore store;
+  private final PreviousIds previous;
   private EventBus bus;
   private volatile boolean stopping;
   private final Promise<Void> stopped = Promise.promise();
@@ -92,12 +98,25 @@ public final class LogRoutingVerticle extends VerticleBase {
    */
   public LogRoutingVerticle(LogSource source, MessageArchive archive, DeadLetters deadLetters,
       ConversationStore conversations, RoutingSettings settings, long retryMaxMs, long deadLetterAfterMs) {
+    this(source, archive, deadLetters, conversations, settings, retryMaxMs, deadLetterAfterMs, null);
+  }
+
+  /**
+   * @param store where the previous message of a conversation this verticle has not routed
+   *     since it got its partition is read (see {@link PreviousIds}); null: such a message's
+   *     fan-out carries no previous id
+   */
+  public LogRoutingVerticle(LogSource source, MessageArchive archive, DeadLetters deadLetters,
+      ConversationStore conversations, RoutingSettings settings, long retryMaxMs, long deadLetterAfterMs,
+      MessageStore store) {
     this.source = source;
     this.archive = archive;
     this.deadLetters = deadLetters;
     this.members = new MemberSets(conversations, settings.memberCacheMax());
     this.retryMaxMs = retryMaxMs;
     this.deadLetterAfterNanos = TimeUnit.MILLISECONDS.toNanos(deadLetterAfterMs);
+    this.store = store;
+    this.previous = new PreviousIds(settings.memberCacheMax());
   }
 
   /** Records parked since start (a counter for metrics). */
@@ -282,7 +301,8 @@ public final class LogRoutingVerticle extends VerticleBase {
       size += s.records().size() + s.parked().size();
     }
     int total = size;
-    return retrying("load members", () -> memberSets(convs)).map(sets -> {
+    return Future.join(lookUpPrevious(settled), retrying("load members", () -> memberSets(convs)))
+        .map(both -> both.<Map<Long, Set<String>>>resultAt(1)).map(sets -> {
       Map<Integer, Boolean> owned = new HashMap<>();
       List<LogSource.Logged> handed = new ArrayList<>(total);
       List<Fanout> fanouts = new ArrayList<>(total);
@@ -294,7 +314,9 @@ public final class LogRoutingVerticle extends VerticleBase {
           }
           handed.add(l);
           if (s.originals().get(i).serverId() == l.message().serverId()) {
-            Fanout f = fanout(l.message(), l.connectionId(), sets.get(l.message().conv()));
+            ChatMessage m = l.message();
+            Fanout f = fanout(m, l.connectionId(), sets.get(m.conv()),
+                previous.next(m.conv(), m.serverId(), l.partition()));
             if (f != null) {
               fanouts.add(f);
             }
@@ -522,6 +544,38 @@ public final class LogRoutingVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Gets each new message's previous id ready (see {@link PreviousIds}): checks that each owned
+   * partition's records (persisted and parked, in offset order) follow on from the last routed
+   * here, and reads the previous message of conversations not known here. Never fails.
+   */
+  private Future<Void> lookUpPrevious(List<Settled> settled) {
+    List<LogSource.Logged> all = new ArrayList<>();
+    Set<LogSource.Logged> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Settled s : settled) {
+      for (int i = 0; i < s.records().size(); i++) {
+        LogSource.Logged l = s.records().get(i);
+        all.add(l);
+        if (s.originals().get(i).serverId() == l.message().serverId()) {
+          fresh.add(l);
+        }
+      }
+      all.addAll(s.parked());
+    }
+    all.sort(Comparator.comparingInt(LogSource.Logged::partition).thenComparingLong(LogSource.Logged::offset));
+    Map<Long, long[]> firsts = new HashMap<>();
+    Map<Integer, Boolean> owned = new HashMap<>();
+    for (LogSource.Logged l : all) {
+      if (owned.computeIfAbsent(l.partition(), source::owns)) {
+        previous.continues(l.partition(), l.offset());
+        if (fresh.contains(l)) {
+          firsts.putIfAbsent(l.message().conv(), new long[] {l.message().serverId(), l.partition()});
+        }
+      }
+    }
+    return store == null ? Future.succeededFuture() : previous.lookUp(store, firsts);
+  }
+
   private Future<Map<Long, Set<String>>> memberSets(Set<Long> convs) {
     List<Long> order = new ArrayList<>(convs);
     List<Future<Set<String>>> loads = new ArrayList<>(order.size());
@@ -538,13 +592,13 @@ public final class LogRoutingVerticle extends VerticleBase {
   }
 
   /** The fan-out of one message, or null when it has nobody to go to. */
-  private static Fanout fanout(ChatMessage m, String senderConnection, Set<String> recipients) {
+  private static Fanout fanout(ChatMessage m, String senderConnection, Set<String> recipients, long prev) {
     if (recipients == null || recipients.isEmpty()) {
       LOG.warn("message {} of conversation {} has no members to deliver to", m.serverId(), m.conv());
       return null;
     }
     return new Fanout(m.conv(), m.serverId(), m.from(), m.toFrame(), recipients, senderConnection,
-        Fanout.preview(m.body()));
+        Fanout.preview(m.body()), prev);
   }
 
   /** Hands the batch's fan-outs over in one request; completes (never failing) once confirmed or given up. */

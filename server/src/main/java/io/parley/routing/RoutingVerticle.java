@@ -33,6 +33,7 @@ public final class RoutingVerticle extends VerticleBase {
   private final TypingThrottle typing;
   private final RoutingSettings settings;
   private final int commitWindowMs;
+  private final PreviousIds previous;
   private EventBus bus;
 
   /**
@@ -48,6 +49,7 @@ public final class RoutingVerticle extends VerticleBase {
     this.typing = typing;
     this.settings = settings;
     this.commitWindowMs = commitWindowMs;
+    this.previous = new PreviousIds(settings.memberCacheMax());
   }
 
   @Override
@@ -63,7 +65,10 @@ public final class RoutingVerticle extends VerticleBase {
         bus.<Long>consumer(Addresses.CONVERSATION_CHANGED, m -> members.invalidate(m.body())).completion());
   }
 
-  /** Hands a durable batch's new messages (not the duplicates of earlier sends) to fan-out, in id order. */
+  /**
+   * Hands a durable batch's new messages (not the duplicates of earlier sends) to fan-out, in id
+   * order, each with its conversation's previous message id when this verticle knows it.
+   */
   private void fanOut(List<SendSequencer.Accepted> batch, List<MessageLog.Appended> results) {
     List<Fanout> fanouts = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
@@ -72,7 +77,7 @@ public final class RoutingVerticle extends VerticleBase {
         SendSequencer.Accepted a = batch.get(i);
         ChatMessage m = r.message();
         fanouts.add(new Fanout(m.conv(), m.serverId(), m.from(), r.frame(), a.members(), a.req().connectionId(),
-            Fanout.preview(m.body())));
+            Fanout.preview(m.body()), previous.next(m.conv(), m.serverId(), -1)));
       }
     }
     if (!fanouts.isEmpty()) {

@@ -31,6 +31,8 @@ class SyncTest {
   private final List<String> asked = new ArrayList<>();
   private final Map<Long, Promise<MessagePage>> pages = new LinkedHashMap<>();
   private boolean closed;
+  /** Why the sync closed the connection (1013), or null. */
+  private String closedBehind;
   private boolean full;
   private Promise<Void> drain;
 
@@ -62,9 +64,15 @@ class SyncTest {
     public void error(String msgId, Long conv, ErrorCode code, String message) {
       write(ServerFrames.error(msgId, conv, code, message));
     }
+
+    @Override
+    public void closeBehind(String reason) {
+      closedBehind = reason;
+      closed = true;
+    }
   };
 
-  private final Sync sync = new Sync("alice", new Sync.Settings((user, conv, after, limit) -> {
+  private final Sync sync = new Sync("alice", "node-1-7-phone", new Sync.Settings((user, conv, after, limit) -> {
     assertThat(user).isEqualTo("alice");
     asked.add(conv + " " + after + " " + limit);
     Promise<MessagePage> page = Promise.promise();
@@ -90,6 +98,16 @@ class SyncTest {
 
   private static Outbound live(long conv, long id) {
     return new Outbound(conv, id, "live " + id, null);
+  }
+
+  /** A live message whose previous message, as routing saw it, is {@code prev}. */
+  private static Outbound live(long conv, long id, long prev) {
+    return new Outbound(conv, id, "live " + id, null, prev);
+  }
+
+  /** A message this connection sent (it got the ack). */
+  private static Outbound own(long conv, long id, long prev) {
+    return new Outbound(conv, id, "own " + id, "node-1-7-phone", prev);
   }
 
   @Test
@@ -180,5 +198,176 @@ class SyncTest {
     drain.complete();
     assertThat(out).containsExactly("stored 1");
     assertThat(asked).as("no further conversation is read").containsExactly("1 0 50");
+  }
+
+  // --- live order: repeats and gaps -------------------------------------------------------------
+
+  @Test
+  void aMessageTheConnectionAlreadyGotIsDroppedAsARepeat() {
+    assertThat(sync.hold(live(1, 5))).isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(live(1, 5))).as("the same again").isEqualTo(Sync.Hold.DROP);
+    assertThat(sync.hold(live(1, 3))).as("an older one, routed again").isEqualTo(Sync.Hold.DROP);
+    assertThat(sync.hold(live(1, 6, 5))).isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.lastId(1)).isEqualTo(6);
+    assertThat(asked).as("no backfill for repeats").isEmpty();
+  }
+
+  @Test
+  void aLiveMessageAfterAGapWaitsUntilTheServerBackfilledTheMissingOnesInOrder() {
+    assertThat(sync.hold(live(1, 5))).isEqualTo(Sync.Hold.PASS);
+    // 7 never reached this connection: 9 names it as its previous message
+    assertThat(sync.hold(live(1, 9, 7))).isEqualTo(Sync.Hold.HELD);
+    assertThat(asked).as("the server syncs from the last id the connection got").containsExactly("1 5 50");
+    assertThat(sync.running()).isTrue();
+    assertThat(sync.hold(live(1, 10, 9))).as("newer ones wait behind the backfill").isEqualTo(Sync.Hold.HELD);
+    assertThat(sync.hold(live(2, 4, 3))).as("other conversations are not held").isEqualTo(Sync.Hold.PASS);
+
+    pages.get(1L).complete(page(1, false, 7, 9));
+    assertThat(out).as("the missing one first, each once, and no synced: the client did not ask")
+        .containsExactly("stored 7", "stored 9", "live 10");
+    assertThat(sync.running()).isFalse();
+    assertThat(sync.lastId(1)).isEqualTo(10);
+    assertThat(sync.hold(live(1, 11, 10))).isEqualTo(Sync.Hold.PASS);
+  }
+
+  @Test
+  void aPreviousIdThatIsUnknownOrAlreadyGotIsNoGap() {
+    assertThat(sync.hold(live(1, 5))).isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(live(1, 8, 0))).as("routing did not know the previous one").isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(live(1, 9, 8))).isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(live(1, 12, 4))).as("an older previous id (routing's was stale)").isEqualTo(Sync.Hold.PASS);
+    assertThat(asked).isEmpty();
+  }
+
+  @Test
+  void aConversationNotGotBeforeIsTakenAsItComes() {
+    assertThat(sync.hold(live(1, 9, 7))).as("nothing to compare with").isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(live(1, 12, 11))).as("from now on it is checked").isEqualTo(Sync.Hold.HELD);
+    assertThat(asked).containsExactly("1 9 50");
+  }
+
+  @Test
+  void theLeastRecentConversationBeyondTheBoundIsForgottenAndNoLongerChecked() {
+    sync.hold(live(1, 5));
+    for (long conv = 2; conv <= LastIds.MAX + 1; conv++) {
+      sync.hold(live(conv, 100));
+    }
+    assertThat(sync.lastId(1)).as("evicted").isEqualTo(LastIds.UNKNOWN);
+    assertThat(sync.lastId(2)).isEqualTo(100);
+    assertThat(sync.hold(live(1, 9, 7))).as("a gap in a forgotten conversation is not seen").isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(live(1, 3))).as("and is remembered again").isEqualTo(Sync.Hold.DROP);
+    assertThat(asked).isEmpty();
+  }
+
+  @Test
+  void theConnectionsOwnMessagesAreNotWrittenButCountAsGot() {
+    assertThat(sync.hold(live(1, 5))).isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(own(1, 6, 5))).as("it got the ack instead").isEqualTo(Sync.Hold.DROP);
+    assertThat(sync.hold(live(1, 7, 6))).as("its own message is no gap").isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(new Outbound(1, 0, "typing", "node-1-7-phone"))).isEqualTo(Sync.Hold.DROP);
+    assertThat(asked).isEmpty();
+  }
+
+  @Test
+  void aClientsSyncSetsTheLastIdToWhatItWroteOrToItsAfter() {
+    sync.request(syncOf(1, 20, 2, 0));
+    pages.get(1L).complete(page(1, false));
+    assertThat(sync.lastId(1)).as("nothing newer: the client has 20").isEqualTo(20);
+    pages.get(2L).complete(page(2, false, 3, 4));
+    assertThat(sync.lastId(2)).isEqualTo(4);
+    asked.clear();
+    assertThat(sync.hold(live(1, 22, 21))).isEqualTo(Sync.Hold.HELD);
+    assertThat(asked).containsExactly("1 20 50");
+  }
+
+  @Test
+  void aGapDuringAClientsSyncOfTheConversationIsLeftToThatSync() {
+    sync.hold(live(1, 5));
+    sync.request(syncOf(1, 5));
+    assertThat(sync.hold(live(1, 9, 7))).isEqualTo(Sync.Hold.HELD);
+    assertThat(asked).as("no second backfill").containsExactly("1 5 50");
+    pages.get(1L).complete(page(1, false, 7, 9));
+    assertThat(out).containsExactly("stored 7", "stored 9", ServerFrames.synced(1, false));
+    assertThat(asked).containsExactly("1 5 50");
+  }
+
+  @Test
+  void aGapInAnotherConversationIsFilledAfterTheRunningSyncAndItsLiveMessagesWaitMeanwhile() {
+    sync.hold(live(2, 5));
+    sync.request(syncOf(1, 0));
+    assertThat(sync.hold(live(2, 9, 7))).isEqualTo(Sync.Hold.HELD);
+    assertThat(sync.hold(live(2, 10, 9))).isEqualTo(Sync.Hold.HELD);
+    assertThat(asked).as("one backfill at a time").containsExactly("1 0 50");
+    pages.get(1L).complete(page(1, false, 1));
+    assertThat(asked).containsExactly("1 0 50", "2 5 50");
+    pages.get(2L).complete(page(2, false, 7, 9));
+    assertThat(out).containsExactly("stored 1", ServerFrames.synced(1, false), "stored 7", "stored 9", "live 10");
+    assertThat(sync.running()).isFalse();
+  }
+
+  @Test
+  void aGapShownAgainAfterTheBackfillIsFilledAgain() {
+    sync.hold(live(1, 5));
+    sync.hold(live(1, 9, 7));
+    assertThat(sync.hold(live(1, 14, 12))).isEqualTo(Sync.Hold.HELD);
+    // the backfill was read before 12 was stored
+    pages.get(1L).complete(page(1, false, 7, 9));
+    assertThat(asked).containsExactly("1 5 50", "1 9 50");
+    assertThat(out).containsExactly("stored 7", "stored 9");
+    pages.get(1L).complete(page(1, false, 12, 14));
+    assertThat(out).containsExactly("stored 7", "stored 9", "stored 12", "stored 14");
+    assertThat(sync.lastId(1)).isEqualTo(14);
+  }
+
+  @Test
+  void aGapBackfillThatBringsNothingLetsTheHeldMessagesGoRatherThanLoop() {
+    sync.hold(live(1, 5));
+    sync.hold(live(1, 9, 7));
+    pages.get(1L).complete(page(1, false));
+    assertThat(out).containsExactly("live 9");
+    assertThat(asked).containsExactly("1 5 50");
+    assertThat(sync.running()).isFalse();
+  }
+
+  @Test
+  void aGapLargerThanOneBackfillClosesTheConnectionForTheClientToSync() {
+    sync.hold(live(1, 5));
+    sync.hold(live(1, 900, 899));
+    pages.get(1L).complete(page(1, true, 850, 899, 900));
+    assertThat(closedBehind).contains("reconnect and sync");
+    assertThat(out).as("nothing half: the client syncs from its last id").isEmpty();
+  }
+
+  @Test
+  void aFailedGapBackfillClosesTheConnectionForTheClientToSync() {
+    sync.hold(live(1, 5));
+    sync.hold(live(1, 9, 7));
+    pages.get(1L).fail(new IllegalStateException("disk on fire"));
+    assertThat(closedBehind).contains("reconnect and sync");
+    assertThat(out).isEmpty();
+  }
+
+  @Test
+  void aHeldMessageAlreadyGotIsDroppedWhileTheConversationIsSynced() {
+    sync.hold(live(1, 5));
+    sync.request(syncOf(1, 2));
+    assertThat(sync.hold(live(1, 4))).isEqualTo(Sync.Hold.DROP);
+    assertThat(sync.hold(live(1, 6, 5))).isEqualTo(Sync.Hold.HELD);
+    pages.get(1L).complete(page(1, false, 3, 4, 5));
+    assertThat(out).containsExactly("stored 3", "stored 4", "stored 5", "live 6", ServerFrames.synced(1, false));
+  }
+
+  @Test
+  void aFailedClientSyncStillTakesTheClientsAfterSoTheNextLiveMessageShowsTheGap() {
+    sync.request(syncOf(1, 20));
+    assertThat(sync.hold(live(1, 24, 22))).isEqualTo(Sync.Hold.HELD);
+    pages.get(1L).fail(new IllegalStateException("storage overloaded"));
+    assertThat(out).containsExactly(ServerFrames.error(null, 1L, ErrorCode.UNAVAILABLE, "history unavailable"));
+    assertThat(sync.lastId(1)).isEqualTo(20);
+    // the held 24 was dropped with the failed sync; 25 names it: both come back by a backfill from 20
+    assertThat(sync.hold(live(1, 25, 24))).isEqualTo(Sync.Hold.HELD);
+    assertThat(asked).containsExactly("1 20 50", "1 20 50");
+    pages.get(1L).complete(page(1, false, 22, 24, 25));
+    assertThat(out).endsWith("stored 22", "stored 24", "stored 25");
   }
 }

@@ -26,7 +26,7 @@ class DeliveryCodecTest {
     Deliveries sent = new Deliveries(List.of(
         new Delivery(List.of("alice", "bob"), new Outbound(7, 1025, "{\"op\":\"msg\",\"body\":\"héllo ✓\"}", "n1-3-phone")),
         new Delivery(List.of("carol"), new Outbound(8, 0, "{\"op\":\"typing\"}", null)),
-        new Delivery(List.of(), new Outbound(9, 2049, "{}", null))));
+        new Delivery(List.of(), new Outbound(9, 2049, "{}", null, 1025))));
     Buffer wire = Buffer.buffer().appendString("prefix");
 
     codec.encodeToWire(wire, sent);
@@ -41,7 +41,9 @@ class DeliveryCodecTest {
       assertThat(b.outbound().serverId()).isEqualTo(a.outbound().serverId());
       assertThat(b.outbound().frame()).isEqualTo(a.outbound().frame());
       assertThat(b.outbound().skipConnection()).isEqualTo(a.outbound().skipConnection());
+      assertThat(b.outbound().prev()).isEqualTo(a.outbound().prev());
     }
+    assertThat(got.deliveries().get(2).outbound().prev()).as("the previous message's id crosses too").isEqualTo(1025);
   }
 
   @Test

@@ -51,11 +51,13 @@ class LogRoutingVerticleTest {
         logged(0, 5, 10, "m1"), logged(1, 7, 11, "m2"), logged(0, 6, 10, "m3"), logged(1, 8, 11, "m4"));
     ScriptedSource source = new ScriptedSource(batch, 1);
     List<Long> fannedOut = new CopyOnWriteArrayList<>();
+    List<Long> prevs = new CopyOnWriteArrayList<>();
     List<Integer> batches = new CopyOnWriteArrayList<>();
     vertx.eventBus().registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
     vertx.eventBus().<FanoutBatch>localConsumer(Addresses.FANOUT, m -> {
       batches.add(m.body().fanouts().size());
       m.body().fanouts().forEach(f -> fannedOut.add(f.serverId()));
+      m.body().fanouts().forEach(f -> prevs.add(f.prev()));
       m.reply(null);
     });
     MessageArchive archive = messages -> Future.succeededFuture(List.copyOf(messages));
@@ -67,6 +69,8 @@ class LogRoutingVerticleTest {
 
     assertThat(fannedOut).containsExactly(batch.get(0).message().serverId(), batch.get(2).message().serverId());
     assertThat(batches).as("one fan-out request per polled batch").containsExactly(2);
+    assertThat(prevs).as("each fan-out names the conversation's message routed before it (0: none known)")
+        .containsExactly(0L, batch.get(0).message().serverId());
     assertThat(committed).containsExactly(batch.get(0), batch.get(2));
   }
 
