@@ -1,6 +1,10 @@
 package io.parley.storage.cassandra;
 
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Statement;
 import io.parley.protocol.ChatMessage;
 import io.parley.routing.MessageArchive;
 import io.parley.storage.cassandra.MessageTables.Dedupe;
@@ -10,6 +14,7 @@ import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -85,12 +90,17 @@ import java.util.function.IntFunction;
  *
  * <p>A batch is not one atomic write here (Cassandra batches spanning partitions are not
  * isolated); each message is individually idempotent, so a failed batch is safely retried whole.
- * Messages are written concurrently, at most {@link #MAX_IN_FLIGHT} at a time (a batch polled
- * from Kafka can hold hundreds).
+ * Reads and dedupe rows go concurrently, at most {@link #MAX_IN_FLIGHT} at a time (a batch polled
+ * from Kafka can hold hundreds). New message rows go per conversation and bucket as single-partition
+ * unlogged batches written one after the other in id order ({@link #writeInOrder}), so readers see
+ * them appear in id order.
  */
 public final class CassandraMessageArchive implements MessageArchive {
   /** The most messages (or conversation marks) of one batch being written at the same time. */
   static final int MAX_IN_FLIGHT = 64;
+  /** Most rows, and frame characters, one write of {@link #writeInOrder} carries. */
+  static final int ROWS_PER_WRITE = 64;
+  static final long CHARS_PER_WRITE = 256 * 1024;
   /** Length of a message bucket: one day (see the class comment). */
   public static final long DEFAULT_BUCKET_MS = Duration.ofDays(1).toMillis();
   /** How long a dedupe row is kept by default: 7 days ({@code cassandra.dedupe_ttl_s}). */
@@ -287,9 +297,25 @@ public final class CassandraMessageArchive implements MessageArchive {
     return segmentWrites;
   }
 
-  /** Writes (or, for retries, reads) each message's row; completes with the originals in batch order. */
+  /**
+   * Writes (or, for retries, reads) each message's row; completes with the originals in batch order.
+   * The rows of new messages are written per conversation and bucket in id order (see
+   * {@link #writeInOrder}), so a history read or sync running meanwhile sees a prefix of them, never
+   * a newer message without an older one of the same batch (a connection that synced the newer one
+   * would take the older one's live delivery for a repeat).
+   */
   private Future<List<ChatMessage>> store(List<ChatMessage> batch, int[] first, List<Optional<Dedupe>> dedupes,
       Kind[] kinds, long[] buckets) {
+    Map<List<Long>, List<ChatMessage>> partitions = new LinkedHashMap<>();
+    for (int i = 0; i < batch.size(); i++) {
+      if (kinds[i] == Kind.NEW && buckets[i] != Long.MIN_VALUE) {
+        ChatMessage m = batch.get(i);
+        partitions.computeIfAbsent(List.of(m.conv(), buckets[i]), k -> new ArrayList<>()).add(m);
+      }
+    }
+    List<Future<Void>> rowWrites = new ArrayList<>(partitions.size());
+    partitions.forEach((key, rows) -> rowWrites.add(writeInOrder(key.get(1), rows)));
+    Future<Void> rows = Future.all(rowWrites).mapEmpty();
     List<Future<ChatMessage>> results = new ArrayList<>(Collections.nCopies(batch.size(), null));
     return inChunks(batch.size(), i -> {
       ChatMessage m = batch.get(i);
@@ -297,9 +323,8 @@ public final class CassandraMessageArchive implements MessageArchive {
         case REPEAT -> results.get(first[i]);
         case RETRY -> original(batch, first, i, dedupes.get(i).get());
         case REREAD -> bucketFor(m).compose(b -> writeRow(b, m)).map(m);
-        case NEW -> (buckets[i] == Long.MIN_VALUE ? bucketFor(m) : Future.succeededFuture(buckets[i]))
-            .compose(b -> Future.all(writeRow(b, m), client.execute(insertDedupe.bind(m.from(), m.msgId(), m.conv(),
-                m.serverId(), m.ts(), dedupeTtlS))))
+        case NEW -> Future.all(buckets[i] == Long.MIN_VALUE ? bucketFor(m).compose(b -> writeRow(b, m)) : rows,
+                client.execute(insertDedupe.bind(m.from(), m.msgId(), m.conv(), m.serverId(), m.ts(), dedupeTtlS)))
             .map(m);
       };
       results.set(i, f);
@@ -334,6 +359,35 @@ public final class CassandraMessageArchive implements MessageArchive {
     }
     return originals.read(d).compose(o -> o.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(
         new IllegalStateException("original " + d.id() + " of conversation " + d.conv() + " is not readable (not stored yet?)"))));
+  }
+
+  /**
+   * Writes the rows of new messages of one conversation into {@code bucket}, in id order: groups of
+   * at most {@link #ROWS_PER_WRITE} rows and {@link #CHARS_PER_WRITE} frame characters, each an
+   * unlogged batch of one partition (applied atomically and in isolation by Cassandra, and exempt
+   * from its multi-partition batch size limits), one after the other. A reader therefore sees a
+   * prefix of the rows in id order; and one round trip writes a group instead of one per row.
+   */
+  private Future<Void> writeInOrder(long bucket, List<ChatMessage> rows) {
+    List<ChatMessage> sorted = new ArrayList<>(rows);
+    sorted.sort(Comparator.comparingLong(ChatMessage::serverId));
+    Future<Void> chain = Future.succeededFuture();
+    int start = 0;
+    while (start < sorted.size()) {
+      int end = start;
+      long chars = 0;
+      List<BatchableStatement<?>> group = new ArrayList<>();
+      while (end < sorted.size() && group.size() < ROWS_PER_WRITE && (group.isEmpty() || chars < CHARS_PER_WRITE)) {
+        ChatMessage m = sorted.get(end++);
+        String frame = m.toFrame();
+        chars += frame.length();
+        group.add(insertMessage.bind(m.conv(), bucket, m.serverId(), m.from(), m.msgId(), frame));
+      }
+      start = end;
+      Statement<?> write = group.size() == 1 ? group.get(0) : BatchStatement.newInstance(DefaultBatchType.UNLOGGED, group);
+      chain = chain.compose(v -> client.execute(write).mapEmpty());
+    }
+    return chain;
   }
 
   /** Writes a message's row into {@code bucket} (an upsert: writing it again changes nothing). */

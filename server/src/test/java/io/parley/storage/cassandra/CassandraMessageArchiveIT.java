@@ -137,6 +137,33 @@ class CassandraMessageArchiveIT {
   }
 
   @Test
+  void aReaderSeesABatchsNewMessagesAppearInIdOrderNeverANewerOneWithoutTheOlder() throws Exception {
+    int reads = 0;
+    for (int round = 0; round < 5; round++) {
+      long conv = newConv();
+      List<ChatMessage> batch = new ArrayList<>();
+      for (int i = 0; i < 3 * CassandraMessageArchive.ROWS_PER_WRITE + 10; i++) {
+        batch.add(msg(conv, i % 2 == 0 ? "alice" : "bob", "m" + i));
+      }
+      List<Long> all = batch.stream().map(ChatMessage::serverId).toList();
+      Future<List<ChatMessage>> persisted = archive().persist(batch);
+      while (true) {
+        boolean done = persisted.isComplete();
+        List<Long> seen = ids(history(conv));
+        reads++;
+        // what is readable is always the oldest part of the batch, whole
+        assertThat(seen).as("round %d, read %d", round, reads).containsExactlyElementsOf(all.subList(0, seen.size()));
+        if (done) {
+          assertThat(seen).containsExactlyElementsOf(all);
+          break;
+        }
+      }
+      assertThat(storedUnderOwnId(batch, Await.result(persisted, STEP))).containsOnly(true);
+    }
+    System.out.printf("[archive] %d history reads while batches were written%n", reads);
+  }
+
+  @Test
   void persistingTheSameBatchAgainIsTrueAndStoresOnce() throws Exception {
     long conv = newConv();
     ChatMessage m1 = msg(conv, "alice", "one");
