@@ -11,9 +11,12 @@ import java.util.function.LongSupplier;
  * runs a timer every {@link #PERIOD_MS}, and how late it fires is how long work waits on that loop
  * before it runs (queued bus messages, fan-out deliveries, socket completions). A loop is
  * <em>behind</em> while that lag exceeds the bound: the last timer fired that late, or the next
- * one is already that overdue (so a loop stuck behind seconds of queued work is seen at once, not
- * when its timer finally runs). Cheap to ask from any thread: two volatile reads and a clock read
- * per loop.
+ * one is already that overdue (a loop under seconds of queued work is seen at once, not when its
+ * timer finally runs). The node is <em>overloaded</em> only while a loop stays behind, two timers
+ * in a row (the last two, or the last and the overdue next one): one late timer is a pause (a
+ * collection, the machine's scheduler, a cold path), not a backlog, and shedding for it would
+ * refuse sends the node can serve. Cheap to ask from any thread: a few volatile reads and a clock
+ * read per loop.
  *
  * <p>Used for two decisions (issue 18, item 7): routing sheds new sends while any watched loop is
  * behind ({@code unavailable}: clients retry later with the same {@code msg_id}), so what it
@@ -68,14 +71,14 @@ public final class LoadMonitor {
     return loop;
   }
 
-  /** Whether any watched loop is behind: the node does not keep up with what it was given. */
+  /** Whether a watched loop stays behind (two timers in a row): the node does not keep up with what it was given. */
   public boolean overloaded() {
     if (!enabled()) {
       return false;
     }
     long now = clock.getAsLong();
     for (Loop loop : loops) {
-      if (loop.lagNanos(now) > lagMaxNanos) {
+      if (loop.sustainedLagNanos(now) > lagMaxNanos) {
         return true;
       }
     }
@@ -96,8 +99,9 @@ public final class LoadMonitor {
   public final class Loop {
     /** When the pending timer is due ({@link #clock}); {@link Long#MAX_VALUE} while none is. */
     private volatile long due = Long.MAX_VALUE;
-    /** How late the last timer fired. */
+    /** How late the last timer fired, and the one before it. */
     private volatile long lastLag;
+    private volatile long previousLag;
     private volatile boolean stopped;
 
     private Loop() {}
@@ -112,18 +116,29 @@ public final class LoadMonitor {
 
     /** Runs on the loop; also what a test calls to play a timer firing. */
     void fired(Context context) {
+      previousLag = lastLag;
       lastLag = Math.max(0, clock.getAsLong() - due);
       arm(context);
     }
 
-    /** Sets this loop's state as if its timer was due at {@code due} and the last one fired {@code lastLag} late (tests). */
-    void set(long due, long lastLag) {
+    /**
+     * Sets this loop's state as if its timer was due at {@code due} and the last two fired
+     * {@code previousLag}, then {@code lastLag} late (tests).
+     */
+    void set(long due, long previousLag, long lastLag) {
       this.due = due;
+      this.previousLag = previousLag;
       this.lastLag = lastLag;
     }
 
     private long lagNanos(long now) {
       return stopped ? 0 : Math.max(lastLag, now - due);
+    }
+
+    /** The lag two timers in a row had at least: the last two, or the last and the overdue next. */
+    private long sustainedLagNanos(long now) {
+      long last = lastLag;
+      return stopped ? 0 : Math.max(Math.min(previousLag, last), Math.min(last, now - due));
     }
 
     /** Whether this loop is behind now (never when the monitor is off). */
