@@ -132,13 +132,19 @@ public final class LoadMonitor {
     }
 
     private long lagNanos(long now) {
-      return stopped ? 0 : Math.max(lastLag, now - due);
+      return stopped ? 0 : Math.max(lastLag, overdue(now));
     }
 
     /** The lag two timers in a row had at least: the last two, or the last and the overdue next. */
     private long sustainedLagNanos(long now) {
       long last = lastLag;
-      return stopped ? 0 : Math.max(Math.min(previousLag, last), Math.min(last, now - due));
+      return stopped ? 0 : Math.max(Math.min(previousLag, last), Math.min(last, overdue(now)));
+    }
+
+    /** How long the pending timer is overdue (0 before the first is armed: the clock may be any long). */
+    private long overdue(long now) {
+      long d = due;
+      return d == Long.MAX_VALUE ? 0 : now - d;
     }
 
     /** Whether this loop is behind now (never when the monitor is off). */

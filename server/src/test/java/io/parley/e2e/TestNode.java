@@ -27,6 +27,10 @@ final class TestNode implements AutoCloseable {
     env.put("PARLEY_HTTP_PORT", "0");
     env.put("PARLEY_DATA_DIR", dataDir.toString());
     env.put("PARLEY_GATEWAY_INSTANCES", "2");
+    // No shedding for event-loop lag unless a test asks for it (OverloadE2ETest): on a test machine
+    // other builds load, a node's loops lag hundreds of ms without any overload of its own, and a
+    // test that waits for an ack would get unavailable
+    env.put("PARLEY_OVERLOAD_LOOP_LAG_MS", "0");
     env.putAll(overrides);
     Node node = new Node(ConfigLoader.load(env, Map.of()));
     Await.result(node.start(), Clients.WAIT);
