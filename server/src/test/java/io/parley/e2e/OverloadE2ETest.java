@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 class OverloadE2ETest {
   static final int MEMBERS = 20;
   static final int SENDERS = 10;
-  /** Each sender sends this many per tick of {@link #TICK_MS}, for {@link #TICKS} ticks: 5,000 msgs/s offered for 1 s. */
-  static final int PER_TICK = 5;
+  /** Each sender sends this many per tick of {@link #TICK_MS}, for {@link #TICKS} ticks: 10,000 msgs/s offered for 1 s. */
+  static final int PER_TICK = 10;
   static final long TICK_MS = 10;
   static final int TICKS = 100;
 
@@ -47,7 +47,7 @@ class OverloadE2ETest {
         "PARLEY_STORAGE_FSYNC", "false",
         "PARLEY_LIMITS_SEND_RATE_PER_S", "1000000",
         "PARLEY_LIMITS_SEND_BURST", "1000000",
-        "PARLEY_OVERLOAD_LOOP_LAG_MS", "20",
+        "PARLEY_OVERLOAD_LOOP_LAG_MS", "5",
         "PARLEY_GATEWAY_SLOW_READER_BEHIND_MS", "500"));
     clients = new Clients(node.port);
   }
