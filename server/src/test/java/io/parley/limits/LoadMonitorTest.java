@@ -39,18 +39,23 @@ class LoadMonitorTest {
 
   /**
    * Keeps {@code context}'s event loop saturated until {@code release} opens: task after task of
-   * {@code taskMs} each, as a backlog of work would, so its timers keep firing late.
+   * {@code taskMs} each, as a backlog of work would, so its timers keep firing late. Each next task
+   * is a timer, not a task queued at once: Netty runs queued tasks up to 64 at a time before it
+   * looks at its due timers, so tasks that queue their successor would hold the timers off for 64
+   * tasks (9.6 s), not one.
    */
   static void saturate(Context context, long taskMs, CountDownLatch release) {
-    context.runOnContext(v -> {
-      try {
-        if (!release.await(taskMs, TimeUnit.MILLISECONDS)) {
-          saturate(context, taskMs, release);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    context.runOnContext(v -> busy(context, taskMs, release));
+  }
+
+  private static void busy(Context context, long taskMs, CountDownLatch release) {
+    try {
+      if (!release.await(taskMs, TimeUnit.MILLISECONDS)) {
+        context.owner().setTimer(1, id -> busy(context, taskMs, release));
       }
-    });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Test

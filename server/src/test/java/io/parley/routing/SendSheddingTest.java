@@ -124,17 +124,22 @@ class SendSheddingTest {
     Await.until("acked", () -> acks.size() == 2, Await.TIMEOUT);
   }
 
-  /** Keeps {@code context}'s loop busy, task after task of 150 ms, until {@code release} opens. */
+  /**
+   * Keeps {@code context}'s loop busy, task after task of 150 ms, until {@code release} opens; each
+   * next task is a timer, so the monitor's timers run between them (see LoadMonitorTest#saturate).
+   */
   private static void saturate(Context context, CountDownLatch release) {
-    context.runOnContext(v -> {
-      try {
-        if (!release.await(150, TimeUnit.MILLISECONDS)) {
-          saturate(context, release);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    context.runOnContext(v -> busy(context, release));
+  }
+
+  private static void busy(Context context, CountDownLatch release) {
+    try {
+      if (!release.await(150, TimeUnit.MILLISECONDS)) {
+        context.owner().setTimer(1, id -> busy(context, release));
       }
-    });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void deploy(RoutingSettings settings, LoadMonitor load) {
