@@ -17,6 +17,7 @@ import io.parley.presence.PresenceVerticle;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.DeliveryCodec;
 import io.parley.presence.TypingThrottle;
+import io.parley.limits.LoadMonitor;
 import io.parley.routing.LogIntakeVerticle;
 import io.parley.routing.LogRoutingVerticle;
 import io.parley.protocol.Ids;
@@ -97,6 +98,8 @@ public final class Node {
   private final AtomicBoolean ready = new AtomicBoolean();
   private final List<String> deployments = new ArrayList<>();
   private final PushStats pushStats = new PushStats();
+  /** The node's event-loop lag (overload.loop_lag_ms): routing sheds sends while a watched loop is behind. */
+  private final LoadMonitor load;
   private RocksStorage storage;
   private WorkerExecutor logWriter;
   private WorkerExecutor metaWriter;
@@ -123,6 +126,7 @@ public final class Node {
   Node(ParleyConfig config, boolean warmupNode) {
     this.config = config;
     this.warmupNode = warmupNode;
+    this.load = new LoadMonitor(config.routing().loopLagMs());
     if (!config.clustered()) {
       this.vertx = Transports.builder(vertxOptions(config), config.transport()).build();
       registerCodecs(vertx.eventBus());
@@ -300,9 +304,9 @@ public final class Node {
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
-              new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing())))
+              new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing(), load)))
           .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
-                  devices, emails, ipLimits),
+                  devices, emails, ipLimits, load),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -338,9 +342,9 @@ public final class Node {
         .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
-            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs())))
+            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load)))
         .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails,
-            ipLimits),
+            ipLimits, load),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);

@@ -9,5 +9,17 @@ package io.parley.config;
  * @param clusterAppendsMax cluster profile: appends the gateway node's intake has in flight to
  *     Kafka at once (Kafka keeps their order; the embedded routing always has one)
  * @param memberCacheMax conversations whose member sets each routing verticle caches (LRU)
+ * @param shedQueueWaitMs while the oldest accepted send has waited longer than this for its append
+ *     (the log, or on the cluster Kafka and routing's verdicts, falls behind), new sends are shed
+ *     with {@code unavailable}; 0: never
+ * @param loopLagMs an event loop of the node whose timers fire later than this is behind: new sends
+ *     are shed with {@code unavailable}, and the gateway on that loop judges no socket a slow reader
+ *     meanwhile (key {@code overload.loop_lag_ms}); 0: never
  */
-public record RoutingSettings(int backlogMax, int batchMax, int clusterAppendsMax, int memberCacheMax) {}
+public record RoutingSettings(int backlogMax, int batchMax, int clusterAppendsMax, int memberCacheMax,
+    long shedQueueWaitMs, long loopLagMs) {
+  /** Bounds without overload shedding (tests of other concerns). */
+  public RoutingSettings(int backlogMax, int batchMax, int clusterAppendsMax, int memberCacheMax) {
+    this(backlogMax, batchMax, clusterAppendsMax, memberCacheMax, 0, 0);
+  }
+}

@@ -3,6 +3,7 @@ package io.parley.gateway;
 import io.parley.config.GatewaySettings;
 import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
+import io.parley.limits.LoadMonitor;
 import io.parley.limits.RateLimiter;
 import io.parley.presence.ConnectionIds;
 import io.parley.presence.ConnectionRegistry;
@@ -57,6 +58,8 @@ public final class GatewayVerticle extends VerticleBase {
   private final DevicesApi devices;
   private final ConnectEmails emails;
   private final IpLimits ipLimits;
+  private final LoadMonitor load;
+  private LoadMonitor.Loop loop;
   private final Sessions sessions = new Sessions();
   private Session.Settings sessionSettings;
   private Sync.Settings syncSettings;
@@ -71,7 +74,8 @@ public final class GatewayVerticle extends VerticleBase {
   /** A gateway without devices REST or email memory, with per-IP buckets of its own (one instance). */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
-    this(config, auth, conversations, registry, limiter, ready, null, null, new IpLimits(config.gateway().ipLimits()));
+    this(config, auth, conversations, registry, limiter, ready, null, null, new IpLimits(config.gateway().ipLimits()),
+        LoadMonitor.off());
   }
 
   /**
@@ -79,10 +83,13 @@ public final class GatewayVerticle extends VerticleBase {
    * @param emails where the tokens' email claims are remembered at connect (one per node); null: nowhere
    * @param ipLimits the node's per-IP buckets of handshakes and REST requests, one instance shared
    *     by all of the node's gateway instances
+   * @param load the node's event-loop lag, one for the node: each instance has its loop watched
+   *     (routing sheds sends while one is behind) and judges no socket slow while its own is behind
    */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices, ConnectEmails emails,
-      IpLimits ipLimits) {
+      IpLimits ipLimits, LoadMonitor load) {
+    this.load = load;
     this.devices = devices;
     this.emails = emails;
     this.ipLimits = ipLimits;
@@ -97,6 +104,7 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     GatewaySettings g = config.gateway();
+    loop = load.watch(context);
     sessionSettings = new Session.Settings(context, vertx.eventBus(), registry, config.nodeName(), g.registerWaitMs(),
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
         config.frameMaxBytes(), new DeliveryOptions().setSendTimeout(g.requestTimeoutMs()).setLocalOnly(true), sessions::remove);
@@ -110,7 +118,7 @@ public final class GatewayVerticle extends VerticleBase {
     // answered with close 1009 (WsChannel); only a frame over the decoder's is refused by it
     socketSettings = new WsChannel.Settings(WsChannel.decoderConfig(transportFrameLimit(config.frameMaxBytes())),
         config.frameMaxBytes(), g.slowReaderUnsentMaxBytes(), TimeUnit.MILLISECONDS.toNanos(g.slowReaderBehindMs()),
-        g.closeTimeoutMs());
+        g.closeTimeoutMs(), loop::behind);
     flusher = new TurnBatch<>(context, written -> written.forEach(WsChannel::flush));
 
     router = Router.router(vertx);
@@ -198,6 +206,7 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     draining = true;
+    loop.stop(); // its timer ends with this verticle: a stale one must not read as a loop behind
     sessions.closeAll(Session.CLOSE_RESTART, "server restart");
     return server == null ? Future.succeededFuture() : server.close();
   }

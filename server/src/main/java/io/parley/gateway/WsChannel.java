@@ -25,6 +25,7 @@ import io.parley.protocol.WireFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,9 +69,19 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
    *     backfill waits for it to drain), so then only {@code unsentMaxBytes} counts.
    * @param closingTimeoutMs how long a close we sent waits for the client's close before the TCP
    *     connection is dropped
+   * @param serverBehind whether this event loop itself is behind its work ({@link
+   *     io.parley.limits.LoadMonitor.Loop#behind}): then a full socket says nothing of its client
+   *     (its bytes wait for the server to hand them over), so the time over the high-water mark
+   *     counts only from the moment the loop caught up
    */
   record Settings(WebSocketDecoderConfig decoder, int messageMaxBytes, long unsentMaxBytes, long behindMaxNanos,
-      long closingTimeoutMs) {}
+      long closingTimeoutMs, BooleanSupplier serverBehind) {
+    /** Settings for a loop that is never judged behind. */
+    Settings(WebSocketDecoderConfig decoder, int messageMaxBytes, long unsentMaxBytes, long behindMaxNanos,
+        long closingTimeoutMs) {
+      this(decoder, messageMaxBytes, unsentMaxBytes, behindMaxNanos, closingTimeoutMs, () -> false);
+    }
+  }
 
   /** What the session sees of its socket; every call is on the channel's event loop. */
   interface Listener {
@@ -254,9 +265,14 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
 
   /**
    * How long the socket has held more unsent bytes than its high-water mark without going back
-   * under it; 0 while it is under. Bytes count as unsent until the transport reports them taken:
-   * on epoll a flush hands them to the kernel at once, on io_uring when the ring completes (the
-   * next event-loop turn), so only a duration tells a client that does not read from a burst.
+   * under it, while the server was able to write; 0 while it is under. Bytes count as unsent until
+   * the transport reports them taken: on epoll a flush hands them to the kernel at once, on io_uring
+   * when the ring completes (the next event-loop turn), so only a duration tells a client that does
+   * not read from a burst. And while this event loop is behind ({@link Settings#serverBehind}),
+   * the ring's completions and the flushes themselves wait for the loop, so a full socket says
+   * nothing of its client: the duration starts again each time the loop is found behind. A client
+   * that does not read is still closed: {@code behindMaxNanos} after the loop caught up, or at once
+   * past {@link Settings#unsentMaxBytes}, which bounds what it holds whatever the loop does.
    */
   long behindNanos() {
     if (ctx.channel().isWritable()) {
@@ -264,7 +280,7 @@ final class WsChannel extends ChannelInboundHandlerAdapter {
       return 0;
     }
     long now = nanoTime();
-    if (unwritableSince == 0) {
+    if (unwritableSince == 0 || settings.serverBehind().getAsBoolean()) {
       unwritableSince = now;
     }
     return now - unwritableSince;

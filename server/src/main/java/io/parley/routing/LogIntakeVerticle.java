@@ -3,6 +3,7 @@ package io.parley.routing;
 import io.parley.config.RoutingSettings;
 import io.parley.history.ConversationStore;
 import io.parley.history.MessageStore;
+import io.parley.limits.LoadMonitor;
 import io.parley.presence.TypingThrottle;
 import io.parley.protocol.Addresses;
 import io.vertx.core.Future;
@@ -25,9 +26,23 @@ public final class LogIntakeVerticle extends VerticleBase {
   private final ConversationStore conversations;
   private final TypingThrottle typing;
   private final RoutingSettings settings;
+  private final LoadMonitor load;
+  private LoadMonitor.Loop loop;
 
   public LogIntakeVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
       RoutingSettings settings) {
+    this(log, messages, conversations, typing, settings, LoadMonitor.off());
+  }
+
+  /**
+   * @param load the node's event-loop lag: sends are shed while a loop is behind, as they are while
+   *     the oldest accepted send waits longer than {@link RoutingSettings#shedQueueWaitMs()} for
+   *     Kafka's ack and routing's verdict (and the count waiting, in flight included, is bounded by
+   *     {@link RoutingSettings#backlogMax()})
+   */
+  public LogIntakeVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
+      RoutingSettings settings, LoadMonitor load) {
+    this.load = load;
     this.log = log;
     this.messages = messages;
     this.conversations = conversations;
@@ -40,13 +55,20 @@ public final class LogIntakeVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     MemberSets members = new MemberSets(conversations, settings.memberCacheMax());
     // no commit window: with several appends in flight, a batch starts as soon as one may
+    loop = load.watch(context);
     SendSequencer sends = new SendSequencer(vertx, log, members, settings, settings.clusterAppendsMax(), 0,
-        SendSequencer.AfterAppend.NOTHING);
+        SendSequencer.AfterAppend.NOTHING, load);
     SignalRouter signals = new SignalRouter(bus, members, messages, conversations, typing);
     return Future.all(
         bus.<SendBatch>localConsumer(Addresses.ROUTING_SEND, m -> sends.offer(m.body().sends())).completion(),
         bus.<SignalRequest>localConsumer(Addresses.ROUTING_SIGNAL, signals::handle).completion(),
         // a membership change made through any node's REST API reaches every node's cache
         bus.<Long>consumer(Addresses.CONVERSATION_CHANGED, m -> members.invalidate(m.body())).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    loop.stop();
+    return Future.succeededFuture();
   }
 }

@@ -5,6 +5,7 @@ import io.parley.fanout.Fanout;
 import io.parley.fanout.FanoutBatch;
 import io.parley.history.ConversationStore;
 import io.parley.history.MessageStore;
+import io.parley.limits.LoadMonitor;
 import io.parley.presence.TypingThrottle;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
@@ -34,6 +35,8 @@ public final class RoutingVerticle extends VerticleBase {
   private final RoutingSettings settings;
   private final int commitWindowMs;
   private final PreviousIds previous;
+  private final LoadMonitor load;
+  private LoadMonitor.Loop loop;
   private EventBus bus;
 
   /**
@@ -43,6 +46,13 @@ public final class RoutingVerticle extends VerticleBase {
    */
   public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
       RoutingSettings settings, int commitWindowMs) {
+    this(log, messages, conversations, typing, settings, commitWindowMs, LoadMonitor.off());
+  }
+
+  /** @param load the node's event-loop lag: this verticle's loop is watched too, and sends are shed while one is behind */
+  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
+      RoutingSettings settings, int commitWindowMs, LoadMonitor load) {
+    this.load = load;
     this.log = log;
     this.messages = messages;
     this.conversations = conversations;
@@ -56,13 +66,20 @@ public final class RoutingVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     MemberSets members = new MemberSets(conversations, settings.memberCacheMax());
-    SendSequencer sends = new SendSequencer(vertx, log, members, settings, 1, commitWindowMs, this::fanOut);
+    loop = load.watch(context);
+    SendSequencer sends = new SendSequencer(vertx, log, members, settings, 1, commitWindowMs, this::fanOut, load);
     SignalRouter signals = new SignalRouter(bus, members, messages, conversations, typing);
     return Future.all(
         bus.<SendBatch>localConsumer(Addresses.ROUTING_SEND, m -> sends.offer(m.body().sends())).completion(),
         bus.<SignalRequest>localConsumer(Addresses.ROUTING_SIGNAL, signals::handle).completion(),
         // clustered: a membership change made through any node's REST API reaches every node's cache
         bus.<Long>consumer(Addresses.CONVERSATION_CHANGED, m -> members.invalidate(m.body())).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    loop.stop();
+    return Future.succeededFuture();
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.parley.routing;
 
 import io.parley.config.RoutingSettings;
+import io.parley.limits.LoadMonitor;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.ErrorCode;
@@ -26,8 +27,14 @@ import org.slf4j.LoggerFactory;
  * {@link RoutingSettings#batchMax()}, with at most {@code appendsMax} appends in flight (their
  * outcomes handled in call order), each sender is acked only once its batch is durable (one task
  * per event loop for a batch's acks), and then the batch goes to the {@link AfterAppend} step.
- * Sends waiting beyond {@link RoutingSettings#backlogMax()} are refused with {@code unavailable}:
- * shed load rather than queue without bound.
+ * Sends waiting beyond {@link RoutingSettings#backlogMax()} (for their member check, their append or
+ * its answer) are refused with {@code unavailable}: shed load rather than queue without bound. So are
+ * new sends while the node is overloaded (issue 18, item 7): while one of its event loops is behind
+ * ({@link LoadMonitor}), or while the oldest send waiting for its append has waited longer than
+ * {@link RoutingSettings#shedQueueWaitMs()} (the log, Kafka and routing's verdicts on the cluster,
+ * falls behind). A shed send is refused before anything is stored, so it is never acked nor
+ * delivered, and its client retries it later with the same {@code msg_id}; what was accepted keeps
+ * being delivered at a bounded delay.
  */
 final class SendSequencer {
   private static final Logger LOG = LoggerFactory.getLogger(SendSequencer.class);
@@ -51,6 +58,13 @@ final class SendSequencer {
   private final int backlogMax;
   private final int batchMax;
   private final AfterAppend afterAppend;
+  private final LoadMonitor load;
+  private final long queueWaitMaxNanos;
+  /** Sends in the appends in flight (cluster: waiting for Kafka's ack and routing's verdict). */
+  private int inFlightSends;
+  /** Sends shed for overload since the last log line about it, and when that line was written. */
+  private long shedSinceLog;
+  private long shedLoggedAt;
 
   private final ArrayDeque<SendRequest> intake = new ArrayDeque<>();
   private final ArrayDeque<Accepted> accepted = new ArrayDeque<>();
@@ -72,6 +86,15 @@ final class SendSequencer {
    */
   SendSequencer(Vertx vertx, MessageLog log, MemberSets members, RoutingSettings settings, int appendsMax,
       int commitWindowMs, AfterAppend afterAppend) {
+    this(vertx, log, members, settings, appendsMax, commitWindowMs, afterAppend, LoadMonitor.off());
+  }
+
+  /** @param load the node's event-loop lag: while it says overloaded, new sends are shed */
+  SendSequencer(Vertx vertx, MessageLog log, MemberSets members, RoutingSettings settings, int appendsMax,
+      int commitWindowMs, AfterAppend afterAppend, LoadMonitor load) {
+    this.load = load;
+    this.shedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
+    this.queueWaitMaxNanos = TimeUnit.MILLISECONDS.toNanos(settings.shedQueueWaitMs());
     this.vertx = vertx;
     this.log = log;
     this.members = members;
@@ -86,8 +109,12 @@ final class SendSequencer {
   void offer(List<SendRequest> sends) {
     // an intake that is not empty is waiting for a member set: admit() resumes on its own
     boolean idle = intake.isEmpty();
+    String overload = overload();
     for (SendRequest req : sends) {
-      if (intake.size() + accepted.size() >= backlogMax) {
+      if (overload != null) {
+        req.fail(ErrorCode.UNAVAILABLE, "server overloaded (" + overload + "), retry later with the same msg_id");
+        shed(overload);
+      } else if (intake.size() + accepted.size() + inFlightSends >= backlogMax) {
         req.fail(ErrorCode.UNAVAILABLE, "overloaded, retry with the same msg_id");
       } else {
         intake.add(req);
@@ -95,6 +122,35 @@ final class SendSequencer {
     }
     if (idle && !intake.isEmpty()) {
       admit();
+    }
+  }
+
+  /**
+   * Why new sends are shed now, or null when they are not: one of the node's event loops is behind
+   * (what was accepted already waits to be delivered), or the oldest send waiting for its append
+   * has waited too long (the log does not keep up).
+   */
+  String overload() {
+    if (load.overloaded()) {
+      return "event loop lag " + TimeUnit.NANOSECONDS.toMillis(load.lagNanos()) + " ms";
+    }
+    if (queueWaitMaxNanos > 0 && !accepted.isEmpty()) {
+      long waited = System.nanoTime() - accepted.peek().acceptedAt();
+      if (waited > queueWaitMaxNanos) {
+        return "sends wait " + TimeUnit.NANOSECONDS.toMillis(waited) + " ms for the log";
+      }
+    }
+    return null;
+  }
+
+  /** Counts a shed send; logs how many were shed at most once per second. */
+  private void shed(String why) {
+    shedSinceLog++;
+    long now = System.nanoTime();
+    if (now - shedLoggedAt >= TimeUnit.SECONDS.toNanos(1)) {
+      LOG.warn("overloaded ({}): shed {} sends (unavailable) since the last report", why, shedSinceLog);
+      shedSinceLog = 0;
+      shedLoggedAt = now;
     }
   }
 
@@ -168,10 +224,12 @@ final class SendSequencer {
       entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId()));
     }
     appendsInFlight++;
+    inFlightSends += batch.size();
     Future<List<MessageLog.Appended>> appended = log.append(entries);
     // outcomes are handled in append order, whichever completes first
     ackTail = ackTail.transform(v -> appended).transform(ar -> {
       appendsInFlight--;
+      inFlightSends -= batch.size();
       if (ar.failed()) {
         LOG.error("append of {} messages failed: {}", batch.size(), ar.cause().toString());
         batch.forEach(a -> a.req().fail(ErrorCode.UNAVAILABLE, "storage unavailable, retry"));

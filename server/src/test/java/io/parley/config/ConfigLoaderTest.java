@@ -458,11 +458,15 @@ class ConfigLoaderTest {
     assertThat(d.batchMax()).isEqualTo(1024);
     assertThat(d.clusterAppendsMax()).isEqualTo(8);
     assertThat(d.memberCacheMax()).isEqualTo(10_000);
+    assertThat(d.shedQueueWaitMs()).isEqualTo(1000);
+    assertThat(d.loopLagMs()).isEqualTo(200);
     assertThat(load(Map.of("PARLEY_PROFILE", "cluster")).routing()).as("same on the cluster profile").isEqualTo(d);
 
     RoutingSettings r = load(Map.of("PARLEY_ROUTING_BACKLOG_MAX", "500", "PARLEY_ROUTING_BATCH_MAX", "64",
-        "PARLEY_ROUTING_CLUSTER_APPENDS_MAX", "1", "PARLEY_ROUTING_MEMBER_CACHE_MAX", "1")).routing();
-    assertThat(r).isEqualTo(new RoutingSettings(500, 64, 1, 1));
+        "PARLEY_ROUTING_CLUSTER_APPENDS_MAX", "1", "PARLEY_ROUTING_MEMBER_CACHE_MAX", "1",
+        "PARLEY_ROUTING_SHED_QUEUE_WAIT_MS", "0", "PARLEY_OVERLOAD_LOOP_LAG_MS", "50")).routing();
+    assertThat(r).isEqualTo(new RoutingSettings(500, 64, 1, 1, 0, 50));
+    assertThat(load(Map.of("PARLEY_OVERLOAD_LOOP_LAG_MS", "0")).routing().loopLagMs()).as("0: off").isZero();
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -476,6 +480,12 @@ class ConfigLoaderTest {
       "PARLEY_ROUTING_CLUSTER_APPENDS_MAX|1025|routing.cluster_appends_max",
       "PARLEY_ROUTING_MEMBER_CACHE_MAX|0|routing.member_cache_max",
       "PARLEY_ROUTING_MEMBER_CACHE_MAX|-1|routing.member_cache_max",
+      "PARLEY_ROUTING_SHED_QUEUE_WAIT_MS|-1|routing.shed_queue_wait_ms",
+      "PARLEY_ROUTING_SHED_QUEUE_WAIT_MS|3600001|routing.shed_queue_wait_ms",
+      "PARLEY_ROUTING_SHED_QUEUE_WAIT_MS|soon|routing.shed_queue_wait_ms",
+      "PARLEY_OVERLOAD_LOOP_LAG_MS|-1|overload.loop_lag_ms",
+      "PARLEY_OVERLOAD_LOOP_LAG_MS|3600001|overload.loop_lag_ms",
+      "PARLEY_OVERLOAD_LOOP_LAG_MS|1.5|overload.loop_lag_ms",
   })
   void badRoutingValueNamesTheKey(String var, String value, String key) {
     assertThat(failure(Map.of(var, value)).getMessage()).contains(key);

@@ -102,6 +102,8 @@ final class ClusterNodes implements AutoCloseable {
     env.put("PARLEY_HTTP_HOST", "127.0.0.1");
     env.put("PARLEY_JWT_SECRET", secret);
     env.put("PARLEY_DEV_TOKEN_ENABLED", "true");
+    // no shedding for event-loop lag on a test machine other builds load (see TestNode)
+    env.put("PARLEY_OVERLOAD_LOOP_LAG_MS", "0");
     env.put("PARLEY_CLUSTER_NAME", "parley-it-" + suffix);
     env.put("PARLEY_CLUSTER_HOST", "127.0.0.1");
     env.put("PARLEY_KAFKA_BOOTSTRAP", KAFKA);

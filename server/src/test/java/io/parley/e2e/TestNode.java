@@ -28,6 +28,10 @@ final class TestNode implements AutoCloseable {
     env.put("PARLEY_DATA_DIR", dataDir.toString());
     env.put("PARLEY_GATEWAY_INSTANCES", "2");
     env.put("PARLEY_WARMUP_MS", "0"); // tests stay fast; WarmupE2ETest turns it on
+    // No shedding for event-loop lag unless a test asks for it (OverloadE2ETest): on a test machine
+    // other builds load, a node's loops lag hundreds of ms without any overload of its own, and a
+    // test that waits for an ack would get unavailable
+    env.put("PARLEY_OVERLOAD_LOOP_LAG_MS", "0");
     env.putAll(overrides);
     Node node = new Node(ConfigLoader.load(env, Map.of()));
     Await.result(node.start(), Clients.WAIT);

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -353,6 +354,59 @@ class WsChannelTest {
     assertThat(ws.tooFarBehind(false)).isTrue();
     assertThat(ws.tooFarBehind(true)).as("during a sync the socket is full by design: only the unsent bytes count")
         .isFalse();
+  }
+
+  @Test
+  void whileTheServersOwnLoopIsBehindAFullSocketDoesNotCountAgainstItsClient() {
+    AtomicBoolean loopBehind = new AtomicBoolean(true);
+    WsChannel.Settings settings = new WsChannel.Settings(SETTINGS.decoder(), MESSAGE_MAX, UNSENT_MAX,
+        SETTINGS.behindMaxNanos(), CLOSING_TIMEOUT_MS, loopBehind::get);
+    EmbeddedChannel channel = new EmbeddedChannel();
+    try {
+      channel.freezeTime();
+      channel.pipeline().addLast("upgraded", new ChannelInboundHandlerAdapter());
+      WsChannel socket = WsChannel.attach(channel.pipeline(), "upgraded", new Recorder(), settings, w -> { });
+      channel.write(Unpooled.wrappedBuffer(new byte[channel.config().getWriteBufferHighWaterMark() + 1]));
+      assertThat(socket.writeQueueFull()).isTrue();
+
+      // the server cannot hand bytes over in time: however long that lasts, the client is not judged
+      channel.advanceTimeBy(5 * BEHIND_MAX_MS, TimeUnit.MILLISECONDS);
+      assertThat(socket.tooFarBehind(false)).as("full while the loop is behind").isFalse();
+      assertThat(socket.behindNanos()).isZero();
+
+      // the loop caught up: from now on the socket staying full is the client's doing
+      loopBehind.set(false);
+      channel.advanceTimeBy(BEHIND_MAX_MS, TimeUnit.MILLISECONDS);
+      assertThat(socket.tooFarBehind(false)).as("behind only as long as the limit since the loop caught up").isFalse();
+      channel.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+      assertThat(socket.tooFarBehind(false)).as("a client that does not read is still closed").isTrue();
+
+      // the loop falls behind again: the clock starts over
+      loopBehind.set(true);
+      assertThat(socket.tooFarBehind(false)).isFalse();
+      loopBehind.set(false);
+      channel.advanceTimeBy(BEHIND_MAX_MS / 2, TimeUnit.MILLISECONDS);
+      assertThat(socket.tooFarBehind(false)).isFalse();
+    } finally {
+      channel.finishAndReleaseAll();
+    }
+  }
+
+  @Test
+  void theUnsentMaximumHoldsEvenWhileTheServersLoopIsBehind() {
+    WsChannel.Settings settings = new WsChannel.Settings(SETTINGS.decoder(), MESSAGE_MAX, UNSENT_MAX,
+        SETTINGS.behindMaxNanos(), CLOSING_TIMEOUT_MS, () -> true);
+    EmbeddedChannel channel = new EmbeddedChannel();
+    try {
+      channel.pipeline().addLast("upgraded", new ChannelInboundHandlerAdapter());
+      WsChannel socket = WsChannel.attach(channel.pipeline(), "upgraded", new Recorder(), settings, w -> { });
+      channel.write(Unpooled.wrappedBuffer(new byte[(int) UNSENT_MAX - 1024]));
+      assertThat(socket.tooFarBehind(false)).isFalse();
+      channel.write(Unpooled.wrappedBuffer(new byte[2048]));
+      assertThat(socket.tooFarBehind(false)).as("what one connection holds stays bounded").isTrue();
+    } finally {
+      channel.finishAndReleaseAll();
+    }
   }
 
   @Test
