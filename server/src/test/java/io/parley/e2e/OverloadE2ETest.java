@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 18, item 7: a node offered more than it can deliver sheds at intake and keeps its readers.
  * Ten members of a group of 20, every member connected and reading, send open-loop far more than
- * the in-process node can fan out; the node's loop-lag bound is set low so that it sheds early, and
- * its slow-reader limit short, so that judging readers by the server's own backlog (what the
+ * the in-process node can fan out, in bursts; the node's loop-lag bound and backlog are set low so
+ * that it sheds early, and its slow-reader limit short, so that judging readers by the server's own backlog (what the
  * server did before) would close them. Asserted: every send is answered once; a shed send gets
  * {@code unavailable} with its {@code msg_id} and {@code conv} and is never delivered; every acked
  * message reaches every other member; no reading client is closed.
@@ -31,10 +31,15 @@ import org.junit.jupiter.api.io.TempDir;
 class OverloadE2ETest {
   static final int MEMBERS = 20;
   static final int SENDERS = 10;
-  /** Each sender sends this many per tick of {@link #TICK_MS}, for {@link #TICKS} ticks: 10,000 msgs/s offered for 1 s. */
-  static final int PER_TICK = 10;
-  static final long TICK_MS = 10;
-  static final int TICKS = 100;
+  /**
+   * Each sender sends this many at once every {@link #TICK_MS}, for {@link #TICKS} ticks: 10,000
+   * msgs/s offered for 1 s in bursts of 1,000, each far beyond {@link #BACKLOG} (so the node sheds
+   * on any machine: an idle one kept up with the same rate offered smoothly and shed nothing).
+   */
+  static final int PER_TICK = 100;
+  static final long TICK_MS = 100;
+  static final int TICKS = 10;
+  static final int BACKLOG = 64;
 
   @TempDir
   static Path dir;
@@ -48,6 +53,7 @@ class OverloadE2ETest {
         "PARLEY_LIMITS_SEND_RATE_PER_S", "1000000",
         "PARLEY_LIMITS_SEND_BURST", "1000000",
         "PARLEY_OVERLOAD_LOOP_LAG_MS", "5",
+        "PARLEY_ROUTING_BACKLOG_MAX", String.valueOf(BACKLOG),
         "PARLEY_GATEWAY_SLOW_READER_BEHIND_MS", "500"));
     clients = new Clients(node.port);
   }
