@@ -13,6 +13,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -69,6 +71,9 @@ public final class LogRoutingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(LogRoutingVerticle.class);
   private static final long RETRY_FIRST_MS = 100;
   private static final DeliveryOptions FANOUT_OPTIONS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(30_000);
+  /** A hot conversation's part for another node's fan-out: its registry look-up, then its inbox requests (3 s each). */
+  static final long REMOTE_FANOUT_TIMEOUT_MS = 10_000;
+  private static final DeliveryOptions REMOTE_FANOUT_OPTIONS = new DeliveryOptions().setSendTimeout(REMOTE_FANOUT_TIMEOUT_MS);
 
   private final LogSource source;
   private final MessageArchive archive;
@@ -78,6 +83,7 @@ public final class LogRoutingVerticle extends VerticleBase {
   private final long deadLetterAfterNanos;
   private final MessageStore store;
   private final PreviousIds previous;
+  private final HotFanout hot;
   private EventBus bus;
   private volatile boolean stopping;
   private final Promise<Void> stopped = Promise.promise();
@@ -109,6 +115,17 @@ public final class LogRoutingVerticle extends VerticleBase {
   public LogRoutingVerticle(LogSource source, MessageArchive archive, DeadLetters deadLetters,
       ConversationStore conversations, RoutingSettings settings, long retryMaxMs, long deadLetterAfterMs,
       MessageStore store) {
+    this(source, archive, deadLetters, conversations, settings, retryMaxMs, deadLetterAfterMs, store,
+        HotFanout.off("local"));
+  }
+
+  /**
+   * @param hot splits hot conversations' fan-out over the live nodes (see {@link #fanOut})
+   */
+  public LogRoutingVerticle(LogSource source, MessageArchive archive, DeadLetters deadLetters,
+      ConversationStore conversations, RoutingSettings settings, long retryMaxMs, long deadLetterAfterMs,
+      MessageStore store, HotFanout hot) {
+    this.hot = hot;
     this.source = source;
     this.archive = archive;
     this.deadLetters = deadLetters;
@@ -601,14 +618,47 @@ public final class LogRoutingVerticle extends VerticleBase {
         Fanout.preview(m.body()), prev);
   }
 
-  /** Hands the batch's fan-outs over in one request; completes (never failing) once confirmed or given up. */
+  /**
+   * Hands the batch's fan-outs over, in one request to this node's fan-out, and for a hot
+   * conversation ({@link HotFanout}) one more per other node fanning out some of its recipients, to
+   * that node's fan-out ({@link Addresses#nodeFanout}); completes (never failing) once all are
+   * confirmed or given up. An unconfirmed part is logged, and its recipients catch up by sync and
+   * live-gap backfill, as when this node's own fan-out fails; a node without the address yet (it is
+   * still starting) gets its part fanned out here instead.
+   */
   private Future<Void> fanOut(List<Fanout> fanouts) {
     if (fanouts.isEmpty()) {
       return Future.succeededFuture();
     }
+    Map<String, List<Fanout>> parts = hot.assign(fanouts, System.nanoTime());
+    List<Future<Void>> confirmed = new ArrayList<>(parts.size());
+    parts.forEach((node, part) -> confirmed.add(node.equals(hot.self()) ? fanOutHere(part) : fanOutOn(node, part)));
+    return Future.join(confirmed).transform(ar -> Future.succeededFuture());
+  }
+
+  private Future<Void> fanOutHere(List<Fanout> fanouts) {
     return bus.request(Addresses.FANOUT, new FanoutBatch(fanouts), FANOUT_OPTIONS)
         .onFailure(e -> LOG.warn("fan-out of {} messages not confirmed: {}", fanouts.size(), e.toString()))
         .<Void>transform(ar -> Future.succeededFuture());
+  }
+
+  private Future<Void> fanOutOn(String node, List<Fanout> fanouts) {
+    hot.stats().sentToOther();
+    return bus.request(Addresses.nodeFanout(node), new FanoutBatch(fanouts), REMOTE_FANOUT_OPTIONS).<Void>transform(ar -> {
+      if (ar.succeeded()) {
+        return Future.succeededFuture();
+      }
+      if (ar.cause() instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+        // nothing was delivered there: this node does it
+        LOG.info("node {} has no fan-out yet, fanning out its part of {} messages here", node, fanouts.size());
+        return fanOutHere(fanouts);
+      }
+      hot.stats().unconfirmed();
+      hot.unconfirmed(node, System.nanoTime());
+      LOG.warn("fan-out of {} messages by node {} not confirmed, its sub-partitions go to other nodes for {} s: {}",
+          fanouts.size(), node, TimeUnit.NANOSECONDS.toSeconds(HotFanout.AVOID_NANOS), ar.cause().toString());
+      return Future.succeededFuture();
+    });
   }
 
   /** Runs {@code step} until it succeeds, backing off between failures; gives up only when stopping. */
