@@ -31,7 +31,10 @@ import org.slf4j.LoggerFactory;
  * look-ups of consecutive batches overlap, but their deliveries leave one after another, and a
  * batch's deliveries keep its order, so every user sees frames in the order routing produced them.
  * (The cluster profile adds one event-bus message per remote node and batch here, more when the
- * batch is large, see {@link #split}; the embedded profile has only this node.)
+ * batch is large, see {@link #split}; the embedded profile has only this node.) On the cluster
+ * profile it also takes, at {@link Addresses#nodeFanout}, the parts of hot conversations that
+ * routing on other nodes assigns to this node ({@code routing.HotFanout}), queued with this node's
+ * own batches and handled alike; {@link FanoutStats} counts both.
  */
 public final class FanoutVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FanoutVerticle.class);

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       twice is recognised and dropped here), and sends each record's writer the verdict its
  *       sender is acked with: the stored original ({@link #sendVerdicts}),
  *   <li>looks up the members of its conversations (cached, invalidated by membership events),
- *   <li>hands every new message to fan-out, in log order, and waits until fan-out confirmed that
+ *   <li>hands every new message to fan-out, in log order (a hot conversation's recipients split
+ *       over the live nodes' fan-out, see {@link HotFanout}), and waits until fan-out confirmed that
  *       every node holding a recipient received it,
  *   <li>and only then commits the batch.
  * </ol>
