@@ -304,7 +304,8 @@ public final class Node {
       // the cluster manager's member list: read in memory, never blocks
       ClusterManager manager = clusterManager;
       HotFanout hot = new HotFanout(config.routing().hotGroupMembers(), config.routing().hotFanoutShards(),
-          new HotFanout.Nodes(manager.getNodeId(), manager::getNodes), fanoutStats, config.routing().memberCacheMax());
+          new HotFanout.Nodes(manager.getNodeId(), manager::getNodes), fanoutStats, config.routing().memberCacheMax(),
+          c.fanoutRemoteRequestChars());
       chain = chain.compose(v -> b.openDeadLetters(vertx, config)).compose(dead -> b.openLogSource(vertx, config)
           .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), dead, b.conversations(), config.routing(),
               c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages(), hot))));

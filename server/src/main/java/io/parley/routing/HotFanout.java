@@ -49,6 +49,7 @@ public final class HotFanout {
   private final int shards;
   private final Nodes nodes;
   private final FanoutStats stats;
+  private final int requestChars;
   private final Map<Long, Split> splits;
   private final Map<String, Long> avoidUntil = new HashMap<>();
 
@@ -56,11 +57,15 @@ public final class HotFanout {
    * @param threshold a conversation with more members than this is hot; 0: none is
    * @param shards sub-partitions of a hot conversation's recipients
    * @param cacheMax hot conversations whose split is cached (least recently used dropped first)
+   * @param requestChars the most characters of frames, previews and user ids in one request to
+   *     another node's fan-out ({@code fanout.remote_request_chars}, see {@link #requests})
    */
-  public HotFanout(int threshold, int shards, Nodes nodes, FanoutStats stats, int cacheMax) {
-    if (threshold < 0 || shards < 1 || cacheMax < 1) {
-      throw new IllegalArgumentException("threshold " + threshold + ", shards " + shards + ", cacheMax " + cacheMax);
+  public HotFanout(int threshold, int shards, Nodes nodes, FanoutStats stats, int cacheMax, int requestChars) {
+    if (threshold < 0 || shards < 1 || cacheMax < 1 || requestChars < 1) {
+      throw new IllegalArgumentException("threshold " + threshold + ", shards " + shards + ", cacheMax " + cacheMax
+          + ", requestChars " + requestChars);
     }
+    this.requestChars = requestChars;
     this.threshold = threshold;
     this.shards = shards;
     this.nodes = nodes;
@@ -75,7 +80,7 @@ public final class HotFanout {
 
   /** Everything local: one node, nothing hot. */
   public static HotFanout off(String self) {
-    return new HotFanout(0, 1, Nodes.single(self), new FanoutStats(), 1);
+    return new HotFanout(0, 1, Nodes.single(self), new FanoutStats(), 1, Integer.MAX_VALUE);
   }
 
   public String self() {
@@ -144,6 +149,39 @@ public final class HotFanout {
       splitOf(f.conv(), f.recipients(), usable).byNode.forEach((node, users) ->
           out.computeIfAbsent(node, k -> new ArrayList<>()).add(new Fanout(f.conv(), f.serverId(), f.from(), f.frame(),
               users, f.skipConnection(), f.preview(), f.prev())));
+    }
+    return out;
+  }
+
+  /**
+   * A node's part cut, in order, into requests of at most the configured characters each (a
+   * fan-out larger than that alone; a fan-out is never cut): a polled batch of a 5,000-member group
+   * would otherwise be one event-bus message of megabytes, holding the connection to that node.
+   * Sent one after another from one event loop, they reach that node's fan-out in this order.
+   */
+  List<List<Fanout>> requests(List<Fanout> part) {
+    return requests(part, requestChars);
+  }
+
+  static List<List<Fanout>> requests(List<Fanout> part, int budgetChars) {
+    List<List<Fanout>> out = new ArrayList<>(1);
+    List<Fanout> open = new ArrayList<>();
+    long chars = 0;
+    for (Fanout f : part) {
+      long size = f.frame().length() + (f.preview() == null ? 0 : f.preview().length());
+      for (String user : f.recipients()) {
+        size += user.length() + 1;
+      }
+      if (!open.isEmpty() && chars + size > budgetChars) {
+        out.add(open);
+        open = new ArrayList<>();
+        chars = 0;
+      }
+      open.add(f);
+      chars += size;
+    }
+    if (!open.isEmpty()) {
+      out.add(open);
     }
     return out;
   }

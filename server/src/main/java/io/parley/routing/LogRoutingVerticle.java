@@ -644,21 +644,41 @@ public final class LogRoutingVerticle extends VerticleBase {
   }
 
   private Future<Void> fanOutOn(String node, List<Fanout> fanouts) {
+    List<List<Fanout>> requests = hot.requests(fanouts);
+    List<Future<Boolean>> answers = new ArrayList<>(requests.size());
+    // sent one after another from this loop: the bus keeps their order to that node's fan-out
+    for (List<Fanout> request : requests) {
+      answers.add(fanOutRequest(node, request));
+    }
+    return Future.join(answers).transform(ar -> {
+      // the requests that node had no fan-out for, fanned out here, still in order
+      List<Future<Void>> here = new ArrayList<>();
+      for (int i = 0; i < requests.size(); i++) {
+        if (answers.get(i).result()) {
+          here.add(fanOutHere(requests.get(i)));
+        }
+      }
+      return Future.join(here).transform(v -> Future.succeededFuture());
+    });
+  }
+
+  /** One request to another node's fan-out; true when that node has none (yet), and it is to be done here. */
+  private Future<Boolean> fanOutRequest(String node, List<Fanout> fanouts) {
     hot.stats().sentToOther();
-    return bus.request(Addresses.nodeFanout(node), new FanoutBatch(fanouts), REMOTE_FANOUT_OPTIONS).<Void>transform(ar -> {
+    return bus.request(Addresses.nodeFanout(node), new FanoutBatch(fanouts), REMOTE_FANOUT_OPTIONS).transform(ar -> {
       if (ar.succeeded()) {
-        return Future.succeededFuture();
+        return Future.succeededFuture(false);
       }
       if (ar.cause() instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
-        // nothing was delivered there: this node does it
+        // nothing was delivered there
         LOG.info("node {} has no fan-out yet, fanning out its part of {} messages here", node, fanouts.size());
-        return fanOutHere(fanouts);
+        return Future.succeededFuture(true);
       }
       hot.stats().unconfirmed();
       hot.unconfirmed(node, System.nanoTime());
       LOG.warn("fan-out of {} messages by node {} not confirmed, its sub-partitions go to other nodes for {} s: {}",
           fanouts.size(), node, TimeUnit.NANOSECONDS.toSeconds(HotFanout.AVOID_NANOS), ar.cause().toString());
-      return Future.succeededFuture();
+      return Future.succeededFuture(false);
     });
   }
 

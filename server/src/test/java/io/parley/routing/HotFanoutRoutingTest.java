@@ -51,7 +51,7 @@ class HotFanoutRoutingTest {
     FanoutStats stats = new FanoutStats();
     OneBatchSource source = new OneBatchSource(List.of(logged(1, "m1"), logged(2, "m2")));
 
-    deploy(source, new HotFanout(8, 4, new HotFanout.Nodes("self", () -> nodes), stats, 100));
+    deploy(source, new HotFanout(8, 4, new HotFanout.Nodes("self", () -> nodes), stats, 100, 1 << 20));
     source.committed.future().await(10, TimeUnit.SECONDS);
 
     for (long id : List.of(serverId(1), serverId(2))) {
@@ -79,13 +79,37 @@ class HotFanoutRoutingTest {
     OneBatchSource source = new OneBatchSource(List.of(logged(1, "m1")));
     source.batches.add(List.of(logged(2, "m2")));
 
-    deploy(source, new HotFanout(8, 4, new HotFanout.Nodes("self", () -> nodes), stats, 100));
+    deploy(source, new HotFanout(8, 4, new HotFanout.Nodes("self", () -> nodes), stats, 100, 1 << 20));
     Await.until("both batches committed", () -> source.offsets.size() == 2, Await.TIMEOUT);
 
     assertThat(fannedOut.get(serverId(1)).get("other")).as("asked, and it refused").isNotEmpty();
     assertThat(fannedOut.get(serverId(2))).as("the next batch: all of it here").containsOnlyKeys("self");
     assertThat(fannedOut.get(serverId(2)).get("self")).containsExactlyInAnyOrderElementsOf(MEMBERS);
     assertThat(stats.toJson().getLong("unconfirmed_by_others")).isEqualTo(1);
+  }
+
+  @Test
+  void aLargePartGoesToItsNodeInSeveralRequestsThatArriveInOrder() throws Exception {
+    List<String> nodes = List.of("self", "other");
+    fanoutAt(Addresses.FANOUT, "self", true);
+    List<Long> arrived = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<FanoutBatch>consumer(Addresses.nodeFanout("other"), m -> {
+      m.body().fanouts().forEach(f -> arrived.add(f.serverId()));
+      m.reply(null);
+    });
+    FanoutStats stats = new FanoutStats();
+    List<LogSource.Logged> batch = new ArrayList<>();
+    for (int i = 1; i <= 6; i++) {
+      batch.add(logged(i, "m" + i));
+    }
+    OneBatchSource source = new OneBatchSource(batch);
+
+    deploy(source, new HotFanout(8, 4, new HotFanout.Nodes("self", () -> nodes), stats, 100, 1));
+    source.committed.future().await(10, TimeUnit.SECONDS);
+
+    assertThat(arrived).as("each message its own request, in log order")
+        .containsExactly(serverId(1), serverId(2), serverId(3), serverId(4), serverId(5), serverId(6));
+    assertThat(stats.toJson().getLong("sent_to_others")).isEqualTo(6);
   }
 
   /** A fan-out stand-in at {@code address}: records what it got as {@code node}'s, and confirms or refuses. */

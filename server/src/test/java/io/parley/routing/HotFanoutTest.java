@@ -38,7 +38,7 @@ class HotFanoutTest {
   }
 
   static HotFanout hot(String self, List<String> live) {
-    return new HotFanout(THRESHOLD, SHARDS, new HotFanout.Nodes(self, () -> live), new FanoutStats(), 100);
+    return new HotFanout(THRESHOLD, SHARDS, new HotFanout.Nodes(self, () -> live), new FanoutStats(), 100, 1 << 20);
   }
 
   @Test
@@ -90,7 +90,7 @@ class HotFanoutTest {
     assertThat(parts).containsOnlyKeys("b");
     assertThat(parts.get("b")).isSameAs(batch);
 
-    HotFanout off = new HotFanout(0, SHARDS, new HotFanout.Nodes("b", () -> List.of("a", "b", "c")), new FanoutStats(), 10);
+    HotFanout off = new HotFanout(0, SHARDS, new HotFanout.Nodes("b", () -> List.of("a", "b", "c")), new FanoutStats(), 10, 1 << 20);
     List<Fanout> big = List.of(fanout(3, 12, "user-0", members(5000)));
     assertThat(off.assign(big, 0)).as("threshold 0: off").containsOnlyKeys("b");
   }
@@ -135,7 +135,7 @@ class HotFanoutTest {
   @Test
   void theSplitOfAMemberSetIsComputedOnceUntilTheSetOrTheNodesChange() {
     AtomicReference<List<String>> live = new AtomicReference<>(List.of("n1", "n2"));
-    HotFanout hot = new HotFanout(THRESHOLD, SHARDS, new HotFanout.Nodes("n1", live::get), new FanoutStats(), 100);
+    HotFanout hot = new HotFanout(THRESHOLD, SHARDS, new HotFanout.Nodes("n1", live::get), new FanoutStats(), 100, 1 << 20);
     Set<String> members = members(50);
 
     Map<String, List<Fanout>> first = hot.assign(List.of(fanout(1, 10, "user-0", members)), 0);
@@ -169,5 +169,21 @@ class HotFanoutTest {
 
     assertThat(hot.assign(List.of(fanout(1, 11, "user-0", members)), now + HotFanout.AVOID_NANOS))
         .as("back after the pause").containsOnlyKeys("n1", "n2", "n3");
+  }
+
+  @Test
+  void aNodesPartIsCutIntoRequestsWithinTheBudgetInOrderNeverCuttingAFanout() {
+    List<Fanout> part = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      part.add(fanout(1, 10 + i, "user-0", members(20)));
+    }
+    long one = part.get(0).frame().length() + part.get(0).preview().length()
+        + part.get(0).recipients().stream().mapToLong(u -> u.length() + 1).sum();
+    List<List<Fanout>> requests = HotFanout.requests(part, (int) (3 * one));
+    assertThat(requests).hasSize(4);
+    assertThat(requests.stream().flatMap(List::stream).toList()).as("all of them, in order").containsExactlyElementsOf(part);
+    assertThat(requests.get(0)).hasSize(3);
+    assertThat(HotFanout.requests(part, 1)).as("one larger than the budget travels alone").hasSize(10);
+    assertThat(HotFanout.requests(part, Integer.MAX_VALUE)).hasSize(1);
   }
 }
