@@ -30,12 +30,14 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.redis.client.Redis;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,8 +75,11 @@ final class ClusterBackends {
     this.limiter = limiter;
   }
 
-  /** Joins (or forms) the Hazelcast cluster named by {@code cluster.name}. */
-  static Future<Vertx> joinCluster(ParleyConfig config) {
+  /**
+   * Joins (or forms) the Hazelcast cluster named by {@code cluster.name}; {@code managed} gets the
+   * cluster manager (its node id and live nodes) before the join completes.
+   */
+  static Future<Vertx> joinCluster(ParleyConfig config, Consumer<ClusterManager> managed) {
     ClusterSettings c = config.cluster();
     Config hz = ConfigUtil.loadConfig();
     hz.setClusterName(c.name());
@@ -89,6 +94,7 @@ final class ClusterBackends {
     VertxOptions options = Node.vertxOptions(config)
         .setEventBusOptions(new EventBusOptions().setHost(c.host()).setPort(0).setClusterPublicHost(c.host()));
     HazelcastClusterManager manager = new HazelcastClusterManager(hz);
+    managed.accept(manager);
     long t0 = System.nanoTime();
     return Transports.builder(options, config.transport()).withClusterManager(manager).buildClustered()
         .onSuccess(v -> LOG.info("joined cluster '{}' as {} in {} ms", c.name(), memberLine(manager),

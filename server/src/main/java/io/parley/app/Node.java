@@ -3,6 +3,10 @@ package io.parley.app;
 import io.parley.config.ConfigException;
 import io.parley.config.ParleyConfig;
 import io.parley.fanout.FanoutBatch;
+import io.parley.fanout.FanoutBatchCodec;
+import io.parley.fanout.FanoutStats;
+import io.parley.routing.HotFanout;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.parley.fanout.FanoutVerticle;
 import io.parley.gateway.Auth;
 import io.parley.gateway.ConnectEmails;
@@ -98,6 +102,10 @@ public final class Node {
   private final AtomicBoolean ready = new AtomicBoolean();
   private final List<String> deployments = new ArrayList<>();
   private final PushStats pushStats = new PushStats();
+  /** This node's fan-out work, at {@code GET /health/fanout}. */
+  private final FanoutStats fanoutStats = new FanoutStats();
+  /** Cluster profile: the manager of the joined cluster (its live nodes), once joined. */
+  private ClusterManager clusterManager;
   /** The node's event-loop lag (overload.loop_lag_ms): routing sheds sends while a watched loop is behind. */
   private final LoadMonitor load;
   private RocksStorage storage;
@@ -195,7 +203,7 @@ public final class Node {
   public Future<Void> start() {
     phaseStart = System.nanoTime();
     if (config.clustered()) {
-      return ClusterBackends.joinCluster(config).compose(v -> {
+      return ClusterBackends.joinCluster(config, m -> clusterManager = m).compose(v -> {
         phase("cluster join");
         vertx = v;
         registerCodecs(vertx.eventBus());
@@ -290,11 +298,17 @@ public final class Node {
                 .map(v -> new KafkaPushQueue(vertx, c.kafkaBootstrap(), config.pushDelivery().queueTopic(),
                     config.pushDelivery().queueTopic(), new KafkaLogSource.Timing(c.kafkaPollTimeoutMs(),
                         c.kafkaSessionTimeoutMs(), c.kafkaHeartbeatIntervalMs()), c.kafkaSendTimeoutMs())))
-        .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars())));
+        .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars(),
+            clusterManager.getNodeId(), fanoutStats)));
     if (c.runs(ClusterSettings.ROUTING)) {
+      // the cluster manager's member list: read in memory, never blocks
+      ClusterManager manager = clusterManager;
+      HotFanout hot = new HotFanout(config.routing().hotGroupMembers(), config.routing().hotFanoutShards(),
+          new HotFanout.Nodes(manager.getNodeId(), manager::getNodes), fanoutStats, config.routing().memberCacheMax(),
+          c.fanoutRemoteRequestChars());
       chain = chain.compose(v -> b.openDeadLetters(vertx, config)).compose(dead -> b.openLogSource(vertx, config)
           .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), dead, b.conversations(), config.routing(),
-              c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages()))));
+              c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages(), hot))));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
@@ -338,7 +352,8 @@ public final class Node {
     WorkerExecutor pushQueueWriter = vertx.createSharedWorkerExecutor("parley-push-queue", 1);
     return deployPush(registry, pushRegistrations, conversations, senders,
             () -> Future.succeededFuture(new RocksPushQueue(vertx, storage, pushQueueWriter)))
-        .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars())))
+        .compose(v -> deployOne(new FanoutVerticle(registry, config.nodeName(), false, config.cluster().fanoutRemoteRequestChars(),
+            null, fanoutStats)))
         .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
@@ -457,7 +472,7 @@ public final class Node {
   static void registerCodecs(EventBus bus) {
     bus.registerDefaultCodec(SendBatch.class, new LocalCodec<>(SendBatch.class));
     bus.registerDefaultCodec(SignalRequest.class, new LocalCodec<>(SignalRequest.class));
-    bus.registerDefaultCodec(FanoutBatch.class, new LocalCodec<>(FanoutBatch.class));
+    bus.registerDefaultCodec(FanoutBatch.class, new FanoutBatchCodec());
     bus.registerDefaultCodec(Outbound.class, new LocalCodec<>(Outbound.class));
     bus.registerDefaultCodec(Deliveries.class, new DeliveryCodec());
     bus.registerDefaultCodec(PushBatch.class, new LocalCodec<>(PushBatch.class));

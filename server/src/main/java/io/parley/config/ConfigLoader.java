@@ -192,7 +192,8 @@ public final class ConfigLoader {
   private static RoutingSettings routing(JsonObject c) {
     return new RoutingSettings(intIn(c, "routing.backlog_max", 1, 10_000_000), intIn(c, "routing.batch_max", 1, 65_536),
         intIn(c, "routing.cluster_appends_max", 1, 1024), intIn(c, "routing.member_cache_max", 1, 10_000_000),
-        longIn(c, "routing.shed_queue_wait_ms", 0, 3_600_000), longIn(c, "overload.loop_lag_ms", 0, 3_600_000));
+        longIn(c, "routing.shed_queue_wait_ms", 0, 3_600_000), longIn(c, "overload.loop_lag_ms", 0, 3_600_000),
+        intIn(c, "routing.hot_group_members", 0, 10_000_000), intIn(c, "routing.hot_fanout_shards", 1, 1024));
   }
 
   private static PushSettings push(JsonObject c) {

@@ -31,7 +31,10 @@ import org.slf4j.LoggerFactory;
  * look-ups of consecutive batches overlap, but their deliveries leave one after another, and a
  * batch's deliveries keep its order, so every user sees frames in the order routing produced them.
  * (The cluster profile adds one event-bus message per remote node and batch here, more when the
- * batch is large, see {@link #split}; the embedded profile has only this node.)
+ * batch is large, see {@link #split}; the embedded profile has only this node.) On the cluster
+ * profile it also takes, at {@link Addresses#nodeFanout}, the parts of hot conversations that
+ * routing on other nodes assigns to this node ({@code routing.HotFanout}), queued with this node's
+ * own batches and handled alike; {@link FanoutStats} counts both.
  */
 public final class FanoutVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(FanoutVerticle.class);
@@ -40,6 +43,8 @@ public final class FanoutVerticle extends VerticleBase {
   private final String node;
   private final boolean clustered;
   private final int remoteBudgetChars;
+  private final String clusterNodeId;
+  private final FanoutStats stats;
   private EventBus bus;
   private Future<Void> tail = Future.succeededFuture();
   static final long INBOX_TIMEOUT_MS = 3_000;
@@ -54,6 +59,17 @@ public final class FanoutVerticle extends VerticleBase {
    *     node's inbox, setting {@code fanout.remote_request_chars} (see {@link #split})
    */
   public FanoutVerticle(ConnectionRegistry registry, String node, boolean clustered, int remoteBudgetChars) {
+    this(registry, node, clustered, remoteBudgetChars, null, new FanoutStats());
+  }
+
+  /**
+   * @param clusterNodeId this node's id in the cluster manager: fan-out also takes the parts of hot
+   *     conversations' batches routing on other nodes sends it ({@link Addresses#nodeFanout}); null:
+   *     only this node's routing's
+   * @param stats counts the work, answered at {@link Addresses#FANOUT_STATS}
+   */
+  public FanoutVerticle(ConnectionRegistry registry, String node, boolean clustered, int remoteBudgetChars,
+      String clusterNodeId, FanoutStats stats) {
     if (remoteBudgetChars < 1) {
       throw new IllegalArgumentException("remoteBudgetChars must be positive: " + remoteBudgetChars);
     }
@@ -61,12 +77,33 @@ public final class FanoutVerticle extends VerticleBase {
     this.node = node;
     this.clustered = clustered;
     this.remoteBudgetChars = remoteBudgetChars;
+    this.clusterNodeId = clusterNodeId;
+    this.stats = stats;
   }
 
   @Override
   public Future<?> start() {
     bus = vertx.eventBus();
-    return bus.<FanoutBatch>localConsumer(Addresses.FANOUT, this::onFanout).completion();
+    List<Future<?>> consumers = new ArrayList<>(3);
+    consumers.add(bus.<FanoutBatch>localConsumer(Addresses.FANOUT, this::onFanout).completion());
+    consumers.add(bus.localConsumer(Addresses.FANOUT_STATS, m -> m.reply(stats.toJson())).completion());
+    if (clusterNodeId != null) {
+      // a hot conversation's part routed on another node: queued with this node's own batches
+      consumers.add(bus.<FanoutBatch>consumer(Addresses.nodeFanout(clusterNodeId), m -> {
+        stats.servedForOthers.incrementAndGet();
+        stats.recipientsForOthers.addAndGet(recipients(m.body()));
+        onFanout(m);
+      }).completion());
+    }
+    return Future.all(consumers);
+  }
+
+  private static long recipients(FanoutBatch batch) {
+    long n = 0;
+    for (Fanout f : batch.fanouts()) {
+      n += f.recipients().size();
+    }
+    return n;
   }
 
   /**
@@ -77,6 +114,8 @@ public final class FanoutVerticle extends VerticleBase {
    */
   private void onFanout(Message<FanoutBatch> msg) {
     FanoutBatch batch = msg.body();
+    stats.batches.incrementAndGet();
+    stats.recipients.addAndGet(recipients(batch));
     Promise<Void> handedOver = Promise.promise();
     // the look-up starts now, concurrently with earlier batches' (one registry round trip at a
     // time capped fan-out near 1 / RTT); the deliveries still leave one after another, in order

@@ -127,6 +127,15 @@ public final class GatewayVerticle extends VerticleBase {
       boolean ok = ready.getAsBoolean() && !draining;
       json(ctx, ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "not_ready"));
     });
+    // this node's fan-out counters (how hot conversations' fan-out splits between the nodes)
+    router.get("/health/fanout").handler(ctx -> vertx.eventBus().<JsonObject>request(Addresses.FANOUT_STATS, null,
+        Addresses.local()).onComplete(ar -> {
+          if (ar.succeeded()) {
+            json(ctx, 200, ar.result().body());
+          } else {
+            RestApi.error(ctx, ErrorCode.UNAVAILABLE, "fan-out not running");
+          }
+        }));
     router.route("/v1/*").handler(BodyHandler.create().setBodyLimit(1024 * 1024));
     if (config.devTokenEnabled()) {
       router.post("/v1/dev/token").handler(this::devToken);

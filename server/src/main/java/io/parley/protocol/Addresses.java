@@ -22,6 +22,18 @@ public final class Addresses {
   public static final String ROUTING_SIGNAL = "parley.routing.signal";
   /** Fan-out: appended messages (and signals) to deliver, a {@code FanoutBatch} per append. */
   public static final String FANOUT = "parley.fanout";
+  /**
+   * A node's fan-out for other nodes (cluster profile): routing sends here, as a {@code FanoutBatch},
+   * the part of a hot conversation's batch whose recipients fall in the sub-partitions that node
+   * fans out (see {@code routing.HotFanout}). Named by the node's cluster-manager id, as the live
+   * node list names it. One clustered consumer per node, registered at start by its fan-out.
+   */
+  public static String nodeFanout(String clusterNodeId) {
+    return "parley.fanout.node." + clusterNodeId;
+  }
+
+  /** Fan-out's counters on this node (a {@code JsonObject} reply; node-local, for {@code /health/fanout}). */
+  public static final String FANOUT_STATS = "parley.fanout.stats";
   /** Push: recipients without a live connection. */
   public static final String PUSH = "parley.push";
   /** Membership of a conversation changed (body: conversation id as Long). */

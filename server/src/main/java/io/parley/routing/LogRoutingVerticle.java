@@ -13,6 +13,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *       twice is recognised and dropped here), and sends each record's writer the verdict its
  *       sender is acked with: the stored original ({@link #sendVerdicts}),
  *   <li>looks up the members of its conversations (cached, invalidated by membership events),
- *   <li>hands every new message to fan-out, in log order, and waits until fan-out confirmed that
+ *   <li>hands every new message to fan-out, in log order (a hot conversation's recipients split
+ *       over the live nodes' fan-out, see {@link HotFanout}), and waits until fan-out confirmed that
  *       every node holding a recipient received it,
  *   <li>and only then commits the batch.
  * </ol>
@@ -69,6 +72,9 @@ public final class LogRoutingVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(LogRoutingVerticle.class);
   private static final long RETRY_FIRST_MS = 100;
   private static final DeliveryOptions FANOUT_OPTIONS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(30_000);
+  /** A hot conversation's part for another node's fan-out: its registry look-up, then its inbox requests (3 s each). */
+  static final long REMOTE_FANOUT_TIMEOUT_MS = 10_000;
+  private static final DeliveryOptions REMOTE_FANOUT_OPTIONS = new DeliveryOptions().setSendTimeout(REMOTE_FANOUT_TIMEOUT_MS);
 
   private final LogSource source;
   private final MessageArchive archive;
@@ -78,6 +84,7 @@ public final class LogRoutingVerticle extends VerticleBase {
   private final long deadLetterAfterNanos;
   private final MessageStore store;
   private final PreviousIds previous;
+  private final HotFanout hot;
   private EventBus bus;
   private volatile boolean stopping;
   private final Promise<Void> stopped = Promise.promise();
@@ -109,6 +116,17 @@ public final class LogRoutingVerticle extends VerticleBase {
   public LogRoutingVerticle(LogSource source, MessageArchive archive, DeadLetters deadLetters,
       ConversationStore conversations, RoutingSettings settings, long retryMaxMs, long deadLetterAfterMs,
       MessageStore store) {
+    this(source, archive, deadLetters, conversations, settings, retryMaxMs, deadLetterAfterMs, store,
+        HotFanout.off("local"));
+  }
+
+  /**
+   * @param hot splits hot conversations' fan-out over the live nodes (see {@link #fanOut})
+   */
+  public LogRoutingVerticle(LogSource source, MessageArchive archive, DeadLetters deadLetters,
+      ConversationStore conversations, RoutingSettings settings, long retryMaxMs, long deadLetterAfterMs,
+      MessageStore store, HotFanout hot) {
+    this.hot = hot;
     this.source = source;
     this.archive = archive;
     this.deadLetters = deadLetters;
@@ -601,14 +619,67 @@ public final class LogRoutingVerticle extends VerticleBase {
         Fanout.preview(m.body()), prev);
   }
 
-  /** Hands the batch's fan-outs over in one request; completes (never failing) once confirmed or given up. */
+  /**
+   * Hands the batch's fan-outs over, in one request to this node's fan-out, and for a hot
+   * conversation ({@link HotFanout}) one more per other node fanning out some of its recipients, to
+   * that node's fan-out ({@link Addresses#nodeFanout}); completes (never failing) once all are
+   * confirmed or given up. An unconfirmed part is logged, and its recipients catch up by sync and
+   * live-gap backfill, as when this node's own fan-out fails; a node without the address yet (it is
+   * still starting) gets its part fanned out here instead.
+   */
   private Future<Void> fanOut(List<Fanout> fanouts) {
     if (fanouts.isEmpty()) {
       return Future.succeededFuture();
     }
+    Map<String, List<Fanout>> parts = hot.assign(fanouts, System.nanoTime());
+    List<Future<Void>> confirmed = new ArrayList<>(parts.size());
+    parts.forEach((node, part) -> confirmed.add(node.equals(hot.self()) ? fanOutHere(part) : fanOutOn(node, part)));
+    return Future.join(confirmed).transform(ar -> Future.succeededFuture());
+  }
+
+  private Future<Void> fanOutHere(List<Fanout> fanouts) {
     return bus.request(Addresses.FANOUT, new FanoutBatch(fanouts), FANOUT_OPTIONS)
         .onFailure(e -> LOG.warn("fan-out of {} messages not confirmed: {}", fanouts.size(), e.toString()))
         .<Void>transform(ar -> Future.succeededFuture());
+  }
+
+  private Future<Void> fanOutOn(String node, List<Fanout> fanouts) {
+    List<List<Fanout>> requests = hot.requests(fanouts);
+    List<Future<Boolean>> answers = new ArrayList<>(requests.size());
+    // sent one after another from this loop: the bus keeps their order to that node's fan-out
+    for (List<Fanout> request : requests) {
+      answers.add(fanOutRequest(node, request));
+    }
+    return Future.join(answers).transform(ar -> {
+      // the requests that node had no fan-out for, fanned out here, still in order
+      List<Future<Void>> here = new ArrayList<>();
+      for (int i = 0; i < requests.size(); i++) {
+        if (answers.get(i).result()) {
+          here.add(fanOutHere(requests.get(i)));
+        }
+      }
+      return Future.join(here).transform(v -> Future.succeededFuture());
+    });
+  }
+
+  /** One request to another node's fan-out; true when that node has none (yet), and it is to be done here. */
+  private Future<Boolean> fanOutRequest(String node, List<Fanout> fanouts) {
+    hot.stats().sentToOther();
+    return bus.request(Addresses.nodeFanout(node), new FanoutBatch(fanouts), REMOTE_FANOUT_OPTIONS).transform(ar -> {
+      if (ar.succeeded()) {
+        return Future.succeededFuture(false);
+      }
+      if (ar.cause() instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+        // nothing was delivered there
+        LOG.info("node {} has no fan-out yet, fanning out its part of {} messages here", node, fanouts.size());
+        return Future.succeededFuture(true);
+      }
+      hot.stats().unconfirmed();
+      hot.unconfirmed(node, System.nanoTime());
+      LOG.warn("fan-out of {} messages by node {} not confirmed, its sub-partitions go to other nodes for {} s: {}",
+          fanouts.size(), node, TimeUnit.NANOSECONDS.toSeconds(HotFanout.AVOID_NANOS), ar.cause().toString());
+      return Future.succeededFuture(false);
+    });
   }
 
   /** Runs {@code step} until it succeeds, backing off between failures; gives up only when stopping. */

@@ -460,12 +460,16 @@ class ConfigLoaderTest {
     assertThat(d.memberCacheMax()).isEqualTo(10_000);
     assertThat(d.shedQueueWaitMs()).isEqualTo(1000);
     assertThat(d.loopLagMs()).isEqualTo(200);
+    assertThat(d.hotGroupMembers()).isEqualTo(1000);
+    assertThat(d.hotFanoutShards()).isEqualTo(16);
     assertThat(load(Map.of("PARLEY_PROFILE", "cluster")).routing()).as("same on the cluster profile").isEqualTo(d);
 
     RoutingSettings r = load(Map.of("PARLEY_ROUTING_BACKLOG_MAX", "500", "PARLEY_ROUTING_BATCH_MAX", "64",
         "PARLEY_ROUTING_CLUSTER_APPENDS_MAX", "1", "PARLEY_ROUTING_MEMBER_CACHE_MAX", "1",
-        "PARLEY_ROUTING_SHED_QUEUE_WAIT_MS", "0", "PARLEY_OVERLOAD_LOOP_LAG_MS", "50")).routing();
-    assertThat(r).isEqualTo(new RoutingSettings(500, 64, 1, 1, 0, 50));
+        "PARLEY_ROUTING_SHED_QUEUE_WAIT_MS", "0", "PARLEY_OVERLOAD_LOOP_LAG_MS", "50",
+        "PARLEY_ROUTING_HOT_GROUP_MEMBERS", "8", "PARLEY_ROUTING_HOT_FANOUT_SHARDS", "4")).routing();
+    assertThat(r).isEqualTo(new RoutingSettings(500, 64, 1, 1, 0, 50, 8, 4));
+    assertThat(load(Map.of("PARLEY_ROUTING_HOT_GROUP_MEMBERS", "0")).routing().hotGroupMembers()).as("0: off").isZero();
     assertThat(load(Map.of("PARLEY_OVERLOAD_LOOP_LAG_MS", "0")).routing().loopLagMs()).as("0: off").isZero();
   }
 
@@ -486,6 +490,11 @@ class ConfigLoaderTest {
       "PARLEY_OVERLOAD_LOOP_LAG_MS|-1|overload.loop_lag_ms",
       "PARLEY_OVERLOAD_LOOP_LAG_MS|3600001|overload.loop_lag_ms",
       "PARLEY_OVERLOAD_LOOP_LAG_MS|1.5|overload.loop_lag_ms",
+      "PARLEY_ROUTING_HOT_GROUP_MEMBERS|-1|routing.hot_group_members",
+      "PARLEY_ROUTING_HOT_GROUP_MEMBERS|10000001|routing.hot_group_members",
+      "PARLEY_ROUTING_HOT_GROUP_MEMBERS|many|routing.hot_group_members",
+      "PARLEY_ROUTING_HOT_FANOUT_SHARDS|0|routing.hot_fanout_shards",
+      "PARLEY_ROUTING_HOT_FANOUT_SHARDS|1025|routing.hot_fanout_shards",
   })
   void badRoutingValueNamesTheKey(String var, String value, String key) {
     assertThat(failure(Map.of(var, value)).getMessage()).contains(key);

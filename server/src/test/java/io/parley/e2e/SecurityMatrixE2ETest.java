@@ -88,6 +88,7 @@ class SecurityMatrixE2ETest {
     ROUTES.put("GET /v1/ws", new Route(Access.USER, null)); // the upgrade: tested by the handshake cells
     ROUTES.put("GET /health/live", new Route(Access.PUBLIC, (me, conv) -> new Req(HttpMethod.GET, "/health/live", null)));
     ROUTES.put("GET /health/ready", new Route(Access.PUBLIC, (me, conv) -> new Req(HttpMethod.GET, "/health/ready", null)));
+    ROUTES.put("GET /health/fanout", new Route(Access.PUBLIC, (me, conv) -> new Req(HttpMethod.GET, "/health/fanout", null)));
     ROUTES.put("* /v1/*", new Route(Access.FILTER, null)); // body handler and the /v1 failure handler
     ROUTES.put("POST /v1/dev/token", new Route(Access.PUBLIC,
         (me, conv) -> new Req(HttpMethod.POST, "/v1/dev/token", new JsonObject().put("user", "sm-dev"))));
