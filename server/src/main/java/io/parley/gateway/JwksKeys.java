@@ -1,0 +1,149 @@
+package io.parley.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The RS256 and ES256 verification keys of a JWKS URL ({@code auth.jwks_url}), cached. The key set is
+ * fetched once at start and again when a token names a {@code kid} the cache does not have, but at
+ * most once per {@link #REFRESH_MIN_MS} (a flood of tokens with made-up key ids costs the identity
+ * provider one request a minute), and never twice at once: concurrent askers share one fetch. The
+ * fetch is Vert.x's non-blocking HTTP client; keys of another type or algorithm, or not for
+ * signatures, are skipped with a warning.
+ */
+final class JwksKeys {
+  static final long REFRESH_MIN_MS = 60_000;
+  static final long FETCH_TIMEOUT_MS = 10_000;
+  static final int BODY_MAX_BYTES = 1 << 20;
+  private static final Logger LOG = LoggerFactory.getLogger(JwksKeys.class);
+
+  private final HttpClient http;
+  private final String url;
+  private final LongSupplier clockMs;
+  private volatile List<JsonObject> keys = List.of();
+  private volatile Set<String> kids = Set.of();
+  // guarded by this
+  private long lastFetchMs;
+  private boolean fetched;
+  private Future<Boolean> inFlight;
+
+  JwksKeys(Vertx vertx, String url, LongSupplier clockMs) {
+    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
+    this.url = url;
+    this.clockMs = clockMs;
+  }
+
+  /** The usable keys as JWK objects (each with {@code alg} set), for vertx-auth-jwt. */
+  List<JsonObject> keys() {
+    return keys;
+  }
+
+  boolean knows(String kid) {
+    return kids.contains(kid);
+  }
+
+  /**
+   * Fetches the key set unless a fetch began less than {@link #REFRESH_MIN_MS} ago; completes with
+   * whether the key set changed (false also when the fetch failed, which is logged).
+   */
+  synchronized Future<Boolean> refresh() {
+    if (inFlight != null) {
+      return inFlight;
+    }
+    long now = clockMs.getAsLong();
+    if (fetched && now - lastFetchMs < REFRESH_MIN_MS) {
+      return Future.succeededFuture(false);
+    }
+    fetched = true;
+    lastFetchMs = now;
+    Promise<Boolean> done = Promise.promise();
+    inFlight = done.future();
+    fetch().onComplete(ar -> {
+      synchronized (this) {
+        inFlight = null;
+      }
+      if (ar.failed()) {
+        LOG.warn("JWKS {}: fetch failed, keeping {} cached key(s): {}", url, keys.size(), ar.cause().toString());
+        done.complete(false);
+        return;
+      }
+      boolean changed = !ar.result().equals(keys);
+      keys = ar.result();
+      Set<String> ids = new java.util.HashSet<>();
+      ar.result().forEach(k -> {
+        if (k.getString("kid") != null) {
+          ids.add(k.getString("kid"));
+        }
+      });
+      kids = Set.copyOf(ids);
+      if (changed) {
+        LOG.info("JWKS {}: {} key(s) {}", url, ids.size(), ids);
+      }
+      done.complete(changed);
+    });
+    return done.future();
+  }
+
+  private Future<List<JsonObject>> fetch() {
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
+        .putHeader("Accept", "application/json").setTimeout(FETCH_TIMEOUT_MS);
+    return http.request(options).compose(req -> req.send()).compose(resp -> {
+      if (resp.statusCode() != 200) {
+        return Future.failedFuture("HTTP " + resp.statusCode());
+      }
+      String length = resp.getHeader("Content-Length");
+      if (length != null && length.length() < 12 && Long.parseLong(length.trim()) > BODY_MAX_BYTES) {
+        return Future.failedFuture("key set over " + BODY_MAX_BYTES + " bytes");
+      }
+      return resp.body().map(body -> usable(body.toJsonObject()));
+    });
+  }
+
+  /** The RS256 and ES256 (P-256) signature keys of a JWKS document, {@code alg} filled in. */
+  static List<JsonObject> usable(JsonObject jwks) {
+    JsonArray all = jwks.getJsonArray("keys");
+    if (all == null) {
+      throw new IllegalArgumentException("not a JWKS document: no \"keys\" array");
+    }
+    List<JsonObject> out = new ArrayList<>();
+    for (Object o : all) {
+      if (!(o instanceof JsonObject key)) {
+        continue;
+      }
+      String kty = key.getString("kty", "");
+      String alg = key.getString("alg");
+      String use = key.getString("use", "sig");
+      String expected = switch (kty) {
+        case "RSA" -> "RS256";
+        case "EC" -> "P-256".equals(key.getString("crv")) ? "ES256" : null;
+        default -> null;
+      };
+      if (expected == null || !"sig".equals(use) || alg != null && !alg.equals(expected)) {
+        LOG.warn("JWKS key {} skipped: only RS256 (RSA) and ES256 (EC P-256) signature keys are used (kty {}, alg {}, use {})",
+            key.getString("kid"), kty, alg, use);
+        continue;
+      }
+      JsonObject copy = new JsonObject().put("kty", kty).put("alg", expected);
+      for (String field : List.of("kid", "n", "e", "crv", "x", "y")) {
+        if (key.getValue(field) != null) {
+          copy.put(field, key.getValue(field));
+        }
+      }
+      out.add(copy);
+    }
+    return List.copyOf(out);
+  }
+}
