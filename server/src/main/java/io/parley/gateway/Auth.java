@@ -55,9 +55,10 @@ public final class Auth {
     this.secret = secret;
     this.issuer = identity.issuer();
     this.audiences = identity.audiences();
-    this.jwks = identity.jwksUrl().isEmpty() ? null : new JwksKeys(vertx, identity.jwksUrl(), clockMs);
     this.vertx = vertx;
-    this.jwt = provider(vertx, List.of());
+    this.jwt = provider(List.of());
+    this.jwks = identity.jwksUrl().isEmpty() ? null
+        : new JwksKeys(vertx, identity.jwksUrl(), clockMs, keys -> jwt = provider(keys));
   }
 
   /**
@@ -65,22 +66,15 @@ public final class Auth {
    * starts, HS256 tokens work, and the first token naming a key fetches again (a minute later at most).
    */
   public Future<Void> start() {
-    return jwks == null ? Future.succeededFuture() : jwks.refresh().map(changed -> {
-      rebuild();
-      return null;
-    });
+    return jwks == null ? Future.succeededFuture() : jwks.refresh().mapEmpty();
   }
 
-  private JWTAuth provider(Vertx vertx, List<JsonObject> keys) {
+  private JWTAuth provider(List<JsonObject> keys) {
     JWTAuthOptions options = new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret))
         .setJWTOptions(new JWTOptions().setAlgorithm("HS256"));
     keys.forEach(options::addJwk);
     return JWTAuth.create(vertx, options);
-  }
-
-  private void rebuild() {
-    jwt = provider(vertx, jwks.keys());
   }
 
   /** The user id of a request's token (header {@code Authorization: Bearer} or query {@code access_token}). */
@@ -105,9 +99,7 @@ public final class Auth {
       Context caller = Vertx.currentContext();
       Promise<User> onCaller = Promise.promise();
       jwks.refresh().onComplete(ar -> {
-        if (ar.succeeded() && ar.result()) {
-          rebuild();
-        }
+        // the verifier has the new keys by now (JwksKeys' onChange); a failed or skipped fetch leaves it
         Runnable verify = () -> jwt.authenticate(new TokenCredentials(token)).onComplete(onCaller);
         if (caller == null) {
           verify.run();

@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +34,7 @@ final class JwksKeys {
   private final HttpClient http;
   private final String url;
   private final LongSupplier clockMs;
+  private final Consumer<List<JsonObject>> onChange;
   private volatile List<JsonObject> keys = List.of();
   private volatile Set<String> kids = Set.of();
   // guarded by this
@@ -40,15 +42,15 @@ final class JwksKeys {
   private boolean fetched;
   private Future<Boolean> inFlight;
 
-  JwksKeys(Vertx vertx, String url, LongSupplier clockMs) {
+  /**
+   * @param onChange called with the new keys when a fetch changed them, before {@link #knows} and
+   *     {@link #refresh}'s answer tell anyone (so whoever learns of a key can verify with it)
+   */
+  JwksKeys(Vertx vertx, String url, LongSupplier clockMs, Consumer<List<JsonObject>> onChange) {
     this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
     this.url = url;
     this.clockMs = clockMs;
-  }
-
-  /** The usable keys as JWK objects (each with {@code alg} set), for vertx-auth-jwt. */
-  List<JsonObject> keys() {
-    return keys;
+    this.onChange = onChange;
   }
 
   boolean knows(String kid) {
@@ -72,25 +74,24 @@ final class JwksKeys {
     Promise<Boolean> done = Promise.promise();
     inFlight = done.future();
     fetch().onComplete(ar -> {
-      synchronized (this) {
-        inFlight = null;
-      }
+      boolean changed = false;
       if (ar.failed()) {
         LOG.warn("JWKS {}: fetch failed, keeping {} cached key(s): {}", url, keys.size(), ar.cause().toString());
-        done.complete(false);
-        return;
-      }
-      boolean changed = !ar.result().equals(keys);
-      keys = ar.result();
-      Set<String> ids = new java.util.HashSet<>();
-      ar.result().forEach(k -> {
-        if (k.getString("kid") != null) {
-          ids.add(k.getString("kid"));
-        }
-      });
-      kids = Set.copyOf(ids);
-      if (changed) {
+      } else if (!ar.result().equals(keys)) {
+        changed = true;
+        keys = ar.result();
+        onChange.accept(keys);
+        Set<String> ids = new java.util.HashSet<>();
+        keys.forEach(k -> {
+          if (k.getString("kid") != null) {
+            ids.add(k.getString("kid"));
+          }
+        });
+        kids = Set.copyOf(ids);
         LOG.info("JWKS {}: {} key(s) {}", url, ids.size(), ids);
+      }
+      synchronized (this) {
+        inFlight = null;
       }
       done.complete(changed);
     });
