@@ -58,13 +58,16 @@ public final class LogFormat {
     encoder.setWithContext(false);
     encoder.setWithMessage(false);
     encoder.setWithArguments(false);
+    encoder.setWithFormattedMessage(true);
     encoder.start();
     return encoder;
   }
 
+  /**
+   * Replaces a running appender's encoder. Not by stop and start: stopping a stream appender closes
+   * its stream, and only the console's start opens it again. Neither encoder writes a header.
+   */
   private static void swap(OutputStreamAppender<ILoggingEvent> appender, Encoder<ILoggingEvent> encoder) {
-    appender.stop();
     appender.setEncoder(encoder);
-    appender.start();
   }
 }
