@@ -194,7 +194,9 @@ public final class Node {
 
   public Future<Void> start() {
     phaseStart = System.nanoTime();
-    LogFormat.apply(config.identity().logFormat());
+    if (!warmupNode) { // the warm-up node runs in this JVM: its default format must not switch the node's back
+      LogFormat.apply(config.identity().logFormat());
+    }
     if (config.clustered()) {
       return ClusterBackends.joinCluster(config).compose(v -> {
         phase("cluster join");
