@@ -75,25 +75,31 @@ final class JwksKeys {
     inFlight = done.future();
     fetch().onComplete(ar -> {
       boolean changed = false;
-      if (ar.failed()) {
-        LOG.warn("JWKS {}: fetch failed, keeping {} cached key(s): {}", url, keys.size(), ar.cause().toString());
-      } else if (!ar.result().equals(keys)) {
-        changed = true;
-        keys = ar.result();
-        onChange.accept(keys);
-        Set<String> ids = new java.util.HashSet<>();
-        keys.forEach(k -> {
-          if (k.getString("kid") != null) {
-            ids.add(k.getString("kid"));
-          }
-        });
-        kids = Set.copyOf(ids);
-        LOG.info("JWKS {}: {} key(s) {}", url, ids.size(), ids);
+      try {
+        if (ar.failed()) {
+          LOG.warn("JWKS {}: fetch failed, keeping {} cached key(s): {}", url, kids.size(), ar.cause().toString());
+        } else if (!ar.result().equals(keys)) {
+          onChange.accept(ar.result());
+          keys = ar.result();
+          Set<String> ids = new java.util.HashSet<>();
+          keys.forEach(k -> {
+            if (k.getString("kid") != null) {
+              ids.add(k.getString("kid"));
+            }
+          });
+          kids = Set.copyOf(ids);
+          changed = true;
+          LOG.info("JWKS {}: {} key(s) {}", url, ids.size(), ids);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("JWKS {}: key set not usable, keeping {} cached key(s)", url, kids.size(), e);
+      } finally {
+        // whatever happened, the next asker after the minute may fetch again
+        synchronized (this) {
+          inFlight = null;
+        }
+        done.complete(changed);
       }
-      synchronized (this) {
-        inFlight = null;
-      }
-      done.complete(changed);
     });
     return done.future();
   }
