@@ -112,11 +112,13 @@ class IdentityE2ETest {
       }
       idp.close();
     } finally {
-      LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-      context.getLogger("io.parley.gateway").setLevel(gatewayLevel);
       LogFormat.apply("text");
-      context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(capture);
-      capture.stop();
+      if (capture != null) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        context.getLogger("io.parley.gateway").setLevel(gatewayLevel);
+        context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).detachAppender(capture);
+        capture.stop();
+      }
     }
   }
 
