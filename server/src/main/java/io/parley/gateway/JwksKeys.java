@@ -31,7 +31,7 @@ final class JwksKeys {
   static final int BODY_MAX_BYTES = 1 << 20;
   private static final Logger LOG = LoggerFactory.getLogger(JwksKeys.class);
 
-  private final HttpClient http;
+  private final Vertx vertx;
   private final String url;
   private final LongSupplier clockMs;
   private final Consumer<List<JsonObject>> onChange;
@@ -47,7 +47,7 @@ final class JwksKeys {
    *     {@link #refresh}'s answer tell anyone (so whoever learns of a key can verify with it)
    */
   JwksKeys(Vertx vertx, String url, LongSupplier clockMs, Consumer<List<JsonObject>> onChange) {
-    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
+    this.vertx = vertx;
     this.url = url;
     this.clockMs = clockMs;
     this.onChange = onChange;
@@ -104,10 +104,15 @@ final class JwksKeys {
     return done.future();
   }
 
+  /**
+   * One GET on a client of its own, closed after: fetches are a minute apart at least, and a pooled
+   * connection the server closed meanwhile could take the request (vert.x#2772: a timeout, not an error).
+   */
   private Future<List<JsonObject>> fetch() {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url)
         .putHeader("Accept", "application/json").setTimeout(FETCH_TIMEOUT_MS);
-    return http.request(options).compose(req -> req.send()).compose(resp -> {
+    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
+    return http.request(options).compose(req -> req.send()).<List<JsonObject>>compose(resp -> {
       if (resp.statusCode() != 200) {
         return Future.failedFuture("HTTP " + resp.statusCode());
       }
@@ -116,7 +121,7 @@ final class JwksKeys {
         return Future.failedFuture("key set over " + BODY_MAX_BYTES + " bytes");
       }
       return resp.body().map(body -> usable(body.toJsonObject()));
-    });
+    }).eventually(http::close);
   }
 
   /** The RS256 and ES256 (P-256) signature keys of a JWKS document, {@code alg} filled in. */
