@@ -92,10 +92,11 @@ public final class Auth {
   public Future<Identity> identify(String token) {
     String kid = unknownKid(token);
     Future<User> verified;
-    if (kid == null) {
+    if (kid == null && (jwks == null || !jwks.stale())) {
       verified = jwt.authenticate(new TokenCredentials(token));
     } else {
-      // a key the cache does not have: fetch the key set (unless fetched within the minute), then verify
+      // a key the cache does not have, or a key set an hour old: fetch it (unless fetched within the
+      // minute), then verify
       Context caller = Vertx.currentContext();
       Promise<User> onCaller = Promise.promise();
       jwks.refresh().onComplete(ar -> {

@@ -21,12 +21,16 @@ import org.slf4j.LoggerFactory;
  * The RS256 and ES256 verification keys of a JWKS URL ({@code auth.jwks_url}), cached. The key set is
  * fetched once at start and again when a token names a {@code kid} the cache does not have, but at
  * most once per {@link #REFRESH_MIN_MS} (a flood of tokens with made-up key ids costs the identity
- * provider one request a minute), and never twice at once: concurrent askers share one fetch. The
+ * provider one request a minute), and never twice at once: concurrent askers share one fetch; and
+ * once it is {@link #MAX_AGE_MS} old, so a key the provider withdrew stops verifying within the hour
+ * (a failed fetch keeps the cached keys: an identity provider that is down locks no one out). The
  * fetch is Vert.x's non-blocking HTTP client; keys of another type or algorithm, or not for
  * signatures, are skipped with a warning.
  */
 final class JwksKeys {
   static final long REFRESH_MIN_MS = 60_000;
+  /** A key set older than this is fetched again before the next token is verified (withdrawn keys stop working). */
+  static final long MAX_AGE_MS = 3_600_000;
   static final long FETCH_TIMEOUT_MS = 10_000;
   static final int BODY_MAX_BYTES = 1 << 20;
   private static final Logger LOG = LoggerFactory.getLogger(JwksKeys.class);
@@ -55,6 +59,11 @@ final class JwksKeys {
 
   boolean knows(String kid) {
     return kids.contains(kid);
+  }
+
+  /** Whether the last fetch began {@link #MAX_AGE_MS} ago or more. */
+  synchronized boolean stale() {
+    return fetched && inFlight == null && clockMs.getAsLong() - lastFetchMs >= MAX_AGE_MS;
   }
 
   /**

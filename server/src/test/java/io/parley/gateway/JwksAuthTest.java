@@ -125,6 +125,26 @@ class JwksAuthTest {
   }
 
   @Test
+  void aWithdrawnKeyStopsVerifyingOnceTheKeySetIsAnHourOld() {
+    JwksFixture.Key old = JwksFixture.rsa("old");
+    JwksFixture.Key current = JwksFixture.ec("current");
+    idp.publish(old);
+    idp.publish(current);
+    Auth auth = auth("", List.of());
+    idp.withdraw(old);
+    clock.addAndGet(JwksKeys.MAX_AGE_MS - 1);
+    assertThat(Await.result(auth.identify(JwksFixture.sign(old, JwksFixture.claims("alice", 60)))).user())
+        .as("cached within the hour").isEqualTo("alice");
+    assertThat(idp.fetches.get()).isEqualTo(1);
+    clock.addAndGet(1);
+    assertThat(Await.failure(auth.identify(JwksFixture.sign(old, JwksFixture.claims("alice", 60)))))
+        .as("withdrawn once the set is an hour old").isInstanceOf(Auth.Unauthorized.class);
+    assertThat(idp.fetches.get()).isEqualTo(2);
+    assertThat(Await.result(auth.identify(JwksFixture.sign(current, JwksFixture.claims("bob", 60)))).user()).isEqualTo("bob");
+    assertThat(idp.fetches.get()).as("fresh again").isEqualTo(2);
+  }
+
+  @Test
   void issuerAndAudienceAreEnforcedWhenSet() {
     JwksFixture.Key rsa = JwksFixture.rsa("rsa-1");
     idp.publish(rsa);

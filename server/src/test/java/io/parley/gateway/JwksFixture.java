@@ -58,6 +58,13 @@ public final class JwksFixture implements AutoCloseable {
     }
   }
 
+  /** Takes {@code key}'s JWK out of the served document. */
+  public void withdraw(Key key) {
+    synchronized (published) {
+      published.remove(key.jwk());
+    }
+  }
+
   public void publishRaw(JsonObject jwk) {
     synchronized (published) {
       published.add(jwk);
