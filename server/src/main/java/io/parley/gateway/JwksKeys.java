@@ -3,6 +3,7 @@ package io.parley.gateway;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -125,11 +126,20 @@ final class JwksKeys {
       if (resp.statusCode() != 200) {
         return Future.failedFuture("HTTP " + resp.statusCode());
       }
-      String length = resp.getHeader("Content-Length");
-      if (length != null && length.length() < 12 && Long.parseLong(length.trim()) > BODY_MAX_BYTES) {
-        return Future.failedFuture("key set over " + BODY_MAX_BYTES + " bytes");
-      }
-      return resp.body().map(body -> usable(body.toJsonObject()));
+      // read with a bound (a chunked answer has no length to check first)
+      Promise<Buffer> body = Promise.promise();
+      Buffer received = Buffer.buffer();
+      resp.exceptionHandler(body::tryFail);
+      resp.handler(chunk -> {
+        if (received.length() + chunk.length() > BODY_MAX_BYTES) {
+          body.tryFail(new IllegalStateException("key set over " + BODY_MAX_BYTES + " bytes"));
+          resp.request().reset();
+        } else {
+          received.appendBuffer(chunk);
+        }
+      });
+      resp.endHandler(v -> body.tryComplete(received));
+      return body.future().map(b -> usable(b.toJsonObject()));
     }).eventually(http::close);
   }
 

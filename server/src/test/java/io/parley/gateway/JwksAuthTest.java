@@ -191,6 +191,18 @@ class JwksAuthTest {
   }
 
   @Test
+  void aKeySetOverOneMibIsNotRead() {
+    JwksFixture.Key rsa = JwksFixture.rsa("rsa-1");
+    idp.publish(rsa);
+    idp.publishRaw(new JsonObject().put("kty", "oct").put("kid", "padding").put("k", "A".repeat(JwksKeys.BODY_MAX_BYTES)));
+    Auth auth = auth("", List.of());
+    assertThat(idp.fetches.get()).isEqualTo(1);
+    assertThat(Await.failure(auth.identify(JwksFixture.sign(rsa, JwksFixture.claims("alice", 60)))))
+        .as("nothing of the oversized set is used").isInstanceOf(Auth.Unauthorized.class);
+    assertThat(Await.result(auth.identify(auth.issue("bob", 60))).user()).isEqualTo("bob");
+  }
+
+  @Test
   void anUnreachableKeySetLeavesHs256Working() {
     // port 1 (tcpmux): nothing listens there, the fetch is refused
     Auth auth = new Auth(vertx, SECRET, new IdentitySettings("http://127.0.0.1:1/jwks", "", List.of(), "", "", "text"),
