@@ -202,6 +202,9 @@ public final class Node {
 
   public Future<Void> start() {
     phaseStart = System.nanoTime();
+    if (!warmupNode) { // the warm-up node runs in this JVM: its default format must not switch the node's back
+      LogFormat.apply(config.identity().logFormat());
+    }
     if (config.clustered()) {
       return ClusterBackends.joinCluster(config, m -> clusterManager = m).compose(v -> {
         phase("cluster join");
@@ -266,14 +269,14 @@ public final class Node {
         LOG.debug("warm-up node up on port {}", httpPort());
         return;
       }
-      LOG.info("Parley ({} profile) listening on http://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
-          config.profile(), config.httpHost(), httpPort(), config.dataDir().toAbsolutePath().normalize(),
+      LOG.info("Parley ({} profile) listening on {}://{}:{} — WebSocket at /v1/ws, data in {}, {} transport",
+          config.profile(), config.identity().tls() ? "https" : "http", config.httpHost(), httpPort(), config.dataDir().toAbsolutePath().normalize(),
           Transports.name(config.transport(), vertx));
       LOG.info("ready {} ms after the JVM started ({})",
           java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), phases);
       if (config.devTokenEnabled()) {
-        LOG.info("try it: curl -s -XPOST http://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
-            config.httpHost(), httpPort());
+        LOG.info("try it: curl -s -XPOST {}://{}:{}/v1/dev/token -d '{\"user\":\"alice\"}'",
+            config.identity().tls() ? "https" : "http", config.httpHost(), httpPort());
       }
   }
 
@@ -289,7 +292,7 @@ public final class Node {
     ClusterSettings c = config.cluster();
     ConversationService service = new ConversationService(b.conversations(), b.messages(), b.ids(), vertx.eventBus(),
         config.largeGroupMax());
-    Auth auth = new Auth(vertx, effective.jwtSecret());
+    Auth auth = new Auth(vertx, effective.jwtSecret(), config.identity());
     List<ProviderSender> senders = senders();
     pushRegistrations = b.pushRegistrations();
     Future<Void> chain = deployPush(b.registry(), b.pushRegistrations(), b.conversations(), senders,
@@ -319,6 +322,7 @@ public final class Node {
           .compose(v -> b.openMessageLog(vertx, config))
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing(), load)))
+          .compose(v -> auth.start())
           .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
                   devices, emails, ipLimits, load),
               new DeploymentOptions().setInstances(gateways)))
@@ -340,7 +344,7 @@ public final class Node {
     InMemoryRateLimiter limiter = new InMemoryRateLimiter(RATE_LIMIT_BUCKETS_MAX);
     ConversationService service = new ConversationService(conversations, messages, ids, vertx.eventBus(),
         config.largeGroupMax());
-    Auth auth = new Auth(vertx, effective.jwtSecret());
+    Auth auth = new Auth(vertx, effective.jwtSecret(), config.identity());
     int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
     RocksPushRegistrations pushRegistrations = new RocksPushRegistrations(storage, metaWriter, readers);
     this.pushRegistrations = pushRegistrations;
@@ -358,6 +362,7 @@ public final class Node {
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
             new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load)))
+        .compose(v -> auth.start())
         .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails,
             ipLimits, load),
             new DeploymentOptions().setInstances(gateways)))

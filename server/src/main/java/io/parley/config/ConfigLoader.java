@@ -106,7 +106,8 @@ public final class ConfigLoader {
         push(c),
         pushDelivery(c),
         longIn(c, "vertx.max_event_loop_execute_ms", 1, 3_600_000),
-        longIn(c, "warmup.ms", 0, 60_000));
+        longIn(c, "warmup.ms", 0, 60_000),
+        identity(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -121,6 +122,35 @@ public final class ConfigLoader {
       throw new ConfigException("jwt.secret must be at least 32 bytes (" + envName("jwt.secret") + ")");
     }
     return cfg;
+  }
+
+  private static IdentitySettings identity(JsonObject c) {
+    String jwks = string(c, "auth.jwks_url").trim();
+    if (!jwks.isEmpty()) {
+      URI u;
+      try {
+        u = new URI(jwks);
+      } catch (URISyntaxException e) {
+        u = null;
+      }
+      // keys fetched over plain http could be anyone's: only from this machine (a local IdP or sidecar)
+      boolean loopback = u != null && u.getHost() != null
+          && (u.getHost().equals("localhost") || u.getHost().startsWith("127.") || u.getHost().equals("[::1]"));
+      if (u == null || u.getHost() == null || u.getRawUserInfo() != null
+          || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()) && loopback)) {
+        throw new ConfigException("auth.jwks_url: an https:// URL (http:// only on a loopback host), or empty ("
+            + envName("auth.jwks_url") + "), got '" + jwks + "'");
+      }
+    }
+    String cert = string(c, "http.tls.cert_file").trim();
+    String key = string(c, "http.tls.key_file").trim();
+    if (cert.isEmpty() != key.isEmpty()) {
+      throw new ConfigException((cert.isEmpty() ? "http.tls.cert_file" : "http.tls.key_file")
+          + ": http.tls.cert_file and http.tls.key_file are set together or not at all ("
+          + envName(cert.isEmpty() ? "http.tls.cert_file" : "http.tls.key_file") + ")");
+    }
+    return new IdentitySettings(jwks, string(c, "auth.issuer").trim(), listOf(string(c, "auth.audience")), cert, key,
+        oneOf(c, "log.format", IdentitySettings.LOG_FORMATS));
   }
 
   private static GatewaySettings gateway(JsonObject c) {

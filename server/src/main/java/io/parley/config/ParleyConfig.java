@@ -42,7 +42,8 @@ public record ParleyConfig(
     PushSettings push,
     PushDeliverySettings pushDelivery,
     long maxEventLoopExecuteMs,
-    long warmupMs) {
+    long warmupMs,
+    IdentitySettings identity) {
 
   public boolean clustered() {
     return "cluster".equals(profile);
@@ -57,6 +58,6 @@ public record ParleyConfig(
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
         historyPageMax, syncMaxMessages, gateway, cluster, routing, push, pushDelivery, maxEventLoopExecuteMs,
-        warmupMs);
+        warmupMs, identity);
   }
 }

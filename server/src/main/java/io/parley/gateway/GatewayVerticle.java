@@ -22,6 +22,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -136,7 +137,11 @@ public final class GatewayVerticle extends VerticleBase {
             RestApi.error(ctx, ErrorCode.UNAVAILABLE, "fan-out not running");
           }
         }));
-    router.route("/v1/*").handler(BodyHandler.create().setBodyLimit(1024 * 1024));
+    BodyHandler body = BodyHandler.create().setBodyLimit(1024 * 1024);
+    router.route("/v1/*").handler(ctx -> {
+      ctx.put(RestApi.NODE, config.nodeName()); // for the request's log lines (ConnectionLog)
+      body.handle(ctx);
+    });
     if (config.devTokenEnabled()) {
       router.post("/v1/dev/token").handler(this::devToken);
     }
@@ -158,6 +163,12 @@ public final class GatewayVerticle extends VerticleBase {
         // Vert.x marks this option experimental; a write from another thread fails loudly.
         .setStrictThreadMode(true)
         .setTcpNoDelay(true);
+    if (config.identity().tls()) {
+      // https and wss on the one listener (HTTP/1.1: no ALPN, as WebSocket upgrades need HTTP/1.1);
+      // the session's WsChannel sits after Netty's SslHandler, so the takeover works alike
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(config.identity().tlsCertFile()).setKeyPath(config.identity().tlsKeyFile()));
+    }
     long sweep = Math.max(50, Math.min(5_000, config.idleTimeoutMs() / 4));
     vertx.setPeriodic(sweep, id -> sessions.sweepIdle(config.idleTimeoutMs()));
     vertx.setPeriodic(config.cluster().registryRefreshMs(), id -> sessions.heartbeat());
@@ -250,6 +261,8 @@ public final class GatewayVerticle extends VerticleBase {
     req.pause();
     auth.identify(req).onComplete(ar -> {
       if (ar.failed()) {
+        ConnectionLog.fields(LOG.atDebug(), config.nodeName(), null, device)
+            .log("handshake from {} refused: {}", req.remoteAddress(), ar.cause().getMessage());
         reject(req, 401, "unauthorized", ar.cause().getMessage());
         return;
       }
@@ -263,7 +276,8 @@ public final class GatewayVerticle extends VerticleBase {
           .putHeader("Sec-WebSocket-Accept", acceptKey(key.trim()));
       ChannelTakeover.take(req).onComplete(nr -> {
         if (nr.failed()) {
-          LOG.debug("upgrade failed: {}", nr.cause().toString());
+          ConnectionLog.fields(LOG.atDebug(), config.nodeName(), ar.result().user(), device)
+              .log("upgrade failed: {}", nr.cause().toString());
           return;
         }
         ChannelHandlerContext socket = nr.result();
@@ -281,6 +295,8 @@ public final class GatewayVerticle extends VerticleBase {
         }
         sessions.add(session);
         session.start();
+        ConnectionLog.connection(LOG.atDebug(), config.nodeName(), user, id).log("connected {} from {}", id,
+            socket.channel().remoteAddress());
         if (emails != null) {
           emails.connected(user, ar.result().email());
         }

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
 final class RestApi {
   private static final Logger LOG = LoggerFactory.getLogger(RestApi.class);
   static final String USER = "parley.user";
+  /** The node's name, in every {@code /v1/} request's context (for its log lines). */
+  static final String NODE = "parley.node";
 
   private final Auth auth;
   private final ConversationService service;
@@ -56,7 +58,8 @@ final class RestApi {
       } else if (status >= 400 && status < 500) {
         error(ctx, ErrorCode.BAD_REQUEST, "bad request");
       } else {
-        LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+        ConnectionLog.fields(LOG.atError(), ctx.get(NODE), ctx.get(USER), null).setCause(ctx.failure())
+            .log("request {} {} failed", ctx.request().method(), ctx.request().path());
         error(ctx, ErrorCode.INTERNAL, "internal error");
       }
     });
@@ -215,7 +218,8 @@ final class RestApi {
       } else if (ar.cause() instanceof ParleyException e) {
         error(ctx, e.code(), e.getMessage());
       } else {
-        LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), ar.cause());
+        ConnectionLog.fields(LOG.atError(), ctx.get(NODE), ctx.get(USER), null).setCause(ar.cause())
+            .log("request {} {} failed", ctx.request().method(), ctx.request().path());
         error(ctx, ErrorCode.UNAVAILABLE, "storage unavailable, retry");
       }
     });

@@ -22,6 +22,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One authenticated WebSocket connection (one device of one user): its life in the connection
@@ -104,7 +105,7 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
     registered.future().onComplete(ar -> onEventLoop(() -> {
       settings.eventLoop().owner().cancelTimer(guard);
       if (ar.failed()) {
-        LOG.debug("registering {} of {} failed: {}", id, user, ar.cause().toString());
+        log(LOG.atDebug()).log("registering {} failed: {}", id, ar.cause().toString());
       } else if (ar.result()) {
         settings.bus().publish(Addresses.PRESENCE_CHANGED, PresenceChange.online(user));
       }
@@ -131,7 +132,7 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
             settings.bus().publish(Addresses.PRESENCE_CHANGED, PresenceChange.online(user));
           }
         })
-        .onFailure(e -> LOG.debug("heartbeat of {} failed: {}", id, e.toString()));
+        .onFailure(e -> log(LOG.atDebug()).log("heartbeat of {} failed: {}", id, e.toString()));
   }
 
   // --- inbound ---------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
     } catch (ParleyException e) {
       error(json == null ? null : ClientFrame.msgIdOf(json), null, e.code(), e.getMessage());
     } catch (RuntimeException e) {
-      LOG.error("frame from {} failed", user, e);
+      log(LOG.atError()).setCause(e).log("frame from {} failed", user);
       error(null, null, ErrorCode.INTERNAL, "internal error");
     }
   }
@@ -297,9 +298,15 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
 
   void close(short code, String reason) {
     if (!closed) {
+      log(LOG.atDebug()).log("closing {}: {} {}", id, code, reason);
       ws.close(code, reason);
       cleanup();
     }
+  }
+
+  /** {@code event} with this connection's user, device and node ({@link ConnectionLog}). */
+  private LoggingEventBuilder log(LoggingEventBuilder event) {
+    return ConnectionLog.connection(event, settings.node(), user, id);
   }
 
   @Override

@@ -599,4 +599,44 @@ class ConfigLoaderTest {
   void badClusterAdapterLimitNamesTheKey(String var, String value, String key) {
     assertThat(failure(Map.of(var, value)).getMessage()).contains(key);
   }
+
+  // ---- identity, TLS and log format ----
+
+  @Test
+  void identityDefaultsAreHs256OnlyPlainHttpAndTextLogs() {
+    IdentitySettings i = load(Map.of()).identity();
+    assertThat(i).isEqualTo(IdentitySettings.DEFAULTS);
+    assertThat(i.tls()).isFalse();
+    assertThat(load(Map.of()).withJwtSecret("x".repeat(32)).identity()).as("kept by withJwtSecret").isEqualTo(i);
+  }
+
+  @Test
+  void identityKeysLoadFromTheEnvironment() {
+    IdentitySettings i = load(Map.of(
+        "PARLEY_AUTH_JWKS_URL", "https://idp.example.com/.well-known/jwks.json",
+        "PARLEY_AUTH_ISSUER", " https://idp.example.com/ ",
+        "PARLEY_AUTH_AUDIENCE", "parley, parley-staging",
+        "PARLEY_HTTP_TLS_CERT_FILE", "/etc/parley/tls.crt",
+        "PARLEY_HTTP_TLS_KEY_FILE", "/etc/parley/tls.key",
+        "PARLEY_LOG_FORMAT", "json")).identity();
+    assertThat(i).isEqualTo(new IdentitySettings("https://idp.example.com/.well-known/jwks.json", "https://idp.example.com/",
+        List.of("parley", "parley-staging"), "/etc/parley/tls.crt", "/etc/parley/tls.key", "json"));
+    assertThat(i.tls()).isTrue();
+    assertThat(load(Map.of("PARLEY_AUTH_JWKS_URL", "http://127.0.0.1:8081/jwks")).identity().jwksUrl())
+        .as("plain http on loopback (a local identity provider or sidecar)").isEqualTo("http://127.0.0.1:8081/jwks");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "PARLEY_AUTH_JWKS_URL|http://idp.example.com/jwks|auth.jwks_url",
+      "PARLEY_AUTH_JWKS_URL|idp.example.com/jwks|auth.jwks_url",
+      "PARLEY_AUTH_JWKS_URL|https://user:pw@idp.example.com/jwks|auth.jwks_url",
+      "PARLEY_AUTH_JWKS_URL|ftp://idp.example.com/jwks|auth.jwks_url",
+      "PARLEY_HTTP_TLS_CERT_FILE|/etc/parley/tls.crt|http.tls.key_file",
+      "PARLEY_HTTP_TLS_KEY_FILE|/etc/parley/tls.key|http.tls.cert_file",
+      "PARLEY_LOG_FORMAT|xml|log.format",
+  })
+  void badIdentityValuesNameTheKey(String variable, String value, String key) {
+    assertThat(failure(Map.of(variable, value)).getMessage()).startsWith(key + ":");
+  }
 }

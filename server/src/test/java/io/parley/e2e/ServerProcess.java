@@ -21,7 +21,7 @@ final class ServerProcess {
   static final Path JAR = Path.of(System.getProperty("parley.jar", "../target/parley.jar"));
 
   /** The port named in the start-up line: "listening on http://127.0.0.1:8080 — …". */
-  private static final Pattern LISTENING = Pattern.compile("listening on http://\\S+:(\\d+)");
+  private static final Pattern LISTENING = Pattern.compile("listening on https?://\\S+:(\\d+)");
 
   final Process process;
   final int port;
