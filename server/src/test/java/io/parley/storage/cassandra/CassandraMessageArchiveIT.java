@@ -365,6 +365,35 @@ class CassandraMessageArchiveIT {
   }
 
   @Test
+  void aBatchOverManyConversationsWithLongAndShortMessagesIsStoredWholeAndDeduplicated() throws Exception {
+    // more conversations than one packed write holds, and messages too long to share one
+    List<Conversation> convs = new ArrayList<>();
+    for (int i = 0; i < WriteBatches.MAX_PARTITIONS * 2 + 3; i++) {
+      convs.add(group("alice"));
+    }
+    String longBody = "x".repeat(WriteBatches.MAX_BYTES + 100);
+    List<ChatMessage> batch = new ArrayList<>();
+    for (int i = 0; i < convs.size() * 3; i++) {
+      batch.add(msg(convs.get(i % convs.size()).id(), "u" + (i % 7), i % 5 == 0 ? longBody + i : "short " + i));
+    }
+    assertThat(storedUnderOwnId(batch, Await.result(archive().persist(batch), STEP))).doesNotContain(false);
+
+    for (Conversation c : convs) {
+      List<ChatMessage> want = batch.stream().filter(m -> m.conv() == c.id()).toList();
+      List<StoredMessage> got = history(c.id());
+      assertThat(ids(got)).containsExactlyElementsOf(want.stream().map(ChatMessage::serverId).toList());
+      assertThat(got.stream().map(StoredMessage::frame).toList())
+          .containsExactlyElementsOf(want.stream().map(ChatMessage::toFrame).toList());
+      assertThat(lastMessageId(c.id())).isEqualTo(want.get(want.size() - 1).serverId());
+    }
+    // every dedupe row was written: each retry, in a later batch, gets its original back
+    List<ChatMessage> retries = batch.stream().map(CassandraMessageArchiveIT::again).toList();
+    List<ChatMessage> originals = Await.result(archive().persist(retries), STEP);
+    assertThat(originals.stream().map(ChatMessage::serverId).toList())
+        .containsExactlyElementsOf(batch.stream().map(ChatMessage::serverId).toList());
+  }
+
+  @Test
   void aFailedBatchFailsWholeAndItsRetryIsIdempotent() throws Exception {
     Conversation g = group("alice");
     ChatMessage good = msg(g.id(), "alice", "good");
