@@ -22,88 +22,85 @@ import org.junit.jupiter.api.io.TempDir;
  * A cluster-profile node's start sequencing (a node in this JVM, on the real servers, names of its
  * own): the warm-up begins at the start and runs beside the cluster join and the opening of
  * Cassandra, Redis and Kafka, and the node reports ready only once both are over, whichever ends
- * last. With a long warm-up, {@code /health/ready} answers 503 while the node's gateway already
- * listens and the warm-up still runs; with storage slowed down so the warm-up is over long before
- * the engines are open, the node is not ready until they are, and then serves at once.
+ * last: with the schema created at start so the warm-up is over long before the engines are open,
+ * the node is not ready until they are; with a long warm-up, {@code /health/ready} answers 503 while the
+ * node's gateway already listens and the warm-up still runs, and once ready the node serves at once.
  */
 class ClusterStartIT {
   static final Duration START = Duration.ofSeconds(180);
+  static final Duration STOP = Duration.ofSeconds(60);
 
   @TempDir
   Path dir;
 
+  /**
+   * Two starts on the same names: the first on a new keyspace, whose schema takes seconds to create
+   * (tens of seconds here), with a warm-up of 100 ms, so the warm-up is over long before the engines
+   * are open; the second on the existing keyspace with a long warm-up, so the engines are open (the
+   * gateway listens) while the warm-up still runs.
+   */
   @Test
-  void readyWaitsForAWarmUpThatRanBesideTheJoin() throws Exception {
-    try (ClusterNodes names = ClusterNodes.withoutNodes("ClusterStartIT-warmup", Map.of())) {
-      long t0 = System.nanoTime();
-      Node node = new Node(ConfigLoader.load(env(names, "4000"), Map.of()));
-      Future<Void> started = node.start();
-      try {
-        Await.until("the gateway listening", () -> node.httpPort() != 0 || started.isComplete(), START);
-        long gatewayMs = (System.nanoTime() - t0) / 1_000_000;
-        List<Integer> duringWarmup = new ArrayList<>();
-        List<Integer> readyBeforeReport = new ArrayList<>();
-        try (Clients probe = new Clients(node::httpPort)) {
-          while (!started.isComplete()) {
-            int status = probe.request(HttpMethod.GET, "/health/ready", null, null).status();
-            // the report is set before ready: read after the answer, null means the warm-up was still on
-            boolean warmupOn = node.warmupReport() == null;
-            if (warmupOn) {
-              duringWarmup.add(status);
-            }
-            if (status == 200 && warmupOn) {
-              readyBeforeReport.add(status);
-            }
-          }
-        }
-        Await.result("the node's start", started, START);
-        assertThat(duringWarmup).as("/health/ready with the gateway listening and the warm-up still on")
-            .isNotEmpty().containsOnly(503);
-        assertThat(readyBeforeReport).as("ready answered before the warm-up was done").isEmpty();
-        Warmup.Report report = node.warmupReport();
-        assertThat(report.acked()).as("sends acked during the warm-up").isGreaterThanOrEqualTo(2 * Warmup.PAIRS);
-        // begun at the start: it was running while the node joined and opened its engines
-        assertThat(report.tookMs()).as("the warm-up's duration against the start's %d ms to its gateway", gatewayMs)
-            .isGreaterThan(gatewayMs);
-        assertServes(node);
-      } finally {
-        Await.result("the node's stop", node.stop(), Duration.ofSeconds(60));
-      }
+  void readyWaitsForTheEnginesAndTheWarmUpWhicheverEndsLast() {
+    try (ClusterNodes names = ClusterNodes.withoutNodes("ClusterStartIT", Map.of())) {
+      enginesSlowerThanWarmUp(names);
+      warmUpSlowerThanEngines(names);
     }
   }
 
-  @Test
-  void readyWaitsForEnginesSlowerThanTheWarmUp() throws Exception {
-    try (DelayProxy cassandra = DelayProxy.to(ClusterNodes.CASSANDRA)) {
-      // every Cassandra round trip (schema check, statements prepared at start) about 0.4 s slower
-      cassandra.delay(200, 0);
-      try (ClusterNodes names = ClusterNodes.withoutNodes("ClusterStartIT-engines",
-          Map.of("PARLEY_CASSANDRA_CONTACT", "127.0.0.1:" + cassandra.port()))) {
-        long t0 = System.nanoTime();
-        Node node = new Node(ConfigLoader.load(env(names, "100"), Map.of()));
-        Future<Void> started = node.start();
-        try {
-          List<Boolean> readyEarly = new ArrayList<>();
-          Await.until("the node's start", () -> {
-            if (node.ready() && !started.isComplete()) {
-              readyEarly.add(true);
-            }
-            return started.isComplete();
-          }, START, Duration.ofMillis(5));
-          Await.result("the node's start", started, START);
-          long startMs = (System.nanoTime() - t0) / 1_000_000;
-          cassandra.delay(0, 0);
-          assertThat(readyEarly).as("ready before the start completed").isEmpty();
-          Warmup.Report report = node.warmupReport();
-          assertThat(report).as("the warm-up's report").isNotNull();
-          assertThat(report.tookMs()).as("the warm-up, over well before the %d ms start", startMs)
-              .isLessThan(startMs - 1000);
-          assertServes(node);
-        } finally {
-          cassandra.delay(0, 0);
-          Await.result("the node's stop", node.stop(), Duration.ofSeconds(60));
+  private void enginesSlowerThanWarmUp(ClusterNodes names) {
+    long t0 = System.nanoTime();
+    Node node = new Node(ConfigLoader.load(env(names, "100"), Map.of()));
+    Future<Void> started = node.start();
+    List<Boolean> readyEarly = new ArrayList<>();
+    Await.until("the node's start", () -> {
+      if (node.ready() && !started.isComplete()) {
+        readyEarly.add(true);
+      }
+      return started.isComplete();
+    }, START, Duration.ofMillis(5));
+    Await.result("the node's start", started, START);
+    long startMs = (System.nanoTime() - t0) / 1_000_000;
+    Warmup.Report report = node.warmupReport();
+    Await.result("the node's stop", node.stop(), STOP);
+    assertThat(readyEarly).as("ready before the start completed").isEmpty();
+    assertThat(report).as("the warm-up's report").isNotNull();
+    assertThat(report.tookMs()).as("the warm-up, over well before the %d ms start", startMs).isLessThan(startMs - 1000);
+  }
+
+  private void warmUpSlowerThanEngines(ClusterNodes names) {
+    long t0 = System.nanoTime();
+    Node node = new Node(ConfigLoader.load(env(names, "8000"), Map.of()));
+    Future<Void> started = node.start();
+    try {
+      Await.until("the gateway listening", () -> node.httpPort() != 0 || started.isComplete(), START);
+      long gatewayMs = (System.nanoTime() - t0) / 1_000_000;
+      List<Integer> duringWarmup = new ArrayList<>();
+      List<Integer> readyBeforeReport = new ArrayList<>();
+      try (Clients probe = new Clients(node::httpPort)) {
+        while (!started.isComplete()) {
+          int status = probe.request(HttpMethod.GET, "/health/ready", null, null).status();
+          // the report is set before ready: read after the answer, null means the warm-up was still on
+          boolean warmupOn = node.warmupReport() == null;
+          if (warmupOn) {
+            duringWarmup.add(status);
+          }
+          if (status == 200 && warmupOn) {
+            readyBeforeReport.add(status);
+          }
         }
       }
+      Await.result("the node's start", started, START);
+      assertThat(duringWarmup).as("/health/ready with the gateway listening and the warm-up still on (gateway after %d ms)",
+          gatewayMs).isNotEmpty().containsOnly(503);
+      assertThat(readyBeforeReport).as("ready answered before the warm-up was done").isEmpty();
+      Warmup.Report report = node.warmupReport();
+      assertThat(report.acked()).as("sends acked during the warm-up").isGreaterThanOrEqualTo(2 * Warmup.PAIRS);
+      // begun at the start: it was running while the node joined and opened its engines
+      assertThat(report.tookMs()).as("the warm-up's duration against the start's %d ms to its gateway", gatewayMs)
+          .isGreaterThan(gatewayMs);
+      assertServes(node);
+    } finally {
+      Await.result("the node's stop", node.stop(), STOP);
     }
   }
 
