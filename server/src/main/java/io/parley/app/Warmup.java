@@ -81,10 +81,14 @@ public final class Warmup {
    */
   private static final long START_MAX_MS = 20_000;
 
-  /** What a warm-up did: its wall time and the frames and reads it drove. */
-  public record Report(long tookMs, long sent, long acked, long delivered, long synced, long historyReads, List<String> users) {
+  /**
+   * What a warm-up did: its wall time and the frames and reads it drove; {@code dir} the throwaway
+   * node's temporary directory (deleted once the node stopped), null when none was made.
+   */
+  public record Report(long tookMs, long sent, long acked, long delivered, long synced, long historyReads, List<String> users,
+      Path dir) {
     static Report skipped(long tookMs) {
-      return new Report(tookMs, 0, 0, 0, 0, 0, List.of());
+      return new Report(tookMs, 0, 0, 0, 0, 0, List.of(), null);
     }
   }
 
@@ -169,7 +173,7 @@ public final class Warmup {
       LOG.warn("warm-up cut short: {}", e.toString());
     }
     stopping = true;
-    reported.accept(snapshot());
+    reported.accept(snapshot(dir));
     try {
       if (node != null) {
         await(node.stop(), STOP_GRACE_MS);
@@ -365,8 +369,9 @@ public final class Warmup {
     return Future.succeededFuture(body.toJsonObject());
   }
 
-  private Report snapshot() {
-    return new Report(elapsedMs(), sent.get(), acked.get(), delivered.get(), synced.get(), historyReads.get(), List.copyOf(users));
+  private Report snapshot(Path dir) {
+    return new Report(elapsedMs(), sent.get(), acked.get(), delivered.get(), synced.get(), historyReads.get(), List.copyOf(users),
+        dir);
   }
 
   private long elapsedMs() {
