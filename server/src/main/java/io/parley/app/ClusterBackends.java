@@ -1,5 +1,6 @@
 package io.parley.app;
 
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.hazelcast.cluster.Address;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.NetworkConfig;
@@ -26,18 +27,22 @@ import io.parley.storage.redis.RedisConnectionRegistry;
 import io.parley.storage.redis.RedisKeys;
 import io.parley.storage.redis.RedisRateLimiter;
 import io.vertx.cassandra.CassandraClient;
+import io.vertx.cassandra.CassandraClientOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -111,12 +116,68 @@ final class ClusterBackends {
     return "Hazelcast member " + a.getHost() + ":" + a.getPort();
   }
 
-  static Future<ClusterBackends> open(Vertx vertx, ParleyConfig config) {
+  /**
+   * What a node can make of its engines' clients before it has a Vert.x, on a thread of its own
+   * while it joins the cluster ({@link #prepare}): the Cassandra driver's options.
+   */
+  record Prepared(CassandraClientOptions cassandraOptions) {}
+
+  /**
+   * Starts, on a thread of its own, what opening the engines needs and what needs no Vert.x: the
+   * Cassandra driver's configuration (its reference configuration parsed and resolved), and the
+   * initialisation of the client classes {@link #open} and the Kafka clients use first. On the event
+   * loop that work took seconds (a blocked-thread warning at every start) after the cluster join;
+   * here it runs while Hazelcast joins, which mostly waits. Fails only when the Cassandra options
+   * cannot be made (as {@link #open} would have).
+   */
+  static CompletableFuture<Prepared> prepare(ParleyConfig config) {
+    CompletableFuture<Prepared> result = new CompletableFuture<>();
+    Thread thread = new Thread(() -> {
+      long t0 = System.nanoTime();
+      try {
+        ClusterSettings c = config.cluster();
+        int colon = c.cassandraContact().lastIndexOf(':');
+        CassandraClientOptions options = CassandraSchema.clientOptions(c.cassandraContact().substring(0, colon),
+            Integer.parseInt(c.cassandraContact().substring(colon + 1)), c.cassandraDc(), c.cassandraRequestTimeoutMs(),
+            c.cassandraConnections());
+        initialiseClientClasses();
+        LOG.debug("engine clients prepared in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        result.complete(new Prepared(options));
+      } catch (RuntimeException | LinkageError e) {
+        result.completeExceptionally(e);
+      }
+    }, "parley-prepare");
+    thread.setDaemon(true);
+    thread.start();
+    return result;
+  }
+
+  /**
+   * Loads and initialises classes the engine clients use when they are opened, by using them
+   * without any I/O: a statement (the driver's type tokens), Redis's command table and connection
+   * manager, the Kafka clients and their configuration definitions, Netty's DNS resolver. Nothing here
+   * connects or leaves a trace; a class missing from a future client version is skipped.
+   */
+  private static void initialiseClientClasses() {
+    SimpleStatement.newInstance("SELECT release_version FROM system.local");
+    Request.cmd(Command.EVALSHA);
+    ClassLoader loader = ClusterBackends.class.getClassLoader();
+    for (String name : List.of("io.vertx.redis.client.impl.RedisConnectionManager",
+        "io.vertx.core.internal.pool.SimpleConnectionPool", "io.netty.resolver.dns.DnsNameResolver",
+        "org.apache.kafka.clients.producer.ProducerConfig", "org.apache.kafka.clients.consumer.ConsumerConfig",
+        "org.apache.kafka.clients.admin.AdminClientConfig", "org.apache.kafka.clients.producer.KafkaProducer",
+        "org.apache.kafka.clients.consumer.KafkaConsumer", "org.apache.kafka.clients.admin.KafkaAdminClient")) {
+      try {
+        Class.forName(name, true, loader);
+      } catch (ClassNotFoundException e) {
+        LOG.debug("not preloaded: {}", name);
+      }
+    }
+  }
+
+  static Future<ClusterBackends> open(Vertx vertx, ParleyConfig config, Prepared prepared) {
     ClusterSettings c = config.cluster();
-    int colon = c.cassandraContact().lastIndexOf(':');
-    CassandraClient client = CassandraClient.create(vertx, CassandraSchema.clientOptions(
-        c.cassandraContact().substring(0, colon), Integer.parseInt(c.cassandraContact().substring(colon + 1)), c.cassandraDc(),
-        c.cassandraRequestTimeoutMs(), c.cassandraConnections()));
+    CassandraClient client = CassandraClient.create(vertx, prepared.cassandraOptions());
     CassandraNames names = new CassandraNames(c.cassandraKeyspace());
     Ids ids = new Ids(config.nodeId());
     Future<Void> schema = new CassandraSchema(names, c.cassandraReplicationStrategy(), c.cassandraReplicationFactor(),

@@ -23,7 +23,10 @@ import io.parley.protocol.DeliveryCodec;
 import io.parley.presence.TypingThrottle;
 import io.parley.limits.LoadMonitor;
 import io.parley.routing.LogIntakeVerticle;
+import io.parley.routing.DeadLetters;
 import io.parley.routing.LogRoutingVerticle;
+import io.parley.routing.LogSource;
+import io.parley.routing.MessageLog;
 import io.parley.protocol.Ids;
 import io.parley.protocol.LocalCodec;
 import io.parley.protocol.Outbound;
@@ -79,6 +82,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -200,12 +204,23 @@ public final class Node {
     return warmupReport;
   }
 
+  /**
+   * Starts the node; completes once it is ready. What does not depend on another step runs beside
+   * it: the warm-up ({@link Warmup}, its own throwaway node) from the first moment, and on the
+   * cluster profile the preparation of the engines' clients ({@link ClusterBackends#prepare}) while
+   * Hazelcast joins. Ready (and {@code /health/ready} 200) only once every verticle is deployed and
+   * the warm-up is over, whichever ends last.
+   */
   public Future<Void> start() {
     phaseStart = System.nanoTime();
     if (!warmupNode) { // the warm-up node runs in this JVM: its default format must not switch the node's back
       LogFormat.apply(config.identity().logFormat());
     }
+    if (!warmupNode && config.warmupMs() > 0) {
+      warmup = Warmup.start(config, config.warmupMs());
+    }
     if (config.clustered()) {
+      CompletableFuture<ClusterBackends.Prepared> prepared = ClusterBackends.prepare(config);
       return ClusterBackends.joinCluster(config, m -> clusterManager = m).compose(v -> {
         phase("cluster join");
         vertx = v;
@@ -216,7 +231,8 @@ public final class Node {
           apns = ApnsCredentials.resolve(config.push());
           return effective = config.withJwtSecret(resolveSecret(config));
         });
-      }).compose(cfg -> ClusterBackends.open(vertx, config)).compose(b -> {
+      }).compose(cfg -> Future.fromCompletionStage(prepared, vertx.getOrCreateContext()))
+        .compose(p -> ClusterBackends.open(vertx, config, p)).compose(b -> {
         phase("Cassandra schema, Redis, Kafka");
         backends = b;
         return deployCluster();
@@ -247,18 +263,19 @@ public final class Node {
   }
 
   /**
-   * The warm-up of the hot paths ({@link Warmup}, {@code warmup.ms}) once every verticle is
-   * deployed and before the node reports ready: until it is done {@code /health/ready} answers 503.
+   * Waits, once every verticle is deployed, for the warm-up of the hot paths ({@link Warmup},
+   * {@code warmup.ms}) that {@link #start()} began: until it is done {@code /health/ready} answers 503.
    */
   private Future<Void> warmUp() {
     phase("verticles");
-    if (warmupNode || config.warmupMs() == 0) {
+    Warmup w = warmup;
+    if (w == null) {
       return Future.succeededFuture();
     }
-    warmup = Warmup.start(vertx, config, config.warmupMs());
-    return warmup.report().map(r -> {
+    return w.report(vertx.getOrCreateContext()).map(r -> {
       warmupReport = r;
-      phase("warm-up");
+      phase("waiting for the warm-up");
+      phases.append(" (warm-up ").append(r.tookMs()).append(" ms, begun at the start)");
       return null;
     });
   }
@@ -303,15 +320,20 @@ public final class Node {
                         c.kafkaSessionTimeoutMs(), c.kafkaHeartbeatIntervalMs()), c.kafkaSendTimeoutMs())))
         .compose(v -> deployOne(new FanoutVerticle(b.registry(), config.nodeName(), true, c.fanoutRemoteRequestChars(),
             clusterManager.getNodeId(), fanoutStats)));
+    // the Kafka clients are opened (each its topic checked, then made on a worker) at once, while
+    // the verticles before them deploy; the verticles still deploy in order
+    Future<DeadLetters> dead = c.runs(ClusterSettings.ROUTING) ? b.openDeadLetters(vertx, config) : null;
+    Future<LogSource> source = c.runs(ClusterSettings.ROUTING) ? b.openLogSource(vertx, config) : null;
+    Future<MessageLog> messageLog = c.runs(ClusterSettings.GATEWAY) ? b.openMessageLog(vertx, config) : null;
     if (c.runs(ClusterSettings.ROUTING)) {
       // the cluster manager's member list: read in memory, never blocks
       ClusterManager manager = clusterManager;
       HotFanout hot = new HotFanout(config.routing().hotGroupMembers(), config.routing().hotFanoutShards(),
           new HotFanout.Nodes(manager.getNodeId(), manager::getNodes), fanoutStats, config.routing().memberCacheMax(),
           c.fanoutRemoteRequestChars());
-      chain = chain.compose(v -> b.openDeadLetters(vertx, config)).compose(dead -> b.openLogSource(vertx, config)
-          .compose(source -> deployOne(new LogRoutingVerticle(source, b.archive(), dead, b.conversations(), config.routing(),
-              c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages(), hot))));
+      chain = chain.compose(v -> Future.all(dead, source))
+          .compose(v -> deployOne(new LogRoutingVerticle(source.result(), b.archive(), dead.result(), b.conversations(),
+              config.routing(), c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages(), hot)));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
@@ -319,7 +341,7 @@ public final class Node {
       IpLimits ipLimits = new IpLimits(config.gateway().ipLimits());
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
-          .compose(v -> b.openMessageLog(vertx, config))
+          .compose(v -> messageLog)
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing(), load)))
           .compose(v -> auth.start())
@@ -452,12 +474,13 @@ public final class Node {
   /** Drains and stops: gateways first (1012 to every client), then the rest, then storage. */
   public Future<Void> stop() {
     ready.set(false);
-    if (vertx == null) {
-      return Future.succeededFuture(); // never joined the cluster
-    }
-    // the warm-up's throwaway node stops after ready; a node stopped soon after waits for it
     Warmup w = warmup;
-    Future<Void> chain = w == null ? Future.succeededFuture() : w.cleanedUp();
+    if (vertx == null) { // never joined the cluster; the warm-up may still run
+      return w == null ? Future.succeededFuture() : Future.fromCompletionStage(w.cleanedUp());
+    }
+    // the warm-up's throwaway node stops after ready; a node stopped soon after waits for it (a
+    // future bound to none of this node's contexts: the chain ends after Vert.x closed them)
+    Future<Void> chain = w == null ? Future.succeededFuture() : Future.fromCompletionStage(w.cleanedUp());
     for (int i = deployments.size() - 1; i >= 0; i--) {
       String id = deployments.get(i);
       chain = chain.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));

@@ -26,6 +26,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,9 +49,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The JIT's compiled code is the JVM's, not a node's, so the real node then serves compiled;
  * and since nothing runs through the real node, the warm-up leaves nothing a user can see there:
- * no conversation, message, registry entry, presence or push. It is bounded: traffic runs for
+ * no conversation, message, registry entry, presence or push. Since it needs nothing of the real
+ * node, it begins with the real node's start ({@link Node#start}) and runs beside the cluster join
+ * and the opening of storage; ready waits for whichever ends last. It is bounded: traffic runs for
  * {@code warmup.ms} once the sockets are open (the throwaway node's start and the users' set-up
- * before it take about half a second here, at most {@link #START_MAX_MS} each), the throwaway node
+ * before it take about half a second on an idle machine, at most {@link #START_MAX_MS} each), the throwaway node
  * stops after the real one reports ready ({@link Node#stop} waits for it), and a warm-up that fails
  * (a port, a disk) is logged and cut short, never failing the start.
  */
@@ -70,14 +74,21 @@ public final class Warmup {
   private static final long STOP_GRACE_MS = 5_000;
   /**
    * Starting the throwaway node, and then its users' tokens, conversations and sockets, each take
-   * this long at most before the warm-up is cut short.
+   * this long at most before the warm-up is cut short. The warm-up begins with the real node's own
+   * start and shares the CPU with it (class loading, the cluster join): on a loaded 2-core machine
+   * the throwaway node's start took 9-14 s then, and a 5 s bound cut every warm-up short with no
+   * traffic at all.
    */
-  private static final long START_MAX_MS = 5_000;
+  private static final long START_MAX_MS = 20_000;
 
-  /** What a warm-up did: its wall time and the frames and reads it drove. */
-  public record Report(long tookMs, long sent, long acked, long delivered, long synced, long historyReads, List<String> users) {
+  /**
+   * What a warm-up did: its wall time and the frames and reads it drove; {@code dir} the throwaway
+   * node's temporary directory (deleted once the node stopped), null when none was made.
+   */
+  public record Report(long tookMs, long sent, long acked, long delivered, long synced, long historyReads, List<String> users,
+      Path dir) {
     static Report skipped(long tookMs) {
-      return new Report(tookMs, 0, 0, 0, 0, 0, List.of());
+      return new Report(tookMs, 0, 0, 0, 0, 0, List.of(), null);
     }
   }
 
@@ -94,8 +105,8 @@ public final class Warmup {
   private volatile String firstError;
   private final List<String> users = new ArrayList<>();
   private volatile boolean stopping;
-  private final Promise<Void> cleanedUp = Promise.promise();
-  private Future<Report> report;
+  private final CompletableFuture<Report> reported = new CompletableFuture<>();
+  private final CompletableFuture<Void> cleanedUp = new CompletableFuture<>();
 
   private Warmup(ParleyConfig config, long budgetMs) {
     this.config = config;
@@ -106,40 +117,37 @@ public final class Warmup {
   }
 
   /**
-   * Starts a warm-up: {@code budgetMs} of traffic once the throwaway node's sockets are open (its
-   * start, and the users' set-up, before that take at most {@link #START_MAX_MS} each), its
-   * {@link #report()} completed on {@code host}'s current context. Never fails: a failed warm-up is
-   * logged and reported with what it did.
+   * Starts a warm-up on a thread of its own: {@code budgetMs} of traffic once the throwaway node's
+   * sockets are open (its start, and the users' set-up, before that take at most
+   * {@link #START_MAX_MS} each). It needs nothing of the real node, so it runs while the real node
+   * starts (joins the cluster, opens its storage); {@link #report(Context)} hands its outcome to the
+   * real node once that has a Vert.x. Never fails: a failed warm-up is logged and reported with what
+   * it did.
    */
-  static Warmup start(Vertx host, ParleyConfig config, long budgetMs) {
+  static Warmup start(ParleyConfig config, long budgetMs) {
     Warmup w = new Warmup(config, budgetMs);
-    w.report = w.run(host);
+    // The throwaway node is started, driven and stopped from this thread, not from one of the real
+    // node's or its own threads: futures of a Vert.x instance completed on another's threads (or on
+    // its own after it closed) would have nowhere to run their callbacks.
+    Thread thread = new Thread(() -> w.runBlocking(w.reported::complete, () -> w.cleanedUp.complete(null)), "parley-warmup");
+    thread.setDaemon(true);
+    thread.start();
+    w.reported.thenAccept(r -> {
+      LOG.info("warm-up: {} sends ({} acked), {} deliveries, {} syncs, {} history pages in {} ms",
+          r.sent(), r.acked(), r.delivered(), r.synced(), r.historyReads(), r.tookMs());
+      if (w.errors.get() > 0) {
+        LOG.warn("warm-up: {} error frames, the first: {}", w.errors.get(), w.firstError);
+      }
+    });
     return w;
   }
 
-  /** Completes when the warm-up's traffic is over (its throwaway node may still be stopping). */
-  Future<Report> report() {
-    return report;
-  }
-
-  private Future<Report> run(Vertx host) {
-    // The throwaway node is started, driven and stopped from a thread of its own, not from one of
-    // the host's or its own threads: futures of a Vert.x instance completed on another's threads
-    // (or on its own after it closed) would have nowhere to run their callbacks.
-    Context hostContext = host.getOrCreateContext();
-    Promise<Report> result = Promise.promise();
-    Thread thread = new Thread(() -> runBlocking(
-        report -> hostContext.runOnContext(v -> result.complete(report)),
-        () -> hostContext.runOnContext(v -> cleanedUp.complete())), "parley-warmup");
-    thread.setDaemon(true);
-    thread.start();
-    return result.future().onSuccess(r -> {
-      LOG.info("warm-up: {} sends ({} acked), {} deliveries, {} syncs, {} history pages in {} ms",
-          r.sent(), r.acked(), r.delivered(), r.synced(), r.historyReads(), r.tookMs());
-      if (errors.get() > 0) {
-        LOG.warn("warm-up: {} error frames, the first: {}", errors.get(), firstError);
-      }
-    });
+  /**
+   * Completes on {@code context} when the warm-up's traffic is over (its throwaway node may still
+   * be stopping).
+   */
+  Future<Report> report(Context context) {
+    return Future.fromCompletionStage(reported, context);
   }
 
   /**
@@ -165,7 +173,7 @@ public final class Warmup {
       LOG.warn("warm-up cut short: {}", e.toString());
     }
     stopping = true;
-    reported.accept(snapshot());
+    reported.accept(snapshot(dir));
     try {
       if (node != null) {
         await(node.stop(), STOP_GRACE_MS);
@@ -182,8 +190,8 @@ public final class Warmup {
   }
 
   /** Completes once the throwaway node is stopped and its directory deleted (after the report). */
-  Future<Void> cleanedUp() {
-    return cleanedUp.future();
+  CompletionStage<Void> cleanedUp() {
+    return cleanedUp;
   }
 
   private static void await(Future<?> future, long timeoutMs) throws Exception {
@@ -361,8 +369,9 @@ public final class Warmup {
     return Future.succeededFuture(body.toJsonObject());
   }
 
-  private Report snapshot() {
-    return new Report(elapsedMs(), sent.get(), acked.get(), delivered.get(), synced.get(), historyReads.get(), List.copyOf(users));
+  private Report snapshot(Path dir) {
+    return new Report(elapsedMs(), sent.get(), acked.get(), delivered.get(), synced.get(), historyReads.get(), List.copyOf(users),
+        dir);
   }
 
   private long elapsedMs() {

@@ -164,6 +164,14 @@ final class ClusterNodes implements AutoCloseable {
     }
   }
 
+  /**
+   * A run's names and environment ({@link #common}) with no node started, for a node a test runs in
+   * its own JVM; {@link #close()} still drops the run's server data.
+   */
+  static ClusterNodes withoutNodes(String name, Map<String, String> overrides) {
+    return new ClusterNodes(name, 0, overrides, id -> Map.of());
+  }
+
   /** Node {@code id} (1-based). */
   Node node(int id) {
     return nodes.get(id - 1);
