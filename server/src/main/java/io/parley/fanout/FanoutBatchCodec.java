@@ -1,8 +1,8 @@
 package io.parley.fanout;
 
+import io.parley.protocol.WireStrings;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,13 +24,13 @@ public final class FanoutBatchCodec implements MessageCodec<FanoutBatch, FanoutB
     buffer.appendByte(VERSION).appendInt(batch.fanouts().size());
     for (Fanout f : batch.fanouts()) {
       buffer.appendLong(f.conv()).appendLong(f.serverId()).appendLong(f.prev());
-      putString(buffer, f.from());
-      putString(buffer, f.frame());
-      putString(buffer, f.skipConnection());
-      putString(buffer, f.preview());
+      WireStrings.put(buffer, f.from());
+      WireStrings.put(buffer, f.frame());
+      WireStrings.put(buffer, f.skipConnection());
+      WireStrings.put(buffer, f.preview());
       buffer.appendInt(f.recipients().size());
       for (String user : f.recipients()) {
-        putString(buffer, user);
+        WireStrings.put(buffer, user);
       }
     }
   }
@@ -47,22 +47,22 @@ public final class FanoutBatchCodec implements MessageCodec<FanoutBatch, FanoutB
             + VERSION + " only: every node of a cluster must run the same Parley version");
       }
       int[] at = {pos + 5};
-      int n = count(buffer.getInt(pos + 1), buffer, at[0], 8 + 8 + 8 + 4 * 5, "fan-outs");
+      int n = WireStrings.count(buffer.getInt(pos + 1), buffer, at[0], 8 + 8 + 8 + 4 * 5, "fan-outs", NAME);
       List<Fanout> out = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         long conv = buffer.getLong(at[0]);
         long serverId = buffer.getLong(at[0] + 8);
         long prev = buffer.getLong(at[0] + 16);
         at[0] += 24;
-        String from = getString(buffer, at);
-        String frame = getString(buffer, at);
-        String skip = getString(buffer, at);
-        String preview = getString(buffer, at);
-        int users = count(buffer.getInt(at[0]), buffer, at[0] + 4, 4, "recipients");
+        String from = WireStrings.get(buffer, at, NAME);
+        String frame = WireStrings.get(buffer, at, NAME);
+        String skip = WireStrings.get(buffer, at, NAME);
+        String preview = WireStrings.get(buffer, at, NAME);
+        int users = WireStrings.count(buffer.getInt(at[0]), buffer, at[0] + 4, 4, "recipients", NAME);
         at[0] += 4;
         List<String> recipients = new ArrayList<>(users);
         for (int u = 0; u < users; u++) {
-          recipients.add(getString(buffer, at));
+          recipients.add(WireStrings.get(buffer, at, NAME));
         }
         out.add(new Fanout(conv, serverId, from, frame, recipients, skip, preview, prev));
       }
@@ -74,35 +74,6 @@ public final class FanoutBatchCodec implements MessageCodec<FanoutBatch, FanoutB
   }
 
   /** A count read from the wire, checked against what is left of the buffer (each item takes at least {@code minBytes}). */
-  private static int count(int n, Buffer buffer, int at, int minBytes, String what) {
-    if (n < 0 || (long) n * minBytes > buffer.length() - at) {
-      throw new IllegalStateException(NAME + ": " + n + " " + what + " cannot fit in the " + (buffer.length() - at)
-          + " bytes left");
-    }
-    return n;
-  }
-
-  private static void putString(Buffer b, String s) {
-    if (s == null) {
-      b.appendInt(-1);
-      return;
-    }
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-    b.appendInt(bytes.length).appendBytes(bytes);
-  }
-
-  private static String getString(Buffer b, int[] at) {
-    int len = b.getInt(at[0]);
-    at[0] += 4;
-    if (len == -1) {
-      return null;
-    }
-    count(len, b, at[0], 1, "string bytes");
-    String s = b.getString(at[0], at[0] + len, "UTF-8");
-    at[0] += len;
-    return s;
-  }
-
   @Override
   public FanoutBatch transform(FanoutBatch batch) {
     return batch;

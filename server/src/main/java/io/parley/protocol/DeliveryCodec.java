@@ -2,7 +2,6 @@ package io.parley.protocol;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +35,8 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
   private final AtomicLong rejected = new AtomicLong();
 
   /** A buffer this node cannot read: another version's layout, or a truncated or corrupt one. */
+  private static final String WIRE_NAME = "parley.deliveries";
+
   public static final class WireFormatException extends IllegalStateException {
     WireFormatException(String message) {
       super(message);
@@ -86,7 +87,7 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
           + VERSION + " only: every node of a cluster must run the same Parley version");
     }
     int[] at = {pos + 5};
-    int n = count(buffer.getInt(pos + 1), buffer, at[0], 8 + 8 + 8 + 4 + 4 + 4, "deliveries");
+    int n = WireStrings.count(buffer.getInt(pos + 1), buffer, at[0], 8 + 8 + 8 + 4 + 4 + 4, "deliveries", WIRE_NAME);
     List<Delivery> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       out.add(decode(buffer, at));
@@ -98,22 +99,14 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
    * A count read from the wire, checked against what is left of the buffer (each item takes at
    * least {@code minBytes}), so a corrupt count fails here instead of allocating for it.
    */
-  private static int count(int n, Buffer buffer, int at, int minBytes, String what) {
-    if (n < 0 || (long) n * minBytes > buffer.length() - at) {
-      throw new WireFormatException("parley.deliveries: " + n + " " + what + " cannot fit in the "
-          + (buffer.length() - at) + " bytes left");
-    }
-    return n;
-  }
-
   private static void encode(Buffer buffer, Delivery d) {
     Outbound o = d.outbound();
     buffer.appendLong(o.conv()).appendLong(o.serverId()).appendLong(o.prev());
-    putString(buffer, o.skipConnection());
-    putString(buffer, o.frame());
+    WireStrings.put(buffer, o.skipConnection());
+    WireStrings.put(buffer, o.frame());
     buffer.appendInt(d.users().size());
     for (String u : d.users()) {
-      putString(buffer, u);
+      WireStrings.put(buffer, u);
     }
   }
 
@@ -122,36 +115,15 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
     long serverId = buffer.getLong(at[0] + 8);
     long prev = buffer.getLong(at[0] + 16);
     at[0] += 24;
-    String skip = getString(buffer, at);
-    String frame = getString(buffer, at);
-    int n = count(buffer.getInt(at[0]), buffer, at[0] + 4, 4, "users");
+    String skip = WireStrings.get(buffer, at, WIRE_NAME);
+    String frame = WireStrings.get(buffer, at, WIRE_NAME);
+    int n = WireStrings.count(buffer.getInt(at[0]), buffer, at[0] + 4, 4, "users", WIRE_NAME);
     at[0] += 4;
     List<String> users = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      users.add(getString(buffer, at));
+      users.add(WireStrings.get(buffer, at, WIRE_NAME));
     }
     return new Delivery(users, new Outbound(conv, serverId, frame, skip, prev));
-  }
-
-  private static void putString(Buffer b, String s) {
-    if (s == null) {
-      b.appendInt(-1);
-      return;
-    }
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-    b.appendInt(bytes.length).appendBytes(bytes);
-  }
-
-  private static String getString(Buffer b, int[] at) {
-    int len = b.getInt(at[0]);
-    at[0] += 4;
-    if (len == -1) {
-      return null;
-    }
-    count(len, b, at[0], 1, "string bytes");
-    String s = b.getString(at[0], at[0] + len, "UTF-8");
-    at[0] += len;
-    return s;
   }
 
   @Override
@@ -161,7 +133,7 @@ public final class DeliveryCodec implements MessageCodec<Deliveries, Deliveries>
 
   @Override
   public String name() {
-    return "parley.deliveries";
+    return WIRE_NAME;
   }
 
   @Override
