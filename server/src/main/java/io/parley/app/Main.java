@@ -7,14 +7,18 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * Starts one node: {@code java -jar target/parley.jar}. A bad configuration exits 2 with a message
- * naming the key; a failed start exits 1. SIGTERM (and SIGINT) drain: stop accepting, close every
- * socket with 1012, flush storage, exit 0.
+ * naming the key; a failed start exits 1. SIGTERM (and SIGINT) drain: not ready and no new
+ * connection from then on, every client told to reconnect and its connection closed (1012) within
+ * {@code drain.window_ms}, spread out, each once its sends are answered; then storage is flushed and
+ * the process exits 0. A second signal skips the rest of the window.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -45,19 +49,29 @@ public final class Main {
       node.stop();
       System.exit(failure[0] instanceof ConfigException ? 2 : 1);
     }
+    // the first signal drains, then stops; a second one cuts the drain's window short
     CountDownLatch stopping = new CountDownLatch(1);
-    Signal.handle(new Signal("TERM"), s -> stopping.countDown());
-    Signal.handle(new Signal("INT"), s -> stopping.countDown());
+    AtomicInteger signals = new AtomicInteger();
+    SignalHandler onSignal = s -> {
+      if (signals.incrementAndGet() == 1) {
+        stopping.countDown();
+      } else {
+        LOG.info("second {}: closing the connections left now", s.getName());
+        node.drainNow();
+      }
+    };
+    Signal.handle(new Signal("TERM"), onSignal);
+    Signal.handle(new Signal("INT"), onSignal);
     stopping.await();
-    LOG.info("shutting down: draining connections and flushing storage");
+    LOG.info("shutting down: draining connections over {} ms, then flushing storage", config.gateway().drain().windowMs());
     CountDownLatch stopped = new CountDownLatch(1);
-    node.stop().onComplete(ar -> {
+    node.drain().compose(v -> node.stop()).onComplete(ar -> {
       if (ar.failed()) {
         LOG.error("shutdown error", ar.cause());
       }
       stopped.countDown();
     });
-    boolean clean = stopped.await(30, TimeUnit.SECONDS);
+    boolean clean = stopped.await(config.gateway().drain().timeoutMs() + 30_000, TimeUnit.MILLISECONDS);
     LOG.info(clean ? "stopped" : "stop timed out");
     System.exit(clean ? 0 : 1);
   }

@@ -1,6 +1,7 @@
 package io.parley.app;
 
 import io.parley.config.ConfigException;
+import io.parley.config.DrainSettings;
 import io.parley.config.ParleyConfig;
 import io.parley.fanout.FanoutBatch;
 import io.parley.fanout.FanoutBatchCodec;
@@ -67,6 +68,7 @@ import io.parley.storage.embedded.RocksPushRegistrations;
 import io.parley.storage.embedded.RocksStorage;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
@@ -119,6 +121,8 @@ public final class Node {
   private ParleyConfig effective;
   /** One of the gateway instances, for the port they share; null until deployed and without the gateway role. */
   private volatile GatewayVerticle gateway;
+  /** Every gateway instance (one per event loop), for a drain. */
+  private final List<GatewayVerticle> gateways = new java.util.concurrent.CopyOnWriteArrayList<>();
   private Optional<VapidKeys> vapid = Optional.empty();
   private Optional<FcmServiceAccount> fcm = Optional.empty();
   private volatile PushRegistrations pushRegistrations;
@@ -345,8 +349,8 @@ public final class Node {
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
               new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing(), load)))
           .compose(v -> auth.start())
-          .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
-                  devices, emails, ipLimits, load),
+          .compose(v -> vertx.deployVerticle(() -> gatewayInstance(new GatewayVerticle(effective, auth, service, b.registry(),
+                  b.limiter(), ready::get, devices, emails, ipLimits, load)),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -385,8 +389,8 @@ public final class Node {
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
             new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load)))
         .compose(v -> auth.start())
-        .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails,
-            ipLimits, load),
+        .compose(v -> vertx.deployVerticle(() -> gatewayInstance(new GatewayVerticle(effective, auth, service, registry, limiter, ready::get,
+            devices, emails, ipLimits, load)),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);
@@ -471,7 +475,45 @@ public final class Node {
     });
   }
 
-  /** Drains and stops: gateways first (1012 to every client), then the rest, then storage. */
+  private GatewayVerticle gatewayInstance(GatewayVerticle g) {
+    gateways.add(g);
+    gateway = g;
+    return g;
+  }
+
+  /**
+   * The first step of a graceful stop (SIGTERM): not ready from now on, and every gateway instance
+   * drains ({@link GatewayVerticle#drain}: clients told to reconnect, connections closed with 1012
+   * spread over {@code drain.window_ms}, each once its sends are answered). Completes when the last
+   * connection is gone, or at {@code drain.timeout_ms}, when whatever is left is closed at once.
+   * {@link #stop} follows.
+   */
+  public Future<Void> drain() {
+    ready.set(false);
+    DrainSettings d = config.gateway().drain();
+    Vertx v = vertx;
+    if (v == null || gateways.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = Promise.promise();
+    long timer = v.setTimer(d.timeoutMs(), id -> {
+      LOG.warn("drain timed out after {} ms: closing the connections left", d.timeoutMs());
+      drainNow();
+      done.tryComplete();
+    });
+    Future.all(gateways.stream().map(g -> g.drain(d.windowMs())).toList()).onComplete(ar -> {
+      v.cancelTimer(timer);
+      done.tryComplete();
+    });
+    return done.future();
+  }
+
+  /** Cuts a drain short (a second SIGTERM or SIGINT): every connection left is closed with 1012 now. */
+  public void drainNow() {
+    gateways.forEach(GatewayVerticle::drainNow);
+  }
+
+  /** Stops: gateways first (1012 to every client still connected), then the rest, then storage. */
   public Future<Void> stop() {
     ready.set(false);
     Warmup w = warmup;

@@ -168,7 +168,10 @@ public final class ConfigLoader {
             intIn(c, "limits.ip.rest_per_s", 0, 1_000_000),
             intIn(c, "limits.ip.rest_burst", 1, 10_000_000),
             bool(c, "limits.ip.exempt_loopback"),
-            intIn(c, "limits.ip.tracked_max", 1, 10_000_000)));
+            intIn(c, "limits.ip.tracked_max", 1, 10_000_000)),
+        new DrainSettings(
+            longIn(c, "drain.window_ms", 0, 3_600_000),
+            longIn(c, "drain.timeout_ms", 1, 3_600_000)));
   }
 
   private static ClusterSettings cluster(JsonObject c) {

@@ -19,6 +19,7 @@ package io.parley.config;
  *     before the TCP connection is dropped
  * @param requestTimeoutMs timeout of the gateway's event-bus requests to routing (signals)
  * @param ipLimits per-remote-IP limits of handshakes and REST requests ({@code limits.ip.*})
+ * @param drain how a stopping node lets its connections go ({@code drain.*})
  */
 public record GatewaySettings(
     long slowReaderUnsentMaxBytes,
@@ -28,4 +29,5 @@ public record GatewaySettings(
     long registerWaitMs,
     long closeTimeoutMs,
     long requestTimeoutMs,
-    IpLimitSettings ipLimits) {}
+    IpLimitSettings ipLimits,
+    DrainSettings drain) {}

@@ -13,8 +13,10 @@ import io.parley.routing.SendRequest;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.ErrorCode;
+import io.parley.protocol.ServerFrames;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpMethod;
@@ -33,6 +35,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,13 +45,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The edge: HTTP (REST, health, dev tokens) and WebSocket sessions on one port. Several instances
- * share the port, one per event loop; each owns the sessions it accepted. Stopping it drains: new
- * upgrades get 503, and every session is closed with 1012 (service restart) so clients reconnect.
+ * share the port, one per event loop; each owns the sessions it accepted. A node that stops first
+ * drains each instance ({@link #drain}): ready turns 503, new upgrades get 503, every client is told
+ * to reconnect, and the sessions are closed with 1012 spread over a window. Stopping the instance
+ * closes whatever is left with 1012 at once.
  */
 public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final AtomicLong CONNECTION_SEQ = new AtomicLong();
   static final String WS_PATH = "/v1/ws";
+  /** How often a drain lets go the sessions whose moment has come. */
+  private static final long DRAIN_TICK_MS = 20;
 
   private final ParleyConfig config;
   private final Auth auth;
@@ -71,6 +78,8 @@ public final class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private Router router;
   private boolean draining;
+  /** Completed when a drain has begun and this instance's last session is gone. */
+  private Promise<Void> drained;
 
   /** A gateway without devices REST or email memory, with per-IP buckets of its own (one instance). */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
@@ -108,7 +117,7 @@ public final class GatewayVerticle extends VerticleBase {
     loop = load.watch(context);
     sessionSettings = new Session.Settings(context, vertx.eventBus(), registry, config.nodeName(), g.registerWaitMs(),
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
-        config.frameMaxBytes(), new DeliveryOptions().setSendTimeout(g.requestTimeoutMs()).setLocalOnly(true), sessions::remove);
+        config.frameMaxBytes(), new DeliveryOptions().setSendTimeout(g.requestTimeoutMs()).setLocalOnly(true), this::forget);
     syncSettings = new Sync.Settings((user, conv, after, limit) -> conversations.backfill(user, conv, after, limit),
         config.syncMaxMessages(), g.syncHeldBackMax());
     TurnBatch<SendRequest> toRouting = new TurnBatch<>(context,
@@ -221,6 +230,66 @@ public final class GatewayVerticle extends VerticleBase {
 
   static int transportFrameLimit(int frameMaxBytes) {
     return (int) Math.min(Integer.MAX_VALUE / 2, Math.max(1L << 20, 4L * frameMaxBytes));
+  }
+
+  private void forget(Session s) {
+    sessions.remove(s);
+    if (drained != null && sessions.size() == 0) {
+      drained.tryComplete();
+    }
+  }
+
+  /**
+   * Begins this instance's drain, on its event loop: ready and new upgrades turn 503 at once, every
+   * client gets a {@code reconnect} frame naming the window, and each session is let go
+   * ({@link Session#leave}: no new send, closed with 1012 once its sends are answered) at its moment
+   * of the {@link DrainSchedule}. Completes when the last session is gone; a second call joins the
+   * first.
+   */
+  public Future<Void> drain(long windowMs) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      if (drained == null) {
+        draining = true;
+        drained = Promise.promise();
+        Random random = new Random();
+        List<Session> order = sessions.shuffled(random);
+        long[] at = DrainSchedule.offsets(order.size(), windowMs, random);
+        String notice = ServerFrames.reconnect("restart", windowMs);
+        order.forEach(session -> session.write(notice));
+        LOG.info("draining {} connections over {} ms", order.size(), windowMs);
+        long start = System.nanoTime();
+        int[] next = {0};
+        Runnable due = () -> {
+          long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+          while (next[0] < order.size() && at[next[0]] <= elapsed) {
+            order.get(next[0]++).leave();
+          }
+        };
+        due.run();
+        if (next[0] < order.size()) {
+          vertx.setPeriodic(DRAIN_TICK_MS, id -> {
+            due.run();
+            if (next[0] >= order.size()) {
+              vertx.cancelTimer(id);
+            }
+          });
+        }
+        if (sessions.size() == 0) {
+          drained.tryComplete();
+        }
+      }
+      drained.future().onComplete(done);
+    });
+    return done.future();
+  }
+
+  /** Skips the rest of a drain's window: every session left is closed with 1012 now. */
+  public void drainNow() {
+    context.runOnContext(v -> {
+      draining = true;
+      sessions.closeAll(Session.CLOSE_RESTART, "server restart");
+    });
   }
 
   @Override

@@ -41,6 +41,9 @@ final class SendAdmission {
     boolean closed();
 
     void error(String msgId, Long conv, ErrorCode code, String message);
+
+    /** Told once a send is decided: handed to routing ({@code routed}, it is answered later) or not. */
+    default void decided(boolean routed) {}
   }
 
   private final String user;
@@ -90,13 +93,16 @@ final class SendAdmission {
           if (ar.failed()) {
             LOG.debug("rate limiter failed for {}, send let through: {}", user, ar.cause().toString());
           }
+          boolean routed = false;
           if (client.closed()) {
             // the client retries with the same msg_id after reconnecting
           } else if (ar.succeeded() && !ar.result()) {
             client.error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "send rate limit exceeded, retry later");
           } else {
             settings.routing().accept(new SendRequest(user, connectionId, s, replies));
+            routed = true;
           }
+          client.decided(routed);
           decided.complete();
         }));
     return decided.future();

@@ -70,6 +70,10 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
   /** The registry's answer to this connection's registration (the unregister waits for it). */
   private Future<Boolean> registration = Future.succeededFuture(false);
   private boolean closed;
+  /** Sends handed to routing and not yet answered (ack or failure). */
+  private int routedOpen;
+  /** Draining: no new send is taken, and the connection closes (1012) once its sends are answered. */
+  private boolean leaving;
 
   /**
    * A session on a channel whose WebSocket handshake has been answered; {@code socket} puts its
@@ -184,6 +188,11 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
 
   private void dispatch(ClientFrame frame) {
     if (frame instanceof ClientFrame.Send s) {
+      if (leaving) {
+        // not lost: the client resends it, with the same msg_id, once reconnected
+        error(s.msgId(), s.conv(), ErrorCode.UNAVAILABLE, "server is restarting: reconnect and resend");
+        return;
+      }
       sends.offer(s);
     } else if (frame instanceof ClientFrame.Ping) {
       write(ServerFrames.PONG);
@@ -211,6 +220,7 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
   @Override
   public void ack(String ackFrame) {
     write(ackFrame);
+    answered();
   }
 
   @Override
@@ -220,7 +230,45 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
 
   @Override
   public void fail(String msgId, long conv, ErrorCode code, String message) {
-    settings.eventLoop().runOnContext(v -> error(msgId, conv, code, message));
+    settings.eventLoop().runOnContext(v -> {
+      error(msgId, conv, code, message);
+      answered();
+    });
+  }
+
+  @Override
+  public void decided(boolean routed) {
+    if (routed) {
+      routedOpen++;
+    } else if (leaving) {
+      leaveIfSettled();
+    }
+  }
+
+  private void answered() {
+    routedOpen--;
+    if (leaving) {
+      leaveIfSettled();
+    }
+  }
+
+  /**
+   * The drain's turn for this connection: takes no new send, and closes it with 1012 once every
+   * send it took is answered (their acks go out after they are durable); the drain's timeout bounds
+   * the wait.
+   */
+  void leave() {
+    if (closed || leaving) {
+      return;
+    }
+    leaving = true;
+    leaveIfSettled();
+  }
+
+  private void leaveIfSettled() {
+    if (routedOpen <= 0 && sends.waiting() == 0) {
+      close(CLOSE_RESTART, "server restart");
+    }
   }
 
   private void signal(ClientFrame frame) {

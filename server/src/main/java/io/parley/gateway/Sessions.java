@@ -3,10 +3,12 @@ package io.parley.gateway;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.Delivery;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 
 /**
@@ -66,6 +68,17 @@ final class Sessions {
         s.close(Session.CLOSE_IDLE, "idle timeout");
       }
     });
+  }
+
+  int size() {
+    return all.size();
+  }
+
+  /** The connections, in an order of {@code random}'s choosing (who a drain lets go first). */
+  List<Session> shuffled(Random random) {
+    List<Session> list = new ArrayList<>(all);
+    Collections.shuffle(list, random);
+    return list;
   }
 
   /** Closes every connection with {@code code}. */

@@ -52,4 +52,12 @@ public final class ServerFrames {
     o.put("last_seen", lastSeen > 0 ? lastSeen : null);
     return o.encode();
   }
+
+  /**
+   * Tells a client its node is going away: reconnect (to another node, or to this one once it is
+   * back) within {@code withinMs}; the node closes the connection with 1012 within that window.
+   */
+  public static String reconnect(String reason, long withinMs) {
+    return new JsonObject().put("op", "reconnect").put("reason", reason).put("within_ms", withinMs).encode();
+  }
 }

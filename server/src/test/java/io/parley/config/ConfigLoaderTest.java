@@ -167,8 +167,19 @@ class ConfigLoaderTest {
     env.put("PARLEY_LIMITS_IP_REST_BURST", "15");
     env.put("PARLEY_LIMITS_IP_EXEMPT_LOOPBACK", "false");
     env.put("PARLEY_LIMITS_IP_TRACKED_MAX", "16");
+    env.put("PARLEY_DRAIN_WINDOW_MS", "0");
+    env.put("PARLEY_DRAIN_TIMEOUT_MS", "17");
     assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 10, 11, 12,
-        new IpLimitSettings(0, 13, 14, 15, false, 16)));
+        new IpLimitSettings(0, 13, 14, 15, false, 16), new DrainSettings(0, 17)));
+  }
+
+  @Test
+  void drainDefaultsDifferByProfileAndBadValuesNameTheKey() {
+    assertThat(load(Map.of()).gateway().drain()).as("embedded: no other node to move to")
+        .isEqualTo(new DrainSettings(2_000, 15_000));
+    assertThat(load(Map.of("PARLEY_PROFILE", "cluster")).gateway().drain()).isEqualTo(new DrainSettings(30_000, 60_000));
+    assertThat(failure(Map.of("PARLEY_DRAIN_WINDOW_MS", "-1")).getMessage()).startsWith("drain.window_ms");
+    assertThat(failure(Map.of("PARLEY_DRAIN_TIMEOUT_MS", "0")).getMessage()).startsWith("drain.timeout_ms");
   }
 
   @Test

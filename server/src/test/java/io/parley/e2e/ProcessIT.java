@@ -106,6 +106,8 @@ class ProcessIT {
       ids.add(a.sendMsg("t" + i, conv, "t" + i).getString("server_id"));
     }
     server.terminate();
+    JsonObject notice = a.next("reconnect");
+    assertThat(notice.getLong("within_ms")).as("the embedded default window").isEqualTo(2_000L);
     assertThat(a.awaitClose()).isEqualTo((short) 1012);
     assertThat(server.awaitExit()).isZero();
     clients.close();
@@ -118,5 +120,27 @@ class ProcessIT {
     List<String> expected = new ArrayList<>(ids);
     java.util.Collections.reverse(expected);
     assertThat(storedIds).containsExactlyElementsOf(expected);
+  }
+
+  /**
+   * A drain waits out its window (here ten minutes; the second connection's moment falls in its
+   * second half) unless a second SIGTERM comes: then every connection left is closed with 1012 at
+   * once and the process exits 0 well within the wait below.
+   */
+  @Test
+  void aSecondSigtermSkipsTheRestOfTheDrainWindow() throws Exception {
+    server = ServerProcess.start(dataDir, 0, SECRET, Map.of("PARLEY_DRAIN_WINDOW_MS", "600000",
+        "PARLEY_DRAIN_TIMEOUT_MS", "600000"));
+    clients = new Clients(server.port);
+    String token = EdgeE2ETest.sign("erin", SECRET, 0);
+    WsClient a = clients.connect(token, "a");
+    WsClient b = clients.connect(token, "b");
+    server.terminate();
+    assertThat(a.next("reconnect").getLong("within_ms")).isEqualTo(600_000L);
+    assertThat(b.next("reconnect").getLong("within_ms")).isEqualTo(600_000L);
+    server.terminate();
+    assertThat(a.awaitClose()).isEqualTo((short) 1012);
+    assertThat(b.awaitClose()).isEqualTo((short) 1012);
+    assertThat(server.awaitExit()).isZero();
   }
 }
