@@ -232,8 +232,10 @@ def check_dashboard(contract, records):
             for line in (r.stdout + r.stderr).splitlines():
                 m = re.search(r"dashboard:query_(\d+)", line)
                 label = f" ({exprs[int(m.group(1))][0]!r})" if m else ""
-                if "SUCCESS" not in line and line.strip():
-                    finding(where, f"PromQL{label}: {line.strip()}")
+                if m:
+                    finding(where, f"PromQL{label}: {line.strip().split(': ', 1)[-1]}")
+            if not any("dashboard:query_" in line for line in (r.stdout + r.stderr).splitlines()):
+                finding(where, f"promtool check rules failed: {(r.stdout + r.stderr).strip()}")
     finally:
         os.unlink(tmp.name)
 
