@@ -8,6 +8,8 @@ Run by scripts/promtool-check (after promtool's own checks); exit 1 with one lin
   - every parley_ metric the alerts and the dashboard name is in deploy/metrics.txt, with only its
     labels (plus job, instance, and le on a histogram's _bucket); other metric names must be the
     libraries' (vertx_, jvm_, process_), `up`, or a recording rule of alerts.yml;
+  - docs/runbook.md names every alert, and every alert and class it names (`LoadMonitor`,
+    `e2e/ClusterFailoverIT`) exists;
   - deploy/grafana/parley.json: well-formed JSON, schemaVersion, a Prometheus datasource variable that
     every panel and query uses, unique panel ids, and every query valid PromQL (promtool parses them
     as recording rules, with Grafana's variables replaced).
@@ -240,9 +242,29 @@ def check_dashboard(contract, records):
         os.unlink(tmp.name)
 
 
+def check_runbook_names(alerts):
+    """Every alert is named in the runbook; every alert and class the runbook names exists."""
+    sources = set()
+    for module in ("server", "bench", "push-fakes"):
+        for path in glob.glob(os.path.join(ROOT, module, "src", "*", "java", "**", "*.java"), recursive=True):
+            sources.add(path.replace(os.sep, "/")[: -len(".java")])
+    with open(os.path.join(ROOT, "docs", "runbook.md"), encoding="utf-8") as f:
+        text = f.read()
+    named = set(re.findall(r"`((?:[a-z0-9]+/)*[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*)`", text))
+    for alert in alerts:
+        if alert not in named:
+            finding("docs/runbook.md", f"alert {alert} is not named")
+    for ref in sorted(named - set(alerts)):
+        if re.fullmatch(r"Parley[A-Z]\w*", ref):
+            finding("docs/runbook.md", f"`{ref}` is no alert of alerts.yml")
+        elif not any(src.endswith("/" + ref) for src in sources):
+            finding("docs/runbook.md", f"`{ref}` names no class of server, bench or push-fakes")
+
+
 def main():
     contract = load_contract()
     alerts, records = check_alerts(contract)
+    check_runbook_names(alerts)
     check_tests(alerts)
     check_dashboard(contract, records)
     for f in findings:
