@@ -14,6 +14,9 @@ Run by scripts/promtool-check (after promtool's own checks); exit 1 with one lin
     every panel and query uses, unique panel ids, and every query valid PromQL (promtool parses them
     as recording rules, with Grafana's variables replaced).
 Needs python3 with PyYAML and promtool on PATH.
+
+`deploy-lint.py --exposition http://127.0.0.1:9464/metrics` (or a saved scrape) instead compares a
+running node's metrics with deploy/metrics.txt: names, types and labels.
 """
 import glob
 import json
@@ -261,8 +264,51 @@ def check_runbook_names(alerts):
             finding("docs/runbook.md", f"`{ref}` names no class of server, bench or push-fakes")
 
 
+def check_exposition(source, contract):
+    """Compares a node's GET /metrics (a URL or a saved file) with deploy/metrics.txt: each contract
+    metric present, of its type, with exactly its labels. A metric the running profile cannot have
+    (Kafka lag on the embedded profile, say) is reported missing: read the list with that in mind."""
+    import urllib.request
+    if re.match(r"https?://", source):
+        with urllib.request.urlopen(source, timeout=10) as r:
+            text = r.read().decode("utf-8")
+    else:
+        with open(source, encoding="utf-8") as f:
+            text = f.read()
+    types, labels = {}, {}
+    for line in text.splitlines():
+        m = re.match(r"# TYPE (\S+) (\S+)", line)
+        if m:
+            types[m.group(1)] = m.group(2)
+            continue
+        m = re.match(r"([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s", line)
+        if m:
+            labels.setdefault(m.group(1), set()).update(re.findall(r"(\w+)=\"", m.group(2) or ""))
+    where = f"exposition {source}"
+    for name, (kind, allowed) in sorted(contract.items()):
+        series = name + "_bucket" if kind == "histogram" else name
+        family = name[: -len("_total")] if kind == "counter" and name.endswith("_total") else name
+        if series not in labels:
+            finding(where, f"{name} missing")
+            continue
+        got_type = types.get(family) or types.get(name)
+        if got_type and got_type != kind:
+            finding(where, f"{name} is a {got_type}, the contract says {kind}")
+        got = labels[series] - ({"le"} if kind == "histogram" else set())
+        if got != allowed:
+            finding(where, f"{name} has labels {sorted(got)}, the contract says {sorted(allowed)}")
+
+
 def main():
     contract = load_contract()
+    if len(sys.argv) == 3 and sys.argv[1] == "--exposition":
+        check_exposition(sys.argv[2], contract)
+        for f in findings:
+            print(f"deploy-lint: {f}", file=sys.stderr)
+        return 1 if findings else 0
+    if len(sys.argv) != 1:
+        print("usage: deploy-lint.py [--exposition URL|FILE]", file=sys.stderr)
+        return 2
     alerts, records = check_alerts(contract)
     check_runbook_names(alerts)
     check_tests(alerts)
