@@ -170,6 +170,7 @@ export class ParleyClient extends Emitter {
         this.#startWaiters.push({ resolve, reject });
       }
     });
+    p.catch(() => {}); // an app that does not wait for start() gets the failure as a `state` event, not an unhandled rejection
     if (!this.#started) {
       this.#started = true;
       this.#backoff.reset();
@@ -375,7 +376,7 @@ export class ParleyClient extends Emitter {
       return;
     }
     const no = ++this.#connNo;
-    const conn = { no, ws: null, open: false, lastFrameAt: this.#clock.now(), syncs: new Map(), discovering: false, timers: [] };
+    const conn = { no, ws: null, open: false, heard: false, lastFrameAt: this.#clock.now(), syncs: new Map(), discovering: false, timers: [] };
     this.#conn = conn;
     this.#setState('connecting', { attempt: this.#backoff.attempt });
     let url;
@@ -428,6 +429,8 @@ export class ParleyClient extends Emitter {
     conn.open = true;
     conn.lastFrameAt = this.#clock.now();
     this.#setState('syncing');
+    // the server reads a connection's frames once its registry knows it: the pong says so
+    this.#send(conn, { op: 'ping' });
     if (this.#presenceUsers.size) {
       this.#send(conn, { op: 'presence_sub', users: [...this.#presenceUsers] });
     }
@@ -483,7 +486,8 @@ export class ParleyClient extends Emitter {
   }
 
   #maybeOnline(conn) {
-    if (this.#conn === conn && conn.open && !conn.discovering && conn.syncs.size === 0 && this.#state === 'syncing') {
+    if (this.#conn === conn && conn.open && conn.heard && !conn.discovering && conn.syncs.size === 0
+        && this.#state === 'syncing') {
       this.#setState('online');
     }
   }
@@ -647,6 +651,8 @@ export class ParleyClient extends Emitter {
       return;
     }
     conn.lastFrameAt = this.#clock.now();
+    const first = !conn.heard;
+    conn.heard = true;
     let f;
     try {
       f = JSON.parse(text);
@@ -674,6 +680,9 @@ export class ParleyClient extends Emitter {
         break;
       default:
         break; // pong, and ops of later protocol versions
+    }
+    if (first) {
+      this.#maybeOnline(conn);
     }
   }
 
@@ -744,6 +753,9 @@ export class ParleyClient extends Emitter {
     const conv = m.conv;
     const s = conn.syncs.get(conv);
     if (s) {
+      if (s.buffer.has(m.server_id)) {
+        this.#stats.duplicatesDropped++;
+      }
       s.buffer.set(m.server_id, m);
       return;
     }
