@@ -311,3 +311,10 @@ test('LocalStorageStore keeps one key per conversation under its prefix', () => 
   assert.equal(map.get('parley:alice:laptop:12'), '99');
   assert.throws(() => new LocalStorageStore('', storage));
 });
+
+test('VERSION is the package version', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+  const { VERSION } = await import('../src/index.js');
+  assert.equal(VERSION, pkg.version);
+});
