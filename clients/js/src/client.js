@@ -699,7 +699,8 @@ export class ParleyClient extends Emitter {
     }
     this.#outbox.delete(f.msg_id);
     const last = this.#lastSeen.get(f.conv);
-    if (last !== undefined && big(f.server_id) > big(last)) {
+    // (also for a conversation not tracked yet: once it is, its sync must not show this send as a message)
+    if (last === undefined || big(f.server_id) > big(last)) {
       let set = this.#ownAcked.get(f.conv);
       if (!set) {
         set = new Set();

@@ -278,6 +278,24 @@ test("own sends: a sync that brings one still in the outbox acks it; an acked on
   c.stop();
 });
 
+test('a send to a conversation not tracked yet is not shown as a message when the conversation gets tracked', async () => {
+  const { c, sockets, messages } = client();
+  c.start();
+  await settle();
+  const s = sockets[0];
+  s.open();
+  const p = c.send(CONV, 'first', { msgId: 'own1' });
+  s.serverSends({ op: 'ack', msg_id: 'own1', conv: CONV, server_id: '1', ts: 1 });
+  await p;
+  s.serverSends(msg(2)); // bob answers: the conversation is new to the client, synced from its start
+  assert.deepEqual(s.frames('sync').at(-1), { op: 'sync', convs: { [CONV]: '0' } });
+  s.serverSends({ ...msg(1), msg_id: 'own1', from: 'alice' });
+  s.serverSends(msg(2));
+  s.serverSends({ op: 'synced', conv: CONV, more: false });
+  assert.deepEqual(messages.map((m) => m.server_id), ['2']);
+  c.stop();
+});
+
 test('discover: the user’s conversations are tracked from their read mark and synced', async () => {
   const { c, sockets } = client({
     discover: 'unread',
