@@ -80,7 +80,7 @@ async function assertComplete(devices, conv) {
   return all;
 }
 
-test('two users on two devices each: every device gets every message once, in order', async () => {
+test('two users on two devices each: every device gets every message once, in order', { timeout: 180_000 }, async () => {
   const a1 = device('alice', 'laptop');
   const a2 = device('alice', 'phone');
   const b1 = device('bob', 'laptop');
@@ -111,7 +111,7 @@ test('two users on two devices each: every device gets every message once, in or
   [a1, a2, b1, b2].forEach((c) => c.stop());
 });
 
-test('kill -9 and restart mid-stream with sends in flight: each send acked once, every device ends with the whole history in order, no repeats shown', async (t) => {
+test('kill -9 and restart mid-stream with sends in flight: each send acked once, every device ends with the whole history in order, no repeats shown', { timeout: 300_000 }, async (t) => {
   const a1 = device('carol', 'laptop');
   const a2 = device('carol', 'phone');
   const b1 = device('dave', 'laptop');
@@ -174,7 +174,7 @@ test('kill -9 and restart mid-stream with sends in flight: each send acked once,
   [a1, a2, b1, b2].forEach((c) => c.stop());
 });
 
-test('the token supplier is asked again on reconnect: an expiring token is replaced and the client carries on', async () => {
+test('the token supplier is asked again on reconnect: an expiring token is replaced and the client carries on', { timeout: 180_000 }, async () => {
   let calls = 0;
   const e1 = device('erin', 'laptop', {
     token: () => {
@@ -186,15 +186,15 @@ test('the token supplier is asked again on reconnect: an expiring token is repla
   await Promise.all([e1.start(), f1.start()]);
   const dm = await e1.api.createDm('frank');
   await f1.track(dm.id);
-  await waitFor('two reconnects with fresh tokens', () => calls >= 3, 30_000);
+  await waitFor('two reconnects with fresh tokens', () => calls >= 3, 90_000);
   const ack = await e1.send(dm.id, 'after the refresh');
-  await waitFor('frank gets it', () => f1.messages.some((m) => m.server_id === ack.server_id), 30_000);
+  await waitFor('frank gets it', () => f1.messages.some((m) => m.server_id === ack.server_id), 60_000);
   assert.ok(e1.states.filter((s) => s === 'offline').length >= 2);
   e1.stop();
   f1.stop();
 });
 
-test('a token the server refuses (401): the client gives up and start() rejects', async () => {
+test('a token the server refuses (401): the client gives up and start() rejects', { timeout: 120_000 }, async () => {
   const bad = device('mallory', 'laptop', { token: () => server.token('mallory').slice(0, -4) + 'AAAA' });
   await assert.rejects(bad.start(), (e) => e instanceof ParleyError && e.code === 'unauthorized');
   assert.equal(bad.state, 'closed');
