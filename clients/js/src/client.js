@@ -80,6 +80,8 @@ export class ParleyClient extends Emitter {
   #reconnectTimer = null;
   #tickTimer = null;
   #backoff;
+  /** Each send's own backoff after `rate_limited` / `unavailable`. */
+  #sendBackoff;
   #startWaiters = [];
   #stats = { duplicatesDropped: 0, resends: 0, connects: 0, tokenFetches: 0, pagesFetched: 0 };
 
@@ -130,8 +132,6 @@ export class ParleyClient extends Emitter {
       device,
     });
   }
-
-  #sendBackoff;
 
   /** REST helpers (conversations, members, history, devices and push), with this client's token. */
   get api() {
