@@ -241,6 +241,9 @@ export class ParleyClient extends Emitter {
    */
   send(conv, body, { media, msgId } = {}) {
     const id = msgId ?? uuidv7(this.#clock.now());
+    if (typeof id !== 'string' || id.length < 1 || id.length > 64) {
+      return Promise.reject(new ParleyError('bad_request', 'msg_id must be 1-64 characters', { conv: String(conv) }));
+    }
     const frame = { op: 'send', msg_id: id, conv: String(conv), body: String(body) };
     if (media !== undefined) {
       frame.media = media;

@@ -177,6 +177,8 @@ test('sends: resent with the same msg_id after 3 s and after a reconnect; rate_l
   assert.deepEqual(c.pending().map((p) => p.msgId), ['m3']);
   const tooBig = c.send(CONV, 'z'.repeat(300_000));
   await assert.rejects(tooBig, (e) => e.code === 'too_large');
+  await assert.rejects(c.send(CONV, 'x', { msgId: 'i'.repeat(65) }), (e) => e.code === 'bad_request');
+  assert.equal(sockets[1].frames('send').length, 2, 'neither was sent');
   c.stop();
 });
 
