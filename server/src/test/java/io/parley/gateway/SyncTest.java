@@ -268,6 +268,35 @@ class SyncTest {
     assertThat(asked).isEmpty();
   }
 
+  /**
+   * Issue 20's duplicate: a message stored before the backfill read it, whose live delivery reaches
+   * the connection only after the conversation's {@code synced} (fan-out slower than the read). The
+   * sync's last id drops it; a conversation forgotten by {@link LastIds} (more than
+   * {@link LastIds#MAX} synced or active since) still lets it through, which clients hide by
+   * deduplicating on server_id (docs/protocol.md, "Delivery semantics").
+   */
+  @Test
+  void aMessageOfTheBackfillArrivingLiveAfterSyncedIsDroppedWhileItsConversationIsRemembered() {
+    sync.request(syncOf(1, 0));
+    pages.get(1L).complete(page(1, false, 1, 2, 3));
+    assertThat(out).containsExactly("stored 1", "stored 2", "stored 3", ServerFrames.synced(1, false));
+    assertThat(sync.hold(live(1, 3, 2))).as("its live copy after synced").isEqualTo(Sync.Hold.DROP);
+    assertThat(sync.hold(live(1, 4, 3))).isEqualTo(Sync.Hold.PASS);
+
+    long[] many = new long[2 * (LastIds.MAX + 1)];
+    for (int i = 0; i <= LastIds.MAX; i++) {
+      many[2 * i] = 100 + i;
+      many[2 * i + 1] = 0;
+    }
+    sync.request(syncOf(many));
+    for (int i = 0; i <= LastIds.MAX; i++) {
+      pages.get(100L + i).complete(page(100 + i, false, 7));
+    }
+    assertThat(sync.hold(live(100, 7, 6))).as("the first of 33 synced conversations is forgotten: the repeat passes")
+        .isEqualTo(Sync.Hold.PASS);
+    assertThat(sync.hold(live(100 + LastIds.MAX, 7, 6))).as("the last one is remembered").isEqualTo(Sync.Hold.DROP);
+  }
+
   @Test
   void aClientsSyncSetsTheLastIdToWhatItWroteOrToItsAfter() {
     sync.request(syncOf(1, 20, 2, 0));
