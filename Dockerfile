@@ -29,7 +29,8 @@ COPY target/parley.jar /opt/parley/parley.jar
 # so Prometheus and internal tools on the container network reach it: publish only 8080 to the
 # outside. Dev tokens stay off (the embedded profile turns them on): set PARLEY_JWT_SECRET or
 # PARLEY_AUTH_JWKS_URL, or PARLEY_DEV_TOKEN_ENABLED=true to try it on a laptop.
-ENV PARLEY_PROFILE=embedded \
+ENV LANG=C.UTF-8 \
+    PARLEY_PROFILE=embedded \
     PARLEY_HTTP_HOST=0.0.0.0 \
     PARLEY_HTTP_PORT=8080 \
     PARLEY_ADMIN_HOST=0.0.0.0 \
