@@ -86,6 +86,9 @@ final class ClusterBackends {
     this.limiter = limiter;
   }
 
+  /** Hazelcast's property naming the address a member binds and advertises. */
+  static final String LOCAL_ADDRESS = "hazelcast.local.localAddress";
+
   /**
    * Joins (or forms) the Hazelcast cluster named by {@code cluster.name}; {@code managed} gets the
    * cluster manager (its node id and live nodes) before the join completes.
@@ -104,7 +107,15 @@ final class ClusterBackends {
     } catch (ConfigException e) {
       return Future.failedFuture(e); // Main: exit 2, naming the key
     }
-    net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));
+    if (host.equals(c.host())) {
+      net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));
+    } else {
+      // a name (a container's service name): with an interface list, Hazelcast keeps only the
+      // members given by name whose addresses match it, this node alone, and each container formed
+      // a cluster of its own; so the address is set as the one to bind and advertise instead
+      net.getInterfaces().setEnabled(false);
+      hz.setProperty(LOCAL_ADDRESS, host);
+    }
     net.getJoin().getMulticastConfig().setEnabled(false);
     net.getJoin().getAutoDetectionConfig().setEnabled(false);
     net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(c.members());
@@ -123,7 +134,8 @@ final class ClusterBackends {
    * drops a host name and then finds no interface): an IP address as it is, a host name resolved
    * (its IPv4 address when it has one). So a container names itself by its service name
    * ({@code PARLEY_CLUSTER_HOST=parley1}, deploy/compose.yaml), whose address the container network
-   * gives it at each start; Hazelcast and the event bus bind that address and advertise it.
+   * gives it at each start; Hazelcast and the event bus bind that address and advertise it, and the
+   * members may be listed by name ({@code parley1:5701,parley2:5701,...}).
    */
   static String interfaceAddress(String host) {
     InetAddress[] all;
