@@ -4,6 +4,8 @@ import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.hazelcast.cluster.Address;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.NetworkConfig;
+import io.parley.config.ConfigException;
+import io.parley.config.ConfigLoader;
 import io.parley.config.ParleyConfig;
 import io.parley.config.ClusterSettings;
 import io.parley.limits.FallbackRateLimiter;
@@ -38,7 +40,11 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -80,6 +86,9 @@ final class ClusterBackends {
     this.limiter = limiter;
   }
 
+  /** Hazelcast's property naming the address a member binds and advertises. */
+  static final String LOCAL_ADDRESS = "hazelcast.local.localAddress";
+
   /**
    * Joins (or forms) the Hazelcast cluster named by {@code cluster.name}; {@code managed} gets the
    * cluster manager (its node id and live nodes) before the join completes.
@@ -92,18 +101,52 @@ final class ClusterBackends {
     // port 0: the system picks a free port (auto-increment off: it has no next port to try, and
     // Hazelcast would warn that "some of the ports seem occupied")
     net.setPort(c.port()).setPortAutoIncrement(c.port() != 0);
-    net.getInterfaces().setEnabled(true).setInterfaces(List.of(c.host()));
+    String host;
+    try {
+      host = interfaceAddress(c.host());
+    } catch (ConfigException e) {
+      return Future.failedFuture(e); // Main: exit 2, naming the key
+    }
+    if (host.equals(c.host())) {
+      net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));
+    } else {
+      // a name (a container's service name): with an interface list, Hazelcast keeps only the
+      // members given by name whose addresses match it, this node alone, and each container formed
+      // a cluster of its own; so the address is set as the one to bind and advertise instead
+      net.getInterfaces().setEnabled(false);
+      hz.setProperty(LOCAL_ADDRESS, host);
+    }
     net.getJoin().getMulticastConfig().setEnabled(false);
     net.getJoin().getAutoDetectionConfig().setEnabled(false);
     net.getJoin().getTcpIpConfig().setEnabled(true).setMembers(c.members());
     VertxOptions options = Node.vertxOptions(config)
-        .setEventBusOptions(new EventBusOptions().setHost(c.host()).setPort(0).setClusterPublicHost(c.host()));
+        .setEventBusOptions(new EventBusOptions().setHost(host).setPort(0).setClusterPublicHost(host));
     HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     managed.accept(manager);
     long t0 = System.nanoTime();
     return Transports.builder(options, config.transport()).withClusterManager(manager).buildClustered()
         .onSuccess(v -> LOG.info("joined cluster '{}' as {} in {} ms", c.name(), memberLine(manager),
             (System.nanoTime() - t0) / 1_000_000));
+  }
+
+  /**
+   * {@code cluster.host} as the address Hazelcast's interface list takes (IP addresses only: it
+   * drops a host name and then finds no interface): an IP address as it is, a host name resolved
+   * (its IPv4 address when it has one). So a container names itself by its service name
+   * ({@code PARLEY_CLUSTER_HOST=parley1}, deploy/compose.yaml), whose address the container network
+   * gives it at each start; Hazelcast and the event bus bind that address and advertise it, and the
+   * members may be listed by name ({@code parley1:5701,parley2:5701,...}).
+   */
+  static String interfaceAddress(String host) {
+    InetAddress[] all;
+    try {
+      all = InetAddress.getAllByName(host);
+    } catch (UnknownHostException e) {
+      throw new ConfigException("cluster.host: cannot resolve '" + host + "' ("
+          + ConfigLoader.envName("cluster.host") + ")");
+    }
+    InetAddress chosen = Arrays.stream(all).filter(a -> a instanceof Inet4Address).findFirst().orElse(all[0]);
+    return chosen.getHostAddress();
   }
 
   /**

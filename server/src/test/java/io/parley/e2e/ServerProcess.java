@@ -75,6 +75,15 @@ final class ServerProcess {
     return new ServerProcess(pb.start());
   }
 
+  /**
+   * Starts what {@code pb} runs (a script that ends by exec'ing the jar, as a container's entrypoint
+   * does) and returns once the node logged that it listens.
+   */
+  static ServerProcess start(ProcessBuilder pb) throws IOException {
+    pb.redirectErrorStream(true);
+    return new ServerProcess(pb.start());
+  }
+
   String awaitLine(String fragment) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     try {
