@@ -47,7 +47,8 @@ USER ${PARLEY_UID}:${PARLEY_UID}
 WORKDIR /var/lib/parley
 # ready = started, warmed up, joined (cluster) and not draining; a cluster node may take a minute
 HEALTHCHECK --interval=10s --timeout=5s --start-period=90s --retries=3 CMD ["/opt/parley/healthcheck.sh"]
-# SIGTERM drains (sockets closed with 1012, storage flushed) within 30 s: stop with a longer grace
-# period than the default 10 s (docker stop -t 40; compose: stop_grace_period)
+# SIGTERM drains (clients told to reconnect, sockets closed with 1012 spread over drain.window_ms,
+# storage flushed; at most drain.timeout_ms, 60 s on the cluster profile, 15 s embedded): stop with a
+# longer grace period than the default 10 s (docker stop -t 75; compose: stop_grace_period)
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/opt/parley/entrypoint.sh"]
