@@ -58,7 +58,6 @@ public final class BridgeVerticle extends VerticleBase {
   private final int bodyMaxBytes;
   private final Map<String, Set<BridgeConnection>> followers = new HashMap<>();
   private final Map<String, MessageConsumer<?>> consumers = new HashMap<>();
-  private final Set<BridgeConnection> connections = new LinkedHashSet<>();
   private final AtomicLong slowClosed = new AtomicLong();
   private EventBus bus;
   private NetServer server;
@@ -83,8 +82,7 @@ public final class BridgeVerticle extends VerticleBase {
     bus = vertx.eventBus();
     byte[] token = settings.token().getBytes(StandardCharsets.UTF_8);
     server = vertx.createNetServer(new NetServerOptions().setHost(settings.host()).setPort(settings.port()));
-    server.connectHandler(socket -> connections.add(
-        new BridgeConnection(socket, this, token, bus, settings.writeQueueMaxBytes())));
+    server.connectHandler(socket -> new BridgeConnection(socket, this, token, bus, settings.writeQueueMaxBytes()));
     return new BridgeOps(bus, conversations, messages, registry, bodyMaxBytes).register()
         .compose(v -> server.listen())
         .onSuccess(s -> LOG.info("event-bus bridge listening on {}:{} (token required on every frame)",
@@ -139,7 +137,6 @@ public final class BridgeVerticle extends VerticleBase {
 
   /** A connection closed: it follows nothing any more. */
   void gone(BridgeConnection c) {
-    connections.remove(c);
     for (String stream : new ArrayList<>(c.streams)) {
       unfollow(c, stream);
     }
