@@ -85,7 +85,8 @@ public final class BridgeVerticle extends VerticleBase {
     server.connectHandler(socket -> new BridgeConnection(socket, this, token, bus, settings.writeQueueMaxBytes()));
     return new BridgeOps(bus, conversations, messages, registry, bodyMaxBytes).register()
         .compose(v -> server.listen())
-        .onSuccess(s -> LOG.info("event-bus bridge listening on {}:{} (token required on every frame)",
+        // not "listening on": tests and scripts wait for the node's own line with those words
+        .onSuccess(s -> LOG.info("event-bus bridge open on {}:{} (token required on every frame)",
             settings.host(), s.actualPort()));
   }
 

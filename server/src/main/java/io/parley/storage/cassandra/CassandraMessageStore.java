@@ -67,7 +67,9 @@ public final class CassandraMessageStore implements MessageStore {
 
   /**
    * Replaces the row's frame by the tombstone (a read, then one write; taking down the same message
-   * twice at once writes two tombstones, differing only in {@code deleted_at}).
+   * twice at once writes two tombstones, differing only in {@code deleted_at}). The archive writes a
+   * message row again only when routing reads the message's own Kafka record again (a crash or
+   * rebalance before its offset was committed): a takedown in that window of seconds could be undone.
    */
   @Override
   public Future<Optional<String>> takedown(long conv, long serverId) {

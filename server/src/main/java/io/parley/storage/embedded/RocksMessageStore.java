@@ -147,15 +147,8 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
 
   /** Whether a row is a tombstone, from its first bytes (no decoding). */
   private static boolean isTombstone(byte[] v) {
-    if (v.length < TOMBSTONE_PREFIX.length) {
-      return false;
-    }
-    for (int i = 0; i < TOMBSTONE_PREFIX.length; i++) {
-      if (v[i] != TOMBSTONE_PREFIX[i]) {
-        return false;
-      }
-    }
-    return true;
+    int n = TOMBSTONE_PREFIX.length;
+    return v.length >= n && java.util.Arrays.equals(v, 0, n, TOMBSTONE_PREFIX, 0, n);
   }
 
   @Override
