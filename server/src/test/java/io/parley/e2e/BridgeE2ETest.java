@@ -82,6 +82,20 @@ class BridgeE2ETest {
 
   // ---- allow-lists and authentication ----
 
+  /** A bridge port without a token: the node starts, the bridge does not (nothing listens there). */
+  @Test
+  void withoutATokenTheBridgeStaysOff(@TempDir Path other) throws IOException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    try (TestNode n = TestNode.start(other, Map.of("PARLEY_BRIDGE_PORT", Integer.toString(port)))) {
+      assertThat(n.node.bridgePort()).isZero();
+      Throwable refused = Await.failure(net.connect(port, "127.0.0.1"));
+      assertThat(refused).hasMessageContaining("Connection refused");
+    }
+  }
+
   @Test
   void allowListedRequestsAnswer() {
     String alice = user("alice"), bob = user("bob");
