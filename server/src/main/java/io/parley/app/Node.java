@@ -1,6 +1,9 @@
 package io.parley.app;
 
+import io.parley.bridge.BridgeTap;
+import io.parley.bridge.BridgeVerticle;
 import io.parley.config.ConfigException;
+import io.parley.config.ConfigLoader;
 import io.parley.config.DrainSettings;
 import io.parley.config.ParleyConfig;
 import io.parley.fanout.FanoutBatch;
@@ -119,6 +122,8 @@ public final class Node {
   private WorkerExecutor metaWriter;
   private WorkerExecutor readers;
   private ParleyConfig effective;
+  /** The event-bus bridge; null until deployed, and when {@code bridge.port} is 0 or no {@code bridge.token} is set. */
+  private volatile BridgeVerticle bridge;
   /** One of the gateway instances, for the port they share; null until deployed and without the gateway role. */
   private volatile GatewayVerticle gateway;
   /** Every gateway instance (one per event loop), for a drain. */
@@ -201,6 +206,18 @@ public final class Node {
   public List<String> httpRoutes() {
     GatewayVerticle g = gateway;
     return g == null ? List.of() : g.routes();
+  }
+
+  /** The port the event-bus bridge listens on, or 0 when it does not run (see {@link #deployBridge}). */
+  public int bridgePort() {
+    BridgeVerticle b = bridge;
+    return b == null ? 0 : b.actualPort();
+  }
+
+  /** Bridge connections closed as slow consumers since start (0 without a bridge). */
+  public long bridgeSlowConsumersClosed() {
+    BridgeVerticle b = bridge;
+    return b == null ? 0 : b.slowConsumersClosed();
   }
 
   /** What the warm-up before ready did; null until it ran (and with {@code warmup.ms} 0). */
@@ -329,6 +346,8 @@ public final class Node {
     Future<DeadLetters> dead = c.runs(ClusterSettings.ROUTING) ? b.openDeadLetters(vertx, config) : null;
     Future<LogSource> source = c.runs(ClusterSettings.ROUTING) ? b.openLogSource(vertx, config) : null;
     Future<MessageLog> messageLog = c.runs(ClusterSettings.GATEWAY) ? b.openMessageLog(vertx, config) : null;
+    BridgeTap tap = new BridgeTap(vertx.eventBus(), config.bridge().includeBodies());
+    chain = chain.compose(v -> tap.listen());
     if (c.runs(ClusterSettings.ROUTING)) {
       // the cluster manager's member list: read in memory, never blocks
       ClusterManager manager = clusterManager;
@@ -337,7 +356,7 @@ public final class Node {
           c.fanoutRemoteRequestChars());
       chain = chain.compose(v -> Future.all(dead, source))
           .compose(v -> deployOne(new LogRoutingVerticle(source.result(), b.archive(), dead.result(), b.conversations(),
-              config.routing(), c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages(), hot)));
+              config.routing(), c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages(), hot, tap)));
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
@@ -355,7 +374,8 @@ public final class Node {
           .map(id -> {
             deployments.add(id);
             return null;
-          });
+          })
+          .compose(v -> deployBridge(tap, b.conversations(), b.messages(), b.registry()));
     }
     return chain;
   }
@@ -379,6 +399,7 @@ public final class Node {
     ConnectEmails emails = new ConnectEmails(pushRegistrations, ConnectEmails.DEFAULT_CAPACITY);
     IpLimits ipLimits = new IpLimits(config.gateway().ipLimits());
 
+    BridgeTap tap = new BridgeTap(vertx.eventBus(), config.bridge().includeBodies());
     WorkerExecutor pushQueueWriter = vertx.createSharedWorkerExecutor("parley-push-queue", 1);
     return deployPush(registry, pushRegistrations, conversations, senders,
             () -> Future.succeededFuture(new RocksPushQueue(vertx, storage, pushQueueWriter)))
@@ -387,7 +408,7 @@ public final class Node {
         .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
-            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load)))
+            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load, tap)))
         .compose(v -> auth.start())
         .compose(v -> vertx.deployVerticle(() -> gatewayInstance(new GatewayVerticle(effective, auth, service, registry, limiter, ready::get,
             devices, emails, ipLimits, load)),
@@ -395,7 +416,31 @@ public final class Node {
         .map(id -> {
           deployments.add(id);
           return null;
-        });
+        })
+        .compose(v -> tap.listen())
+        .compose(v -> deployBridge(tap, conversations, messages, registry));
+  }
+
+  /**
+   * Deploys the event-bus bridge for internal tools ({@code bridge.*}) last, once everything it
+   * talks to runs; on the cluster profile on nodes with the gateway role (its system messages go
+   * through that node's send intake). With {@code bridge.port} set and no {@code bridge.token}, the
+   * bridge stays off and a warning says so: an unauthenticated bridge is never started.
+   */
+  private Future<Void> deployBridge(BridgeTap tap, ConversationStore conversations, io.parley.history.MessageStore messages,
+      ConnectionRegistry registry) {
+    if (config.bridge().port() == 0) {
+      return Future.succeededFuture();
+    }
+    if (!config.bridge().enabled()) {
+      if (!warmupNode) {
+        LOG.warn("event-bus bridge off: bridge.port is {} but no bridge.token is set ({})", config.bridge().port(),
+            ConfigLoader.envName("bridge.token"));
+      }
+      return Future.succeededFuture();
+    }
+    return deployOne(bridge = new BridgeVerticle(config.bridge(), tap, conversations, messages, registry,
+        config.bodyMaxBytes()));
   }
 
   /**

@@ -228,6 +228,7 @@ public final class Warmup {
     env.put("PARLEY_LIMITS_IP_EXEMPT_LOOPBACK", "true");
     env.put("PARLEY_PUSH_WEBPUSH_ENABLED", "false");
     env.put("PARLEY_WARMUP_MS", "0");
+    env.put("PARLEY_BRIDGE_PORT", "0"); // the node's bridge port is the node's
     return ConfigLoader.load(env, Map.of());
   }
 

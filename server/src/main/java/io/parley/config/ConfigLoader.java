@@ -107,7 +107,8 @@ public final class ConfigLoader {
         pushDelivery(c),
         longIn(c, "vertx.max_event_loop_execute_ms", 1, 3_600_000),
         longIn(c, "warmup.ms", 0, 60_000),
-        identity(c));
+        identity(c),
+        bridge(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -151,6 +152,16 @@ public final class ConfigLoader {
     }
     return new IdentitySettings(jwks, string(c, "auth.issuer").trim(), listOf(string(c, "auth.audience")), cert, key,
         oneOf(c, "log.format", IdentitySettings.LOG_FORMATS));
+  }
+
+  private static BridgeSettings bridge(JsonObject c) {
+    String token = string(c, "bridge.token");
+    if (!token.isEmpty() && (token.length() < BridgeSettings.TOKEN_MIN_CHARS || !token.equals(token.strip()))) {
+      throw new ConfigException("bridge.token: at least " + BridgeSettings.TOKEN_MIN_CHARS
+          + " characters without surrounding spaces, or empty for no bridge (" + envName("bridge.token") + ")");
+    }
+    return new BridgeSettings(nonBlank(c, "admin.host").trim(), intIn(c, "bridge.port", 0, 65535), token,
+        bool(c, "bridge.include_bodies"), intIn(c, "bridge.write_queue_max_bytes", 1024, 1024 * 1024 * 1024));
   }
 
   private static GatewaySettings gateway(JsonObject c) {

@@ -182,7 +182,10 @@ public final class GatewayVerticle extends VerticleBase {
     vertx.setPeriodic(sweep, id -> sessions.sweepIdle(config.idleTimeoutMs()));
     vertx.setPeriodic(config.cluster().registryRefreshMs(), id -> sessions.heartbeat());
     Future<Void> deliveries = vertx.eventBus().<Deliveries>localConsumer(Addresses.NODE_DELIVERY, m -> sessions.deliver(m.body()))
-        .completion();
+        .completion()
+        // an operator's disconnect (the bridge), from any node
+        .compose(v -> vertx.eventBus().<String>consumer(Addresses.DISCONNECT_USER,
+            m -> sessions.closeUser(m.body(), Session.CLOSE_OPERATOR, "disconnected by operator")).completion());
     // WebSocket upgrades bypass the router: the gateway answers the handshake itself and takes the
     // connection's channel over (see upgrade)
     return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(req -> {

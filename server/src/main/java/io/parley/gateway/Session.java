@@ -43,6 +43,8 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
   static final short CLOSE_SLOW = 1013;
   static final short CLOSE_TOO_BIG = 1009;
   static final short CLOSE_POLICY = 1008;
+  /** An operator closed the user's connections (the bridge's {@code parley.bridge.disconnect}). */
+  static final short CLOSE_OPERATOR = 4003;
 
   /**
    * What the sessions of one gateway instance share (one instance per event loop).

@@ -87,4 +87,14 @@ final class Sessions {
       s.close(code, reason);
     }
   }
+
+  /** Closes every connection of {@code user} with {@code code}. */
+  void closeUser(String user, short code, String reason) {
+    List<Session> list = byUser.get(user);
+    if (list != null) {
+      for (Session s : new ArrayList<>(list)) {
+        s.close(code, reason);
+      }
+    }
+  }
 }

@@ -83,4 +83,34 @@ public final class Addresses {
   public static String presence(String userId) {
     return "parley.presence." + userId;
   }
+
+  /**
+   * Close every connection of a user on every node (body: the user id as a String), published by
+   * the bridge's {@link #BRIDGE_DISCONNECT}; each gateway instance closes its own with 4003.
+   */
+  public static final String DISCONNECT_USER = "parley.gateway.disconnect";
+
+  // The TCP event-bus bridge's addresses (io.parley.bridge): the only ones a bridge client may name.
+  /** Bridge, inbound request: post a system message into a conversation. */
+  public static final String BRIDGE_POST = "parley.bridge.post";
+  /** Bridge, inbound request: close a user's devices on every node. */
+  public static final String BRIDGE_DISCONNECT = "parley.bridge.disconnect";
+  /** Bridge, inbound request: a conversation and all its members. */
+  public static final String BRIDGE_CONVERSATION = "parley.bridge.conversation";
+  /** Bridge, inbound request: a user's connected devices. */
+  public static final String BRIDGE_DEVICES = "parley.bridge.devices";
+  /** Bridge, inbound request: take a message down (gone from history and sync, a tombstone kept). */
+  public static final String BRIDGE_TAKEDOWN = "parley.bridge.takedown";
+  /** Bridge, outbound stream: a message was stored (ids and metadata; the body when configured). */
+  public static final String BRIDGE_MESSAGE_EVENTS = "parley.bridge.events.messages";
+  /** Bridge, outbound stream: a conversation's membership changed. */
+  public static final String BRIDGE_MEMBERSHIP_EVENTS = "parley.bridge.events.membership";
+  /** Bridge, outbound stream: a user came online or went offline. */
+  public static final String BRIDGE_PRESENCE_EVENTS = "parley.bridge.events.presence";
+  /**
+   * Bridge interest (body: a JsonObject {@code {"stream":…,"ttl_ms":…}}), published to every node by a
+   * bridge while a client follows a stream: nodes build that stream's events only while some bridge
+   * wants them ({@code bridge.BridgeTap}).
+   */
+  public static final String BRIDGE_INTEREST = "parley.bridge.interest";
 }

@@ -1,5 +1,6 @@
 package io.parley.routing;
 
+import io.parley.bridge.BridgeTap;
 import io.parley.config.RoutingSettings;
 import io.parley.fanout.Fanout;
 import io.parley.fanout.FanoutBatch;
@@ -85,6 +86,7 @@ public final class LogRoutingVerticle extends VerticleBase {
   private final MessageStore store;
   private final PreviousIds previous;
   private final HotFanout hot;
+  private final BridgeTap tap;
   private EventBus bus;
   private volatile boolean stopping;
   private final Promise<Void> stopped = Promise.promise();
@@ -126,6 +128,14 @@ public final class LogRoutingVerticle extends VerticleBase {
   public LogRoutingVerticle(LogSource source, MessageArchive archive, DeadLetters deadLetters,
       ConversationStore conversations, RoutingSettings settings, long retryMaxMs, long deadLetterAfterMs,
       MessageStore store, HotFanout hot) {
+    this(source, archive, deadLetters, conversations, settings, retryMaxMs, deadLetterAfterMs, store, hot, BridgeTap.OFF);
+  }
+
+  /** @param tap where stored messages go to the bridge's message stream (while a bridge follows it) */
+  public LogRoutingVerticle(LogSource source, MessageArchive archive, DeadLetters deadLetters,
+      ConversationStore conversations, RoutingSettings settings, long retryMaxMs, long deadLetterAfterMs,
+      MessageStore store, HotFanout hot, BridgeTap tap) {
+    this.tap = tap;
     this.hot = hot;
     this.source = source;
     this.archive = archive;
@@ -333,6 +343,7 @@ public final class LogRoutingVerticle extends VerticleBase {
           handed.add(l);
           if (s.originals().get(i).serverId() == l.message().serverId()) {
             ChatMessage m = l.message();
+            tap.stored(m);
             Fanout f = fanout(m, l.connectionId(), sets.get(m.conv()),
                 previous.next(m.conv(), m.serverId(), l.partition()));
             if (f != null) {

@@ -1,5 +1,6 @@
 package io.parley.routing;
 
+import io.parley.bridge.BridgeTap;
 import io.parley.config.RoutingSettings;
 import io.parley.fanout.Fanout;
 import io.parley.fanout.FanoutBatch;
@@ -36,6 +37,7 @@ public final class RoutingVerticle extends VerticleBase {
   private final int commitWindowMs;
   private final PreviousIds previous;
   private final LoadMonitor load;
+  private final BridgeTap tap;
   private LoadMonitor.Loop loop;
   private EventBus bus;
 
@@ -52,6 +54,13 @@ public final class RoutingVerticle extends VerticleBase {
   /** @param load the node's event-loop lag: this verticle's loop is watched too, and sends are shed while one is behind */
   public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
       RoutingSettings settings, int commitWindowMs, LoadMonitor load) {
+    this(log, messages, conversations, typing, settings, commitWindowMs, load, BridgeTap.OFF);
+  }
+
+  /** @param tap where stored messages go to the bridge's message stream (while a bridge follows it) */
+  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
+      RoutingSettings settings, int commitWindowMs, LoadMonitor load, BridgeTap tap) {
+    this.tap = tap;
     this.load = load;
     this.log = log;
     this.messages = messages;
@@ -93,6 +102,7 @@ public final class RoutingVerticle extends VerticleBase {
       if (!r.duplicate()) {
         SendSequencer.Accepted a = batch.get(i);
         ChatMessage m = r.message();
+        tap.stored(m);
         fanouts.add(new Fanout(m.conv(), m.serverId(), m.from(), r.frame(), a.members(), a.req().connectionId(),
             Fanout.preview(m.body()), previous.next(m.conv(), m.serverId(), -1)));
       }

@@ -172,7 +172,7 @@ final class SendSequencer {
       intake.poll();
       if (set.isEmpty()) {
         req.fail(ErrorCode.NOT_FOUND, "no conversation " + req.send().conv());
-      } else if (!set.contains(req.user())) {
+      } else if (!set.contains(req.user()) && !req.isSystem()) {
         req.fail(ErrorCode.NOT_MEMBER, "not a member of " + req.send().conv());
       } else {
         accepted.add(new Accepted(req, set, System.nanoTime()));

@@ -650,4 +650,40 @@ class ConfigLoaderTest {
   void badIdentityValuesNameTheKey(String variable, String value, String key) {
     assertThat(failure(Map.of(variable, value)).getMessage()).startsWith(key + ":");
   }
+
+  // ---- event-bus bridge ----
+
+  @Test
+  void bridgeDefaultsAreOnLoopbackPort9465ButOffWithoutAToken() {
+    BridgeSettings b = load(Map.of()).bridge();
+    assertThat(b).isEqualTo(new BridgeSettings("127.0.0.1", 9465, "", false, 1_048_576));
+    assertThat(b.enabled()).as("no token: off").isFalse();
+    assertThat(load(Map.of()).withJwtSecret("x".repeat(32)).bridge()).as("kept by withJwtSecret").isEqualTo(b);
+  }
+
+  @Test
+  void bridgeKeysLoadFromTheEnvironment() {
+    BridgeSettings b = load(Map.of("PARLEY_ADMIN_HOST", "0.0.0.0", "PARLEY_BRIDGE_PORT", "19465",
+        "PARLEY_BRIDGE_TOKEN", "t".repeat(16), "PARLEY_BRIDGE_INCLUDE_BODIES", "true",
+        "PARLEY_BRIDGE_WRITE_QUEUE_MAX_BYTES", "4096")).bridge();
+    assertThat(b).isEqualTo(new BridgeSettings("0.0.0.0", 19465, "t".repeat(16), true, 4096));
+    assertThat(b.enabled()).isTrue();
+    assertThat(b.toString()).as("the token is never printed").doesNotContain("t".repeat(16));
+    assertThat(load(Map.of("PARLEY_BRIDGE_PORT", "0", "PARLEY_BRIDGE_TOKEN", "t".repeat(16))).bridge().enabled())
+        .as("port 0: off").isFalse();
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "PARLEY_BRIDGE_TOKEN|short|bridge.token",
+      "PARLEY_BRIDGE_TOKEN|' padded-token-0123456789 '|bridge.token",
+      "PARLEY_BRIDGE_PORT|65536|bridge.port",
+      "PARLEY_BRIDGE_PORT|-1|bridge.port",
+      "PARLEY_BRIDGE_INCLUDE_BODIES|maybe|bridge.include_bodies",
+      "PARLEY_BRIDGE_WRITE_QUEUE_MAX_BYTES|100|bridge.write_queue_max_bytes",
+      "PARLEY_ADMIN_HOST|' '|admin.host",
+  })
+  void badBridgeValuesNameTheKey(String variable, String value, String key) {
+    assertThat(failure(Map.of(variable, value)).getMessage()).contains(key);
+  }
 }

@@ -323,4 +323,55 @@ public abstract class MessageStoreContract {
     assertThat(Await.result(store().before(nowhere, Long.MAX_VALUE, 10)).messages()).isEmpty();
     assertThat(Await.result(store().after(nowhere, 0, 10)).messages()).isEmpty();
   }
+
+  /**
+   * Takedown: the message is gone from {@code get}, history and sync, its neighbours are not; the
+   * tombstone keeps its ids, sender and time and no body; taking it down again returns the same
+   * tombstone; an unknown message or conversation has none. A page holds no tombstone, and paging
+   * past one still reaches every older message.
+   */
+  @Test
+  void takedownRemovesAMessageFromGetHistoryAndSyncAndKeepsATombstone() throws Exception {
+    long conv = newConv();
+    List<Long> ids = seed(conv, 5);
+    long gone = ids.get(2);
+    ChatMessage original = ChatMessage.fromFrame(Await.result(store().get(conv, gone)).orElseThrow().frame());
+
+    Optional<String> tombstone = Await.result(store().takedown(conv, gone));
+    assertThat(tombstone).isPresent();
+    assertThat(Tombstones.is(tombstone.get())).isTrue();
+    JsonObject t = new JsonObject(tombstone.get());
+    assertThat(t.getString("op")).isEqualTo("deleted");
+    assertThat(t.getString("conv")).isEqualTo(Long.toString(conv));
+    assertThat(t.getString("server_id")).isEqualTo(Long.toString(gone));
+    assertThat(t.getString("from")).isEqualTo(original.from());
+    assertThat(t.getString("msg_id")).isEqualTo(original.msgId());
+    assertThat(t.getLong("ts")).isEqualTo(original.ts());
+    assertThat(t.containsKey("body")).as("no body kept").isFalse();
+    assertThat(Tombstones.message(tombstone.get()).serverId()).isEqualTo(gone);
+
+    assertThat(Await.result(store().get(conv, gone))).as("get").isEmpty();
+    assertThat(Await.result(store().get(conv, ids.get(1)))).as("a neighbour").isPresent();
+    List<Long> kept = List.of(ids.get(0), ids.get(1), ids.get(3), ids.get(4));
+    assertThat(ids(Await.result(store().after(conv, 0, 10)))).as("sync").isEqualTo(kept);
+    List<Long> newestFirst = new ArrayList<>(kept);
+    Collections.reverse(newestFirst);
+    assertThat(ids(Await.result(store().before(conv, Long.MAX_VALUE, 10)))).as("history").isEqualTo(newestFirst);
+    // page through in twos: every kept message once, the tombstone never
+    List<Long> paged = new ArrayList<>();
+    long cursor = Long.MAX_VALUE;
+    for (int i = 0; i < 10; i++) {
+      MessagePage page = Await.result(store().before(conv, cursor, 2));
+      paged.addAll(ids(page));
+      if (!page.more()) {
+        break;
+      }
+      cursor = page.messages().isEmpty() ? gone : page.messages().get(page.messages().size() - 1).serverId();
+    }
+    assertThat(paged).as("paged history").isEqualTo(newestFirst);
+
+    assertThat(Await.result(store().takedown(conv, gone))).as("again: the same tombstone").isEqualTo(tombstone);
+    assertThat(Await.result(store().takedown(conv, ids.get(4) + 1_000_000))).as("unknown message").isEmpty();
+    assertThat(Await.result(store().takedown(newConv(), gone))).as("unknown conversation").isEmpty();
+  }
 }

@@ -5,6 +5,8 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.history.MessagePage;
 import io.parley.history.MessageStore;
 import io.parley.history.StoredMessage;
+import io.parley.history.Tombstones;
+import io.parley.protocol.ChatMessage;
 import io.parley.storage.cassandra.MessageTables.Segment;
 import io.vertx.cassandra.CassandraClient;
 import io.vertx.core.Future;
@@ -39,6 +41,7 @@ public final class CassandraMessageStore implements MessageStore {
   private final PreparedStatement selectSegmentsBelow;
   private final PreparedStatement selectOne;
   private final PreparedStatement selectRange;
+  private final PreparedStatement updateFrame;
 
   private CassandraMessageStore(CassandraClient client, List<PreparedStatement> p) {
     this.client = client;
@@ -46,17 +49,52 @@ public final class CassandraMessageStore implements MessageStore {
     this.selectSegmentsBelow = p.get(1);
     this.selectOne = p.get(2);
     this.selectRange = p.get(3);
+    this.updateFrame = p.get(4);
   }
 
   /** Prepares the statements (the schema must exist) and returns the ready store. */
   public static Future<CassandraMessageStore> create(CassandraClient client, CassandraNames names) {
     MessageTables t = new MessageTables(names);
-    return MessageTables.prepare(client, List.of(t.selectSegment(), t.selectSegmentsBelow(), t.selectOne(), t.selectRange()))
+    return MessageTables.prepare(client, List.of(t.selectSegment(), t.selectSegmentsBelow(), t.selectOne(), t.selectRange(),
+            t.updateFrame()))
         .map(p -> new CassandraMessageStore(client, p));
   }
 
   @Override
   public Future<Optional<StoredMessage>> get(long conv, long serverId) {
+    return stored(conv, serverId).map(m -> m.filter(s -> !Tombstones.is(s.frame())));
+  }
+
+  /**
+   * Replaces the row's frame by the tombstone (a read, then one write; taking down the same message
+   * twice at once writes two tombstones, differing only in {@code deleted_at}). The archive writes a
+   * message row again only when routing reads the message's own Kafka record again (a crash or
+   * rebalance before its offset was committed): a takedown in that window of seconds could be undone.
+   */
+  @Override
+  public Future<Optional<String>> takedown(long conv, long serverId) {
+    return client.executeWithFullFetch(selectSegment.bind(conv, serverId)).compose(rows -> {
+      List<Segment> seg = MessageTables.segments(rows);
+      if (seg.isEmpty()) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      long bucket = seg.get(0).bucket();
+      return client.executeWithFullFetch(selectOne.bind(conv, bucket, serverId)).compose(r -> {
+        if (r.isEmpty()) {
+          return Future.succeededFuture(Optional.<String>empty());
+        }
+        String frame = r.get(0).getString("frame");
+        if (Tombstones.is(frame)) {
+          return Future.succeededFuture(Optional.of(frame));
+        }
+        String tombstone = Tombstones.frame(ChatMessage.fromFrame(frame), System.currentTimeMillis());
+        return client.execute(updateFrame.bind(tombstone, conv, bucket, serverId)).map(v -> Optional.of(tombstone));
+      });
+    });
+  }
+
+  /** The row of the message, tombstone or not. */
+  private Future<Optional<StoredMessage>> stored(long conv, long serverId) {
     return client.executeWithFullFetch(selectSegment.bind(conv, serverId)).compose(rows -> {
       List<Segment> seg = MessageTables.segments(rows);
       if (seg.isEmpty()) {
@@ -148,8 +186,14 @@ public final class CassandraMessageStore implements MessageStore {
     });
   }
 
+  /** The page of the rows read (tombstones included, so they count towards the limit, then left out). */
   private static MessagePage page(List<StoredMessage> rows, int limit, boolean oldestFirst) {
-    List<StoredMessage> out = new ArrayList<>(rows.subList(0, Math.min(limit, rows.size())));
+    List<StoredMessage> out = new ArrayList<>(Math.min(limit, rows.size()));
+    for (StoredMessage m : rows.subList(0, Math.min(limit, rows.size()))) {
+      if (!Tombstones.is(m.frame())) {
+        out.add(m);
+      }
+    }
     if (oldestFirst) {
       Collections.reverse(out);
     }

@@ -86,6 +86,14 @@ final class MessageTables {
         + " WHERE conversation_id = ? AND bucket = ? AND message_id = ?";
   }
 
+  /**
+   * Binds (frame, conversation, bucket, id): a takedown's tombstone replaces the row's frame (the
+   * row is read first: an update of a row that is not there would make one).
+   */
+  String updateFrame() {
+    return "UPDATE " + names.messagesByBucket() + " SET frame = ? WHERE conversation_id = ? AND bucket = ? AND message_id = ?";
+  }
+
   /** Binds (conversation, bucket, lowest id, id above, limit): that id range of one bucket, newest first. */
   String selectRange() {
     return "SELECT message_id, sender, frame FROM " + names.messagesByBucket()

@@ -1,6 +1,7 @@
 package io.parley.storage.cassandra;
 
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import io.parley.history.Tombstones;
 import io.parley.protocol.ChatMessage;
 import io.parley.storage.cassandra.MessageTables.Dedupe;
 import io.parley.storage.cassandra.MessageTables.Segment;
@@ -56,7 +57,7 @@ final class OriginalReader {
       }
       return client.executeWithFullFetch(selectOne.bind(d.conv(), s.get(0).bucket(), d.id()))
           .map(rows -> rows.isEmpty() ? Optional.<ChatMessage>empty()
-              : Optional.of(ChatMessage.fromFrame(rows.get(0).getString("frame"))));
+              : Optional.of(Tombstones.message(rows.get(0).getString("frame"))));
     });
   }
 }

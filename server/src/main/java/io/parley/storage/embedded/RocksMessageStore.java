@@ -9,6 +9,7 @@ import static io.parley.storage.embedded.RocksStorage.utf8;
 import io.parley.history.MessagePage;
 import io.parley.history.MessageStore;
 import io.parley.history.StoredMessage;
+import io.parley.history.Tombstones;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.Ids;
 import io.parley.routing.MessageLog;
@@ -104,15 +105,50 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
       return null;
     }
     String frame = new String(bytes, StandardCharsets.UTF_8);
-    return new Appended(ChatMessage.fromFrame(frame), frame, true);
+    ChatMessage m = Tombstones.message(frame);
+    // a taken-down message's retry: acked as the duplicate it is, with the tombstone's ids
+    return new Appended(m, Tombstones.is(frame) ? m.toFrame() : frame, true);
   }
 
   @Override
   public Future<Optional<StoredMessage>> get(long conv, long serverId) {
     return readers.executeBlocking(() -> {
       byte[] v = storage.db.get(messages, longLongKey(conv, serverId));
-      return v == null ? Optional.<StoredMessage>empty() : Optional.of(toStored(longLongKey(conv, serverId), v));
+      return v == null || isTombstone(v) ? Optional.<StoredMessage>empty() : Optional.of(toStored(longLongKey(conv, serverId), v));
     }, false);
+  }
+
+  /**
+   * Replaces the message's row by its tombstone on the log's writer (so it never races an append
+   * of the same conversation's rows), durably; the dedupe key keeps pointing at the row.
+   */
+  @Override
+  public Future<Optional<String>> takedown(long conv, long serverId) {
+    return writer.executeBlocking(() -> {
+      byte[] key = longLongKey(conv, serverId);
+      byte[] v = storage.db.get(messages, key);
+      if (v == null) {
+        return Optional.<String>empty();
+      }
+      String frame = new String(v, StandardCharsets.UTF_8);
+      if (Tombstones.is(frame)) {
+        return Optional.of(frame);
+      }
+      String tombstone = Tombstones.frame(ChatMessage.fromFrame(frame), System.currentTimeMillis());
+      try (WriteBatch wb = new WriteBatch()) {
+        wb.put(messages, key, utf8(tombstone));
+        storage.db.write(storage.durableWrites(), wb);
+      }
+      return Optional.of(tombstone);
+    }, true);
+  }
+
+  private static final byte[] TOMBSTONE_PREFIX = "{\"op\":\"deleted\"".getBytes(StandardCharsets.UTF_8);
+
+  /** Whether a row is a tombstone, from its first bytes (no decoding). */
+  private static boolean isTombstone(byte[] v) {
+    int n = TOMBSTONE_PREFIX.length;
+    return v.length >= n && java.util.Arrays.equals(v, 0, n, TOMBSTONE_PREFIX, 0, n);
   }
 
   @Override
@@ -130,11 +166,15 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
           if (longAt(k, 0) != conv) {
             break;
           }
+          byte[] v = it.value();
+          if (isTombstone(v)) {
+            continue;
+          }
           if (out.size() == limit) {
             more = true;
             break;
           }
-          out.add(toStored(k, it.value()));
+          out.add(toStored(k, v));
         }
       }
       return new MessagePage(out, more);
@@ -153,11 +193,15 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
           if (longAt(k, 0) != conv || longAt(k, 8) <= afterId) {
             break;
           }
+          byte[] v = it.value();
+          if (isTombstone(v)) {
+            continue;
+          }
           if (out.size() == limit) {
             more = true;
             break;
           }
-          out.add(toStored(k, it.value()));
+          out.add(toStored(k, v));
         }
       }
       Collections.reverse(out);
