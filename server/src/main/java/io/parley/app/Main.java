@@ -65,14 +65,21 @@ public final class Main {
     stopping.await();
     LOG.info("shutting down: draining connections over {} ms, then flushing storage", config.gateway().drain().windowMs());
     CountDownLatch stopped = new CountDownLatch(1);
-    node.drain().compose(v -> node.stop()).onComplete(ar -> {
-      if (ar.failed()) {
-        LOG.error("shutdown error", ar.cause());
-      }
-      stopped.countDown();
-    });
-    boolean clean = stopped.await(config.gateway().drain().timeoutMs() + 30_000, TimeUnit.MILLISECONDS);
-    LOG.info(clean ? "stopped" : "stop timed out");
+    boolean clean;
+    try {
+      node.drain().compose(v -> node.stop()).onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.error("shutdown error", ar.cause());
+        }
+        stopped.countDown();
+      });
+      clean = stopped.await(config.gateway().drain().timeoutMs() + 30_000, TimeUnit.MILLISECONDS);
+    } catch (RuntimeException | Error e) {
+      // the process must end whatever the stop threw: Vert.x's worker threads would keep it alive
+      LOG.error("shutdown failed", e);
+      clean = false;
+    }
+    LOG.info(clean ? "stopped" : "stop timed out or failed");
     System.exit(clean ? 0 : 1);
   }
 }
