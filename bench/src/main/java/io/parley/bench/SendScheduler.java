@@ -37,7 +37,8 @@ final class SendScheduler {
     this.lanesDone = new CountDownLatch(lanes);
     this.framePrefix = new String[convIds.length];
     for (int c = 0; c < convIds.length; c++) {
-      framePrefix[c] = "{\"op\":\"send\",\"conv\":" + Json.encode(convIds[c]) + ",\"body\":\"" + body + "\",\"msg_id\":\"";
+      // each message is sent once, never retried: flagged as its first attempt (routing skips its dedupe read)
+      framePrefix[c] = "{\"op\":\"send\",\"first\":true,\"conv\":" + Json.encode(convIds[c]) + ",\"body\":\"" + body + "\",\"msg_id\":\"";
     }
   }
 
