@@ -63,7 +63,10 @@ import java.util.function.IntToLongFunction;
  * minutes a day.
  *
  * <h2>Dedupe</h2>
- * Per message, read the slim {@code message_originals} row keyed on (sender, client msg id):
+ * Per message, read the slim {@code message_originals} row keyed on (sender, client msg id) —
+ * except for a send its client flagged as its first attempt ({@code "first": true}, see
+ * {@link #persistLogged}), which cannot have an original unless a retry of it was stored ahead of
+ * it, which {@link AheadKeys} knows; such a first attempt counts as "none" below:
  * <ul>
  *   <li>none: a new message. Its bucket segment (when new) is written first, then the message row
  *       and the dedupe row (with a TTL of {@code dedupeTtlS}) at once; the original is the message.
