@@ -351,6 +351,8 @@ final class ChaosScenario {
     final String body;
     int attempts;
     long lastSentMs;
+    /** Whether a copy was ever handed to a connection (even one whose send failed): later copies are retries. */
+    boolean offered;
 
     Pending(String conv, String msgId, String body) {
       this.conv = conv;
@@ -527,7 +529,10 @@ final class ChaosScenario {
     }
 
     private void write(Pending p, long now) {
-      JsonObject f = new JsonObject().put("op", "send").put("msg_id", p.msgId).put("conv", p.conv).put("body", p.body);
+      // "first": true only on the first copy ever offered to a connection; every later copy is a retry
+      JsonObject f = new JsonObject().put("op", "send").put("msg_id", p.msgId).put("conv", p.conv).put("body", p.body)
+          .put("first", !p.offered);
+      p.offered |= conn != null;
       if (conn != null && conn.send(f.encode())) {
         history.add(new Send(user, id, p.conv, p.msgId, p.body, now, p.attempts > 0));
         p.attempts++;

@@ -23,6 +23,7 @@ final class SendScheduler {
   private final int lanes;
   /** frame prefix per conversation; the frame is prefix + k + "\"}". */
   private final String[] framePrefix;
+  private static final boolean FIRST = Boolean.parseBoolean(System.getProperty("parley.bench.first", "true"));
   private final CountDownLatch lanesDone;
   private final AtomicLong sentUpTo = new AtomicLong();
   private final AtomicLong maxLagNanos = new AtomicLong();
@@ -37,7 +38,9 @@ final class SendScheduler {
     this.lanesDone = new CountDownLatch(lanes);
     this.framePrefix = new String[convIds.length];
     for (int c = 0; c < convIds.length; c++) {
-      framePrefix[c] = "{\"op\":\"send\",\"conv\":" + Json.encode(convIds[c]) + ",\"body\":\"" + body + "\",\"msg_id\":\"";
+      // each message is sent once, never retried: flagged as its first attempt (routing skips its dedupe
+      // read); -Dparley.bench.first=false (BENCH_JAVA_OPTS) sends unflagged, as clients before the flag
+      framePrefix[c] = "{\"op\":\"send\"," + (FIRST ? "\"first\":true," : "") + "\"conv\":" + Json.encode(convIds[c]) + ",\"body\":\"" + body + "\",\"msg_id\":\"";
     }
   }
 

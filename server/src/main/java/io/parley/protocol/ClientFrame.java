@@ -16,7 +16,16 @@ public sealed interface ClientFrame {
   Pattern USER_ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
   Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
-  record Send(String msgId, long conv, String body, JsonArray media) implements ClientFrame {}
+  /**
+   * A send; {@code first}: the client's {@code "first"} field — true on its first attempt at this
+   * msg_id, false on a retry, null when absent (a client that does not say; treated as a possible
+   * retry everywhere).
+   */
+  record Send(String msgId, long conv, String body, JsonArray media, Boolean first) implements ClientFrame {
+    public Send(String msgId, long conv, String body, JsonArray media) {
+      this(msgId, conv, body, media, null);
+    }
+  }
 
   record Delivered(long conv, long serverId) implements ClientFrame {}
 
@@ -132,7 +141,11 @@ public sealed interface ClientFrame {
       }
       mediaArr = arr;
     }
-    return new Send(m, conv, b, mediaArr);
+    Object first = json.getValue("first");
+    if (first != null && !(first instanceof Boolean)) {
+      throw bad("'first' must be a boolean");
+    }
+    return new Send(m, conv, b, mediaArr, (Boolean) first);
   }
 
   private static Sync parseSync(JsonObject json, Limits limits) {

@@ -253,11 +253,9 @@ public final class LogRoutingVerticle extends VerticleBase {
 
   /** Persists the records' messages; notes the time of a success (the store works). */
   private Future<List<ChatMessage>> persist(List<LogSource.Logged> records) {
-    List<ChatMessage> messages = new ArrayList<>(records.size());
-    records.forEach(l -> messages.add(l.message()));
     Future<List<ChatMessage>> f;
     try {
-      f = archive.persist(messages);
+      f = archive.persistLogged(records, source::ownership);
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }

@@ -52,11 +52,17 @@ public interface LogSource {
   /**
    * One logged message: its partition and offset, the message with its server id, the connection
    * that sent it (null when unknown), which fan-out skips: it got the ack, and the node whose
-   * intake wrote it (null when unknown), which waits for routing's verdict to ack the sender.
+   * intake wrote it (null when unknown), which waits for routing's verdict to ack the sender, and
+   * whether the client flagged the send as its first attempt at the msg_id (true), as a retry
+   * (false), or did not say (null); see {@link MessageArchive#persistLogged}.
    */
-  record Logged(int partition, long offset, ChatMessage message, String connectionId, String via) {
+  record Logged(int partition, long offset, ChatMessage message, String connectionId, String via, Boolean first) {
     public Logged(int partition, long offset, ChatMessage message) {
       this(partition, offset, message, null, null);
+    }
+
+    public Logged(int partition, long offset, ChatMessage message, String connectionId, String via) {
+      this(partition, offset, message, connectionId, via, null);
     }
   }
 }

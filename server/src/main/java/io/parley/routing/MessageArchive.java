@@ -2,7 +2,9 @@ package io.parley.routing;
 
 import io.parley.protocol.ChatMessage;
 import io.vertx.core.Future;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /**
  * Where routing persists messages that already have their server id (the cluster profile: read
@@ -21,6 +23,18 @@ public interface MessageArchive {
    * durable; fails as a whole otherwise (the caller retries the batch).
    */
   Future<List<ChatMessage>> persist(List<ChatMessage> batch);
+
+  /**
+   * {@link #persist} of the logged records' messages, as routing calls it: an archive may use the
+   * records' log partitions, their first-attempt flags ({@link LogSource.Logged#first}) and
+   * {@code ownership} ({@link LogSource#ownership}) to skip work, with the same result. This
+   * default ignores them.
+   */
+  default Future<List<ChatMessage>> persistLogged(List<LogSource.Logged> records, IntToLongFunction ownership) {
+    List<ChatMessage> batch = new ArrayList<>(records.size());
+    records.forEach(l -> batch.add(l.message()));
+    return persist(batch);
+  }
 
   /**
    * Whether a failure of {@link #persist} says the store refuses a message of the batch for good

@@ -22,10 +22,18 @@ public interface MessageLog {
   /**
    * @param connectionId the sending connection (it gets the ack, not the {@code msg}); null when
    *     unknown. Logs that hand messages on to routing (Kafka) carry it along.
+   * @param first the send frame's {@code first} (true: the client's first attempt at this msg_id;
+   *     false: a retry; null: not said). The Kafka log carries it to routing, whose archive skips
+   *     the dedupe read of a first attempt; other logs ignore it.
    */
-  record NewMessage(String from, String msgId, long conv, String body, JsonArray media, String connectionId) {
+  record NewMessage(String from, String msgId, long conv, String body, JsonArray media, String connectionId,
+      Boolean first) {
     public NewMessage(String from, String msgId, long conv, String body, JsonArray media) {
       this(from, msgId, conv, body, media, null);
+    }
+
+    public NewMessage(String from, String msgId, long conv, String body, JsonArray media, String connectionId) {
+      this(from, msgId, conv, body, media, connectionId, null);
     }
   }
 

@@ -221,7 +221,8 @@ final class SendSequencer {
       SendRequest r = a.req();
       ClientFrame.Send s = r.send();
       batch.add(a);
-      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId()));
+      entries.add(new MessageLog.NewMessage(r.user(), s.msgId(), s.conv(), s.body(), s.media(), r.connectionId(),
+          s.first()));
     }
     appendsInFlight++;
     inFlightSends += batch.size();

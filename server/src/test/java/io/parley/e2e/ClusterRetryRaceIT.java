@@ -21,7 +21,12 @@ import org.junit.jupiter.api.Test;
  * through two nodes at the same moment, and again through a third connection once acked, while
  * every Cassandra round trip of both nodes is slowed down by a {@link DelayProxy} (40–60 ms each
  * way), so routing's persist is slow and retries overtake it. Every pair is acked with one id,
- * history holds each message once under that id, and the recipient gets each once.
+ * history holds each message once under that id, and the recipient gets each once. Again with the
+ * first copy flagged as the client's first attempt ({@code "first": true}, whose dedupe read
+ * routing skips) and every other copy as a retry ({@code "first": false}): half the pairs at once
+ * (mostly routed in one batch), half with the first attempt sent only once its retry through the
+ * other node was acked (a node that stalled with the first copy unread): routing must resolve each
+ * late first attempt to the retry stored ahead of it.
  */
 class ClusterRetryRaceIT {
   static final int SENDS = 100;
@@ -46,6 +51,8 @@ class ClusterRetryRaceIT {
   }
 
   int resends;
+  /** The flag resends carry: false when the test flags its sends, null when it does not. */
+  Boolean resendFlag;
 
   /**
    * The acks of {@code msgIds} on {@code d}, in that order, behaving as a client: a send answered
@@ -64,7 +71,7 @@ class ClusterRetryRaceIT {
             .isEqualTo("unavailable");
         assertThat(attempt).as("%s: attempts at %s", d, id).isLessThan(20);
         resends++;
-        d.sendAsync(id, conv, "resent");
+        d.sendAsync(id, conv, "resent", resendFlag);
       }
     }
     return out;
@@ -72,6 +79,22 @@ class ClusterRetryRaceIT {
 
   @Test
   void oneMsgIdThroughTwoNodesAtOnceUnderSlowStorageIsAckedWithOneIdStoredAndDeliveredOnce() {
+    race("race-", null, null);
+  }
+
+  @Test
+  void aFlaggedFirstAttemptRacingItsRetryThroughAnotherNodeIsAckedWithOneIdStoredAndDeliveredOnce() {
+    race("first-", true, false);
+  }
+
+  /**
+   * The race, its first copies flagged {@code first} (through node 1), its retries {@code retry}
+   * (through node 2 at once, then through node 1 again once acked, and after {@code unavailable}).
+   * With flags, the second half's first copies go only once their retries were acked.
+   */
+  void race(String prefix, Boolean first, Boolean retry) {
+    resends = 0;
+    resendFlag = retry;
     String alice = user("alice"), bob = user("bob");
     String ta = cluster.clients(1).token(alice), tb = cluster.clients(2).token(bob);
     String conv = cluster.clients(1).dm(ta, bob);
@@ -81,18 +104,25 @@ class ClusterRetryRaceIT {
     try {
       cassandra.delay(40, 20);
       List<String> msgIds = new ArrayList<>();
+      int together = first == null ? SENDS : SENDS / 2;
       for (int i = 0; i < SENDS; i++) {
-        String id = "race-" + i;
+        String id = prefix + i;
         msgIds.add(id);
         // the same send through both nodes at once: a client retrying on another connection
-        a1.sendAsync(id, conv, "race " + i);
-        a2.sendAsync(id, conv, "race " + i);
+        if (i < together) {
+          a1.sendAsync(id, conv, "race " + i, first);
+        }
+        a2.sendAsync(id, conv, "race " + i, retry);
+      }
+      List<JsonObject> acks2 = acks(a2, conv, msgIds);
+      // the late first copies: their retries are stored already
+      for (int i = together; i < SENDS; i++) {
+        a1.sendAsync(msgIds.get(i), conv, "race " + i, first);
       }
       List<JsonObject> acks1 = acks(a1, conv, msgIds);
-      List<JsonObject> acks2 = acks(a2, conv, msgIds);
       // a late retry of every send, once acked, through a third connection
       Device a3 = Device.connect(cluster, 1, alice, ta, "tablet");
-      msgIds.forEach(id -> a3.sendAsync(id, conv, "retried late"));
+      msgIds.forEach(id -> a3.sendAsync(id, conv, "retried late", retry));
       List<JsonObject> acks3 = acks(a3, conv, msgIds);
       a3.close();
       cassandra.delay(0, 0);
@@ -107,8 +137,8 @@ class ClusterRetryRaceIT {
           System.out.printf("[race] %s acked as %s / %s / %s%n", msgIds.get(i), x.encode(), y.encode(), z.encode());
         }
       }
-      System.out.printf("[race] %d sends through two nodes at once under slow storage (%d resends after unavailable):"
-          + " %d acked with differing ids%n", SENDS, resends, differing);
+      System.out.printf("[race %s] %d sends through two nodes at once under slow storage (%d resends after unavailable):"
+          + " %d acked with differing ids%n", prefix, SENDS, resends, differing);
       assertThat(differing).as("sends whose acks carry differing server_id or ts").isZero();
 
       List<JsonObject> ordered = new ArrayList<>(acks1);

@@ -85,7 +85,16 @@ final class Device {
 
   /** Sends a message without waiting. */
   void sendAsync(String msgId, String conv, String body) {
-    out(new JsonObject().put("op", "send").put("msg_id", msgId).put("conv", conv).put("body", body));
+    sendAsync(msgId, conv, body, null);
+  }
+
+  /** Sends a message without waiting, flagged as a first attempt (true), a retry (false) or not at all (null). */
+  void sendAsync(String msgId, String conv, String body, Boolean first) {
+    JsonObject f = new JsonObject().put("op", "send").put("msg_id", msgId).put("conv", conv).put("body", body);
+    if (first != null) {
+      f.put("first", first);
+    }
+    out(f);
   }
 
   /** Sends a message and returns its {@code ack} or {@code error} frame. */

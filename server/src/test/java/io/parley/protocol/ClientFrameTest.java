@@ -1,6 +1,7 @@
 package io.parley.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.vertx.core.json.JsonArray;
@@ -61,6 +62,20 @@ class ClientFrameTest {
     assertThat(s.conv()).isEqualTo(42);
     assertThat(s.msgId()).isEqualTo("m1");
     assertThat(s.body()).isEqualTo("hi");
+  }
+
+  @Test
+  void sendCarriesTheFirstAttemptFlagWhenGivenAndRejectsAnythingButABoolean() {
+    assertThat(((ClientFrame.Send) ClientFrame.parse(send().put("first", true), LIMITS)).first()).isTrue();
+    assertThat(((ClientFrame.Send) ClientFrame.parse(send().put("first", false), LIMITS)).first()).isFalse();
+    assertThat(((ClientFrame.Send) ClientFrame.parse(send(), LIMITS)).first()).isNull();
+    for (Object bad : List.of("true", 1, new JsonObject(), new JsonArray())) {
+      assertThatThrownBy(() -> ClientFrame.parse(send().put("first", bad), LIMITS)).as("first = %s", bad)
+          .isInstanceOfSatisfying(ParleyException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+            assertThat(e.getMessage()).contains("'first'");
+          });
+    }
   }
 
   @Test

@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import io.parley.protocol.ChatMessage;
+import io.parley.routing.LogSource;
 import io.parley.routing.MessageArchive;
 import io.parley.storage.cassandra.MessageTables.Dedupe;
 import io.parley.storage.cassandra.MessageTables.Segment;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntFunction;
+import java.util.function.IntToLongFunction;
 
 /**
  * The cluster profile's {@link MessageArchive}: routing persists the messages it read from the log,
@@ -61,7 +63,10 @@ import java.util.function.IntFunction;
  * minutes a day.
  *
  * <h2>Dedupe</h2>
- * Per message, read the slim {@code message_originals} row keyed on (sender, client msg id):
+ * Per message, read the slim {@code message_originals} row keyed on (sender, client msg id) —
+ * except for a send its client flagged as its first attempt ({@code "first": true}, see
+ * {@link #persistLogged}), which cannot have an original unless a retry of it was stored ahead of
+ * it, which {@link AheadKeys} knows; such a first attempt counts as "none" below:
  * <ul>
  *   <li>none: a new message. Its bucket segment (when new) is written first, then the message row
  *       and the dedupe row (with a TTL of {@code dedupeTtlS}) at once; the original is the message.
@@ -122,6 +127,7 @@ public final class CassandraMessageArchive implements MessageArchive {
   private final PreparedStatement selectNewestSegment;
   private final PreparedStatement setLast;
   private final OriginalReader originals;
+  private final AheadKeys ahead;
   /** The newest last_message_id this archive wrote per conversation (bounded LRU). */
   private final Map<Long, Long> lastWritten = lru();
   /** The newest bucket segment per conversation, as this archive last read or wrote it (bounded LRU). */
@@ -143,6 +149,7 @@ public final class CassandraMessageArchive implements MessageArchive {
     this.selectSegment = p.get(4);
     this.selectNewestSegment = p.get(5);
     this.setLast = p.get(6);
+    this.ahead = new AheadKeys(client, p.get(8), p.get(7), dedupeTtlS);
   }
 
   /** {@link #create(CassandraClient, CassandraNames, long, int)} with one-day buckets and 7 days of dedupe. */
@@ -163,7 +170,8 @@ public final class CassandraMessageArchive implements MessageArchive {
     }
     MessageTables t = new MessageTables(names);
     return MessageTables.prepare(client, List.of(t.insertMessage(), t.insertSegment(), t.insertDedupe(),
-            t.selectDedupe(), t.selectSegment(), t.selectSegmentsBelow(), t.setLastMessageId()))
+            t.selectDedupe(), t.selectSegment(), t.selectSegmentsBelow(), t.setLastMessageId(), t.insertAhead(),
+            t.selectAhead()))
         .compose(p -> OriginalReader.create(client, names)
             .map(o -> new CassandraMessageArchive(client, bucketMs, dedupeTtlS, o, p)));
   }
@@ -200,12 +208,56 @@ public final class CassandraMessageArchive implements MessageArchive {
     return Math.floorDiv(ts, bucketMs) * bucketMs;
   }
 
+  /** Every message is looked up (nothing tells a first attempt here), and no key is recorded as ahead. */
   @Override
   public Future<List<ChatMessage>> persist(List<ChatMessage> batch) {
+    return persist(batch, null, p -> -1);
+  }
+
+  /**
+   * As {@link #persist(List)}, with the log's view: the dedupe read of a first attempt
+   * ({@code "first": true}) is skipped unless its key is among its log partition's retries stored
+   * ahead of their first attempt ({@link AheadKeys}, loaded first for partitions this node got
+   * since it last loaded them), and a retry ({@code "first": false}) stored under its own id
+   * records its key there, in the write of the dedupe rows.
+   */
+  @Override
+  public Future<List<ChatMessage>> persistLogged(List<LogSource.Logged> records, IntToLongFunction ownership) {
+    List<ChatMessage> batch = new ArrayList<>(records.size());
+    Set<Integer> partitions = new LinkedHashSet<>();
+    boolean flagged = false;
+    for (LogSource.Logged l : records) {
+      batch.add(l.message());
+      partitions.add(l.partition());
+      flagged |= l.first() != null;
+    }
+    if (!flagged) {
+      return persist(batch, null, ownership); // no client said: every message is looked up, nothing recorded
+    }
+    return ahead.ready(partitions, ownership).compose(v -> persist(batch, records, ownership));
+  }
+
+  /**
+   * @param records the log's records of the messages (their partitions and first-attempt flags), or
+   *     null: every message is looked up and nothing is recorded as ahead
+   */
+  private Future<List<ChatMessage>> persist(List<ChatMessage> batch, List<LogSource.Logged> records,
+      IntToLongFunction ownership) {
     if (batch.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
     int n = batch.size();
+    long[] tokens = new long[n];
+    boolean[] skip = new boolean[n];
+    if (records != null) {
+      Map<Integer, Long> owned = new HashMap<>();
+      for (int i = 0; i < n; i++) {
+        LogSource.Logged l = records.get(i);
+        tokens[i] = owned.computeIfAbsent(l.partition(), ownership::applyAsLong);
+        skip[i] = Boolean.TRUE.equals(l.first())
+            && !ahead.mustLookUp(l.partition(), tokens[i], batch.get(i).from(), batch.get(i).msgId());
+      }
+    }
     int[] first = firstOccurrences(batch);
     long now = System.currentTimeMillis();
     Set<Long> toRead = new LinkedHashSet<>();
@@ -216,7 +268,7 @@ public final class CassandraMessageArchive implements MessageArchive {
       }
     }
     List<Long> convsToRead = List.copyOf(toRead);
-    Future<List<Optional<Dedupe>>> dedupes = inChunks(n, i -> first[i] != i ? Future.succeededFuture(Optional.empty())
+    Future<List<Optional<Dedupe>>> dedupes = inChunks(n, i -> first[i] != i || skip[i] ? Future.succeededFuture(Optional.empty())
         : client.executeWithFullFetch(selectDedupe.bind(batch.get(i).from(), batch.get(i).msgId())).map(MessageTables::dedupe));
     Future<List<Optional<Segment>>> newest = inChunks(convsToRead.size(), i -> newestSegment(convsToRead.get(i)));
     return Future.all(dedupes, newest).compose(reads -> {
@@ -234,7 +286,7 @@ public final class CassandraMessageArchive implements MessageArchive {
               newestSegments.put(conv, s);
             }
           }))
-          .compose(v -> store(batch, first, dedupes.result(), kinds, buckets));
+          .compose(v -> store(batch, first, dedupes.result(), kinds, buckets, aheadWrites(records, tokens, kinds)));
     }).compose(originals -> {
       Map<Long, Long> newestIds = new LinkedHashMap<>();
       for (int i = 0; i < n; i++) {
@@ -307,7 +359,7 @@ public final class CassandraMessageArchive implements MessageArchive {
    * would take the older one's live delivery for a repeat).
    */
   private Future<List<ChatMessage>> store(List<ChatMessage> batch, int[] first, List<Optional<Dedupe>> dedupes,
-      Kind[] kinds, long[] buckets) {
+      Kind[] kinds, long[] buckets, List<WriteBatches.Unit> aheadWrites) {
     Map<List<Long>, List<ChatMessage>> partitions = new LinkedHashMap<>();
     for (int i = 0; i < batch.size(); i++) {
       if (kinds[i] == Kind.NEW && buckets[i] != Long.MIN_VALUE) {
@@ -334,6 +386,7 @@ public final class CassandraMessageArchive implements MessageArchive {
             insertDedupe.bind(m.from(), m.msgId(), m.conv(), m.serverId(), m.ts(), dedupeTtlS), m.from(), m.msgId()));
       }
     }
+    waves.get(0).addAll(aheadWrites);
     Future<Void> written = Future.succeededFuture();
     for (List<WriteBatches.Unit> wave : waves) {
       written = written.compose(v -> execute(WriteBatches.pack(wave)));
@@ -352,6 +405,26 @@ public final class CassandraMessageArchive implements MessageArchive {
       results.set(i, f);
       return f;
     });
+  }
+
+  /**
+   * The {@code message_ahead} rows of the batch's retries ({@code "first": false}) stored under
+   * their own id, new or read again (writing a key again repairs an attempt that failed after the
+   * dedupe row); they go with the first wave of writes, before the batch is committed.
+   */
+  private List<WriteBatches.Unit> aheadWrites(List<LogSource.Logged> records, long[] tokens, Kind[] kinds) {
+    if (records == null) {
+      return List.of();
+    }
+    List<WriteBatches.Unit> out = new ArrayList<>();
+    for (int i = 0; i < records.size(); i++) {
+      LogSource.Logged l = records.get(i);
+      if (Boolean.FALSE.equals(l.first()) && (kinds[i] == Kind.NEW || kinds[i] == Kind.REREAD)) {
+        ChatMessage m = l.message();
+        out.add(ahead.add(l.partition(), tokens[i], m.from(), m.msgId(), m.conv()));
+      }
+    }
+    return out;
   }
 
   /** Runs the statements, at most {@link #MAX_IN_FLIGHT} at a time; fails with the first failure. */

@@ -27,6 +27,7 @@ public final class CassandraNames {
   static final String MESSAGE_BUCKETS = "message_buckets";
   static final String MESSAGE_ORIGINALS = "message_originals";
   static final String SCHEMA_VERSION = "schema_version";
+  static final String MESSAGE_AHEAD = "message_ahead";
 
   private final String keyspace;
 
@@ -101,6 +102,14 @@ public final class CassandraNames {
   /** (sender, client msg id) → the original's (conversation, server id, ts), with a TTL (schema version 2). */
   public String messageOriginals() {
     return table(MESSAGE_ORIGINALS);
+  }
+
+  /**
+   * Per log partition, the (sender, client msg id)s of retries stored ahead of their first attempt,
+   * with a TTL (schema version 3; see {@link AheadKeys}).
+   */
+  public String messageAhead() {
+    return table(MESSAGE_AHEAD);
   }
 
   /** The schema migrations applied, one row per version (claimed, then done). */

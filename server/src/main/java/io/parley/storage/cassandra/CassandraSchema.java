@@ -68,6 +68,12 @@ import org.slf4j.LoggerFactory;
  * into buckets, conversation by conversation in id order, and its dedupe rows into slim rows with
  * the configured TTL (counted from the copy). Upgrade with every node of version 1 stopped: a
  * version 1 node still routing after the copy writes to the old tables, which nobody reads.
+ *
+ * <p>Version 3 ({@link #v3Statements()}): {@code message_ahead ((log_partition), sender,
+ * client_msg_id)} → conversation_id, with the dedupe TTL: the keys of retried sends stored ahead of
+ * their first attempt, which routing loads per log partition ({@link AheadKeys}). Nothing to copy:
+ * a version 2 node never skips a dedupe read. Upgrade with every version 2 node stopped (a version
+ * 2 node routing after a version 3 node took part of the log would not record its keys).
  */
 public final class CassandraSchema {
   public static final String SIMPLE_STRATEGY = "SimpleStrategy";
@@ -215,12 +221,26 @@ public final class CassandraSchema {
             + "'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}");
   }
 
+  /**
+   * Version 3's table: per log partition, the keys of retries stored ahead of their first attempt
+   * ({@link AheadKeys}), each row with the dedupe TTL (per write), so compacted like the dedupe rows.
+   */
+  public List<String> v3Statements() {
+    return List.of(
+        "CREATE TABLE IF NOT EXISTS " + names.messageAhead() + " ("
+            + "log_partition int, sender text, client_msg_id text, conversation_id bigint, "
+            + "PRIMARY KEY ((log_partition), sender, client_msg_id)) WITH compaction = {'class': "
+            + "'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}");
+  }
+
   /** The migrations, in order. */
   public List<Migration> migrations() {
     return List.of(
         new Migration(1, "tables of the first release", c -> run(c, v1Statements())),
         new Migration(2, "messages in time buckets, slim dedupe rows with a TTL; version 1's copied",
-            c -> run(c, v2Statements()).compose(v -> new MessageMigration(c, names, bucketMs, dedupeTtlS).run())));
+            c -> run(c, v2Statements()).compose(v -> new MessageMigration(c, names, bucketMs, dedupeTtlS).run())),
+        new Migration(3, "keys of retries stored ahead of their first attempt, per log partition",
+            c -> run(c, v3Statements())));
   }
 
   /**

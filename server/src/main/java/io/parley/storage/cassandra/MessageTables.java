@@ -27,6 +27,9 @@ import java.util.Optional;
  *   <li>{@code message_originals ((sender, client_msg_id))}: the original's conversation, server
  *       id and ts, written with a TTL ({@code cassandra.dedupe_ttl_s}).
  * </ul>
+ * Schema version 3 adds {@code message_ahead ((log_partition), sender, client_msg_id)} →
+ * conversation, with the same TTL: the keys of retries stored ahead of their first attempt
+ * ({@link AheadKeys}).
  */
 final class MessageTables {
   private final CassandraNames names;
@@ -66,6 +69,18 @@ final class MessageTables {
   String selectDedupe() {
     return "SELECT conversation_id, message_id, ts FROM " + names.messageOriginals()
         + " WHERE sender = ? AND client_msg_id = ?";
+  }
+
+  /** Binds (log partition, sender, client msg id, conversation, ttl seconds). */
+  String insertAhead() {
+    return "INSERT INTO " + names.messageAhead() + " (log_partition, sender, client_msg_id, conversation_id)"
+        + " VALUES (?, ?, ?, ?) USING TTL ?";
+  }
+
+  /** Binds (log partition): the partition's keys, each with its seconds left to live. */
+  String selectAhead() {
+    return "SELECT sender, client_msg_id, TTL(conversation_id) AS ttl FROM " + names.messageAhead()
+        + " WHERE log_partition = ?";
   }
 
   /** Binds (conversation, id): the segment holding that id (rows map with {@link #segments(List)}). */

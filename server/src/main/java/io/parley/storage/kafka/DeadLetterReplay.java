@@ -105,7 +105,8 @@ public final class DeadLetterReplay {
         new StringSerializer())) {
       List<Future<RecordMetadata>> sent = new ArrayList<>();
       for (KafkaRecords.DeadLetter d : listed) {
-        sent.add(producer.send(new ProducerRecord<>(topic, d.key(), d.record())));
+        // as a possible retry (its first-attempt flag dropped): a record replayed twice is then stored once
+        sent.add(producer.send(new ProducerRecord<>(topic, d.key(), KafkaRecords.withoutFirst(d.record()))));
       }
       producer.flush();
       for (int i = 0; i < sent.size(); i++) {

@@ -14,7 +14,7 @@ import io.vertx.core.json.JsonObject;
  *   <li>key: the conversation id in decimal, so the default partitioner keeps every conversation
  *       in one partition (its order, and its ids, come from that partition);
  *   <li>value: the message without its server id, which the record's position gives it
- *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>,"conn":<sending connection, when known>,"via":<the writing node, when known>}}
+ *       ({@link KafkaIds}): {@code {"conv":"<id>","from":..,"msg_id":..,"body":..,"media":[..],"ts":<ms>,"conn":<sending connection, when known>,"via":<the writing node, when known>,"first":<the send's first-attempt flag, when the client gave one>}}
  *       ({@code conv} as a string, as in every frame, since JSON numbers lose precision past 2<sup>53</sup>).
  * </ul>
  *
@@ -53,6 +53,9 @@ public final class KafkaRecords {
     if (via != null) {
       o.put("via", via);
     }
+    if (m.first() != null) {
+      o.put("first", m.first());
+    }
     return o.encode();
   }
 
@@ -86,7 +89,7 @@ public final class KafkaRecords {
       ChatMessage message = new ChatMessage(conv, KafkaIds.serverId(partition, offset), required(o, "from"),
           required(o, "msg_id"), required(o, "body"), media == null ? new JsonArray() : media, ts);
       return new LogSource.Logged(partition, offset, message, o.getValue("conn") instanceof String c ? c : null,
-          o.getValue("via") instanceof String v ? v : null);
+          o.getValue("via") instanceof String v ? v : null, o.getValue("first") instanceof Boolean f ? f : null);
     } catch (DecodeException | ClassCastException e) {
       // NumberFormatException is an IllegalArgumentException already
       throw new IllegalArgumentException("not a message record: " + e.getMessage(), e);
@@ -95,12 +98,26 @@ public final class KafkaRecords {
 
   /**
    * The record value {@code l} was read from, written again: {@link #decode} of it at any position
-   * gives the same message (with that position's id), connection and writer.
+   * gives the same message (with that position's id), connection, writer and first-attempt flag.
    */
   public static String encode(LogSource.Logged l) {
     ChatMessage m = l.message();
-    return encode(new MessageLog.NewMessage(m.from(), m.msgId(), m.conv(), m.body(), m.media(), l.connectionId()), m.ts(),
-        l.via());
+    return encode(new MessageLog.NewMessage(m.from(), m.msgId(), m.conv(), m.body(), m.media(), l.connectionId(),
+        l.first()), m.ts(), l.via());
+  }
+
+  /**
+   * A record value without its first-attempt flag (routing then looks its msg_id up, as for any
+   * possible retry): a parked record replayed, perhaps more than once, is not a first attempt.
+   * A value that is not a JSON object is returned as it is (routing parks it again).
+   */
+  public static String withoutFirst(String value) {
+    try {
+      JsonObject o = new JsonObject(value);
+      return o.remove("first") == null ? value : o.encode();
+    } catch (DecodeException | NullPointerException e) {
+      return value;
+    }
   }
 
   /**

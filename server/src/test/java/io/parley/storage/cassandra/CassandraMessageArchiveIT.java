@@ -3,12 +3,14 @@ package io.parley.storage.cassandra;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.servererrors.InvalidQueryException;
 import io.parley.history.Conversation;
 import io.parley.history.MessagePage;
 import io.parley.history.StoredMessage;
 import io.parley.protocol.ChatMessage;
+import io.parley.routing.LogSource;
 import io.parley.routing.MessageLog.NewMessage;
 import io.parley.testing.Await;
 import io.vertx.core.Future;
@@ -19,7 +21,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntToLongFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -407,5 +411,100 @@ class CassandraMessageArchiveIT {
     assertThat(persist(good)).containsExactly(true);
     assertThat(ids(history(g.id()))).containsExactly(good.serverId());
     assertThat(lastMessageId(g.id())).isEqualTo(good.serverId());
+  }
+
+  // ---- first attempts ("first": true) and retries stored ahead of them ----
+
+  private static final AtomicInteger LOG_PARTITIONS = new AtomicInteger(100);
+
+  private static LogSource.Logged logged(int partition, ChatMessage m, Boolean first) {
+    return new LogSource.Logged(partition, m.serverId(), m, null, null, first);
+  }
+
+  /** Each record's stored original, as routing persists them: with the log's partitions and flags. */
+  private static List<ChatMessage> persistLogged(CassandraMessageArchive archive, IntToLongFunction ownership,
+      LogSource.Logged... records) throws Exception {
+    return Await.result(archive.persistLogged(List.of(records), ownership), STEP);
+  }
+
+  private static List<Row> aheadRows(int partition) throws Exception {
+    return Await.result(cassandra.client.executeWithFullFetch(SimpleStatement.newInstance("SELECT sender, client_msg_id, "
+        + "conversation_id, TTL(conversation_id) AS ttl FROM " + cassandra.names.messageAhead() + " WHERE log_partition = ?",
+        partition)), STEP);
+  }
+
+  @Test
+  void aFirstAttemptIsNotLookedUpUnlessARetryOfItWasStoredAheadOfIt() throws Exception {
+    int p = LOG_PARTITIONS.incrementAndGet();
+    IntToLongFunction owned = q -> 1;
+    CassandraMessageArchive node = Await.result(CassandraMessageArchive.create(cassandra.client, cassandra.names), STEP);
+    long conv = newConv();
+
+    // not looked up: a first attempt whose msg_id was stored before without a flag (against the
+    // protocol) is stored under its own id. With the read it would have resolved to that message.
+    ChatMessage unflagged = msg(conv, "alice", "no flag");
+    assertThat(persist(unflagged)).containsExactly(true);
+    ChatMessage flaggedAgain = again(unflagged);
+    assertThat(persistLogged(node, owned, logged(p, flaggedAgain, true))).containsExactly(flaggedAgain);
+
+    // a retry stored ahead of its first attempt: recorded, and the late first attempt resolves to it
+    ChatMessage retry = msg(conv, "alice", "retry first");
+    ChatMessage late = again(retry);
+    assertThat(persistLogged(node, owned, logged(p, retry, false))).containsExactly(retry);
+    assertThat(persistLogged(node, owned, logged(p, late, true))).containsExactly(retry);
+    // in one batch, either way round
+    ChatMessage r2 = msg(conv, "bob", "retry and first in one batch");
+    ChatMessage f2 = again(r2);
+    assertThat(persistLogged(node, owned, logged(p, r2, false), logged(p, f2, true))).containsExactly(r2, r2);
+    ChatMessage f3 = msg(conv, "bob", "first and retry in one batch");
+    ChatMessage r3 = again(f3);
+    assertThat(persistLogged(node, owned, logged(p, f3, true), logged(p, r3, false))).containsExactly(f3, f3);
+    // a retry of a first attempt stored before is looked up and resolves to it (not recorded)
+    ChatMessage f4 = msg(conv, "carol", "first, then a retry");
+    ChatMessage r4 = again(f4);
+    assertThat(persistLogged(node, owned, logged(p, f4, true))).containsExactly(f4);
+    assertThat(persistLogged(node, owned, logged(p, r4, false))).containsExactly(f4);
+
+    assertThat(ids(history(conv))).containsExactly(unflagged.serverId(), flaggedAgain.serverId(), retry.serverId(),
+        r2.serverId(), f3.serverId(), f4.serverId());
+    List<Row> rows = aheadRows(p);
+    assertThat(rows).extracting(r -> r.getString("sender") + "/" + r.getString("client_msg_id"))
+        .containsExactlyInAnyOrder("alice/" + retry.msgId(), "bob/" + r2.msgId());
+    assertThat(rows).allSatisfy(r -> {
+      assertThat(r.getLong("conversation_id")).isEqualTo(conv);
+      assertThat(r.getInt("ttl")).isBetween(CassandraMessageArchive.DEFAULT_DEDUPE_TTL_S - 300,
+          CassandraMessageArchive.DEFAULT_DEDUPE_TTL_S);
+    });
+  }
+
+  @Test
+  void aNewOwnerOfTheLogPartitionLoadsItsRetriesStoredAheadAndSoDoesAnOwnerThatGetsItBack() throws Exception {
+    int p = LOG_PARTITIONS.incrementAndGet();
+    CassandraMessageArchive a = Await.result(CassandraMessageArchive.create(cassandra.client, cassandra.names), STEP);
+    CassandraMessageArchive b = Await.result(CassandraMessageArchive.create(cassandra.client, cassandra.names), STEP);
+    long conv = newConv();
+
+    // a routes the partition (and loads its keys, none yet), a retry gets ahead of its first attempt there
+    ChatMessage warm = msg(conv, "alice", "a first attempt on a");
+    assertThat(persistLogged(a, q -> 1, logged(p, warm, true))).containsExactly(warm);
+    ChatMessage retry = msg(conv, "alice", "retry on a");
+    assertThat(persistLogged(a, q -> 1, logged(p, retry, false))).containsExactly(retry);
+    // b gets the partition: it loads the key before routing the late first attempt
+    ChatMessage late = again(retry);
+    assertThat(persistLogged(b, q -> 1, logged(p, late, true))).containsExactly(retry);
+
+    // b records another retry ahead; a, given the partition back (a new ownership), loads it again
+    ChatMessage retry2 = msg(conv, "bob", "retry on b");
+    assertThat(persistLogged(b, q -> 1, logged(p, retry2, false))).containsExactly(retry2);
+    ChatMessage late2 = again(retry2);
+    assertThat(persistLogged(a, q -> 2, logged(p, late2, true))).containsExactly(retry2);
+
+    // a partition this node does not own (any more) is looked up in full
+    ChatMessage r3 = msg(conv, "carol", "retry, unowned");
+    assertThat(persistLogged(b, q -> -1, logged(p, r3, false))).containsExactly(r3);
+    ChatMessage late3 = again(r3);
+    assertThat(persistLogged(b, q -> -1, logged(p, late3, true))).containsExactly(r3);
+
+    assertThat(ids(history(conv))).containsExactly(warm.serverId(), retry.serverId(), retry2.serverId(), r3.serverId());
   }
 }

@@ -59,6 +59,25 @@ class KafkaRecordsTest {
   }
 
   @Test
+  void theFirstAttemptFlagTravelsWithTheRecordAndAReplayDropsIt() {
+    for (Boolean first : new Boolean[] {true, false}) {
+      String value = KafkaRecords.encode(new NewMessage("alice", "m-5", CONV, "hi", null, "c", first), 7L, "node-a");
+      Logged read = KafkaRecords.decode(1, 2, value);
+      assertThat(read.first()).isEqualTo(first);
+      assertThat(KafkaRecords.decode(1, 3, KafkaRecords.encode(read)).first()).as("written again").isEqualTo(first);
+      Logged replayed = KafkaRecords.decode(1, 4, KafkaRecords.withoutFirst(value));
+      assertThat(replayed.first()).as("replayed: a possible retry").isNull();
+      assertThat(replayed.message().toFrame()).isEqualTo(KafkaRecords.decode(1, 4, value).message().toFrame());
+      assertThat(replayed.via()).isEqualTo("node-a");
+    }
+    String unflagged = KafkaRecords.encode(new NewMessage("alice", "m-6", CONV, "hi", null), 7L);
+    assertThat(new JsonObject(unflagged).containsKey("first")).isFalse();
+    assertThat(KafkaRecords.decode(0, 0, unflagged).first()).isNull();
+    assertThat(KafkaRecords.withoutFirst(unflagged)).isSameAs(unflagged);
+    assertThat(KafkaRecords.withoutFirst("not json")).isEqualTo("not json");
+  }
+
+  @Test
   void readerSeesWhatTheWriterAcked() {
     String body = "héllo \uD83D\uDE00 \"q\" \\ \n \u0000end";
     JsonArray media = new JsonArray().add(new JsonObject().put("w", 640).put("ratio", 1.5).putNull("n"));
