@@ -149,6 +149,7 @@ public final class GatewayVerticle extends VerticleBase {
     if (devices != null) {
       devices.mount(router);
     }
+    WebApp.mount(router);
     router.route().last().handler(ctx -> RestApi.error(ctx, ErrorCode.NOT_FOUND, "no such route"));
 
     HttpServerOptions options = new HttpServerOptions()
