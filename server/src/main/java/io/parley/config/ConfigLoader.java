@@ -168,7 +168,25 @@ public final class ConfigLoader {
             intIn(c, "limits.ip.rest_per_s", 0, 1_000_000),
             intIn(c, "limits.ip.rest_burst", 1, 10_000_000),
             bool(c, "limits.ip.exempt_loopback"),
-            intIn(c, "limits.ip.tracked_max", 1, 10_000_000)));
+            intIn(c, "limits.ip.tracked_max", 1, 10_000_000)),
+        origins(c, "http.allowed_origins"));
+  }
+
+  private static List<String> origins(JsonObject c, String key) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String o : listMaybeEmpty(c, key)) {
+      if ("*".equals(o)) {
+        out.add(o);
+        continue;
+      }
+      try {
+        out.add(io.parley.gateway.Origins.normalize(o));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key + ": a comma-separated list of origins (scheme://host[:port]) or *, got '" + o
+            + "' (" + envName(key) + ")");
+      }
+    }
+    return List.copyOf(out);
   }
 
   private static ClusterSettings cluster(JsonObject c) {

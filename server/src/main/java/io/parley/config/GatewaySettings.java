@@ -19,6 +19,9 @@ package io.parley.config;
  *     before the TCP connection is dropped
  * @param requestTimeoutMs timeout of the gateway's event-bus requests to routing (signals)
  * @param ipLimits per-remote-IP limits of handshakes and REST requests ({@code limits.ip.*})
+ * @param allowedOrigins browser origins ({@code scheme://host[:port]}, or {@code *}) allowed to open a
+ *     WebSocket besides the server's own ({@code http.allowed_origins}; loopback ones too on the
+ *     embedded profile); a handshake without {@code Origin} is always allowed
  */
 public record GatewaySettings(
     long slowReaderUnsentMaxBytes,
@@ -28,4 +31,5 @@ public record GatewaySettings(
     long registerWaitMs,
     long closeTimeoutMs,
     long requestTimeoutMs,
-    IpLimitSettings ipLimits) {}
+    IpLimitSettings ipLimits,
+    java.util.List<String> allowedOrigins) {}

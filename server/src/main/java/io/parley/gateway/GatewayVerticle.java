@@ -61,6 +61,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final IpLimits ipLimits;
   private final LoadMonitor load;
   private LoadMonitor.Loop loop;
+  private Origins origins;
   private final Sessions sessions = new Sessions();
   private Session.Settings sessionSettings;
   private Sync.Settings syncSettings;
@@ -151,6 +152,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     WebApp.mount(router);
     router.route().last().handler(ctx -> RestApi.error(ctx, ErrorCode.NOT_FOUND, "no such route"));
+    origins = new Origins(g.allowedOrigins(), !config.clustered());
 
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.httpHost())
@@ -252,6 +254,13 @@ public final class GatewayVerticle extends VerticleBase {
     if (!"13".equals(req.getHeader("Sec-WebSocket-Version"))) {
       req.response().putHeader("Sec-WebSocket-Version", "13");
       reject(req, 426, ErrorCode.BAD_REQUEST.wire(), "WebSocket version 13 required");
+      return;
+    }
+    if (!origins.allows(req.getHeader("Origin"), req.getHeader("Host"),
+        config.identity().tls())) {
+      ConnectionLog.fields(LOG.atDebug(), config.nodeName(), null, null)
+          .log("handshake from {} refused: origin {} not allowed", req.remoteAddress(), req.getHeader("Origin"));
+      reject(req, ErrorCode.FORBIDDEN, "origin not allowed (http.allowed_origins)");
       return;
     }
     String device = req.getParam("device", "default");

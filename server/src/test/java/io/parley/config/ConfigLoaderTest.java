@@ -168,7 +168,7 @@ class ConfigLoaderTest {
     env.put("PARLEY_LIMITS_IP_EXEMPT_LOOPBACK", "false");
     env.put("PARLEY_LIMITS_IP_TRACKED_MAX", "16");
     assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 10, 11, 12,
-        new IpLimitSettings(0, 13, 14, 15, false, 16)));
+        new IpLimitSettings(0, 13, 14, 15, false, 16), List.of()));
   }
 
   @Test
@@ -638,5 +638,26 @@ class ConfigLoaderTest {
   })
   void badIdentityValuesNameTheKey(String variable, String value, String key) {
     assertThat(failure(Map.of(variable, value)).getMessage()).startsWith(key + ":");
+  }
+
+  // ---- browser origins ----
+
+  @Test
+  void allowedOriginsDefaultToNoneListedAndAreNormalized() {
+    assertThat(load(Map.of()).gateway().allowedOrigins()).isEmpty();
+    assertThat(load(Map.of("PARLEY_HTTP_ALLOWED_ORIGINS", " https://Chat.Example.com, http://localhost:3000 ,*")).gateway()
+        .allowedOrigins()).containsExactly("https://chat.example.com:443", "http://localhost:3000", "*");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "ftp://files.example.com",
+      "https://chat.example.com/app",
+      "chat.example.com",
+      "https://chat.example.com?x=1",
+      "null"})
+  void anAllowedOriginThatIsNotOneNamesTheKey(String value) {
+    assertThat(failure(Map.of("PARLEY_HTTP_ALLOWED_ORIGINS", value)).getMessage()).contains("http.allowed_origins")
+        .contains(value);
   }
 }
