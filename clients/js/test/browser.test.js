@@ -7,7 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { ParleyServer } from './server.js';
+import { ParleyClient } from '../src/index.js';
+import { ParleyServer, waitFor } from './server.js';
 
 const CHROMIUM = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
 const WAIT = 60_000;
@@ -60,6 +61,7 @@ test('two users in two browsers: a DM, messages both ways, typing, read ticks, a
   await alice.getByLabel('New conversation with').fill('bob');
   await alice.getByRole('button', { name: 'Start' }).click();
   await alice.locator('#conv-title', { hasText: 'bob' }).waitFor();
+  await alice.locator('#conv-list button', { hasText: 'bob' }).locator('.dot[data-presence=online]').waitFor();
   await alice.getByLabel('Message', { exact: true }).fill('hello bob <b>not bold</b>');
   await alice.getByLabel('Message', { exact: true }).press('Enter');
   const first = alice.locator('#messages li.msg.mine').first();
@@ -118,5 +120,52 @@ test('two users in two browsers: a DM, messages both ways, typing, read ticks, a
     const texts = await page.locator('#messages li.msg .body').allTextContents();
     assert.deepEqual(texts, ['hello bob <b>not bold</b>', 'hi alice', 'sent while the server was down', 'and back']);
   }
+  assert.deepEqual(problems, []);
+});
+
+test('scroll-back paging through history, and a group whose members change', { timeout: 180_000 }, async () => {
+  // carol wrote 80 messages to dave, and dave read them all on another device
+  const seed = (user) => new ParleyClient({ url: server.url, token: () => server.token(user), device: 'seed', discover: false });
+  const carol = seed('carol');
+  const daveElsewhere = seed('dave');
+  try {
+    await carol.start();
+    const dm = await carol.api.createDm('dave');
+    let last;
+    for (let i = 1; i <= 80; i++) last = await carol.send(dm.id, `note ${i}`);
+    await daveElsewhere.start();
+    daveElsewhere.markRead(dm.id, last.server_id);
+    await waitFor('dave\'s read mark', async () => (await daveElsewhere.api.getConversation(dm.id)).last_read_id === last.server_id
+      || (await daveElsewhere.api.listConversations()).conversations.some((c) => c.last_read_id === last.server_id));
+  } finally {
+    carol.stop();
+    daveElsewhere.stop();
+  }
+
+  // nothing unread: the app shows the newest page, and older ones as dave scrolls up
+  const dave = await signedIn('dave', { width: 800, height: 600 });
+  await dave.locator('#conv-list button', { hasText: 'carol' }).click();
+  await bubbles(dave, /^note 80$/).waitFor();
+  await waitFor('the newest page', async () => (await dave.locator('#messages li.msg').count()) === 50, WAIT);
+  await waitFor('every older page', async () => {
+    await dave.locator('#messages').evaluate((el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+    return (await dave.locator('#messages li.msg').count()) === 80;
+  }, WAIT, 200);
+  const notes = await dave.locator('#messages li.msg .body').allTextContents();
+  assert.deepEqual(notes, Array.from({ length: 80 }, (_, i) => `note ${i + 1}`), 'all of them, oldest first, once each');
+
+  // a group: dave adds erin and removes carol
+  await dave.getByLabel('New conversation with').fill('carol, erin');
+  await dave.getByLabel('Group name (optional)').fill('team');
+  await dave.getByRole('button', { name: 'Start' }).click();
+  await dave.locator('#conv-title', { hasText: 'team' }).waitFor();
+  await dave.getByRole('button', { name: 'Members' }).click();
+  await dave.locator('#member-list li', { hasText: 'erin' }).waitFor();
+  await dave.getByRole('button', { name: 'Remove erin' }).click();
+  await dave.locator('#member-list li', { hasText: 'erin' }).waitFor({ state: 'detached' });
+  await dave.getByLabel('Add member').fill('frank');
+  await dave.getByRole('button', { name: 'Add', exact: true }).click();
+  await dave.locator('#member-list li', { hasText: 'frank' }).waitFor();
+  assert.deepEqual((await dave.locator('#member-list li span').allTextContents()).sort(), ['carol', 'dave (you)', 'frank']);
   assert.deepEqual(problems, []);
 });

@@ -11,6 +11,9 @@ const PAGE = 50;
 /** @type {ParleyClient | null} */
 let client = null;
 let me = null;
+/** Whether this page was online once: later connects are reconnects, worth a banner. */
+let wasOnline = false;
+let lastState = { state: 'idle' };
 /** conv id → {info, messages: Map<server_id, msg>, pending: Map<msg_id, msg>, unread, lastId, oldest, more, loaded} */
 const convs = new Map();
 let current = null;
@@ -138,11 +141,13 @@ $('signout').addEventListener('click', () => {
 // ---- connection state ----
 
 function showState(s) {
+  lastState = s;
   const b = $('banner');
   b.dataset.state = s.state;
   const queued = client ? client.pending().length : 0;
   const q = queued ? ` ${queued} message${queued === 1 ? '' : 's'} waiting to be sent.` : '';
   if (s.state === 'online') {
+    wasOnline = true;
     b.hidden = true;
     b.textContent = '';
   } else if (s.state === 'offline') {
@@ -150,7 +155,7 @@ function showState(s) {
     b.textContent = `Offline: reconnecting in ${Math.ceil((s.delayMs ?? 0) / 1000)} s.${q}`;
   } else if (s.state === 'connecting' || s.state === 'syncing') {
     // the first connect after sign-in is not news; later ones are reconnects
-    if (s.previous === 'idle') return;
+    if (!wasOnline) return;
     b.hidden = false;
     b.textContent = `Reconnecting…${q}`;
   } else if (s.state === 'closed' && s.reason === 'unauthorized') {
@@ -238,14 +243,8 @@ function ensureConv(id) {
 
 function setInfo(info) {
   const cv = ensureConv(info.id);
-  const had = cv.info;
-  cv.info = { ...(had ?? {}), ...info };
+  cv.info = { ...(cv.info ?? {}), ...info };
   if (info.last_message_id) cv.lastId = maxId(cv.lastId, info.last_message_id);
-  if (!had && info.last_message_id && info.last_read_id !== undefined) {
-    // what the SDK will hand over from the read mark on is counted as it arrives; this is what it
-    // had already handed over before (another device read less)
-    cv.activity = Math.max(cv.activity, info.created_at ?? 0);
-  }
   cv.activity = Math.max(cv.activity, info.created_at ?? 0);
   return cv;
 }
@@ -505,8 +504,8 @@ $('composer').addEventListener('submit', (e) => {
   cv.pending.set(msgId, { conv: cv.id, msg_id: msgId, from: me, body, ts: Date.now(), server_id: null });
   const p = client.send(cv.id, body, { msgId });
   renderMessages(true);
-  showState({ state: client.state, previous: 'x' });
-  p.then(() => showState({ state: client.state, previous: 'x' }), (err) => {
+  showState(lastState); // counts the new send while offline
+  p.then(() => showState(lastState), (err) => {
     cv.pending.delete(msgId);
     if (cv.id === current) renderMessages(false);
     $('members-error').textContent = `Not sent: ${err.message}`;
