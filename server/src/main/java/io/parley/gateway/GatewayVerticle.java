@@ -180,7 +180,10 @@ public final class GatewayVerticle extends VerticleBase {
     // WebSocket upgrades bypass the router: the gateway answers the handshake itself and takes the
     // connection's channel over (see upgrade)
     return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(req -> {
-          if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
+          if (!wellFormedQuery(req)) {
+            // decoding it later would throw, unanswered, and Vert.x would log the whole URI: the token too
+            reject(req, ErrorCode.BAD_REQUEST, "malformed query string");
+          } else if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
             if (!overIpLimit(req, ipLimits.handshake(req.remoteAddress()))) {
               upgrade(req);
             }
@@ -326,6 +329,16 @@ public final class GatewayVerticle extends VerticleBase {
     req.response().putHeader("Retry-After", Long.toString(retryAfterSeconds));
     reject(req, ErrorCode.RATE_LIMITED, "too many requests from this address, retry after " + retryAfterSeconds + " s");
     return true;
+  }
+
+  /** Whether the query string decodes (a {@code %} escape that is not one fails); decoded once, kept by the request. */
+  private static boolean wellFormedQuery(HttpServerRequest req) {
+    try {
+      req.params();
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** {@code Sec-WebSocket-Accept} for a client's key (RFC 6455 §4.2.2). */

@@ -157,6 +157,16 @@ class WebAppE2ETest {
     clients.request(HttpMethod.GET, "/v1/conversations/not-a-conv/messages?access_token=" + token, null, null);
     clients.request(HttpMethod.GET, "/v1/no-such-route?access_token=" + token, null, null);
     clients.request(HttpMethod.GET, "/app/missing.js?access_token=" + token, null, null);
+    // a query string that does not decode is refused, not thrown (Vert.x logged such a URI whole)
+    Answer malformed = rawHandshake("/v1/ws?access_token=" + token + "&x=%zz", self, null);
+    assertThat(malformed.status).isEqualTo(400);
+    assertThat(new JsonObject(malformed.body).getJsonObject("error").getString("code")).isEqualTo("bad_request");
+    for (String path : new String[] {"/v1/conversations?access_token=" + token + "&x=%zz", "/app/app.js?access_token=" + token + "&x=%zz",
+        "/health/live?access_token=" + token + "&x=%"}) {
+      Clients.Response r = clients.request(HttpMethod.GET, path, null, null);
+      assertThat(r.status()).as(path).isEqualTo(400);
+      assertThat(r.errorCode()).as(path).isEqualTo("bad_request");
+    }
     String log;
     synchronized (logged) {
       log = logged.toString(StandardCharsets.UTF_8);
