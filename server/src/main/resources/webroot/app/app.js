@@ -182,8 +182,7 @@ function wire(c) {
       clearTyping(m.conv, m.from);
     }
     if (!cv.info) refreshConv(m.conv);
-    renderList();
-    if (m.conv === current) renderMessages(true);
+    scheduleRender(m.conv === current);
   });
   c.on('ack', (a) => {
     const cv = ensureConv(a.conv);
@@ -222,6 +221,22 @@ function wire(c) {
   });
 }
 
+/** The list and the open conversation drawn once for a batch of messages the SDK hands over together. */
+let renderQueued = null;
+function scheduleRender(stickToBottom) {
+  if (renderQueued) {
+    renderQueued.stick ||= stickToBottom;
+    return;
+  }
+  renderQueued = { stick: stickToBottom };
+  queueMicrotask(() => {
+    const { stick } = renderQueued;
+    renderQueued = null;
+    renderList();
+    if (current) renderMessages(stick);
+  });
+}
+
 function clearTyping(conv, user) {
   const key = `${conv}\n${user}`;
   clearTimeout(typingTimers.get(key));
@@ -256,6 +271,9 @@ async function loadConversations() {
 }
 
 async function refreshConv(id) {
+  const cv = ensureConv(id);
+  if (cv.fetching) return; // a sync's burst of a new conversation asks once
+  cv.fetching = true;
   try {
     setInfo(await client.api.getConversation(id));
     subscribePresence();
@@ -263,6 +281,8 @@ async function refreshConv(id) {
     if (id === current) renderHeader();
   } catch {
     // not a member any more, or offline: the list shows the conversation without its name
+  } finally {
+    cv.fetching = false;
   }
 }
 
