@@ -167,5 +167,16 @@ test('scroll-back paging through history, and a group whose members change', { t
   await dave.getByRole('button', { name: 'Add', exact: true }).click();
   await dave.locator('#member-list li', { hasText: 'frank' }).waitFor();
   assert.deepEqual((await dave.locator('#member-list li span').allTextContents()).sort(), ['carol', 'dave (you)', 'frank']);
+
+  // Web Push: offered as the embedded server has a VAPID key; the service worker installs (a
+  // headless browser has no push service to subscribe with, so the button may end up 'failed')
+  const push = dave.locator('#push-enable');
+  await push.waitFor();
+  await push.click();
+  await waitFor('the service worker', () => dave.evaluate(async () => {
+    const reg = await navigator.serviceWorker.getRegistration('/app/');
+    return reg?.active?.scriptURL ?? reg?.installing?.scriptURL ?? reg?.waiting?.scriptURL ?? null;
+  }), WAIT);
+  await dave.locator('#push-enable', { hasText: /Notifications on|failed/ }).waitFor();
   assert.deepEqual(problems, []);
 });
