@@ -8,13 +8,13 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Which browser origins may open a WebSocket ({@code http.allowed_origins}). A browser sends its
- * page's cookies-free token in the URL, but any site the victim visits could open a socket with a
- * token it got hold of or, worse, one a deployment keeps in a cookie; the {@code Origin} header is
- * the browser's word on which page asks. Allowed: a request without {@code Origin} (not a browser:
- * the SDK in Node, bots, the bench), the server's own origin (the {@code Host} the request was sent
- * to, so the app served at {@code /} always works), every origin of the configured list ({@code *}:
- * any), and on the embedded profile any loopback origin (a developer's app on another local port).
+ * Which browser origins may open a WebSocket ({@code http.allowed_origins}). Browsers let any page
+ * open a socket to any server, and a page can hold a victim's token (one the app stored, one
+ * taken from a redirect): the {@code Origin} header is the browser's word on which page asks, and
+ * a page cannot forge it. Allowed: a request without {@code Origin} (not a browser: the SDK in
+ * Node, bots, the bench), the server's own origin (the {@code Host} the request was sent to, so the
+ * app served at {@code /} always works), every origin of the configured list ({@code *}: any), and
+ * on the embedded profile any loopback origin (a developer's app on another local port).
  */
 public final class Origins {
   private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
