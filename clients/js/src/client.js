@@ -379,7 +379,8 @@ export class ParleyClient extends Emitter {
       return;
     }
     const no = ++this.#connNo;
-    const conn = { no, ws: null, open: false, heard: false, lastFrameAt: this.#clock.now(), syncs: new Map(), discovering: false, timers: [] };
+    const conn = { no, ws: null, open: false, heard: false, lastFrameAt: this.#clock.now(), syncs: new Map(), discovering: false, timers: [],
+      drainAt: null };
     this.#conn = conn;
     this.#setState('connecting', { attempt: this.#backoff.attempt });
     let url;
@@ -547,6 +548,11 @@ export class ParleyClient extends Emitter {
       this.#retryLater(conn, { code, reason: reason || 'connect failed', minDelayMs: probe?.retryAfterMs ?? 0 });
       return;
     }
+    if (conn.drainAt != null) {
+      // the server asked for a reconnect at a moment of our choosing (#onReconnectFrame)
+      this.#retryLater(conn, { code, reason: reason || 'restart', delayMs: Math.max(0, conn.drainAt - this.#clock.now()) });
+      return;
+    }
     if (code === 1008) {
       // the token expired (the server's only 1008): reconnect at once with a fresh one
       this.#backoff.reset();
@@ -681,12 +687,36 @@ export class ParleyClient extends Emitter {
       case 'presence':
         this.emit(f.op, f);
         break;
+      case 'reconnect':
+        this.#onReconnectFrame(conn, f);
+        break;
       default:
         break; // pong, and ops of later protocol versions
     }
     if (first) {
       this.#maybeOnline(conn);
     }
+  }
+
+  /**
+   * `{"op":"reconnect","reason":"restart","within_ms":N}`: the node is draining. Every client
+   * leaving at the same instant would hit the other nodes as one wave, so this one picks a moment
+   * at random within N ms, then closes and connects again (and syncs, as after any reconnect). The
+   * server closes with 1012 within N ms anyway; if it does so first, the new attempt still waits
+   * for the moment picked.
+   */
+  #onReconnectFrame(conn, f) {
+    if (conn.drainAt != null) {
+      return;
+    }
+    const within = Number.isFinite(f.within_ms) && f.within_ms > 0 ? Math.min(f.within_ms, 10 * 60_000) : 0;
+    const delay = Math.floor(this.#clock.random() * within);
+    conn.drainAt = this.#clock.now() + delay;
+    conn.timers.push(this.#clock.setTimeout(() => {
+      if (this.#conn === conn) {
+        this.#lost(conn, 1012, f.reason ?? 'restart');
+      }
+    }, delay));
   }
 
   /** This client's own send (its msg_id is in the outbox): it counts as acked. */

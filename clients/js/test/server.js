@@ -33,7 +33,9 @@ export async function waitFor(what, check, timeoutMs = 60_000, everyMs = 50) {
 }
 
 export class ParleyServer {
-  constructor() {
+  /** @param {Record<string, string>} [env] extra environment of the server (config keys) */
+  constructor(env = {}) {
+    this.env = env;
     this.secret = randomBytes(32).toString('hex');
     this.dataDir = mkdtempSync(path.join(tmpdir(), 'parley-js-'));
     this.proc = null;
@@ -45,8 +47,11 @@ export class ParleyServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the jar (again, on the same data dir) and resolves once it is ready. */
-  async start() {
+  /**
+   * Starts the jar (again, on the same data dir) and resolves once it is ready; `samePort`: on the
+   * port it had before (a browser page keeps its origin), else a free one of its choosing.
+   */
+  async start({ samePort = false } = {}) {
     if (!existsSync(JAR)) {
       throw new Error(`${JAR} is missing: build it with mvn -B -q package -pl server -DskipTests (from the repository root)`);
     }
@@ -54,12 +59,13 @@ export class ParleyServer {
     const proc = spawn(java, ['-Xmx256m', '-jar', JAR], {
       env: {
         ...process.env,
-        PARLEY_HTTP_PORT: '0',
+        PARLEY_HTTP_PORT: samePort && this.port ? String(this.port) : '0',
         PARLEY_DATA_DIR: this.dataDir,
         PARLEY_JWT_SECRET: this.secret,
         PARLEY_WARMUP_MS: '0',
         // other builds load this machine: a lagging loop must not shed the test's sends
         PARLEY_OVERLOAD_LOOP_LAG_MS: '0',
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -87,6 +93,12 @@ export class ParleyServer {
     });
     this.port = port;
     await waitFor('/health/ready', async () => (await fetch(this.url + '/health/ready')).status === 200, 120_000, 100);
+  }
+
+  /** SIGTERM (the server drains: sockets closed with 1012), and wait for the process to be gone; the data dir stays. */
+  async term() {
+    this.proc.kill('SIGTERM');
+    await this.exited;
   }
 
   /** SIGKILL, and wait for the process to be gone. */

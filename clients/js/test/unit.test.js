@@ -106,6 +106,58 @@ test('1001, 1012, 1013 and a dead network all reconnect; every connect asks the 
   c.stop();
 });
 
+test('reconnect frame (a draining node): leaves at a random moment within within_ms, then reconnects at once and syncs', async () => {
+  const { c, clock, sockets, states } = client({ store: new MemoryStore({ [CONV]: '7' }) });
+  c.start();
+  await settle();
+  const s = sockets[0];
+  s.open();
+  s.serverSends({ op: 'pong' });
+  s.serverSends({ op: 'synced', conv: CONV, more: false });
+  await settle();
+  assert.equal(c.state, 'online');
+  const pending = c.send(CONV, 'in flight', { msgId: 'd1' });
+  s.serverSends({ op: 'reconnect', reason: 'restart', within_ms: 4000 });
+  await clock.advance(1999); // the fake clock's random is 0.5: the moment is 2,000 ms on
+  assert.equal(s.closed, false, 'still on the old connection before its moment');
+  assert.equal(sockets.length, 1);
+  await clock.advance(1);
+  assert.equal(s.closed, true, 'left at its moment');
+  const off = states.filter((x) => x.state === 'offline');
+  assert.equal(off.length, 1);
+  assert.equal(off[0].delayMs, 0, 'and connects again without a backoff');
+  assert.equal(sockets.length, 2);
+  sockets[1].open();
+  assert.deepEqual(sockets[1].frames('sync').map((f) => f.convs), [{ [CONV]: '7' }], 'synced as after any reconnect');
+  assert.deepEqual(sockets[1].frames('send').map((f) => f.msg_id), ['d1'], 'the send in flight again, same msg_id');
+  sockets[1].serverSends({ op: 'ack', msg_id: 'd1', conv: CONV, server_id: '8', ts: 1 });
+  assert.equal((await pending).server_id, '8');
+  c.stop();
+});
+
+test('reconnect frame: a 1012 before the moment picked still waits for it; a frame without within_ms leaves at once', async () => {
+  const { c, clock, sockets, states } = client();
+  c.start();
+  await settle();
+  sockets[0].open();
+  sockets[0].serverSends({ op: 'reconnect', reason: 'restart', within_ms: 10_000 });
+  await clock.advance(1000);
+  sockets[0].serverCloses(1012, 'server restart');
+  await settle();
+  assert.equal(states.at(-1).state, 'offline');
+  assert.equal(states.at(-1).delayMs, 4000, 'the rest of the way to 5,000 ms, not the backoff');
+  await clock.advance(3999);
+  assert.equal(sockets.length, 1);
+  await clock.advance(1);
+  assert.equal(sockets.length, 2);
+  sockets[1].open();
+  sockets[1].serverSends({ op: 'reconnect', reason: 'restart' });
+  await clock.advance(0);
+  assert.equal(sockets[1].closed, true);
+  assert.equal(sockets.length, 3);
+  c.stop();
+});
+
 test('1008 (token expired): reconnects within a second with a fresh token', async () => {
   const { c, clock, sockets, tokenCalls, states } = client();
   c.start();

@@ -182,7 +182,25 @@ public final class ConfigLoader {
             intIn(c, "limits.ip.tracked_max", 1, 10_000_000)),
         new DrainSettings(
             longIn(c, "drain.window_ms", 0, 3_600_000),
-            longIn(c, "drain.timeout_ms", 1, 3_600_000)));
+            longIn(c, "drain.timeout_ms", 1, 3_600_000)),
+        origins(c, "http.allowed_origins"));
+  }
+
+  private static List<String> origins(JsonObject c, String key) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String o : listMaybeEmpty(c, key)) {
+      if ("*".equals(o)) {
+        out.add(o);
+        continue;
+      }
+      try {
+        out.add(io.parley.gateway.Origins.normalize(o));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(key + ": a comma-separated list of origins (scheme://host[:port]) or *, got '" + o
+            + "' (" + envName(key) + ")");
+      }
+    }
+    return List.copyOf(out);
   }
 
   private static ClusterSettings cluster(JsonObject c) {

@@ -20,6 +20,9 @@ package io.parley.config;
  * @param requestTimeoutMs timeout of the gateway's event-bus requests to routing (signals)
  * @param ipLimits per-remote-IP limits of handshakes and REST requests ({@code limits.ip.*})
  * @param drain how a stopping node lets its connections go ({@code drain.*})
+ * @param allowedOrigins browser origins ({@code scheme://host[:port]}, or {@code *}) allowed to open a
+ *     WebSocket besides the server's own ({@code http.allowed_origins}; loopback ones too on the
+ *     embedded profile); a handshake without {@code Origin} is always allowed
  */
 public record GatewaySettings(
     long slowReaderUnsentMaxBytes,
@@ -30,4 +33,5 @@ public record GatewaySettings(
     long closeTimeoutMs,
     long requestTimeoutMs,
     IpLimitSettings ipLimits,
-    DrainSettings drain) {}
+    DrainSettings drain,
+    java.util.List<String> allowedOrigins) {}

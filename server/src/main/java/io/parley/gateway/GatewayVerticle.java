@@ -68,6 +68,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final IpLimits ipLimits;
   private final LoadMonitor load;
   private LoadMonitor.Loop loop;
+  private Origins origins;
   private final Sessions sessions = new Sessions();
   private Session.Settings sessionSettings;
   private Sync.Settings syncSettings;
@@ -158,7 +159,9 @@ public final class GatewayVerticle extends VerticleBase {
     if (devices != null) {
       devices.mount(router);
     }
+    WebApp.mount(router);
     router.route().last().handler(ctx -> RestApi.error(ctx, ErrorCode.NOT_FOUND, "no such route"));
+    origins = new Origins(g.allowedOrigins(), !config.clustered());
 
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.httpHost())
@@ -189,7 +192,10 @@ public final class GatewayVerticle extends VerticleBase {
     // WebSocket upgrades bypass the router: the gateway answers the handshake itself and takes the
     // connection's channel over (see upgrade)
     return deliveries.compose(v -> vertx.createHttpServer(options).requestHandler(req -> {
-          if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
+          if (!wellFormedQuery(req)) {
+            // decoding it later would throw, unanswered, and Vert.x would log the whole URI: the token too
+            reject(req, ErrorCode.BAD_REQUEST, "malformed query string");
+          } else if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
             if (!overIpLimit(req, ipLimits.handshake(req.remoteAddress()))) {
               upgrade(req);
             }
@@ -325,6 +331,13 @@ public final class GatewayVerticle extends VerticleBase {
       reject(req, 426, ErrorCode.BAD_REQUEST.wire(), "WebSocket version 13 required");
       return;
     }
+    if (!origins.allows(req.getHeader("Origin"), req.getHeader("Host"),
+        config.identity().tls())) {
+      ConnectionLog.fields(LOG.atDebug(), config.nodeName(), null, null)
+          .log("handshake from {} refused: origin {} not allowed", req.remoteAddress(), req.getHeader("Origin"));
+      reject(req, ErrorCode.FORBIDDEN, "origin not allowed (http.allowed_origins)");
+      return;
+    }
     String device = req.getParam("device", "default");
     if (!ClientFrame.DEVICE_ID.matcher(device).matches()) {
       reject(req, ErrorCode.BAD_REQUEST, "device must match [A-Za-z0-9_-]{1,64}");
@@ -388,6 +401,16 @@ public final class GatewayVerticle extends VerticleBase {
     req.response().putHeader("Retry-After", Long.toString(retryAfterSeconds));
     reject(req, ErrorCode.RATE_LIMITED, "too many requests from this address, retry after " + retryAfterSeconds + " s");
     return true;
+  }
+
+  /** Whether the query string decodes (a {@code %} escape that is not one fails); decoded once, kept by the request. */
+  private static boolean wellFormedQuery(HttpServerRequest req) {
+    try {
+      req.params();
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** {@code Sec-WebSocket-Accept} for a client's key (RFC 6455 §4.2.2). */

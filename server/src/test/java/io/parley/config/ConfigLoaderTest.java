@@ -170,7 +170,7 @@ class ConfigLoaderTest {
     env.put("PARLEY_DRAIN_WINDOW_MS", "0");
     env.put("PARLEY_DRAIN_TIMEOUT_MS", "17");
     assertThat(load(env).gateway()).isEqualTo(new GatewaySettings(1 << 20, 500, 7, 8, 10, 11, 12,
-        new IpLimitSettings(0, 13, 14, 15, false, 16), new DrainSettings(0, 17)));
+        new IpLimitSettings(0, 13, 14, 15, false, 16), new DrainSettings(0, 17), List.of()));
   }
 
   @Test
@@ -673,6 +673,15 @@ class ConfigLoaderTest {
         .as("port 0: off").isFalse();
   }
 
+  // ---- browser origins ----
+
+  @Test
+  void allowedOriginsDefaultToNoneListedAndAreNormalized() {
+    assertThat(load(Map.of()).gateway().allowedOrigins()).isEmpty();
+    assertThat(load(Map.of("PARLEY_HTTP_ALLOWED_ORIGINS", " https://Chat.Example.com, http://localhost:3000 ,*")).gateway()
+        .allowedOrigins()).containsExactly("https://chat.example.com:443", "http://localhost:3000", "*");
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "PARLEY_BRIDGE_TOKEN|short|bridge.token",
@@ -685,5 +694,17 @@ class ConfigLoaderTest {
   })
   void badBridgeValuesNameTheKey(String variable, String value, String key) {
     assertThat(failure(Map.of(variable, value)).getMessage()).contains(key);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "ftp://files.example.com",
+      "https://chat.example.com/app",
+      "chat.example.com",
+      "https://chat.example.com?x=1",
+      "null"})
+  void anAllowedOriginThatIsNotOneNamesTheKey(String value) {
+    assertThat(failure(Map.of("PARLEY_HTTP_ALLOWED_ORIGINS", value)).getMessage()).contains("http.allowed_origins")
+        .contains(value);
   }
 }

@@ -116,6 +116,10 @@ class SecurityMatrixE2ETest {
     ROUTES.put("DELETE /v1/devices/:device/push", new Route(Access.USER,
         (me, conv) -> new Req(HttpMethod.DELETE, "/v1/devices/" + DEVICE + "/push", null)));
     ROUTES.put("GET /v1/devices", new Route(Access.USER, (me, conv) -> new Req(HttpMethod.GET, "/v1/devices", null)));
+    // the web app's static files (WebApp): the same for everybody, no data
+    ROUTES.put("GET /", new Route(Access.PUBLIC, (me, conv) -> new Req(HttpMethod.GET, "/", null)));
+    ROUTES.put("GET /app/*", new Route(Access.PUBLIC, (me, conv) -> new Req(HttpMethod.GET, "/app/app.js", null)));
+    ROUTES.put("GET /sdk/*", new Route(Access.PUBLIC, (me, conv) -> new Req(HttpMethod.GET, "/sdk/index.js", null)));
     ROUTES.put("* (any)", new Route(Access.FILTER, null)); // not found
   }
 
