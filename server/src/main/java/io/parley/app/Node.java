@@ -22,6 +22,8 @@ import io.parley.protocol.Deliveries;
 import io.parley.protocol.DeliveryCodec;
 import io.parley.presence.TypingThrottle;
 import io.parley.limits.LoadMonitor;
+import io.parley.metrics.AdminVerticle;
+import io.parley.metrics.NodeMetrics;
 import io.parley.routing.LogIntakeVerticle;
 import io.parley.routing.DeadLetters;
 import io.parley.routing.LogRoutingVerticle;
@@ -112,6 +114,10 @@ public final class Node {
   private ClusterManager clusterManager;
   /** The node's event-loop lag (overload.loop_lag_ms): routing sheds sends while a watched loop is behind. */
   private final LoadMonitor load;
+  /** This node's meters (metrics.enabled), at GET /metrics of the admin listener. */
+  private final NodeMetrics metrics;
+  /** The admin listener (GET /metrics); null until deployed, and with admin.port 0. */
+  private volatile AdminVerticle admin;
   private RocksStorage storage;
   private WorkerExecutor logWriter;
   private WorkerExecutor metaWriter;
@@ -139,8 +145,10 @@ public final class Node {
     this.config = config;
     this.warmupNode = warmupNode;
     this.load = new LoadMonitor(config.routing().loopLagMs());
+    // the warm-up's throwaway node counts nothing: its traffic is not the node's
+    this.metrics = NodeMetrics.create(config.admin().metricsEnabled() && !warmupNode);
     if (!config.clustered()) {
-      this.vertx = Transports.builder(vertxOptions(config), config.transport()).build();
+      this.vertx = metrics.configure(Transports.builder(vertxOptions(config), config.transport()), vertxOptions(config)).build();
       registerCodecs(vertx.eventBus());
     }
   }
@@ -221,7 +229,7 @@ public final class Node {
     }
     if (config.clustered()) {
       CompletableFuture<ClusterBackends.Prepared> prepared = ClusterBackends.prepare(config);
-      return ClusterBackends.joinCluster(config, m -> clusterManager = m).compose(v -> {
+      return ClusterBackends.joinCluster(config, metrics, m -> clusterManager = m).compose(v -> {
         phase("cluster join");
         vertx = v;
         registerCodecs(vertx.eventBus());
@@ -235,7 +243,7 @@ public final class Node {
         .compose(p -> ClusterBackends.open(vertx, config, p)).compose(b -> {
         phase("Cassandra schema, Redis, Kafka");
         backends = b;
-        return deployCluster();
+        return deployAdmin().compose(x -> deployCluster());
       }).compose(v -> warmUp()).onSuccess(v -> announce());
     }
     logWriter = vertx.createSharedWorkerExecutor("parley-log-writer", 1);
@@ -252,8 +260,46 @@ public final class Node {
       return storage.idFloor();
     }, true).compose(floor -> {
       phase("storage open");
-      return deploy(floor);
+      metrics.backendUp("rocksdb", true); // opened; a failed write fails the node's sends, counted as storage errors
+      return deployAdmin().compose(x -> deploy(floor));
     }).compose(v -> warmUp()).onSuccess(v -> announce());
+  }
+
+  /**
+   * The admin listener ({@code admin.port}; 0: none), and the meters that read the node's own
+   * counters at scrape time. Deployed before the concern verticles: a port taken fails the start.
+   */
+  private Future<Void> deployAdmin() {
+    metrics.gauge("parley.event.loop.delay.seconds", "the largest lag of the node's watched event loops (LoadMonitor)",
+        load, l -> l.lagNanos() / 1e9);
+    for (String provider : NodeMetrics.PROVIDERS) {
+      metrics.functionCounter("parley.push.sent", "pushes accepted by the provider", pushStats,
+          p -> p.get(provider + ".accepted"), "provider", provider);
+      metrics.functionCounter("parley.push.failed", "pushes that failed permanently", pushStats,
+          p -> p.get(provider + ".gone") + p.get(provider + ".refused"), "provider", provider);
+      metrics.functionCounter("parley.push.throttled", "pushes delayed by the provider's throttle", pushStats,
+          p -> p.get(provider + ".throttled"), "provider", provider);
+    }
+    if (warmupNode || !config.admin().listens()) {
+      return Future.succeededFuture();
+    }
+    AdminVerticle a = new AdminVerticle(config.admin(), metrics);
+    return deployOne(a).onSuccess(v -> {
+      admin = a;
+      LOG.info("admin listener on http://{}:{} (GET /metrics{})", config.admin().host(), a.actualPort(),
+          metrics.enabled() ? "" : ": metrics off");
+    });
+  }
+
+  /** The port of the admin listener once {@link #start()} succeeded; 0 when it is off. */
+  public int adminPort() {
+    AdminVerticle a = admin;
+    return a == null ? 0 : a.actualPort();
+  }
+
+  /** This node's meters. */
+  public NodeMetrics metrics() {
+    return metrics;
   }
 
   private void phase(String name) {
@@ -343,10 +389,10 @@ public final class Node {
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> messageLog)
           .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
-              new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing(), load)))
+              new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing(), load, metrics)))
           .compose(v -> auth.start())
           .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
-                  devices, emails, ipLimits, load),
+                  devices, emails, ipLimits, load, metrics),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -360,7 +406,7 @@ public final class Node {
   private Future<Void> deploy(long idFloor) {
     Ids ids = new Ids(config.nodeId());
     ids.advancePast(idFloor);
-    RocksMessageStore messages = new RocksMessageStore(storage, ids, logWriter, readers);
+    RocksMessageStore messages = new RocksMessageStore(storage, ids, logWriter, readers, metrics);
     RocksConversationStore conversations = new RocksConversationStore(storage, metaWriter);
     InMemoryConnectionRegistry registry = new InMemoryConnectionRegistry(1_000_000);
     InMemoryRateLimiter limiter = new InMemoryRateLimiter(RATE_LIMIT_BUCKETS_MAX);
@@ -383,10 +429,10 @@ public final class Node {
         .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
-            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load)))
+            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load, metrics)))
         .compose(v -> auth.start())
         .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails,
-            ipLimits, load),
+            ipLimits, load, metrics),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);
@@ -494,6 +540,10 @@ public final class Node {
           return null;
         }, true))
         .eventually(() -> vertx.close())
+        .eventually(() -> {
+          metrics.close();
+          return Future.succeededFuture();
+        })
         .mapEmpty();
   }
 

@@ -228,6 +228,8 @@ public final class Warmup {
     env.put("PARLEY_LIMITS_IP_EXEMPT_LOOPBACK", "true");
     env.put("PARLEY_PUSH_WEBPUSH_ENABLED", "false");
     env.put("PARLEY_WARMUP_MS", "0");
+    env.put("PARLEY_ADMIN_PORT", "0"); // no listener, no meters: a throwaway node
+    env.put("PARLEY_METRICS_ENABLED", "false");
     return ConfigLoader.load(env, Map.of());
   }
 

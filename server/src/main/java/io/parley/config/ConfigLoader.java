@@ -107,7 +107,8 @@ public final class ConfigLoader {
         pushDelivery(c),
         longIn(c, "vertx.max_event_loop_execute_ms", 1, 3_600_000),
         longIn(c, "warmup.ms", 0, 60_000),
-        identity(c));
+        identity(c),
+        admin(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -151,6 +152,10 @@ public final class ConfigLoader {
     }
     return new IdentitySettings(jwks, string(c, "auth.issuer").trim(), listOf(string(c, "auth.audience")), cert, key,
         oneOf(c, "log.format", IdentitySettings.LOG_FORMATS));
+  }
+
+  private static AdminSettings admin(JsonObject c) {
+    return new AdminSettings(nonBlank(c, "admin.host"), intIn(c, "admin.port", 0, 65535), bool(c, "metrics.enabled"));
   }
 
   private static GatewaySettings gateway(JsonObject c) {

@@ -43,7 +43,8 @@ public record ParleyConfig(
     PushDeliverySettings pushDelivery,
     long maxEventLoopExecuteMs,
     long warmupMs,
-    IdentitySettings identity) {
+    IdentitySettings identity,
+    AdminSettings admin) {
 
   public boolean clustered() {
     return "cluster".equals(profile);
@@ -58,6 +59,6 @@ public record ParleyConfig(
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
         historyPageMax, syncMaxMessages, gateway, cluster, routing, push, pushDelivery, maxEventLoopExecuteMs,
-        warmupMs, identity);
+        warmupMs, identity, admin);
   }
 }

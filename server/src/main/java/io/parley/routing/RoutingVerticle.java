@@ -6,6 +6,7 @@ import io.parley.fanout.FanoutBatch;
 import io.parley.history.ConversationStore;
 import io.parley.history.MessageStore;
 import io.parley.limits.LoadMonitor;
+import io.parley.metrics.NodeMetrics;
 import io.parley.presence.TypingThrottle;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
@@ -36,6 +37,7 @@ public final class RoutingVerticle extends VerticleBase {
   private final int commitWindowMs;
   private final PreviousIds previous;
   private final LoadMonitor load;
+  private final NodeMetrics metrics;
   private LoadMonitor.Loop loop;
   private EventBus bus;
 
@@ -52,6 +54,13 @@ public final class RoutingVerticle extends VerticleBase {
   /** @param load the node's event-loop lag: this verticle's loop is watched too, and sends are shed while one is behind */
   public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
       RoutingSettings settings, int commitWindowMs, LoadMonitor load) {
+    this(log, messages, conversations, typing, settings, commitWindowMs, load, NodeMetrics.none());
+  }
+
+  /** @param metrics the node's meters: sends shed at intake */
+  public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
+      RoutingSettings settings, int commitWindowMs, LoadMonitor load, NodeMetrics metrics) {
+    this.metrics = metrics;
     this.load = load;
     this.log = log;
     this.messages = messages;
@@ -67,7 +76,7 @@ public final class RoutingVerticle extends VerticleBase {
     bus = vertx.eventBus();
     MemberSets members = new MemberSets(conversations, settings.memberCacheMax());
     loop = load.watch(context);
-    SendSequencer sends = new SendSequencer(vertx, log, members, settings, 1, commitWindowMs, this::fanOut, load);
+    SendSequencer sends = new SendSequencer(vertx, log, members, settings, 1, commitWindowMs, this::fanOut, load, metrics);
     SignalRouter signals = new SignalRouter(bus, members, messages, conversations, typing);
     return Future.all(
         bus.<SendBatch>localConsumer(Addresses.ROUTING_SEND, m -> sends.offer(m.body().sends())).completion(),

@@ -9,6 +9,9 @@ import static io.parley.storage.embedded.RocksStorage.utf8;
 import io.parley.history.MessagePage;
 import io.parley.history.MessageStore;
 import io.parley.history.StoredMessage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.parley.metrics.NodeMetrics;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.Ids;
 import io.parley.routing.MessageLog;
@@ -21,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -39,12 +43,23 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
   private final ColumnFamilyHandle messages;
   private final ColumnFamilyHandle dedupe;
   private final ColumnFamilyHandle meta;
+  private final Timer appendTime;
+  private final Timer readTime;
+  private final Counter errors;
 
   /**
    * @param writer a single-thread executor for appends
    * @param readers an executor for history reads
    */
   public RocksMessageStore(RocksStorage storage, Ids ids, WorkerExecutor writer, WorkerExecutor readers) {
+    this(storage, ids, writer, readers, NodeMetrics.none());
+  }
+
+  /** @param metrics times each group commit ({@code append}) and history read ({@code read}), counts failed appends */
+  public RocksMessageStore(RocksStorage storage, Ids ids, WorkerExecutor writer, WorkerExecutor readers, NodeMetrics metrics) {
+    this.appendTime = metrics.storage("rocksdb", "append");
+    this.readTime = metrics.storage("rocksdb", "read");
+    this.errors = metrics.storageErrors("rocksdb");
     this.storage = storage;
     this.ids = ids;
     this.writer = writer;
@@ -56,7 +71,17 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
 
   @Override
   public Future<List<Appended>> append(List<NewMessage> batch) {
-    return writer.executeBlocking(() -> appendBlocking(batch), true);
+    return writer.executeBlocking(() -> {
+      long t0 = System.nanoTime();
+      try {
+        return appendBlocking(batch);
+      } catch (RocksDBException | RuntimeException e) {
+        errors.increment();
+        throw e;
+      } finally {
+        appendTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+      }
+    }, true);
   }
 
   private List<Appended> appendBlocking(List<NewMessage> batch) throws RocksDBException {
@@ -121,6 +146,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
       return Future.succeededFuture(new MessagePage(List.of(), false));
     }
     return readers.executeBlocking(() -> {
+      long t0 = System.nanoTime();
       List<StoredMessage> out = new ArrayList<>(Math.min(limit, 256));
       boolean more = false;
       try (RocksIterator it = storage.db.newIterator(messages)) {
@@ -137,6 +163,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
           out.add(toStored(k, it.value()));
         }
       }
+      readTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
       return new MessagePage(out, more);
     }, false);
   }
@@ -144,6 +171,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
   @Override
   public Future<MessagePage> after(long conv, long afterId, int limit) {
     return readers.executeBlocking(() -> {
+      long t0 = System.nanoTime();
       List<StoredMessage> out = new ArrayList<>(Math.min(limit, 256));
       boolean more = false;
       try (RocksIterator it = storage.db.newIterator(messages)) {
@@ -161,6 +189,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
         }
       }
       Collections.reverse(out);
+      readTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
       return new MessagePage(out, more);
     }, false);
   }
