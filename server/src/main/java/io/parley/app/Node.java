@@ -23,6 +23,12 @@ import io.parley.protocol.DeliveryCodec;
 import io.parley.presence.TypingThrottle;
 import io.parley.limits.LoadMonitor;
 import io.parley.metrics.AdminVerticle;
+import io.parley.metrics.Metered;
+import io.parley.limits.FallbackRateLimiter;
+import io.parley.limits.RateLimiter;
+import io.parley.history.MessageStore;
+import io.parley.routing.MessageArchive;
+import io.parley.storage.kafka.KafkaMessageLog;
 import io.parley.metrics.NodeMetrics;
 import io.parley.routing.LogIntakeVerticle;
 import io.parley.routing.DeadLetters;
@@ -279,6 +285,8 @@ public final class Node {
           p -> p.get(provider + ".gone") + p.get(provider + ".refused"), "provider", provider);
       metrics.functionCounter("parley.push.throttled", "pushes delayed by the provider's throttle", pushStats,
           p -> p.get(provider + ".throttled"), "provider", provider);
+      metrics.gauge("parley.push.backlog.age.seconds", "age of the oldest unfinished push (0 when none)", pushStats,
+          p -> p.get(provider + ".backlog_age_ms") / 1000.0, "provider", provider);
     }
     if (warmupNode || !config.admin().listens()) {
       return Future.succeededFuture();
@@ -353,7 +361,11 @@ public final class Node {
   private Future<Void> deployCluster() {
     ClusterBackends b = backends;
     ClusterSettings c = config.cluster();
-    ConversationService service = new ConversationService(b.conversations(), b.messages(), b.ids(), vertx.eventBus(),
+    // Cassandra's reads (history, sync, get) and routing's persists timed per call, Kafka's produce in its log
+    MessageStore messages = Metered.store(b.messages(), metrics.storageMeter("cassandra", "read", false));
+    MessageArchive archive = Metered.archive(b.archive(), metrics.storageMeter("cassandra", "persist", true));
+    meterClusterHelpers(b);
+    ConversationService service = new ConversationService(b.conversations(), messages, b.ids(), vertx.eventBus(),
         config.largeGroupMax());
     Auth auth = new Auth(vertx, effective.jwtSecret(), config.identity());
     List<ProviderSender> senders = senders();
@@ -371,25 +383,40 @@ public final class Node {
     Future<DeadLetters> dead = c.runs(ClusterSettings.ROUTING) ? b.openDeadLetters(vertx, config) : null;
     Future<LogSource> source = c.runs(ClusterSettings.ROUTING) ? b.openLogSource(vertx, config) : null;
     Future<MessageLog> messageLog = c.runs(ClusterSettings.GATEWAY) ? b.openMessageLog(vertx, config) : null;
+    if (messageLog != null) {
+      messageLog.onSuccess(log -> {
+        if (log instanceof KafkaMessageLog k) {
+          k.meter(metrics.kafkaProduceMeter());
+        }
+      });
+    }
+    if (source != null) {
+      source.onSuccess(this::sampleLag);
+    }
     if (c.runs(ClusterSettings.ROUTING)) {
       // the cluster manager's member list: read in memory, never blocks
       ClusterManager manager = clusterManager;
       HotFanout hot = new HotFanout(config.routing().hotGroupMembers(), config.routing().hotFanoutShards(),
           new HotFanout.Nodes(manager.getNodeId(), manager::getNodes), fanoutStats, config.routing().memberCacheMax(),
           c.fanoutRemoteRequestChars());
-      chain = chain.compose(v -> Future.all(dead, source))
-          .compose(v -> deployOne(new LogRoutingVerticle(source.result(), b.archive(), dead.result(), b.conversations(),
-              config.routing(), c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages(), hot)));
+      chain = chain.compose(v -> Future.all(dead, source)).compose(v -> {
+        LogRoutingVerticle routing = new LogRoutingVerticle(source.result(), archive, dead.result(), b.conversations(),
+            config.routing(), c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), messages, hot);
+        metrics.functionCounter("parley.dead.letters", "records parked on the dead-letter topic", routing,
+            LogRoutingVerticle::parked);
+        return deployOne(routing);
+      });
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
       ConnectEmails emails = new ConnectEmails(b.pushRegistrations(), ConnectEmails.DEFAULT_CAPACITY);
       IpLimits ipLimits = new IpLimits(config.gateway().ipLimits());
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
+      TypingThrottle typing = typingThrottle(b.limiter());
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> messageLog)
-          .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
-              new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing(), load, metrics)))
+          .compose(log -> deployOne(new LogIntakeVerticle(log, messages, b.conversations(), typing, config.routing(), load,
+              metrics)))
           .compose(v -> auth.start())
           .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, b.registry(), b.limiter(), ready::get,
                   devices, emails, ipLimits, load, metrics),
@@ -429,7 +456,7 @@ public final class Node {
         .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
-            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load, metrics)))
+            typingThrottle(limiter), config.routing(), config.commitWindowMs(), load, metrics)))
         .compose(v -> auth.start())
         .compose(v -> vertx.deployVerticle(() -> gateway = new GatewayVerticle(effective, auth, service, registry, limiter, ready::get, devices, emails,
             ipLimits, load, metrics),
@@ -438,6 +465,51 @@ public final class Node {
           deployments.add(id);
           return null;
         });
+  }
+
+  /** The typing throttle over {@code limiter}, its drops counted ({@code parley_typing_dropped_total}). */
+  private TypingThrottle typingThrottle(RateLimiter limiter) {
+    TypingThrottle typing = new TypingThrottle(limiter, config.typingThrottleMs());
+    metrics.functionCounter("parley.typing.dropped", "typing frames dropped by the per-user throttle", typing,
+        TypingThrottle::dropped);
+    return typing;
+  }
+
+  /**
+   * Cluster profile: the meters that read the Redis helpers' and fan-out's own counters at scrape
+   * time (registry and rate-limiter fallbacks, hot fan-out) and Redis's up from the rate limiter.
+   */
+  private void meterClusterHelpers(ClusterBackends b) {
+    metrics.functionCounter("parley.registry.fallbacks",
+        "fan-outs whose connection-registry look-up failed and went to every node", fanoutStats, FanoutStats::registryFallbacks);
+    metrics.functionCounter("parley.hot.fanout.messages", "messages of hot conversations fanned out with the split",
+        fanoutStats, FanoutStats::hotMessages);
+    if (b.limiter() instanceof FallbackRateLimiter f) {
+      metrics.functionCounter("parley.rate.limiter.fallbacks",
+          "rate-limiter checks decided by the local limiter (Redis failed, timed out or was being left alone)", f,
+          FallbackRateLimiter::fallbacks);
+      metrics.gauge("parley.backend.up", "1 when this node's last check of the backend succeeded, else 0", f,
+          l -> l.degraded() ? 0 : 1, "backend", "redis");
+    }
+  }
+
+  /** Every 5 s, the routing consumer's lag per owned partition ({@code parley_kafka_consumer_lag_records}). */
+  private void sampleLag(LogSource source) {
+    if (!(source instanceof KafkaLogSource k)) {
+      return;
+    }
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    vertx.setPeriodic(5_000, id -> k.lag().onSuccess(lag -> {
+      seen.forEach(p -> {
+        if (!lag.containsKey(p)) {
+          metrics.kafkaLag(p, 0); // revoked: another node reads it now
+        }
+      });
+      lag.forEach((p, records) -> {
+        seen.add(p);
+        metrics.kafkaLag(p, records);
+      });
+    }));
   }
 
   /**

@@ -72,10 +72,6 @@ public final class NodeMetrics {
   private final Counter slowReaderCloses;
   private final Counter syncRequests;
   private final Counter syncReplayed;
-  private final Counter registryFallbacks;
-  private final Counter rateLimiterFallbacks;
-  private final Counter typingDropped;
-  private final Counter hotFanout;
   private final Counter shedUnavailable;
   private final Counter shedRateLimited;
   private final Timer kafkaProduce;
@@ -107,12 +103,6 @@ public final class NodeMetrics {
     slowReaderCloses = counter("parley.slow.reader.closes", "sessions closed because the client did not read");
     syncRequests = counter("parley.sync.requests", "sync requests served");
     syncReplayed = counter("parley.sync.messages.replayed", "messages sent in answer to sync");
-    registryFallbacks = counter("parley.registry.fallbacks",
-        "connection-registry look-ups that failed and fell back (every node's inbox)");
-    rateLimiterFallbacks = counter("parley.rate.limiter.fallbacks",
-        "rate-limiter checks that failed or timed out and were decided by the local limiter");
-    typingDropped = counter("parley.typing.dropped", "typing frames dropped by the per-user throttle");
-    hotFanout = counter("parley.hot.fanout.messages", "messages of hot conversations fanned out with the split");
     shedUnavailable = Counter.builder("parley.shed").tag("code", "unavailable")
         .description("sends shed at intake by overload protection").register(r);
     shedRateLimited = Counter.builder("parley.shed").tag("code", "rate_limited")
@@ -237,32 +227,6 @@ public final class NodeMetrics {
     syncReplayed.increment();
   }
 
-  // --- cluster helpers --------------------------------------------------------------------------
-
-  public void registryFallback() {
-    registryFallbacks.increment();
-  }
-
-  public void rateLimiterFallback() {
-    rateLimiterFallbacks.increment();
-  }
-
-  public void typingDropped() {
-    typingDropped.increment();
-  }
-
-  public void hotFanout(int messages) {
-    hotFanout.increment(messages);
-  }
-
-  public Timer kafkaProduce() {
-    return kafkaProduce;
-  }
-
-  public void kafkaProduceFailed() {
-    kafkaProduceErrors.increment();
-  }
-
   /**
    * The storage latency timer of {@code backend} and {@code op} ({@code parley_storage_seconds});
    * resolve once, at construction of the adapter, and keep it.
@@ -281,12 +245,29 @@ public final class NodeMetrics {
 
   /** Sets {@code parley_backend_up{backend}}: 1 when the last check of it succeeded, else 0. */
   public void backendUp(String backend, boolean up) {
-    backendUp.computeIfAbsent(backend, b -> {
-      AtomicLong v = new AtomicLong();
+    up(backend).set(up ? 1 : 0);
+  }
+
+  private AtomicLong up(String backend) {
+    return backendUp.computeIfAbsent(backend, b -> {
+      AtomicLong v = new AtomicLong(1); // up until a call says otherwise: the node started with it
       Gauge.builder("parley.backend.up", v, AtomicLong::get).tag("backend", b)
           .description("1 when this node's last check of the backend succeeded, else 0").register(registry);
       return v;
-    }).set(up ? 1 : 0);
+    });
+  }
+
+  /** Kafka produce: {@code parley_kafka_produce_seconds}, {@code _errors_total}, and Kafka's up. */
+  public IoMeter kafkaProduceMeter() {
+    return new IoMeter(kafkaProduce, kafkaProduceErrors, up("kafka"));
+  }
+
+  /**
+   * A storage operation: {@code parley_storage_seconds{backend,op}}, and when {@code durable} (an
+   * append or persist the sender's ack waits for) its failures in {@code parley_storage_errors_total}.
+   */
+  public IoMeter storageMeter(String backend, String op, boolean durable) {
+    return new IoMeter(storage(backend, op), durable ? storageErrors(backend) : null, up(backend));
   }
 
   /** Sets the routing consumer's lag on {@code partition} ({@code parley_kafka_consumer_lag_records}). */

@@ -9,8 +9,7 @@ import static io.parley.storage.embedded.RocksStorage.utf8;
 import io.parley.history.MessagePage;
 import io.parley.history.MessageStore;
 import io.parley.history.StoredMessage;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Timer;
+import io.parley.metrics.IoMeter;
 import io.parley.metrics.NodeMetrics;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.Ids;
@@ -24,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -43,9 +41,8 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
   private final ColumnFamilyHandle messages;
   private final ColumnFamilyHandle dedupe;
   private final ColumnFamilyHandle meta;
-  private final Timer appendTime;
-  private final Timer readTime;
-  private final Counter errors;
+  private final IoMeter appendMeter;
+  private final IoMeter readMeter;
 
   /**
    * @param writer a single-thread executor for appends
@@ -57,9 +54,8 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
 
   /** @param metrics times each group commit ({@code append}) and history read ({@code read}), counts failed appends */
   public RocksMessageStore(RocksStorage storage, Ids ids, WorkerExecutor writer, WorkerExecutor readers, NodeMetrics metrics) {
-    this.appendTime = metrics.storage("rocksdb", "append");
-    this.readTime = metrics.storage("rocksdb", "read");
-    this.errors = metrics.storageErrors("rocksdb");
+    this.appendMeter = metrics.storageMeter("rocksdb", "append", true);
+    this.readMeter = metrics.storageMeter("rocksdb", "read", false);
     this.storage = storage;
     this.ids = ids;
     this.writer = writer;
@@ -74,12 +70,12 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
     return writer.executeBlocking(() -> {
       long t0 = System.nanoTime();
       try {
-        return appendBlocking(batch);
+        List<Appended> out = appendBlocking(batch);
+        appendMeter.succeeded(t0);
+        return out;
       } catch (RocksDBException | RuntimeException e) {
-        errors.increment();
+        appendMeter.failed();
         throw e;
-      } finally {
-        appendTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
       }
     }, true);
   }
@@ -163,7 +159,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
           out.add(toStored(k, it.value()));
         }
       }
-      readTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+      readMeter.succeeded(t0);
       return new MessagePage(out, more);
     }, false);
   }
@@ -189,7 +185,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
         }
       }
       Collections.reverse(out);
-      readTime.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+      readMeter.succeeded(t0);
       return new MessagePage(out, more);
     }, false);
   }
