@@ -23,14 +23,7 @@ public final class Metered {
     return new MessageArchive() {
       @Override
       public Future<List<ChatMessage>> persist(List<ChatMessage> batch) {
-        long t0 = System.nanoTime();
-        return archive.persist(batch).andThen(ar -> {
-          if (ar.succeeded()) {
-            persist.succeeded(t0);
-          } else {
-            persist.failed();
-          }
-        });
+        return timed(() -> archive.persist(batch), persist);
       }
 
       @Override

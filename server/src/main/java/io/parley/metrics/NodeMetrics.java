@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.parley.protocol.ErrorCode;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,6 +53,8 @@ public final class NodeMetrics {
   /** Shed codes of {@code parley_shed_total}. */
   public static final List<String> SHED_CODES = List.of("unavailable", "rate_limited");
   private static final AtomicLong REGISTRIES = new AtomicLong();
+  /** Vert.x's HTTP server gauges that the WebSocket takeover leaves unbalanced (see the constructor). */
+  static final Set<String> UNENDED = Set.of("vertx.http.server.active.connections", "vertx.http.server.active.requests");
 
   /** A node without metrics (tests, the warm-up node): every meter a no-op. */
   public static NodeMetrics none() {
@@ -81,6 +85,12 @@ public final class NodeMetrics {
 
   private NodeMetrics(boolean enabled) {
     this.prometheus = enabled ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
+    if (enabled) {
+      // The gateway takes each WebSocket's channel away from Vert.x after the 101 (ChannelTakeover):
+      // Vert.x never sees those requests and connections end, so its two in-flight gauges would
+      // only ever grow, by one per handshake. parley_connections counts the sockets instead.
+      prometheus.config().meterFilter(MeterFilter.deny(id -> UNENDED.contains(id.getName())));
+    }
     this.registry = enabled ? prometheus : new CompositeMeterRegistry();
     MeterRegistry r = registry;
     acked = counter("parley.messages.acked", "sends acked to the sender (durable) on this node");
