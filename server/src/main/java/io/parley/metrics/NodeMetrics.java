@@ -78,8 +78,6 @@ public final class NodeMetrics {
   private final Counter syncReplayed;
   private final Counter shedUnavailable;
   private final Counter shedRateLimited;
-  private final Timer kafkaProduce;
-  private final Counter kafkaProduceErrors;
   private final Map<String, AtomicLong> backendUp = new ConcurrentHashMap<>();
   private final Map<Integer, AtomicLong> kafkaLag = new ConcurrentHashMap<>();
 
@@ -117,9 +115,6 @@ public final class NodeMetrics {
         .description("sends shed at intake by overload protection").register(r);
     shedRateLimited = Counter.builder("parley.shed").tag("code", "rate_limited")
         .description("sends shed at intake by overload protection").register(r);
-    kafkaProduce = Timer.builder("parley.kafka.produce").description("Kafka produce latency (send to broker ack)")
-        .serviceLevelObjectives(IO_BUCKETS.toArray(Duration[]::new)).register(r);
-    kafkaProduceErrors = counter("parley.kafka.produce.errors", "failed produce attempts");
   }
 
   /** A node's meters: Prometheus when {@code enabled}, else no-ops. */
@@ -267,9 +262,14 @@ public final class NodeMetrics {
     });
   }
 
-  /** Kafka produce: {@code parley_kafka_produce_seconds}, {@code _errors_total}, and Kafka's up. */
+  /**
+   * Kafka produce: {@code parley_kafka_produce_seconds}, {@code _errors_total}, and Kafka's up;
+   * registered by the cluster profile's message log only, so an embedded node shows no Kafka meters.
+   */
   public IoMeter kafkaProduceMeter() {
-    return new IoMeter(kafkaProduce, kafkaProduceErrors, up("kafka"));
+    Timer produce = Timer.builder("parley.kafka.produce").description("Kafka produce latency (send to broker ack)")
+        .serviceLevelObjectives(IO_BUCKETS.toArray(Duration[]::new)).register(registry);
+    return new IoMeter(produce, counter("parley.kafka.produce.errors", "failed produce attempts"), up("kafka"));
   }
 
   /**
