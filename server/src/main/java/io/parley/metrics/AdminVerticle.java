@@ -9,7 +9,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
  * The operator's listener ({@code admin.host}:{@code admin.port}, loopback by default), apart from
@@ -19,6 +19,9 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
  * with the public listener's JSON error body. {@link #start()} completes once it listens.
  */
 public final class AdminVerticle extends VerticleBase {
+  /** The exposition formats' content types (the Prometheus client's writers, a runtime dependency only). */
+  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  static final String OPEN_METRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
   private final AdminSettings settings;
   private final NodeMetrics metrics;
   private HttpServer server;
@@ -31,8 +34,7 @@ public final class AdminVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    // the scrape runs on this verticle's event loop: a few ms every scrape interval
-    metrics.prometheus().ifPresent(p -> router.get("/metrics").handler(PrometheusScrapingHandler.create(p)));
+    metrics.prometheus().ifPresent(p -> router.get("/metrics").handler(ctx -> scrape(ctx, p)));
     router.route().last().handler(AdminVerticle::notFound);
     return vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port()))
         .requestHandler(router).listen().onSuccess(s -> server = s);
@@ -41,6 +43,25 @@ public final class AdminVerticle extends VerticleBase {
   /** The port the listener bound. */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /**
+   * Writes the scrape, made on a worker thread: this verticle's event loop is one the gateways and
+   * routing share (one core: two loops for everything), and a scrape of every meter is milliseconds
+   * of work that must not hold their sockets. (vertx-micrometer's {@code PrometheusScrapingHandler}
+   * scrapes on the event loop.) OpenMetrics when the scraper asks for it, else Prometheus text.
+   */
+  private void scrape(RoutingContext ctx, PrometheusMeterRegistry registry) {
+    String accept = ctx.request().getHeader("Accept");
+    String type = accept != null && accept.contains("application/openmetrics-text")
+        ? OPEN_METRICS : PROMETHEUS_TEXT;
+    vertx.executeBlocking(() -> registry.scrape(type), false).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        ctx.response().putHeader("content-type", type).end(ar.result());
+      }
+    });
   }
 
   private static void notFound(RoutingContext ctx) {

@@ -62,8 +62,13 @@ class MetricsE2ETest {
     Clients.Response r = admin.request(HttpMethod.GET, "/metrics", null, null);
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     assertThat(r.headers().get("content-type")).startsWith("text/plain");
+    return parse(r.body());
+  }
+
+  /** Prometheus text as series (name with labels, as exposed) → value. */
+  static Map<String, Double> parse(String exposition) {
     Map<String, Double> out = new HashMap<>();
-    for (String line : r.body().split("\n")) {
+    for (String line : exposition.split("\n")) {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }
