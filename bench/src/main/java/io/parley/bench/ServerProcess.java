@@ -73,6 +73,7 @@ final class ServerProcess implements AutoCloseable {
     cmd.addAll(javaOpts);
     cmd.addAll(List.of("-jar", jar.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putIfAbsent("PARLEY_ADMIN_PORT", "0"); // no admin listener unless asked: 9464 is one port per host
     pb.environment().putAll(env);
     pb.environment().put("PARLEY_HTTP_PORT", "0");
     pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());

@@ -8,6 +8,7 @@ import io.parley.config.ConfigException;
 import io.parley.config.ConfigLoader;
 import io.parley.config.ParleyConfig;
 import io.parley.config.ClusterSettings;
+import io.parley.metrics.NodeMetrics;
 import io.parley.limits.FallbackRateLimiter;
 import io.parley.limits.RateLimiter;
 import io.parley.protocol.Ids;
@@ -93,7 +94,7 @@ final class ClusterBackends {
    * Joins (or forms) the Hazelcast cluster named by {@code cluster.name}; {@code managed} gets the
    * cluster manager (its node id and live nodes) before the join completes.
    */
-  static Future<Vertx> joinCluster(ParleyConfig config, Consumer<ClusterManager> managed) {
+  static Future<Vertx> joinCluster(ParleyConfig config, NodeMetrics metrics, Consumer<ClusterManager> managed) {
     ClusterSettings c = config.cluster();
     Config hz = ConfigUtil.loadConfig();
     hz.setClusterName(c.name());
@@ -124,7 +125,7 @@ final class ClusterBackends {
     HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     managed.accept(manager);
     long t0 = System.nanoTime();
-    return Transports.builder(options, config.transport()).withClusterManager(manager).buildClustered()
+    return metrics.configure(Transports.builder(options, config.transport()), options).withClusterManager(manager).buildClustered()
         .onSuccess(v -> LOG.info("joined cluster '{}' as {} in {} ms", c.name(), memberLine(manager),
             (System.nanoTime() - t0) / 1_000_000));
   }

@@ -26,6 +26,14 @@ import io.parley.protocol.Deliveries;
 import io.parley.protocol.DeliveryCodec;
 import io.parley.presence.TypingThrottle;
 import io.parley.limits.LoadMonitor;
+import io.parley.metrics.AdminVerticle;
+import io.parley.metrics.Metered;
+import io.parley.limits.FallbackRateLimiter;
+import io.parley.limits.RateLimiter;
+import io.parley.history.MessageStore;
+import io.parley.routing.MessageArchive;
+import io.parley.storage.kafka.KafkaMessageLog;
+import io.parley.metrics.NodeMetrics;
 import io.parley.routing.LogIntakeVerticle;
 import io.parley.routing.DeadLetters;
 import io.parley.routing.LogRoutingVerticle;
@@ -117,6 +125,10 @@ public final class Node {
   private ClusterManager clusterManager;
   /** The node's event-loop lag (overload.loop_lag_ms): routing sheds sends while a watched loop is behind. */
   private final LoadMonitor load;
+  /** This node's meters (metrics.enabled), at GET /metrics of the admin listener. */
+  private final NodeMetrics metrics;
+  /** The admin listener (GET /metrics); null until deployed, and with admin.port 0. */
+  private volatile AdminVerticle admin;
   private RocksStorage storage;
   private WorkerExecutor logWriter;
   private WorkerExecutor metaWriter;
@@ -148,8 +160,10 @@ public final class Node {
     this.config = config;
     this.warmupNode = warmupNode;
     this.load = new LoadMonitor(config.routing().loopLagMs());
+    // the warm-up's throwaway node counts nothing: its traffic is not the node's
+    this.metrics = NodeMetrics.create(config.admin().metricsEnabled() && !warmupNode);
     if (!config.clustered()) {
-      this.vertx = Transports.builder(vertxOptions(config), config.transport()).build();
+      this.vertx = metrics.configure(Transports.builder(vertxOptions(config), config.transport()), vertxOptions(config)).build();
       registerCodecs(vertx.eventBus());
     }
   }
@@ -242,7 +256,7 @@ public final class Node {
     }
     if (config.clustered()) {
       CompletableFuture<ClusterBackends.Prepared> prepared = ClusterBackends.prepare(config);
-      return ClusterBackends.joinCluster(config, m -> clusterManager = m).compose(v -> {
+      return ClusterBackends.joinCluster(config, metrics, m -> clusterManager = m).compose(v -> {
         phase("cluster join");
         vertx = v;
         registerCodecs(vertx.eventBus());
@@ -256,7 +270,7 @@ public final class Node {
         .compose(p -> ClusterBackends.open(vertx, config, p)).compose(b -> {
         phase("Cassandra schema, Redis, Kafka");
         backends = b;
-        return deployCluster();
+        return deployAdmin().compose(x -> deployCluster());
       }).compose(v -> warmUp()).onSuccess(v -> announce());
     }
     logWriter = vertx.createSharedWorkerExecutor("parley-log-writer", 1);
@@ -273,8 +287,48 @@ public final class Node {
       return storage.idFloor();
     }, true).compose(floor -> {
       phase("storage open");
-      return deploy(floor);
+      metrics.backendUp("rocksdb", true); // opened; a failed write fails the node's sends, counted as storage errors
+      return deployAdmin().compose(x -> deploy(floor));
     }).compose(v -> warmUp()).onSuccess(v -> announce());
+  }
+
+  /**
+   * The admin listener ({@code admin.port}; 0: none), and the meters that read the node's own
+   * counters at scrape time. Deployed before the concern verticles: a port taken fails the start.
+   */
+  private Future<Void> deployAdmin() {
+    metrics.gauge("parley.event.loop.delay.seconds", "the largest lag of the node's watched event loops (LoadMonitor)",
+        load, l -> l.lagNanos() / 1e9);
+    for (String provider : NodeMetrics.PROVIDERS) {
+      metrics.functionCounter("parley.push.sent", "pushes accepted by the provider", pushStats,
+          p -> p.get(provider + ".accepted"), "provider", provider);
+      metrics.functionCounter("parley.push.failed", "pushes that failed permanently", pushStats,
+          p -> p.get(provider + ".gone") + p.get(provider + ".refused"), "provider", provider);
+      metrics.functionCounter("parley.push.throttled", "pushes delayed by the provider's throttle", pushStats,
+          p -> p.get(provider + ".throttled"), "provider", provider);
+      metrics.gauge("parley.push.backlog.age.seconds", "age of the oldest unfinished push (0 when none)", pushStats,
+          p -> p.get(provider + ".backlog_age_ms") / 1000.0, "provider", provider);
+    }
+    if (warmupNode || !config.admin().listens()) {
+      return Future.succeededFuture();
+    }
+    AdminVerticle a = new AdminVerticle(config.admin(), metrics);
+    return deployOne(a).onSuccess(v -> {
+      admin = a;
+      LOG.info("admin listener on http://{}:{} (GET /metrics{})", config.admin().host(), a.actualPort(),
+          metrics.enabled() ? "" : ": metrics off");
+    });
+  }
+
+  /** The port of the admin listener once {@link #start()} succeeded; 0 when it is off. */
+  public int adminPort() {
+    AdminVerticle a = admin;
+    return a == null ? 0 : a.actualPort();
+  }
+
+  /** This node's meters. */
+  public NodeMetrics metrics() {
+    return metrics;
   }
 
   private void phase(String name) {
@@ -328,7 +382,11 @@ public final class Node {
   private Future<Void> deployCluster() {
     ClusterBackends b = backends;
     ClusterSettings c = config.cluster();
-    ConversationService service = new ConversationService(b.conversations(), b.messages(), b.ids(), vertx.eventBus(),
+    // Cassandra's reads (history, sync, get) and routing's persists timed per call, Kafka's produce in its log
+    MessageStore messages = Metered.store(b.messages(), metrics.storageMeter("cassandra", "read", false));
+    MessageArchive archive = Metered.archive(b.archive(), metrics.storageMeter("cassandra", "persist", true));
+    meterClusterHelpers(b);
+    ConversationService service = new ConversationService(b.conversations(), messages, b.ids(), vertx.eventBus(),
         config.largeGroupMax());
     Auth auth = new Auth(vertx, effective.jwtSecret(), config.identity());
     List<ProviderSender> senders = senders();
@@ -348,28 +406,43 @@ public final class Node {
     Future<MessageLog> messageLog = c.runs(ClusterSettings.GATEWAY) ? b.openMessageLog(vertx, config) : null;
     BridgeTap tap = new BridgeTap(vertx.eventBus(), config.bridge().includeBodies());
     chain = chain.compose(v -> tap.listen());
+    if (messageLog != null) {
+      messageLog.onSuccess(log -> {
+        if (log instanceof KafkaMessageLog k) {
+          k.meter(metrics.kafkaProduceMeter());
+        }
+      });
+    }
+    if (source != null) {
+      source.onSuccess(this::sampleLag);
+    }
     if (c.runs(ClusterSettings.ROUTING)) {
       // the cluster manager's member list: read in memory, never blocks
       ClusterManager manager = clusterManager;
       HotFanout hot = new HotFanout(config.routing().hotGroupMembers(), config.routing().hotFanoutShards(),
           new HotFanout.Nodes(manager.getNodeId(), manager::getNodes), fanoutStats, config.routing().memberCacheMax(),
           c.fanoutRemoteRequestChars());
-      chain = chain.compose(v -> Future.all(dead, source))
-          .compose(v -> deployOne(new LogRoutingVerticle(source.result(), b.archive(), dead.result(), b.conversations(),
-              config.routing(), c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), b.messages(), hot, tap)));
+      chain = chain.compose(v -> Future.all(dead, source)).compose(v -> {
+        LogRoutingVerticle routing = new LogRoutingVerticle(source.result(), archive, dead.result(), b.conversations(),
+            config.routing(), c.routingRetryMaxMs(), c.routingDeadLetterAfterMs(), messages, hot, tap);
+        metrics.functionCounter("parley.dead.letters", "records parked on the dead-letter topic", routing,
+            LogRoutingVerticle::parked);
+        return deployOne(routing);
+      });
     }
     if (c.runs(ClusterSettings.GATEWAY)) {
       DevicesApi devices = devicesApi(auth, b.pushRegistrations(), b.registry(), senders);
       ConnectEmails emails = new ConnectEmails(b.pushRegistrations(), ConnectEmails.DEFAULT_CAPACITY);
       IpLimits ipLimits = new IpLimits(config.gateway().ipLimits());
       int gateways = config.gatewayInstances() > 0 ? config.gatewayInstances() : Runtime.getRuntime().availableProcessors();
+      TypingThrottle typing = typingThrottle(b.limiter());
       chain = chain.compose(v -> deployOne(new PresenceVerticle())).compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
           .compose(v -> messageLog)
-          .compose(log -> deployOne(new LogIntakeVerticle(log, b.messages(), b.conversations(),
-              new TypingThrottle(b.limiter(), config.typingThrottleMs()), config.routing(), load)))
+          .compose(log -> deployOne(new LogIntakeVerticle(log, messages, b.conversations(), typing, config.routing(), load,
+              metrics)))
           .compose(v -> auth.start())
           .compose(v -> vertx.deployVerticle(() -> gatewayInstance(new GatewayVerticle(effective, auth, service, b.registry(),
-                  b.limiter(), ready::get, devices, emails, ipLimits, load)),
+                  b.limiter(), ready::get, devices, emails, ipLimits, load, metrics)),
               new DeploymentOptions().setInstances(gateways)))
           .map(id -> {
             deployments.add(id);
@@ -384,7 +457,7 @@ public final class Node {
   private Future<Void> deploy(long idFloor) {
     Ids ids = new Ids(config.nodeId());
     ids.advancePast(idFloor);
-    RocksMessageStore messages = new RocksMessageStore(storage, ids, logWriter, readers);
+    RocksMessageStore messages = new RocksMessageStore(storage, ids, logWriter, readers, metrics);
     RocksConversationStore conversations = new RocksConversationStore(storage, metaWriter);
     InMemoryConnectionRegistry registry = new InMemoryConnectionRegistry(1_000_000);
     InMemoryRateLimiter limiter = new InMemoryRateLimiter(RATE_LIMIT_BUCKETS_MAX);
@@ -408,10 +481,10 @@ public final class Node {
         .compose(v -> deployOne(new PresenceVerticle()))
         .compose(v -> deployOne(new NodeInboxVerticle(config.nodeName())))
         .compose(v -> deployOne(new RoutingVerticle(messages, messages, conversations,
-            new TypingThrottle(limiter, config.typingThrottleMs()), config.routing(), config.commitWindowMs(), load, tap)))
+            typingThrottle(limiter), config.routing(), config.commitWindowMs(), load, tap, metrics)))
         .compose(v -> auth.start())
         .compose(v -> vertx.deployVerticle(() -> gatewayInstance(new GatewayVerticle(effective, auth, service, registry, limiter, ready::get,
-            devices, emails, ipLimits, load)),
+            devices, emails, ipLimits, load, metrics)),
             new DeploymentOptions().setInstances(gateways)))
         .map(id -> {
           deployments.add(id);
@@ -441,6 +514,51 @@ public final class Node {
     }
     return deployOne(bridge = new BridgeVerticle(config.bridge(), tap, conversations, messages, registry,
         config.bodyMaxBytes()));
+  }
+
+  /** The typing throttle over {@code limiter}, its drops counted ({@code parley_typing_dropped_total}). */
+  private TypingThrottle typingThrottle(RateLimiter limiter) {
+    TypingThrottle typing = new TypingThrottle(limiter, config.typingThrottleMs());
+    metrics.functionCounter("parley.typing.dropped", "typing frames dropped by the per-user throttle", typing,
+        TypingThrottle::dropped);
+    return typing;
+  }
+
+  /**
+   * Cluster profile: the meters that read the Redis helpers' and fan-out's own counters at scrape
+   * time (registry and rate-limiter fallbacks, hot fan-out) and Redis's up from the rate limiter.
+   */
+  private void meterClusterHelpers(ClusterBackends b) {
+    metrics.functionCounter("parley.registry.fallbacks",
+        "fan-outs whose connection-registry look-up failed and went to every node", fanoutStats, FanoutStats::registryFallbacks);
+    metrics.functionCounter("parley.hot.fanout.messages", "messages of hot conversations fanned out with the split",
+        fanoutStats, FanoutStats::hotMessages);
+    if (b.limiter() instanceof FallbackRateLimiter f) {
+      metrics.functionCounter("parley.rate.limiter.fallbacks",
+          "rate-limiter checks decided by the local limiter (Redis failed, timed out or was being left alone)", f,
+          FallbackRateLimiter::fallbacks);
+      metrics.gauge("parley.backend.up", "1 when this node's last check of the backend succeeded, else 0", f,
+          l -> l.degraded() ? 0 : 1, "backend", "redis");
+    }
+  }
+
+  /** Every 5 s, the routing consumer's lag per owned partition ({@code parley_kafka_consumer_lag_records}). */
+  private void sampleLag(LogSource source) {
+    if (!(source instanceof KafkaLogSource k)) {
+      return;
+    }
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    vertx.setPeriodic(5_000, id -> k.lag().onSuccess(lag -> {
+      seen.forEach(p -> {
+        if (!lag.containsKey(p)) {
+          metrics.kafkaLag(p, 0); // revoked: another node reads it now
+        }
+      });
+      lag.forEach((p, records) -> {
+        seen.add(p);
+        metrics.kafkaLag(p, records);
+      });
+    }));
   }
 
   /**
@@ -581,6 +699,10 @@ public final class Node {
           return null;
         }, true))
         .eventually(() -> vertx.close())
+        .eventually(() -> {
+          metrics.close();
+          return Future.succeededFuture();
+        })
         .mapEmpty();
   }
 

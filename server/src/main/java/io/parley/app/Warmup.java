@@ -229,6 +229,8 @@ public final class Warmup {
     env.put("PARLEY_PUSH_WEBPUSH_ENABLED", "false");
     env.put("PARLEY_WARMUP_MS", "0");
     env.put("PARLEY_BRIDGE_PORT", "0"); // the node's bridge port is the node's
+    env.put("PARLEY_ADMIN_PORT", "0"); // no listener, no meters: a throwaway node
+    env.put("PARLEY_METRICS_ENABLED", "false");
     return ConfigLoader.load(env, Map.of());
   }
 

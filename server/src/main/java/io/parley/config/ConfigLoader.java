@@ -108,7 +108,8 @@ public final class ConfigLoader {
         longIn(c, "vertx.max_event_loop_execute_ms", 1, 3_600_000),
         longIn(c, "warmup.ms", 0, 60_000),
         identity(c),
-        bridge(c));
+        bridge(c),
+        admin(c));
     if (cfg.frameMaxBytes() <= cfg.bodyMaxBytes()) {
       throw new ConfigException("limits.frame_max_bytes must be greater than limits.body_max_bytes");
     }
@@ -162,6 +163,10 @@ public final class ConfigLoader {
     }
     return new BridgeSettings(nonBlank(c, "admin.host").trim(), intIn(c, "bridge.port", 0, 65535), token,
         bool(c, "bridge.include_bodies"), intIn(c, "bridge.write_queue_max_bytes", 1024, 1024 * 1024 * 1024));
+  }
+
+  private static AdminSettings admin(JsonObject c) {
+    return new AdminSettings(nonBlank(c, "admin.host"), intIn(c, "admin.port", 0, 65535), bool(c, "metrics.enabled"));
   }
 
   private static GatewaySettings gateway(JsonObject c) {

@@ -44,7 +44,8 @@ public record ParleyConfig(
     long maxEventLoopExecuteMs,
     long warmupMs,
     IdentitySettings identity,
-    BridgeSettings bridge) {
+    BridgeSettings bridge,
+    AdminSettings admin) {
 
   public boolean clustered() {
     return "cluster".equals(profile);
@@ -59,6 +60,6 @@ public record ParleyConfig(
         gatewayInstances, transport, bodyMaxBytes, mediaMaxItems, frameMaxBytes, sendRatePerSecond, sendBurst, syncConvsMax,
         presenceUsersMax, idleTimeoutMs, typingThrottleMs, fsync, commitWindowMs, smallGroupMax, largeGroupMax, historyPageDefault,
         historyPageMax, syncMaxMessages, gateway, cluster, routing, push, pushDelivery, maxEventLoopExecuteMs,
-        warmupMs, identity, bridge);
+        warmupMs, identity, bridge, admin);
   }
 }

@@ -21,6 +21,27 @@ public final class FanoutStats {
   /** Of those, the ones that node did not confirm (logged; their recipients catch up by sync and backfill). */
   private final AtomicLong unconfirmed = new AtomicLong();
 
+  /** Fan-outs whose registry look-up failed and went to every node instead (metrics, not in {@link #toJson()}). */
+  private final AtomicLong registryFallbacks = new AtomicLong();
+  /** Messages of hot conversations routing here split over the nodes (metrics, not in {@link #toJson()}). */
+  private final AtomicLong hotMessages = new AtomicLong();
+
+  public void registryFallback() {
+    registryFallbacks.incrementAndGet();
+  }
+
+  public long registryFallbacks() {
+    return registryFallbacks.get();
+  }
+
+  public void hotMessages(int n) {
+    hotMessages.addAndGet(n);
+  }
+
+  public long hotMessages() {
+    return hotMessages.get();
+  }
+
   public void sentToOther() {
     sentToOthers.incrementAndGet();
   }

@@ -147,6 +147,7 @@ public final class FanoutVerticle extends VerticleBase {
     return lookedUp.transform(ar -> {
       if (ar.failed()) {
         LOG.warn("registry unavailable, delivering to every node: {}", ar.cause().toString());
+        stats.registryFallback();
         broadcast(batch);
         handedOver.tryComplete(); // a publish is not confirmed: best effort while the registry is down
       } else {

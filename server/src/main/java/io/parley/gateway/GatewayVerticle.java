@@ -4,6 +4,7 @@ import io.parley.config.GatewaySettings;
 import io.parley.config.ParleyConfig;
 import io.parley.history.ConversationService;
 import io.parley.limits.LoadMonitor;
+import io.parley.metrics.NodeMetrics;
 import io.parley.limits.RateLimiter;
 import io.parley.presence.ConnectionIds;
 import io.parley.presence.ConnectionRegistry;
@@ -69,7 +70,8 @@ public final class GatewayVerticle extends VerticleBase {
   private final LoadMonitor load;
   private LoadMonitor.Loop loop;
   private Origins origins;
-  private final Sessions sessions = new Sessions();
+  private final NodeMetrics metrics;
+  private final Sessions sessions;
   private Session.Settings sessionSettings;
   private Sync.Settings syncSettings;
   private SendAdmission.Settings sendSettings;
@@ -86,7 +88,7 @@ public final class GatewayVerticle extends VerticleBase {
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready) {
     this(config, auth, conversations, registry, limiter, ready, null, null, new IpLimits(config.gateway().ipLimits()),
-        LoadMonitor.off());
+        LoadMonitor.off(), NodeMetrics.none());
   }
 
   /**
@@ -96,10 +98,13 @@ public final class GatewayVerticle extends VerticleBase {
    *     by all of the node's gateway instances
    * @param load the node's event-loop lag, one for the node: each instance has its loop watched
    *     (routing sheds sends while one is behind) and judges no socket slow while its own is behind
+   * @param metrics the node's meters (connections, handshakes, deliveries, rejections, syncs)
    */
   public GatewayVerticle(ParleyConfig config, Auth auth, ConversationService conversations,
       ConnectionRegistry registry, RateLimiter limiter, BooleanSupplier ready, DevicesApi devices, ConnectEmails emails,
-      IpLimits ipLimits, LoadMonitor load) {
+      IpLimits ipLimits, LoadMonitor load, NodeMetrics metrics) {
+    this.metrics = metrics;
+    this.sessions = new Sessions(metrics);
     this.load = load;
     this.devices = devices;
     this.emails = emails;
@@ -118,7 +123,8 @@ public final class GatewayVerticle extends VerticleBase {
     loop = load.watch(context);
     sessionSettings = new Session.Settings(context, vertx.eventBus(), registry, config.nodeName(), g.registerWaitMs(),
         new ClientFrame.Limits(config.bodyMaxBytes(), config.mediaMaxItems(), config.syncConvsMax(), config.presenceUsersMax()),
-        config.frameMaxBytes(), new DeliveryOptions().setSendTimeout(g.requestTimeoutMs()).setLocalOnly(true), this::forget);
+        config.frameMaxBytes(), new DeliveryOptions().setSendTimeout(g.requestTimeoutMs()).setLocalOnly(true), this::forget,
+        metrics);
     syncSettings = new Sync.Settings((user, conv, after, limit) -> conversations.backfill(user, conv, after, limit),
         config.syncMaxMessages(), g.syncHeldBackMax());
     TurnBatch<SendRequest> toRouting = new TurnBatch<>(context,
@@ -198,6 +204,8 @@ public final class GatewayVerticle extends VerticleBase {
           } else if (req.method() == HttpMethod.GET && WS_PATH.equals(req.path())) {
             if (!overIpLimit(req, ipLimits.handshake(req.remoteAddress()))) {
               upgrade(req);
+            } else {
+              metrics.handshake(false);
             }
           } else if (req.path().startsWith("/v1/")) {
             if (!overIpLimit(req, ipLimits.rest(req.remoteAddress()))) {
@@ -318,17 +326,17 @@ public final class GatewayVerticle extends VerticleBase {
    */
   private void upgrade(HttpServerRequest req) {
     if (draining) {
-      reject(req, ErrorCode.UNAVAILABLE, "server is restarting");
+      refuse(req, ErrorCode.UNAVAILABLE, "server is restarting");
       return;
     }
     String key = req.getHeader("Sec-WebSocket-Key");
     if (!req.canUpgradeToWebSocket() || key == null || key.isBlank()) {
-      reject(req, ErrorCode.BAD_REQUEST, "WebSocket upgrade required");
+      refuse(req, ErrorCode.BAD_REQUEST, "WebSocket upgrade required");
       return;
     }
     if (!"13".equals(req.getHeader("Sec-WebSocket-Version"))) {
       req.response().putHeader("Sec-WebSocket-Version", "13");
-      reject(req, 426, ErrorCode.BAD_REQUEST.wire(), "WebSocket version 13 required");
+      refuse(req, 426, ErrorCode.BAD_REQUEST.wire(), "WebSocket version 13 required");
       return;
     }
     if (!origins.allows(req.getHeader("Origin"), req.getHeader("Host"),
@@ -340,7 +348,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     String device = req.getParam("device", "default");
     if (!ClientFrame.DEVICE_ID.matcher(device).matches()) {
-      reject(req, ErrorCode.BAD_REQUEST, "device must match [A-Za-z0-9_-]{1,64}");
+      refuse(req, ErrorCode.BAD_REQUEST, "device must match [A-Za-z0-9_-]{1,64}");
       return;
     }
     req.pause();
@@ -348,11 +356,11 @@ public final class GatewayVerticle extends VerticleBase {
       if (ar.failed()) {
         ConnectionLog.fields(LOG.atDebug(), config.nodeName(), null, device)
             .log("handshake from {} refused: {}", req.remoteAddress(), ar.cause().getMessage());
-        reject(req, 401, "unauthorized", ar.cause().getMessage());
+        refuse(req, 401, "unauthorized", ar.cause().getMessage());
         return;
       }
       if (draining) {
-        reject(req, ErrorCode.UNAVAILABLE, "server is restarting");
+        refuse(req, ErrorCode.UNAVAILABLE, "server is restarting");
         return;
       }
       req.response()
@@ -379,6 +387,7 @@ public final class GatewayVerticle extends VerticleBase {
           session.expiresAt = ar.result().expiresAtMs();
         }
         sessions.add(session);
+        metrics.handshake(true);
         session.start();
         ConnectionLog.connection(LOG.atDebug(), config.nodeName(), user, id).log("connected {} from {}", id,
             socket.channel().remoteAddress());
@@ -394,6 +403,16 @@ public final class GatewayVerticle extends VerticleBase {
    * bucket ({@code retryAfterSeconds} > 0), before anything else is done for the request: no token
    * is checked and no upgrade begun.
    */
+  /** Refuses a WebSocket handshake ({@code parley_handshakes_total{result="rejected"}}). */
+  private void refuse(HttpServerRequest req, ErrorCode code, String message) {
+    refuse(req, code.httpStatus(), code.wire(), message);
+  }
+
+  private void refuse(HttpServerRequest req, int status, String code, String message) {
+    metrics.handshake(false);
+    reject(req, status, code, message);
+  }
+
   private static boolean overIpLimit(HttpServerRequest req, long retryAfterSeconds) {
     if (retryAfterSeconds <= 0) {
       return false;

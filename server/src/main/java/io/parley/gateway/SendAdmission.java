@@ -44,6 +44,9 @@ final class SendAdmission {
 
     /** Told once a send is decided: handed to routing ({@code routed}, it is answered later) or not. */
     default void decided(boolean routed) {}
+
+    /** A send refused at once because too many of this connection's wait ({@code parley_shed_total{code="rate_limited"}}). */
+    default void shedWaiting() {}
   }
 
   private final String user;
@@ -68,6 +71,7 @@ final class SendAdmission {
   /** Queues {@code s} behind the sends before it, or refuses it when too many wait. */
   void offer(ClientFrame.Send s) {
     if (waiting >= settings.waitingMax()) {
+      client.shedWaiting();
       client.error(s.msgId(), s.conv(), ErrorCode.RATE_LIMITED, "too many sends waiting, retry later");
       return;
     }

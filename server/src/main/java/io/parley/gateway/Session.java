@@ -3,6 +3,7 @@ package io.parley.gateway;
 import io.parley.presence.ConnectionRegistry;
 import io.parley.presence.PresenceChange;
 import io.parley.presence.PresenceSubscriptions;
+import io.parley.metrics.NodeMetrics;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.ErrorCode;
@@ -57,7 +58,14 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
    * @param closed told once when a session is cleaned up (the gateway forgets it)
    */
   record Settings(Context eventLoop, EventBus bus, ConnectionRegistry registry, String node, long registerWaitMs,
-      ClientFrame.Limits limits, int frameMaxBytes, DeliveryOptions signalOptions, Consumer<Session> closed) {}
+      ClientFrame.Limits limits, int frameMaxBytes, DeliveryOptions signalOptions, Consumer<Session> closed,
+      NodeMetrics metrics) {
+    /** Settings that count nothing (tests). */
+    Settings(Context eventLoop, EventBus bus, ConnectionRegistry registry, String node, long registerWaitMs,
+        ClientFrame.Limits limits, int frameMaxBytes, DeliveryOptions signalOptions, Consumer<Session> closed) {
+      this(eventLoop, bus, registry, node, registerWaitMs, limits, frameMaxBytes, signalOptions, closed, NodeMetrics.none());
+    }
+  }
 
   final String id;
   final String user;
@@ -199,6 +207,7 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
     } else if (frame instanceof ClientFrame.Ping) {
       write(ServerFrames.PONG);
     } else if (frame instanceof ClientFrame.Sync s) {
+      settings.metrics().syncRequested();
       sync.request(s);
     } else if (frame instanceof ClientFrame.PresenceSub p) {
       if (!presence.add(p.users())) {
@@ -221,6 +230,9 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
   /** Called on this session's event loop: routing hops to {@link #replyContext()} first. */
   @Override
   public void ack(String ackFrame) {
+    if (!closed) {
+      settings.metrics().acked();
+    }
     write(ackFrame);
     answered();
   }
@@ -297,6 +309,7 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
         return;
       }
       case OVERFLOW -> {
+        settings.metrics().slowReaderClosed();
         close(CLOSE_SLOW, "too far behind: reconnect and sync");
         return;
       }
@@ -306,10 +319,32 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
     if (ws.tooFarBehind(sync.running())) {
       // The client does not read: drop the connection rather than buffer without bound.
       // Nothing is lost: the device reconnects and syncs from its last server_id.
+      settings.metrics().slowReaderClosed();
       close(CLOSE_SLOW, "too far behind: reconnect and sync");
       return;
     }
     ws.write(o.frame(), o.wire());
+    if (o.isMessage()) {
+      settings.metrics().delivered(o.ts());
+    }
+  }
+
+  @Override
+  public void writeLive(Outbound o) {
+    if (!closed) {
+      ws.write(o.frame(), o.wire());
+      settings.metrics().delivered(o.ts());
+    }
+  }
+
+  @Override
+  public void replayed() {
+    settings.metrics().replayed();
+  }
+
+  @Override
+  public void shedWaiting() {
+    settings.metrics().shedRateLimited();
   }
 
   @Override
@@ -338,11 +373,16 @@ final class Session implements SendReplies, WsChannel.Listener, Sync.Client, Sen
 
   @Override
   public void closeBehind(String reason) {
+    settings.metrics().slowReaderClosed();
     close(CLOSE_SLOW, reason);
   }
 
+  /** Writes an error frame; one that names a {@code msg_id} answers a send and is counted as its rejection. */
   @Override
   public void error(String msgId, Long conv, ErrorCode code, String message) {
+    if (msgId != null && !closed) {
+      settings.metrics().rejected(code);
+    }
     write(ServerFrames.error(msgId, conv, code, message));
   }
 

@@ -1,5 +1,7 @@
 package io.parley.gateway;
 
+import io.parley.metrics.NodeMetrics;
+import io.parley.presence.ConnectionIds;
 import io.parley.protocol.Deliveries;
 import io.parley.protocol.Delivery;
 import java.util.ArrayList;
@@ -17,18 +19,55 @@ import java.util.Set;
 final class Sessions {
   private final Set<Session> all = new HashSet<>();
   private final Map<String, List<Session>> byUser = new HashMap<>();
+  /** Open connections and connected devices of this instance, added to the node's gauges. */
+  private final NodeMetrics metrics;
+
+  Sessions() {
+    this(NodeMetrics.none());
+  }
+
+  Sessions(NodeMetrics metrics) {
+    this.metrics = metrics;
+  }
 
   void add(Session s) {
-    all.add(s);
-    byUser.computeIfAbsent(s.user, u -> new ArrayList<>(2)).add(s);
+    if (!all.add(s)) {
+      return;
+    }
+    List<Session> list = byUser.computeIfAbsent(s.user, u -> new ArrayList<>(2));
+    metrics.connectionOpened();
+    if (!hasDevice(list, s)) {
+      metrics.deviceConnected();
+    }
+    list.add(s);
   }
 
   void remove(Session s) {
-    all.remove(s);
-    List<Session> list = byUser.get(s.user);
-    if (list != null && list.remove(s) && list.isEmpty()) {
-      byUser.remove(s.user);
+    if (!all.remove(s)) {
+      return;
     }
+    metrics.connectionClosed();
+    List<Session> list = byUser.get(s.user);
+    if (list != null && list.remove(s)) {
+      if (!hasDevice(list, s)) {
+        metrics.deviceDisconnected();
+      }
+      if (list.isEmpty()) {
+        byUser.remove(s.user);
+      }
+    }
+  }
+
+  /** Whether {@code list} (one user's sessions) holds another connection of the device of {@code s}. */
+  private static boolean hasDevice(List<Session> list, Session s) {
+    String device = ConnectionIds.device(s.id);
+    for (int i = 0; i < list.size(); i++) {
+      Session other = list.get(i);
+      if (other != s && java.util.Objects.equals(ConnectionIds.device(other.id), device)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Hands deliveries, in order, to this instance's connections of their users. */

@@ -58,6 +58,14 @@ final class Sync {
 
     /** Closes the connection (1013) because the server cannot fill a gap in it: the client reconnects and syncs. */
     void closeBehind(String reason);
+
+    /** Writes a live message that was held back during a sync (counted as delivered, not replayed). */
+    default void writeLive(Outbound o) {
+      write(o.frame());
+    }
+
+    /** One message of a backfill written ({@code parley_sync_messages_replayed_total}). */
+    default void replayed() {}
   }
 
   /**
@@ -259,7 +267,7 @@ final class Sync {
       }
       last.put(conv, o.serverId());
       if (!connection.equals(o.skipConnection())) {
-        client.write(o.frame());
+        client.writeLive(o);
       }
     }
   }
@@ -271,6 +279,7 @@ final class Sync {
         return Future.succeededFuture();
       }
       client.write(messages.get(i).frame());
+      client.replayed();
       if (client.writeQueueFull() && i + 1 < messages.size()) {
         int next = i + 1;
         return client.drained().compose(v -> writeAll(messages, next));

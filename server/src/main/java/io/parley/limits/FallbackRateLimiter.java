@@ -39,6 +39,7 @@ public final class FallbackRateLimiter implements RateLimiter {
   private volatile long primaryRetryAt;
   private final AtomicLong lastSwitchLogged = new AtomicLong(NEVER);
   private final AtomicInteger unloggedSwitches = new AtomicInteger();
+  private final AtomicLong fallbacks = new AtomicLong();
 
   /**
    * @param timeoutMs longest wait for the primary's answer ({@code limits.redis_timeout_ms})
@@ -66,9 +67,15 @@ public final class FallbackRateLimiter implements RateLimiter {
     return degraded.get();
   }
 
+  /** Checks decided by the local limiter since start: the primary failed, timed out, or was being left alone. */
+  public long fallbacks() {
+    return fallbacks.get();
+  }
+
   @Override
   public Future<Boolean> tryAcquire(LimitKey key, double ratePerSecond, int burst) {
     if (degraded.get() && nanoClock.getAsLong() - primaryRetryAt < 0) {
+      fallbacks.incrementAndGet();
       return fallback.tryAcquire(key, ratePerSecond, burst);
     }
     return withTimeout(primary.tryAcquire(key, ratePerSecond, burst))
@@ -84,6 +91,7 @@ public final class FallbackRateLimiter implements RateLimiter {
           } else {
             LOG.debug("shared rate limiter failed: {}", e.toString());
           }
+          fallbacks.incrementAndGet();
           return fallback.tryAcquire(key, ratePerSecond, burst);
         });
   }

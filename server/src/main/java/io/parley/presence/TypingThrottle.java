@@ -3,6 +3,7 @@ package io.parley.presence;
 import io.parley.limits.LimitKey;
 import io.parley.limits.RateLimiter;
 import io.vertx.core.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +20,7 @@ public final class TypingThrottle {
 
   private final RateLimiter limiter;
   private final long throttleMs;
+  private final AtomicLong dropped = new AtomicLong();
 
   /**
    * @param limiter the shared limiter; unused (may be null) when {@code throttleMs} is 0
@@ -40,9 +42,18 @@ public final class TypingThrottle {
     return limiter.tryAcquire(LimitKey.typing(user, conv), 1000.0 / throttleMs, 1).transform(ar -> {
       if (ar.failed()) {
         LOG.debug("typing of {} in {} dropped, rate limiter failed: {}", user, conv, ar.cause().toString());
+        dropped.incrementAndGet();
         return Future.succeededFuture(false);
+      }
+      if (!ar.result()) {
+        dropped.incrementAndGet();
       }
       return Future.succeededFuture(ar.result());
     });
+  }
+
+  /** Typing signals dropped since start (throttled, or the limiter failed). */
+  public long dropped() {
+    return dropped.get();
   }
 }

@@ -51,6 +51,34 @@ public final class Outbound {
     return prev;
   }
 
+  /**
+   * The message's {@code ts} (epoch ms: when the server accepted it), read from the end of its
+   * {@code msg} frame, where {@link ChatMessage#toFrame()} writes it last; 0 for a signal or a frame
+   * of another shape. For {@code parley_send_deliver_seconds}: it travels inside the frame, so a
+   * delivery from another node carries it without a field of its own.
+   */
+  public long ts() {
+    if (serverId <= 0) {
+      return 0;
+    }
+    int end = frame.length() - 1;
+    if (end < 0 || frame.charAt(end) != '}') {
+      return 0;
+    }
+    long ts = 0;
+    long scale = 1;
+    int i = end - 1;
+    for (; i >= 0 && i > end - 20; i--) {
+      char c = frame.charAt(i);
+      if (c < '0' || c > '9') {
+        break;
+      }
+      ts += (c - '0') * scale;
+      scale *= 10;
+    }
+    return i >= 4 && i < end - 1 && frame.startsWith("\"ts\":", i - 4) ? ts : 0;
+  }
+
   /** The encoded WebSocket frame; shared, never to be modified. */
   public byte[] wire() {
     byte[] w = wire;

@@ -457,6 +457,7 @@ public final class PushDispatcher {
     long now = clock.getAsLong();
     Map<String, List<Slot>> byUser = new HashMap<>();
     Set<String> overdue = new HashSet<>();
+    Map<String, Long> oldestByProvider = new HashMap<>();
     for (Iterator<Slot> it = slots.values().iterator(); it.hasNext(); ) {
       Slot s = it.next();
       if (s.active == null && s.pending.isEmpty()) {
@@ -465,12 +466,19 @@ public final class PushDispatcher {
         }
         continue;
       }
+      String provider = s.active != null ? s.active.lane.provider() : s.pending.get(0).job().device().provider();
+      oldestByProvider.merge(provider, s.oldest(), Math::min);
       byUser.computeIfAbsent(s.user, u -> new ArrayList<>()).add(s);
       if (now - s.oldest() > settings.spillAfterMs()) {
         overdue.add(s.user);
       }
     }
     overdue.forEach(user -> spill(user, byUser.get(user)));
+    // the age of each provider's oldest unfinished push (parley_push_backlog_age_seconds), 0 when none
+    lanes.keySet().forEach(provider -> {
+      Long oldest = oldestByProvider.get(provider);
+      stats.set(provider + ".backlog_age_ms", oldest == null ? 0 : Math.max(0, now - oldest));
+    });
   }
 
   private void spill(String user, List<Slot> userSlots) {

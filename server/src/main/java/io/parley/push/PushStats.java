@@ -20,6 +20,11 @@ public final class PushStats {
     counters.computeIfAbsent(name, k -> new AtomicLong()).addAndGet(n);
   }
 
+  /** Sets a level rather than a count (e.g. {@code fcm.backlog_age_ms}). */
+  public void set(String name, long value) {
+    counters.computeIfAbsent(name, k -> new AtomicLong()).set(value);
+  }
+
   public void inc(String name) {
     add(name, 1);
   }

@@ -146,6 +146,7 @@ public final class HotFanout {
         out.computeIfAbsent(self, k -> new ArrayList<>()).add(f);
         continue;
       }
+      stats.hotMessages(1);
       splitOf(f.conv(), f.recipients(), usable).byNode.forEach((node, users) ->
           out.computeIfAbsent(node, k -> new ArrayList<>()).add(new Fanout(f.conv(), f.serverId(), f.from(), f.frame(),
               users, f.skipConnection(), f.preview(), f.prev())));

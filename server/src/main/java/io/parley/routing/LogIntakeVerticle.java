@@ -4,6 +4,7 @@ import io.parley.config.RoutingSettings;
 import io.parley.history.ConversationStore;
 import io.parley.history.MessageStore;
 import io.parley.limits.LoadMonitor;
+import io.parley.metrics.NodeMetrics;
 import io.parley.presence.TypingThrottle;
 import io.parley.protocol.Addresses;
 import io.vertx.core.Future;
@@ -27,6 +28,7 @@ public final class LogIntakeVerticle extends VerticleBase {
   private final TypingThrottle typing;
   private final RoutingSettings settings;
   private final LoadMonitor load;
+  private final NodeMetrics metrics;
   private LoadMonitor.Loop loop;
 
   public LogIntakeVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
@@ -42,6 +44,13 @@ public final class LogIntakeVerticle extends VerticleBase {
    */
   public LogIntakeVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
       RoutingSettings settings, LoadMonitor load) {
+    this(log, messages, conversations, typing, settings, load, NodeMetrics.none());
+  }
+
+  /** @param metrics the node's meters: sends shed at intake */
+  public LogIntakeVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
+      RoutingSettings settings, LoadMonitor load, NodeMetrics metrics) {
+    this.metrics = metrics;
     this.load = load;
     this.log = log;
     this.messages = messages;
@@ -57,7 +66,7 @@ public final class LogIntakeVerticle extends VerticleBase {
     // no commit window: with several appends in flight, a batch starts as soon as one may
     loop = load.watch(context);
     SendSequencer sends = new SendSequencer(vertx, log, members, settings, settings.clusterAppendsMax(), 0,
-        SendSequencer.AfterAppend.NOTHING, load);
+        SendSequencer.AfterAppend.NOTHING, load, metrics);
     SignalRouter signals = new SignalRouter(bus, members, messages, conversations, typing);
     return Future.all(
         bus.<SendBatch>localConsumer(Addresses.ROUTING_SEND, m -> sends.offer(m.body().sends())).completion(),

@@ -7,6 +7,7 @@ import io.parley.fanout.FanoutBatch;
 import io.parley.history.ConversationStore;
 import io.parley.history.MessageStore;
 import io.parley.limits.LoadMonitor;
+import io.parley.metrics.NodeMetrics;
 import io.parley.presence.TypingThrottle;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
@@ -38,6 +39,7 @@ public final class RoutingVerticle extends VerticleBase {
   private final PreviousIds previous;
   private final LoadMonitor load;
   private final BridgeTap tap;
+  private final NodeMetrics metrics;
   private LoadMonitor.Loop loop;
   private EventBus bus;
 
@@ -54,13 +56,17 @@ public final class RoutingVerticle extends VerticleBase {
   /** @param load the node's event-loop lag: this verticle's loop is watched too, and sends are shed while one is behind */
   public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
       RoutingSettings settings, int commitWindowMs, LoadMonitor load) {
-    this(log, messages, conversations, typing, settings, commitWindowMs, load, BridgeTap.OFF);
+    this(log, messages, conversations, typing, settings, commitWindowMs, load, BridgeTap.OFF, NodeMetrics.none());
   }
 
-  /** @param tap where stored messages go to the bridge's message stream (while a bridge follows it) */
+  /**
+   * @param tap where stored messages go to the bridge's message stream (while a bridge follows it)
+   * @param metrics the node's meters: sends shed at intake
+   */
   public RoutingVerticle(MessageLog log, MessageStore messages, ConversationStore conversations, TypingThrottle typing,
-      RoutingSettings settings, int commitWindowMs, LoadMonitor load, BridgeTap tap) {
+      RoutingSettings settings, int commitWindowMs, LoadMonitor load, BridgeTap tap, NodeMetrics metrics) {
     this.tap = tap;
+    this.metrics = metrics;
     this.load = load;
     this.log = log;
     this.messages = messages;
@@ -76,7 +82,7 @@ public final class RoutingVerticle extends VerticleBase {
     bus = vertx.eventBus();
     MemberSets members = new MemberSets(conversations, settings.memberCacheMax());
     loop = load.watch(context);
-    SendSequencer sends = new SendSequencer(vertx, log, members, settings, 1, commitWindowMs, this::fanOut, load);
+    SendSequencer sends = new SendSequencer(vertx, log, members, settings, 1, commitWindowMs, this::fanOut, load, metrics);
     SignalRouter signals = new SignalRouter(bus, members, messages, conversations, typing);
     return Future.all(
         bus.<SendBatch>localConsumer(Addresses.ROUTING_SEND, m -> sends.offer(m.body().sends())).completion(),

@@ -2,6 +2,7 @@ package io.parley.routing;
 
 import io.parley.config.RoutingSettings;
 import io.parley.limits.LoadMonitor;
+import io.parley.metrics.NodeMetrics;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ClientFrame;
 import io.parley.protocol.ErrorCode;
@@ -56,6 +57,7 @@ final class SendSequencer {
   private final MessageLog log;
   private final MemberSets members;
   private final int backlogMax;
+  private final NodeMetrics metrics;
   private final int batchMax;
   private final AfterAppend afterAppend;
   private final LoadMonitor load;
@@ -92,6 +94,13 @@ final class SendSequencer {
   /** @param load the node's event-loop lag: while it says overloaded, new sends are shed */
   SendSequencer(Vertx vertx, MessageLog log, MemberSets members, RoutingSettings settings, int appendsMax,
       int commitWindowMs, AfterAppend afterAppend, LoadMonitor load) {
+    this(vertx, log, members, settings, appendsMax, commitWindowMs, afterAppend, load, NodeMetrics.none());
+  }
+
+  /** @param metrics counts the sends shed ({@code parley_shed_total{code="unavailable"}}) */
+  SendSequencer(Vertx vertx, MessageLog log, MemberSets members, RoutingSettings settings, int appendsMax,
+      int commitWindowMs, AfterAppend afterAppend, LoadMonitor load, NodeMetrics metrics) {
+    this.metrics = metrics;
     this.load = load;
     this.shedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
     this.queueWaitMaxNanos = TimeUnit.MILLISECONDS.toNanos(settings.shedQueueWaitMs());
@@ -114,8 +123,10 @@ final class SendSequencer {
       if (overload != null) {
         req.fail(ErrorCode.UNAVAILABLE, "server overloaded (" + overload + "), retry later with the same msg_id");
         shed(overload);
+        metrics.shedUnavailable();
       } else if (intake.size() + accepted.size() + inFlightSends >= backlogMax) {
         req.fail(ErrorCode.UNAVAILABLE, "overloaded, retry with the same msg_id");
+        metrics.shedUnavailable();
       } else {
         intake.add(req);
       }

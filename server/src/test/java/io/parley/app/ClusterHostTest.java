@@ -7,6 +7,7 @@ import com.hazelcast.cluster.Address;
 import io.parley.config.ConfigException;
 import io.parley.config.ConfigLoader;
 import io.parley.config.ParleyConfig;
+import io.parley.metrics.NodeMetrics;
 import io.parley.testing.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.spi.cluster.ClusterManager;
@@ -59,12 +60,12 @@ class ClusterHostTest {
     Vertx second = null;
     try {
       AtomicReference<ClusterManager> a = new AtomicReference<>();
-      first = Await.result("the first join", ClusterBackends.joinCluster(named(cluster, ""), a::set), Duration.ofSeconds(60));
+      first = Await.result("the first join", ClusterBackends.joinCluster(named(cluster, ""), NodeMetrics.none(), a::set), Duration.ofSeconds(60));
       Address firstAddress = member(a.get()).getLocalMember().getAddress();
       assertThat(firstAddress.getHost()).isEqualTo("127.0.0.1");
       AtomicReference<ClusterManager> b = new AtomicReference<>();
       second = Await.result("the second join", ClusterBackends.joinCluster(
-          named(cluster, "localhost:" + firstAddress.getPort()), b::set), Duration.ofSeconds(60));
+          named(cluster, "localhost:" + firstAddress.getPort()), NodeMetrics.none(), b::set), Duration.ofSeconds(60));
       assertThat(member(b.get()).getMembers()).hasSize(2);
       assertThat(member(a.get()).getMembers()).hasSize(2);
     } finally {
@@ -91,7 +92,7 @@ class ClusterHostTest {
     ParleyConfig config = ConfigLoader.load(Map.of("PARLEY_PROFILE", "cluster",
         "PARLEY_JWT_SECRET", "a-test-secret-of-at-least-32-bytes!!",
         "PARLEY_CLUSTER_HOST", "parley-node.invalid", "PARLEY_CLUSTER_PORT", "0", "PARLEY_CLUSTER_MEMBERS", ""), Map.of());
-    assertThat(Await.failure(ClusterBackends.joinCluster(config, m -> { })))
+    assertThat(Await.failure(ClusterBackends.joinCluster(config, NodeMetrics.none(), m -> { })))
         .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.host");
   }
 }

@@ -682,6 +682,24 @@ class ConfigLoaderTest {
         .allowedOrigins()).containsExactly("https://chat.example.com:443", "http://localhost:3000", "*");
   }
 
+  // ---- admin listener and metrics ----
+
+  @Test
+  void adminDefaultsAreLoopbackPort9464AndMetricsOn() {
+    AdminSettings a = load(Map.of()).admin();
+    assertThat(a).isEqualTo(AdminSettings.DEFAULTS);
+    assertThat(a.listens()).isTrue();
+    assertThat(load(Map.of()).withJwtSecret("x".repeat(32)).admin()).as("kept by withJwtSecret").isEqualTo(a);
+  }
+
+  @Test
+  void adminKeysLoadFromTheEnvironmentAndPortZeroTurnsTheListenerOff() {
+    AdminSettings a = load(Map.of("PARLEY_ADMIN_HOST", "0.0.0.0", "PARLEY_ADMIN_PORT", "0",
+        "PARLEY_METRICS_ENABLED", "false")).admin();
+    assertThat(a).isEqualTo(new AdminSettings("0.0.0.0", 0, false));
+    assertThat(a.listens()).isFalse();
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "PARLEY_BRIDGE_TOKEN|short|bridge.token",
@@ -706,5 +724,17 @@ class ConfigLoaderTest {
   void anAllowedOriginThatIsNotOneNamesTheKey(String value) {
     assertThat(failure(Map.of("PARLEY_HTTP_ALLOWED_ORIGINS", value)).getMessage()).contains("http.allowed_origins")
         .contains(value);
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "PARLEY_ADMIN_PORT|65536|admin.port",
+      "PARLEY_ADMIN_PORT|-1|admin.port",
+      "PARLEY_ADMIN_PORT|x|admin.port",
+      "PARLEY_ADMIN_HOST|' '|admin.host",
+      "PARLEY_METRICS_ENABLED|maybe|metrics.enabled",
+  })
+  void badAdminValuesNameTheKey(String variable, String value, String key) {
+    assertThat(failure(Map.of(variable, value)).getMessage()).contains(key);
   }
 }

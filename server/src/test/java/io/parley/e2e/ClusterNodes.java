@@ -115,6 +115,7 @@ final class ClusterNodes implements AutoCloseable {
     env.put("PARLEY_REDIS_URL", REDIS);
     env.put("PARLEY_REDIS_PREFIX", "parley-it-" + suffix);
     env.put("PARLEY_PUSH_QUEUE_TOPIC", "parley-it-push-" + suffix);
+    env.put("PARLEY_ADMIN_PORT", "0"); // several nodes on one host: no shared 9464
     env.put("PARLEY_WARMUP_MS", "0"); // no warm-up before ready: the suite's time goes to its faults
     env.putAll(overrides);
     this.common = Map.copyOf(env);

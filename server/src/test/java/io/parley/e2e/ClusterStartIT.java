@@ -133,6 +133,23 @@ class ClusterStartIT {
       assertThat(history.status()).isEqualTo(200);
       assertThat(history.json().getJsonArray("messages").stream().map(m -> ((JsonObject) m).getString("server_id")))
           .containsExactly(ack.getString("server_id"));
+      // the cluster profile's meters moved with it (the warm-up's node counts nothing)
+      Map<String, Double> m = MetricsE2ETest.parse(node.metrics().prometheus().orElseThrow().scrape());
+      assertThat(MetricsE2ETest.value(m, "parley_messages_acked_total")).isEqualTo(1.0);
+      assertThat(MetricsE2ETest.value(m, "parley_messages_delivered_total")).isEqualTo(1.0);
+      assertThat(MetricsE2ETest.value(m, "parley_kafka_produce_seconds_count")).isEqualTo(1.0);
+      assertThat(MetricsE2ETest.value(m, "parley_kafka_produce_errors_total")).isZero();
+      assertThat(MetricsE2ETest.value(m, "parley_storage_seconds_count{backend=\"cassandra\",op=\"persist\"}"))
+          .isGreaterThanOrEqualTo(1.0);
+      assertThat(MetricsE2ETest.value(m, "parley_storage_seconds_count{backend=\"cassandra\",op=\"read\"}"))
+          .as("the history page").isGreaterThanOrEqualTo(1.0);
+      for (String backend : new String[] {"kafka", "cassandra", "redis"}) {
+        assertThat(MetricsE2ETest.value(m, "parley_backend_up{backend=\"" + backend + "\"}")).as(backend).isEqualTo(1.0);
+      }
+      assertThat(m).doesNotContainKey("parley_backend_up{backend=\"rocksdb\"}");
+      MetricsE2ETest.value(m, "parley_dead_letters_total");
+      MetricsE2ETest.value(m, "parley_rate_limiter_fallbacks_total");
+      MetricsE2ETest.value(m, "parley_registry_fallbacks_total");
     }
   }
 }

@@ -70,6 +70,7 @@ final class ServerProcess {
     pb.environment().put("PARLEY_HTTP_PORT", Integer.toString(port));
     pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
     pb.environment().put("PARLEY_JWT_SECRET", secret);
+    pb.environment().put("PARLEY_ADMIN_PORT", "0"); // 9464 is one port for every build on the machine
     pb.environment().putAll(env);
     pb.redirectErrorStream(true);
     return new ServerProcess(pb.start());

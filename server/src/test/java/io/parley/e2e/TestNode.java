@@ -32,6 +32,8 @@ final class TestNode implements AutoCloseable {
     // other builds load, a node's loops lag hundreds of ms without any overload of its own, and a
     // test that waits for an ack would get unavailable
     env.put("PARLEY_OVERLOAD_LOOP_LAG_MS", "0");
+    // no admin listener unless a test asks for one (MetricsE2ETest): 9464 is one port for every build on the machine
+    env.put("PARLEY_ADMIN_PORT", "0");
     env.putAll(overrides);
     Node node = new Node(ConfigLoader.load(env, Map.of()));
     Await.result(node.start(), Clients.WAIT);

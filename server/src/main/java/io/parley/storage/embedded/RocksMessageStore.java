@@ -10,6 +10,8 @@ import io.parley.history.MessagePage;
 import io.parley.history.MessageStore;
 import io.parley.history.StoredMessage;
 import io.parley.history.Tombstones;
+import io.parley.metrics.IoMeter;
+import io.parley.metrics.NodeMetrics;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.Ids;
 import io.parley.routing.MessageLog;
@@ -40,12 +42,21 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
   private final ColumnFamilyHandle messages;
   private final ColumnFamilyHandle dedupe;
   private final ColumnFamilyHandle meta;
+  private final IoMeter appendMeter;
+  private final IoMeter readMeter;
 
   /**
    * @param writer a single-thread executor for appends
    * @param readers an executor for history reads
    */
   public RocksMessageStore(RocksStorage storage, Ids ids, WorkerExecutor writer, WorkerExecutor readers) {
+    this(storage, ids, writer, readers, NodeMetrics.none());
+  }
+
+  /** @param metrics times each group commit ({@code append}) and history read ({@code read}), counts failed appends */
+  public RocksMessageStore(RocksStorage storage, Ids ids, WorkerExecutor writer, WorkerExecutor readers, NodeMetrics metrics) {
+    this.appendMeter = metrics.storageMeter("rocksdb", "append", true);
+    this.readMeter = metrics.storageMeter("rocksdb", "read", false);
     this.storage = storage;
     this.ids = ids;
     this.writer = writer;
@@ -57,7 +68,17 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
 
   @Override
   public Future<List<Appended>> append(List<NewMessage> batch) {
-    return writer.executeBlocking(() -> appendBlocking(batch), true);
+    return writer.executeBlocking(() -> {
+      long t0 = System.nanoTime();
+      try {
+        List<Appended> out = appendBlocking(batch);
+        appendMeter.succeeded(t0);
+        return out;
+      } catch (RocksDBException | RuntimeException e) {
+        appendMeter.failed();
+        throw e;
+      }
+    }, true);
   }
 
   private List<Appended> appendBlocking(List<NewMessage> batch) throws RocksDBException {
@@ -157,6 +178,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
       return Future.succeededFuture(new MessagePage(List.of(), false));
     }
     return readers.executeBlocking(() -> {
+      long t0 = System.nanoTime();
       List<StoredMessage> out = new ArrayList<>(Math.min(limit, 256));
       boolean more = false;
       try (RocksIterator it = storage.db.newIterator(messages)) {
@@ -177,6 +199,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
           out.add(toStored(k, v));
         }
       }
+      readMeter.succeeded(t0);
       return new MessagePage(out, more);
     }, false);
   }
@@ -184,6 +207,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
   @Override
   public Future<MessagePage> after(long conv, long afterId, int limit) {
     return readers.executeBlocking(() -> {
+      long t0 = System.nanoTime();
       List<StoredMessage> out = new ArrayList<>(Math.min(limit, 256));
       boolean more = false;
       try (RocksIterator it = storage.db.newIterator(messages)) {
@@ -205,6 +229,7 @@ public final class RocksMessageStore implements MessageLog, MessageStore {
         }
       }
       Collections.reverse(out);
+      readMeter.succeeded(t0);
       return new MessagePage(out, more);
     }, false);
   }

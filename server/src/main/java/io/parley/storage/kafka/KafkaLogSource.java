@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -180,6 +182,27 @@ public final class KafkaLogSource implements LogSource {
   public void resume(int partition) {
     consumer.resume(new TopicPartition(topic, partition))
         .onFailure(e -> LOG.debug("{}: resume of partition {} failed: {}", topic, partition, e.toString()));
+  }
+
+  /**
+   * The lag of each partition this reader owns: the log's end offset minus the consumer's position
+   * (records on the broker not yet polled), for {@code parley_kafka_consumer_lag_records}. One
+   * end-offsets request to the broker and a position look-up per partition, on the consumer's
+   * thread: for a periodic sample, not per poll.
+   */
+  public Future<Map<Integer, Long>> lag() {
+    Set<TopicPartition> partitions = new HashSet<>();
+    owned.keySet().forEach(p -> partitions.add(new TopicPartition(topic, p)));
+    if (partitions.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return onCaller(consumer.endOffsets(partitions).compose(ends -> {
+      Map<Integer, Long> out = new ConcurrentHashMap<>();
+      List<Future<?>> positions = new ArrayList<>();
+      ends.forEach((tp, end) -> positions.add(consumer.position(tp)
+          .onSuccess(pos -> out.put(tp.getPartition(), Math.max(0, end - pos)))));
+      return Future.join(positions).transform(ignored -> Future.succeededFuture(out));
+    }));
   }
 
   /** Leaves the group (its partitions move to the other members at once) and closes the consumer. */

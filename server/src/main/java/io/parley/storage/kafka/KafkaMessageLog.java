@@ -1,5 +1,6 @@
 package io.parley.storage.kafka;
 
+import io.parley.metrics.IoMeter;
 import io.parley.protocol.Addresses;
 import io.parley.protocol.ChatMessage;
 import io.parley.protocol.ParleyException;
@@ -118,6 +119,8 @@ public final class KafkaMessageLog implements MessageLog {
   private MessageConsumer<JsonArray> verdicts;
   private long sweeper = -1;
   private boolean closed;
+
+  private volatile IoMeter meter = IoMeter.NONE;
 
   private KafkaMessageLog(Vertx vertx, Context owner, KafkaProducer<String, String> producer, String topic,
       String node, long sendTimeoutMs, int recentMax, long holdMs) {
@@ -318,11 +321,17 @@ public final class KafkaMessageLog implements MessageLog {
     fresh.forEach(p -> send(p, ts));
   }
 
+  /** Times each produce (send to the broker's ack) and counts the failed ones; set once, before the first send. */
+  public void meter(IoMeter meter) {
+    this.meter = meter;
+  }
+
   private void send(Pending p, long ts) {
     NewMessage m = p.message;
     KafkaProducerRecord<String, String> record =
         KafkaProducerRecord.create(topic, KafkaRecords.key(m.conv()), KafkaRecords.encode(m, ts, node), ts, null);
     Future<RecordMetadata> sent;
+    long t0 = System.nanoTime();
     try {
       sent = producer.send(record);
     } catch (RuntimeException e) {
@@ -330,9 +339,11 @@ public final class KafkaMessageLog implements MessageLog {
     }
     sent.onComplete(ar -> on(owner, () -> {
       if (ar.failed()) {
+        meter.failed();
         p.written(-1, ar.cause());
         return;
       }
+      meter.succeeded(t0);
       try {
         p.written(KafkaIds.serverId(ar.result().getPartition(), ar.result().getOffset()), null);
       } catch (IllegalArgumentException e) {
