@@ -66,6 +66,8 @@ class ContainerEntrypointIT {
     image.env.forEach((k, v) -> env.put(k, image.hostPath(v)));
     env.put("PARLEY_DATA_DIR", dataDir.toString());
     env.put("PARLEY_HTTP_PORT", "0"); // the node picks a free port and names it (ServerProcess.port)
+    // the image's admin listener is on 0.0.0.0:9464, one port per host: on the host, no listener
+    env.put("PARLEY_ADMIN_PORT", "0");
     ProcessBuilder pb = new ProcessBuilder(image.hostCommand(image.entrypoint));
     cleanEnvironment(pb.environment()).putAll(env);
     server = ServerProcess.start(pb);
