@@ -18,7 +18,8 @@ import sun.misc.SignalHandler;
  * naming the key; a failed start exits 1. SIGTERM (and SIGINT) drain: not ready and no new
  * connection from then on, every client told to reconnect and its connection closed (1012) within
  * {@code drain.window_ms}, spread out, each once its sends are answered; then storage is flushed and
- * the process exits 0. A second signal skips the rest of the window.
+ * the process exits 0. A second signal skips the rest of the window. {@code POST /admin/drain} on the
+ * admin listener (with {@code admin.token}) does what a first SIGTERM does.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -37,6 +38,12 @@ public final class Main {
       return;
     }
     Node node = new Node(config);
+    // the admin listener's POST /admin/drain takes the path of a first SIGTERM (below)
+    CountDownLatch stopping = new CountDownLatch(1);
+    node.onDrainRequest(() -> {
+      LOG.info("drain requested on the admin listener");
+      stopping.countDown();
+    });
     CountDownLatch started = new CountDownLatch(1);
     Throwable[] failure = new Throwable[1];
     node.start().onComplete(ar -> {
@@ -50,7 +57,6 @@ public final class Main {
       System.exit(failure[0] instanceof ConfigException ? 2 : 1);
     }
     // the first signal drains, then stops; a second one cuts the drain's window short
-    CountDownLatch stopping = new CountDownLatch(1);
     AtomicInteger signals = new AtomicInteger();
     SignalHandler onSignal = s -> {
       if (signals.incrementAndGet() == 1) {

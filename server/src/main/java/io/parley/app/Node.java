@@ -129,6 +129,9 @@ public final class Node {
   private final NodeMetrics metrics;
   /** The admin listener (GET /metrics); null until deployed, and with admin.port 0. */
   private volatile AdminVerticle admin;
+  /** What the admin listener's {@code POST /admin/drain} does: drain, then stop (Main: as on SIGTERM). */
+  private volatile Runnable drainRequest = () -> drain().compose(v -> stop());
+  private Future<Void> stopped;
   private RocksStorage storage;
   private WorkerExecutor logWriter;
   private WorkerExecutor metaWriter;
@@ -312,12 +315,20 @@ public final class Node {
     if (warmupNode || !config.admin().listens()) {
       return Future.succeededFuture();
     }
-    AdminVerticle a = new AdminVerticle(config.admin(), metrics);
+    AdminVerticle a = new AdminVerticle(config.admin(), metrics, () -> drainRequest.run());
     return deployOne(a).onSuccess(v -> {
       admin = a;
       LOG.info("admin listener on http://{}:{} (GET /metrics{})", config.admin().host(), a.actualPort(),
           metrics.enabled() ? "" : ": metrics off");
     });
+  }
+
+  /**
+   * Replaces what {@code POST /admin/drain} does (by default: {@link #drain}, then {@link #stop});
+   * Main makes it the same path as SIGTERM's, which ends the process.
+   */
+  public void onDrainRequest(Runnable request) {
+    this.drainRequest = request;
   }
 
   /** The port of the admin listener once {@link #start()} succeeded; 0 when it is off. */
@@ -677,7 +688,15 @@ public final class Node {
   }
 
   /** Stops: gateways first (1012 to every client still connected), then the rest, then storage. */
-  public Future<Void> stop() {
+  public synchronized Future<Void> stop() {
+    // once: a drain asked for on the admin listener stops the node, and its owner may stop it again
+    if (stopped == null) {
+      stopped = stopOnce();
+    }
+    return stopped;
+  }
+
+  private Future<Void> stopOnce() {
     ready.set(false);
     Warmup w = warmup;
     if (vertx == null) { // never joined the cluster; the warm-up may still run

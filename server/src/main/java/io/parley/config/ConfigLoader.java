@@ -166,7 +166,13 @@ public final class ConfigLoader {
   }
 
   private static AdminSettings admin(JsonObject c) {
-    return new AdminSettings(nonBlank(c, "admin.host"), intIn(c, "admin.port", 0, 65535), bool(c, "metrics.enabled"));
+    String token = string(c, "admin.token");
+    if (!token.isEmpty() && (token.length() < AdminSettings.TOKEN_MIN_CHARS || !token.equals(token.strip()))) {
+      throw new ConfigException("admin.token: at least " + AdminSettings.TOKEN_MIN_CHARS
+          + " characters without surrounding spaces, or empty for no admin actions (" + envName("admin.token") + ")");
+    }
+    return new AdminSettings(nonBlank(c, "admin.host"), intIn(c, "admin.port", 0, 65535), bool(c, "metrics.enabled"),
+        token);
   }
 
   private static GatewaySettings gateway(JsonObject c) {

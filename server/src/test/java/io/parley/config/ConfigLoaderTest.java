@@ -696,8 +696,13 @@ class ConfigLoaderTest {
   void adminKeysLoadFromTheEnvironmentAndPortZeroTurnsTheListenerOff() {
     AdminSettings a = load(Map.of("PARLEY_ADMIN_HOST", "0.0.0.0", "PARLEY_ADMIN_PORT", "0",
         "PARLEY_METRICS_ENABLED", "false")).admin();
-    assertThat(a).isEqualTo(new AdminSettings("0.0.0.0", 0, false));
+    assertThat(a).isEqualTo(new AdminSettings("0.0.0.0", 0, false, ""));
     assertThat(a.listens()).isFalse();
+    AdminSettings withToken = load(Map.of("PARLEY_ADMIN_TOKEN", "a".repeat(16))).admin();
+    assertThat(withToken.token()).isEqualTo("a".repeat(16));
+    assertThat(withToken.actions()).isTrue();
+    assertThat(withToken.toString()).as("the token is never printed").doesNotContain("a".repeat(16));
+    assertThat(a.actions()).isFalse();
   }
 
   @ParameterizedTest
@@ -733,6 +738,8 @@ class ConfigLoaderTest {
       "PARLEY_ADMIN_PORT|x|admin.port",
       "PARLEY_ADMIN_HOST|' '|admin.host",
       "PARLEY_METRICS_ENABLED|maybe|metrics.enabled",
+      "PARLEY_ADMIN_TOKEN|short|admin.token",
+      "PARLEY_ADMIN_TOKEN|' padded-token-0123456789 '|admin.token",
   })
   void badAdminValuesNameTheKey(String variable, String value, String key) {
     assertThat(failure(Map.of(variable, value)).getMessage()).contains(key);
