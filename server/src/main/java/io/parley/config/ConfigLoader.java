@@ -156,23 +156,29 @@ public final class ConfigLoader {
   }
 
   private static BridgeSettings bridge(JsonObject c) {
-    String token = string(c, "bridge.token");
-    if (!token.isEmpty() && (token.length() < BridgeSettings.TOKEN_MIN_CHARS || !token.equals(token.strip()))) {
-      throw new ConfigException("bridge.token: at least " + BridgeSettings.TOKEN_MIN_CHARS
-          + " characters without surrounding spaces, or empty for no bridge (" + envName("bridge.token") + ")");
-    }
-    return new BridgeSettings(nonBlank(c, "admin.host").trim(), intIn(c, "bridge.port", 0, 65535), token,
+    return new BridgeSettings(adminHost(c), intIn(c, "bridge.port", 0, 65535),
+        token(c, "bridge.token", BridgeSettings.TOKEN_MIN_CHARS, "no bridge"),
         bool(c, "bridge.include_bodies"), intIn(c, "bridge.write_queue_max_bytes", 1024, 1024 * 1024 * 1024));
   }
 
   private static AdminSettings admin(JsonObject c) {
-    String token = string(c, "admin.token");
-    if (!token.isEmpty() && (token.length() < AdminSettings.TOKEN_MIN_CHARS || !token.equals(token.strip()))) {
-      throw new ConfigException("admin.token: at least " + AdminSettings.TOKEN_MIN_CHARS
-          + " characters without surrounding spaces, or empty for no admin actions (" + envName("admin.token") + ")");
+    return new AdminSettings(adminHost(c), intIn(c, "admin.port", 0, 65535), bool(c, "metrics.enabled"),
+        token(c, "admin.token", AdminSettings.TOKEN_MIN_CHARS, "no admin actions"));
+  }
+
+  /** {@code admin.host}: where both operator listeners (metrics and actions, the bridge) bind. */
+  private static String adminHost(JsonObject c) {
+    return nonBlank(c, "admin.host").trim();
+  }
+
+  /** An operator's shared secret: empty ({@code empty} says what that means), or minChars without surrounding spaces. */
+  private static String token(JsonObject c, String key, int minChars, String empty) {
+    String token = string(c, key);
+    if (!token.isEmpty() && (token.length() < minChars || !token.equals(token.strip()))) {
+      throw new ConfigException(key + ": at least " + minChars + " characters without surrounding spaces, or empty for "
+          + empty + " (" + envName(key) + ")");
     }
-    return new AdminSettings(nonBlank(c, "admin.host"), intIn(c, "admin.port", 0, 65535), bool(c, "metrics.enabled"),
-        token);
+    return token;
   }
 
   private static GatewaySettings gateway(JsonObject c) {

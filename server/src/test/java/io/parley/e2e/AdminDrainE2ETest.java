@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -30,7 +29,7 @@ class AdminDrainE2ETest {
 
   @Test
   void theTokenIsRequiredAndThenTheNodeDrainsAndStops() throws Exception {
-    int adminPort = freePort();
+    int adminPort = TestNode.freePort();
     try (TestNode node = TestNode.start(dir.resolve("a"), Map.of("PARLEY_ADMIN_PORT", Integer.toString(adminPort),
         "PARLEY_ADMIN_TOKEN", TOKEN, "PARLEY_DRAIN_WINDOW_MS", "500"));
         Clients clients = new Clients(node.port)) {
@@ -57,7 +56,7 @@ class AdminDrainE2ETest {
 
   @Test
   void withoutAnAdminTokenThereIsNoDrainRoute() throws Exception {
-    int adminPort = freePort();
+    int adminPort = TestNode.freePort();
     try (TestNode node = TestNode.start(dir.resolve("b"), Map.of("PARLEY_ADMIN_PORT", Integer.toString(adminPort)));
         Clients clients = new Clients(node.port)) {
       HttpClient http = clients.vertx.createHttpClient();
@@ -73,11 +72,5 @@ class AdminDrainE2ETest {
     }
     return Await.result(http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
         .setURI("/admin/drain").setHeaders(headers)).compose(r -> r.send()), Clients.WAIT);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

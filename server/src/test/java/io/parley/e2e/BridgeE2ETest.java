@@ -10,7 +10,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,10 +43,7 @@ class BridgeE2ETest {
 
   @BeforeAll
   static void start() throws IOException {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = TestNode.freePort();
     node = TestNode.start(dir, Map.of("PARLEY_BRIDGE_PORT", Integer.toString(port), "PARLEY_BRIDGE_TOKEN", TOKEN,
         "PARLEY_BRIDGE_INCLUDE_BODIES", "true", "PARLEY_BRIDGE_WRITE_QUEUE_MAX_BYTES", "65536"));
     bridgePort = node.node.bridgePort();
@@ -85,10 +81,7 @@ class BridgeE2ETest {
   /** A bridge port without a token: the node starts, the bridge does not (nothing listens there). */
   @Test
   void withoutATokenTheBridgeStaysOff(@TempDir Path other) throws IOException {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = TestNode.freePort();
     try (TestNode n = TestNode.start(other, Map.of("PARLEY_BRIDGE_PORT", Integer.toString(port)))) {
       assertThat(n.node.bridgePort()).isZero();
       Throwable refused = Await.failure(net.connect(port, "127.0.0.1"));

@@ -6,7 +6,6 @@ import io.parley.testing.Await;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -33,9 +32,7 @@ class ClusterBridgeIT {
 
   @BeforeAll
   static void startCluster() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      bridgePort = s.getLocalPort();
-    }
+    bridgePort = TestNode.freePort();
     cluster = ClusterNodes.start("ClusterBridgeIT", 2, Map.of("PARLEY_BRIDGE_TOKEN", TOKEN),
         id -> Map.of("PARLEY_BRIDGE_PORT", id == 1 ? Integer.toString(bridgePort) : "0"));
     net = cluster.clients(1).vertx.createNetClient();

@@ -6,7 +6,6 @@ import io.parley.testing.Await;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -34,7 +33,7 @@ class MetricsE2ETest {
   static void start() throws IOException {
     // one gateway instance: parley_devices_connected counts distinct devices per instance (a device
     // connected twice on two event loops at once counts twice), and the test connects one device twice
-    node = TestNode.start(dir.resolve("node"), Map.of("PARLEY_ADMIN_PORT", Integer.toString(freePort()),
+    node = TestNode.start(dir.resolve("node"), Map.of("PARLEY_ADMIN_PORT", Integer.toString(TestNode.freePort()),
         "PARLEY_GATEWAY_INSTANCES", "1"));
     clients = new Clients(node.port);
     admin = new Clients(node.node.adminPort());
@@ -47,15 +46,6 @@ class MetricsE2ETest {
     node.close();
   }
 
-  /**
-   * A port free a moment ago, for {@code admin.port} (0 turns the listener off, so the node cannot
-   * pick one itself); another process taking it in between fails the start, not the assertions.
-   */
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   /** The scrape as series (name with labels, as exposed) → value. */
   static Map<String, Double> scrape(Clients admin) {
@@ -196,7 +186,7 @@ class MetricsE2ETest {
   @Test
   void metricsDisabledBuildsVertxWithoutMetricsAndMetricsIs404() throws IOException {
     try (TestNode off = TestNode.start(dir.resolve("disabled"),
-        Map.of("PARLEY_ADMIN_PORT", Integer.toString(freePort()), "PARLEY_METRICS_ENABLED", "false"));
+        Map.of("PARLEY_ADMIN_PORT", Integer.toString(TestNode.freePort()), "PARLEY_METRICS_ENABLED", "false"));
         Clients offAdmin = new Clients(off.node.adminPort())) {
       assertThat(off.node.vertx().isMetricsEnabled()).isFalse();
       Clients.Response r = offAdmin.request(HttpMethod.GET, "/metrics", null, null);

@@ -3,6 +3,9 @@ package io.parley.e2e;
 import io.parley.app.Node;
 import io.parley.config.ConfigLoader;
 import io.parley.testing.Await;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -38,6 +41,19 @@ final class TestNode implements AutoCloseable {
     Node node = new Node(ConfigLoader.load(env, Map.of()));
     Await.result(node.start(), Clients.WAIT);
     return new TestNode(node, node.httpPort(), dataDir);
+  }
+
+  /**
+   * A port free a moment ago, for the operator listeners ({@code admin.port}, {@code bridge.port}:
+   * 0 turns them off, so the node cannot pick one itself); another process taking it in between
+   * fails the start, not the assertions.
+   */
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private boolean closed;
