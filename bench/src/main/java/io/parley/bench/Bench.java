@@ -25,10 +25,16 @@ public final class Bench {
       "        open N idle authenticated websockets (one user each), hold S s (default 5), close.",
       "        K source addresses 127.0.0.2..127.0.0.(1+K) (default: N/20000 rounded up when N > 20000);",
       "        more than M (default 18000) connections are split over child processes.",
-      "  dm --users U --rate R --duration T [--size B]",
+      "  dm --users U --rate R --duration T [--size B] [--arrivals ticks|poisson [--seed N]]",
       "        U users in U/2 DM pairs, open-loop sends at R msgs/s in total for T s, B-byte bodies (default 100).",
-      "  group --size G --groups N --rate R --duration T [--body B]",
+      "  group --size G --groups N --rate R --duration T [--body B] [--arrivals ticks|poisson [--seed N]]",
       "        N groups of G members each, senders round-robin among members, R msgs/s in total.",
+      "        --arrivals ticks (default): message k is due at k/R, conversations round-robin, each event loop",
+      "        writes what is due from a 1 ms timer (every conversation on a regular beat); poisson: the",
+      "        arrivals are a Poisson process at the same rate, each to a sender drawn uniformly from all",
+      "        members, written at its own due time, one frame per send: every connection sends on its own",
+      "        independent schedule (issue 21's independent clients). --seed N repeats a poisson schedule",
+      "        (default: random; reported as seed).",
       "  reconnect K [--timeout S] [--reconnect-concurrency C] [--reconnect-port Q]",
       "        K users in DM pairs, all connected to the first port; close all, reconnect all at once",
       "        (default C = K) to port Q (default: the same port), wait until each connection answered",
@@ -140,11 +146,12 @@ public final class Bench {
         double rate = requiredDecimal(o, "rate");
         double duration = requiredDecimal(o, "duration");
         int body = o.integer("size", o.integer("body", 100));
+        TrafficScenario.Arrivals arrivals = arrivals(o);
         o.checkAllUsed(0);
         if (users < 2 || users % 2 != 0) {
           throw new Options.UsageException("--users must be an even number >= 2");
         }
-        result = new TrafficScenario(common, "dm", (int) (users / 2), 2, rate, duration, body).run();
+        result = new TrafficScenario(common, "dm", (int) (users / 2), 2, rate, duration, body, arrivals).run();
         break;
       }
       case "group": {
@@ -153,11 +160,12 @@ public final class Bench {
         double rate = requiredDecimal(o, "rate");
         double duration = requiredDecimal(o, "duration");
         int body = o.integer("body", 100);
+        TrafficScenario.Arrivals arrivals = arrivals(o);
         o.checkAllUsed(0);
         if (size < 2 || size > 100_000 || groups < 1 || size * groups > 1_000_000) {
           throw new Options.UsageException("need --size >= 2, --groups >= 1 (and at most 1,000,000 users)");
         }
-        result = new TrafficScenario(common, "group", (int) groups, (int) size, rate, duration, body).run();
+        result = new TrafficScenario(common, "group", (int) groups, (int) size, rate, duration, body, arrivals).run();
         break;
       }
       case "reconnect": {
@@ -221,6 +229,22 @@ public final class Bench {
       result.printTable(out);
     }
     return result.failed() ? 1 : 0;
+  }
+
+  /** dm/group: {@code --arrivals ticks|poisson} (default ticks) and, for poisson, {@code --seed N} (default random). */
+  private static TrafficScenario.Arrivals arrivals(Options o) {
+    String mode = o.str("arrivals", "ticks");
+    switch (mode) {
+      case "ticks":
+        if (o.has("seed")) {
+          throw new Options.UsageException("--seed needs --arrivals poisson (tick arrivals are not random)");
+        }
+        return TrafficScenario.Arrivals.TICKS;
+      case "poisson":
+        return new TrafficScenario.Arrivals(true, o.number("seed", new java.security.SecureRandom().nextLong()));
+      default:
+        throw new Options.UsageException("--arrivals must be ticks or poisson, got '" + mode + "'");
+    }
   }
 
   private static double requiredDecimal(Options o, String key) {

@@ -2,7 +2,9 @@ package io.parley.bench;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -10,9 +12,13 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Bookkeeping for the open-loop message scenarios (dm, group). Message {@code k} has msg_id
- * {@code "k"}, is scheduled at {@code t0 + k / rate} and is sent by member
- * {@code (k / convs) % groupSize} of conversation {@code k % convs}; so the scheduled time, the
- * conversation and the sender are all derived from the msg_id without a lookup map.
+ * {@code "k"}. With tick arrivals (the default) it is scheduled at {@code t0 + k / rate} and is sent
+ * by member {@code (k / convs) % groupSize} of conversation {@code k % convs}; so the scheduled
+ * time, the conversation and the sender are all derived from the msg_id without a lookup map, and
+ * every conversation sends on a regular beat. With Poisson arrivals ({@link #poisson}) the
+ * aggregate arrivals are a Poisson process with the same rate profile and each goes to a sender
+ * drawn uniformly from all members of all conversations, so each connection sends as an
+ * independent Poisson process; the time and sender of each message are then kept in arrays.
  *
  * <p>Per message the tracker keeps a state byte and one delivery bit per conversation member
  * (atomically or-ed by the recipient connection's event loop), which gives exactly-once
@@ -42,6 +48,15 @@ final class MessageTracker implements WsConn.Listener {
   private volatile double rampFrom = 1;
   /** Messages due in the warm-up (not rounded). */
   private volatile double rampMessages;
+  /**
+   * Poisson arrivals only (else null): message k's position on the unit-rate schedule (its
+   * expected message count, mapped to a time by {@link #scheduledNanos(double)}; dropped by
+   * {@link #start}), its scheduled time (set by {@link #start}) and its sender connection
+   * ({@code conv * groupSize + member}).
+   */
+  private double[] positions;
+  private volatile long[] sched;
+  private final int[] senders;
 
   final LongAdder sent = new LongAdder();
   final LongAdder sendFailed = new LongAdder();
@@ -62,6 +77,10 @@ final class MessageTracker implements WsConn.Listener {
   final Histogram deliverLatency = Population.newHistogram();
 
   MessageTracker(int convs, int groupSize, double rate, long total) {
+    this(convs, groupSize, rate, total, null, null);
+  }
+
+  private MessageTracker(int convs, int groupSize, double rate, long total, double[] positions, int[] senders) {
     if (total > Integer.MAX_VALUE - 16) {
       throw new Options.UsageException("too many messages (" + total + "); lower --rate or --duration");
     }
@@ -76,6 +95,46 @@ final class MessageTracker implements WsConn.Listener {
     }
     state = new byte[(int) total];
     deliveredBits = new long[(int) bitsLen];
+    this.positions = positions;
+    this.senders = senders;
+  }
+
+  /**
+   * A tracker with Poisson arrivals: unit-rate arrival positions (sums of Exp(1) draws) up to the
+   * run's expected message count, each mapped through the ramp's time function by {@link #start},
+   * so the aggregate process is Poisson with the rate profile of tick arrivals (the ramp, then the
+   * rate). Each arrival goes to a sender drawn uniformly among all {@code convs * groupSize}
+   * members; by splitting, every member's sends are an independent Poisson process of rate
+   * R / senders. The number of messages is random (about that of {@link #totalMessages}); the same
+   * seed gives the same schedule. {@link #start} must get the same warm-up, duration and ramp.
+   */
+  static MessageTracker poisson(int convs, int groupSize, double rate, double warmupSeconds, double durationSeconds,
+      double rampFrom, long seed) {
+    double end = rate * (warmupSeconds * (1 + rampFrom) / 2 + durationSeconds);
+    long users = (long) convs * groupSize;
+    if (end > Integer.MAX_VALUE / 2 || users > Integer.MAX_VALUE) {
+      throw new Options.UsageException("too many messages (" + (long) end + "); lower --rate or --duration");
+    }
+    SplittableRandom random = new SplittableRandom(seed);
+    int capacity = (int) (end + 6 * Math.sqrt(end)) + 16;
+    double[] positions = new double[capacity];
+    int[] senders = new int[capacity];
+    int n = 0;
+    for (double u = -Math.log(1 - random.nextDouble()); u < end; u += -Math.log(1 - random.nextDouble())) {
+      if (n == positions.length) {
+        positions = Arrays.copyOf(positions, n * 2);
+        senders = Arrays.copyOf(senders, n * 2);
+      }
+      positions[n] = u;
+      senders[n] = random.nextInt((int) users);
+      n++;
+    }
+    return new MessageTracker(convs, groupSize, rate, n, Arrays.copyOf(positions, n), Arrays.copyOf(senders, n));
+  }
+
+  /** Whether arrivals are Poisson ({@link #poisson}) rather than ticks. */
+  boolean poisson() {
+    return senders != null;
   }
 
   /**
@@ -97,13 +156,28 @@ final class MessageTracker implements WsConn.Listener {
     this.rampFrom = rampFrom;
     rampMessages = warmupNanos * (1 + rampFrom) / 2 / nanosPerMessage;
     t0 = t0Nanos;
+    if (positions != null) {
+      long[] times = new long[positions.length];
+      for (int k = 0; k < times.length; k++) {
+        times[k] = scheduledNanos(positions[k]);
+      }
+      positions = null;
+      sched = times;
+    }
+  }
+
+  /** When message k is due: for ticks at position k of the schedule, for Poisson arrivals as drawn. */
+  long scheduledNanos(long k) {
+    long[] times = sched;
+    return times != null ? times[(int) k] : scheduledNanos((double) k);
   }
 
   /**
-   * When message k is due. In the warm-up, k messages are due by time t when
-   * k = (a t + (1 - a) t^2 / 2W) / p (rate 1/p, ramp from a over W); solved for t.
+   * When the schedule has reached position k (k messages due at the rate profile). In the warm-up,
+   * k messages are due by time t when k = (a t + (1 - a) t^2 / 2W) / p (rate 1/p, ramp from a over
+   * W); solved for t.
    */
-  long scheduledNanos(long k) {
+  long scheduledNanos(double k) {
     if (k >= rampMessages) {
       return warmupEnd + (long) ((k - rampMessages) * nanosPerMessage);
     }
@@ -124,11 +198,12 @@ final class MessageTracker implements WsConn.Listener {
   }
 
   int convOf(long k) {
-    return (int) (k % convs);
+    return senders != null ? senders[(int) k] / groupSize : (int) (k % convs);
   }
 
+  /** Message k's sender: its member index in its conversation. */
   int senderOf(long k) {
-    return (int) ((k / convs) % groupSize);
+    return senders != null ? senders[(int) k] % groupSize : (int) ((k / convs) % groupSize);
   }
 
   /** Called by the scheduler before writing message k. */

@@ -1,6 +1,8 @@
 package io.parley.bench;
 
+import io.netty.channel.EventLoop;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.Json;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -9,9 +11,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Open-loop sender: message {@code k} becomes due at its scheduled time and is written as soon as
  * possible after it, regardless of whether earlier messages were acknowledged. Each of the
- * generator's event loops sends the messages of the connections it owns, from a 1 ms timer on that
- * loop: a send is written on the connection's own thread, with no hand-off between threads and no
- * wake-up of a sleeping loop per message. Lateness of the generator itself is tracked as "lag"
+ * generator's event loops ("lane") sends the messages of the connections it owns, on the
+ * connection's own thread with no hand-off between threads. With tick arrivals it does so from a
+ * 1 ms timer on that loop, with no wake-up of a sleeping loop per message; with Poisson arrivals
+ * ({@link MessageTracker#poisson}) from a one-shot timer set for the exact due time of the lane's
+ * next message (nanosecond delay on the loop's Netty event loop, whose io_uring/epoll timers are
+ * sub-millisecond), one frame per send. Lateness of the generator itself is tracked as "lag"
  * and, since latencies are measured from the scheduled time, cannot hide server queueing.
  */
 final class SendScheduler {
@@ -47,6 +52,11 @@ final class SendScheduler {
   /** Starts one sending lane per event loop. */
   void start(Vertx vertx) {
     for (int lane = 0; lane < lanes; lane++) {
+      if (tracker.poisson()) {
+        ArrivalLane l = new ArrivalLane(lane, (ContextInternal) throttle.contextFor(lane));
+        throttle.contextFor(lane).runOnContext(v -> l.begin());
+        continue;
+      }
       Lane l = new Lane(lane);
       throttle.contextFor(lane).runOnContext(v -> l.timer = vertx.setPeriodic(TICK_MS, id -> l.tick(vertx)));
     }
@@ -119,6 +129,73 @@ final class SendScheduler {
         vertx.cancelTimer(timer);
         lanesDone.countDown();
       }
+    }
+  }
+
+  /**
+   * Poisson arrivals: the messages whose sender lives on one event loop, each written at its own due
+   * time; only ever touched on that loop. Vert.x's public timers count whole milliseconds, hence
+   * the Netty event loop of the lane's context (Vert.x internal API, the bench's only use of it).
+   */
+  private final class ArrivalLane {
+    private final int lane;
+    private final ContextInternal context;
+    private final EventLoop loop;
+    /** The lane's next message to send (tracker.total when none is left). */
+    private long next;
+
+    ArrivalLane(int lane, ContextInternal context) {
+      this.lane = lane;
+      this.context = context;
+      this.loop = context.nettyEventLoop();
+    }
+
+    void begin() {
+      next = nextOfLane(0);
+      schedule();
+    }
+
+    /** The first message from k on whose sender lives on this lane. */
+    private long nextOfLane(long k) {
+      long total = tracker.total;
+      while (k < total && senderOf(k) % lanes != lane) {
+        k++;
+      }
+      return k;
+    }
+
+    private void schedule() {
+      if (next >= tracker.total || stopped) {
+        lanesDone.countDown();
+        return;
+      }
+      long delay = Math.max(0, tracker.scheduledNanos(next) - System.nanoTime());
+      // run as a Vert.x task of the lane's context, as a Vert.x timer's handler would be
+      loop.schedule(() -> context.emit(v -> fire()), delay, TimeUnit.NANOSECONDS);
+    }
+
+    /** Writes every message of the lane that is due now, each as a frame of its own, then waits for the next. */
+    private void fire() {
+      long total = tracker.total;
+      long now = System.nanoTime();
+      boolean first = true;
+      while (next < total && !stopped && tracker.scheduledNanos(next) <= now) {
+        long k = next;
+        next = nextOfLane(k + 1);
+        int s = senderOf(k);
+        if (first) {
+          first = false;
+          long lag = now - tracker.scheduledNanos(k);
+          maxLagNanos.accumulateAndGet(lag, Math::max);
+          recentLagNanos.accumulateAndGet(lag, Math::max);
+        }
+        tracker.markSent(k);
+        if (!conns[s].send(framePrefix[tracker.convOf(k)] + k + "\"}")) {
+          tracker.markSendFailed(k);
+        }
+        sentUpTo.accumulateAndGet(k + 1, Math::max);
+      }
+      schedule();
     }
   }
 }

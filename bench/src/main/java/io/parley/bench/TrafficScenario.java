@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * The open-loop messaging scenarios. {@code dm}: U users in U/2 DM pairs; {@code group}: N groups
  * of G members. Every user has one websocket; a {@link SendScheduler} emits sends at the target
- * aggregate rate, round-robin over conversations and then over their members, and a
+ * aggregate rate, round-robin over conversations and then over their members (tick arrivals) or
+ * each to a random member at Poisson arrival times (see {@link Arrivals}), and a
  * {@link MessageTracker} measures send->ack and send->deliver latency and checks that every
  * other member's connection receives every accepted message exactly once.
  */
@@ -29,9 +30,23 @@ final class TrafficScenario {
   private final double rate;
   private final double durationSeconds;
   private final int bodyBytes;
+  private final Arrivals arrivals;
+
+  /**
+   * How sends are scheduled: ticks (message k due at k / rate, conversations round-robin, written
+   * from a 1 ms timer per event loop) or Poisson (independent per connection, one frame per send at
+   * its own time; {@link MessageTracker#poisson}) from {@code seed}.
+   */
+  record Arrivals(boolean poisson, long seed) {
+    static final Arrivals TICKS = new Arrivals(false, 0);
+
+    String name() {
+      return poisson ? "poisson" : "ticks";
+    }
+  }
 
   TrafficScenario(Common common, String kind, int convs, int groupSize, double rate, double durationSeconds,
-      int bodyBytes) {
+      int bodyBytes, Arrivals arrivals) {
     if (convs < 1 || groupSize < 2) {
       throw new Options.UsageException("need at least one conversation of at least 2 members");
     }
@@ -48,6 +63,7 @@ final class TrafficScenario {
     this.rate = rate;
     this.durationSeconds = durationSeconds;
     this.bodyBytes = bodyBytes;
+    this.arrivals = arrivals;
   }
 
   Result run() throws Exception {
@@ -55,9 +71,19 @@ final class TrafficScenario {
     int users = convs * groupSize;
     r.put("users", users).put("conversations", convs).put("members_per_conversation", groupSize)
         .put("target_rate_msgs_per_s", rate).put("duration_s", durationSeconds)
-        .put("warmup_s", common.warmupSeconds).put("warmup_ramp_from", common.rampFrom).put("drain_s", common.drainSeconds).put("body_bytes", bodyBytes).put("ports", common.portsJson());
-    long total = MessageTracker.totalMessages(rate, common.warmupSeconds, durationSeconds, common.rampFrom);
-    MessageTracker tracker = new MessageTracker(convs, groupSize, rate, total);
+        .put("warmup_s", common.warmupSeconds).put("warmup_ramp_from", common.rampFrom).put("drain_s", common.drainSeconds).put("body_bytes", bodyBytes).put("ports", common.portsJson())
+        .put("arrivals", arrivals.name());
+    MessageTracker tracker;
+    if (arrivals.poisson()) {
+      r.put("seed", arrivals.seed());
+      Bench.log("%s: poisson arrivals, seed %d (--seed %d repeats this schedule)", kind, arrivals.seed(), arrivals.seed());
+      tracker = MessageTracker.poisson(convs, groupSize, rate, common.warmupSeconds, durationSeconds, common.rampFrom,
+          arrivals.seed());
+    } else {
+      tracker = new MessageTracker(convs, groupSize, rate,
+          MessageTracker.totalMessages(rate, common.warmupSeconds, durationSeconds, common.rampFrom));
+    }
+    long total = tracker.total;
 
     try (Net net = new Net(common, 0)) {
       Throttle throttle = new Throttle(net.vertx, common.eventLoops);
