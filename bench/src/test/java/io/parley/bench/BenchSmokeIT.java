@@ -46,6 +46,8 @@ class BenchSmokeIT {
   void dmReportsLatencyAndNoLoss() throws Exception {
     JsonObject r = bench("dm", "--users", "10", "--rate", "200", "--duration", "2", "--warmup", "1");
     JsonObject m = r.getJsonObject("metrics");
+    assertThat(m.getString("arrivals")).isEqualTo("ticks");
+    assertThat(m.containsKey("seed")).isFalse();
     assertThat(m.getLong("lost_deliveries")).isZero();
     assertThat(m.getLong("duplicated")).isZero();
     assertThat(m.getLong("delivered")).isPositive();
@@ -54,6 +56,21 @@ class BenchSmokeIT {
     assertThat(m.getDouble("generator_cpu_share")).isPositive().isLessThanOrEqualTo(1.05);
     assertThat(r.getJsonObject("latency").fieldNames()).isNotEmpty();
     assertThat(Path.of(r.getString("plot"))).exists();
+  }
+
+  @Test
+  void dmWithPoissonArrivalsReportsItsSeedAndNoLoss() throws Exception {
+    JsonObject r = bench("dm", "--users", "20", "--rate", "200", "--duration", "2", "--warmup", "1",
+        "--arrivals", "poisson", "--seed", "2026");
+    JsonObject m = r.getJsonObject("metrics");
+    assertThat(m.getString("arrivals")).isEqualTo("poisson");
+    assertThat(m.getLong("seed")).isEqualTo(2026L);
+    assertThat(m.getLong("lost_deliveries")).isZero();
+    assertThat(m.getLong("duplicated")).isZero();
+    // every send was written (none left unsent at the schedule's end) and delivered to the partner
+    assertThat(m.getLong("sent")).isPositive().isEqualTo(m.getLong("acked"));
+    assertThat(m.getLong("delivered")).isEqualTo(m.getLong("sent"));
+    assertThat(r.getJsonObject("latency").getJsonObject("send->deliver").getLong("count")).isPositive();
   }
 
   @Test
@@ -121,6 +138,8 @@ class BenchSmokeIT {
           Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", SERVER_JAR.toString()));
       pb.environment().put("PARLEY_HTTP_PORT", "0");
       pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
+      // no admin listener: its fixed port (9464) may be a running cluster node's, which would fail the start
+      pb.environment().put("PARLEY_ADMIN_PORT", "0");
       pb.environment().put("PARLEY_JWT_SECRET", "bench-smoke-secret-bench-smoke-secret-01");
       pb.redirectErrorStream(true);
       Process p = pb.start();
