@@ -147,11 +147,12 @@ public final class Bench {
         double duration = requiredDecimal(o, "duration");
         int body = o.integer("size", o.integer("body", 100));
         TrafficScenario.Arrivals arrivals = arrivals(o);
+        java.nio.file.Path timeline = timeline(o);
         o.checkAllUsed(0);
         if (users < 2 || users % 2 != 0) {
           throw new Options.UsageException("--users must be an even number >= 2");
         }
-        result = new TrafficScenario(common, "dm", (int) (users / 2), 2, rate, duration, body, arrivals).run();
+        result = new TrafficScenario(common, "dm", (int) (users / 2), 2, rate, duration, body, arrivals).withTimeline(timeline).run();
         break;
       }
       case "group": {
@@ -161,11 +162,12 @@ public final class Bench {
         double duration = requiredDecimal(o, "duration");
         int body = o.integer("body", 100);
         TrafficScenario.Arrivals arrivals = arrivals(o);
+        java.nio.file.Path timeline = timeline(o);
         o.checkAllUsed(0);
         if (size < 2 || size > 100_000 || groups < 1 || size * groups > 1_000_000) {
           throw new Options.UsageException("need --size >= 2, --groups >= 1 (and at most 1,000,000 users)");
         }
-        result = new TrafficScenario(common, "group", (int) groups, (int) size, rate, duration, body, arrivals).run();
+        result = new TrafficScenario(common, "group", (int) groups, (int) size, rate, duration, body, arrivals).withTimeline(timeline).run();
         break;
       }
       case "reconnect": {
@@ -232,6 +234,12 @@ public final class Bench {
   }
 
   /** dm/group: {@code --arrivals ticks|poisson} (default ticks) and, for poisson, {@code --seed N} (default random). */
+  /** {@code --timeline FILE} of dm and group: send→deliver per second of the schedule, as CSV. */
+  private static java.nio.file.Path timeline(Options o) {
+    String file = o.str("timeline", null);
+    return file == null ? null : java.nio.file.Path.of(file);
+  }
+
   private static TrafficScenario.Arrivals arrivals(Options o) {
     String mode = o.str("arrivals", "ticks");
     switch (mode) {

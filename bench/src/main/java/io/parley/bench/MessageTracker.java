@@ -75,6 +75,8 @@ final class MessageTracker implements WsConn.Listener {
   final Map<String, LongAdder> errorsByCode = new ConcurrentHashMap<>();
   final Histogram ackLatency = Population.newHistogram();
   final Histogram deliverLatency = Population.newHistogram();
+  /** Send→deliver per second of the schedule ({@code --timeline}), or null. */
+  volatile LatencyTimeline timeline;
 
   MessageTracker(int convs, int groupSize, double rate, long total) {
     this(convs, groupSize, rate, total, null, null);
@@ -303,6 +305,10 @@ final class MessageTracker implements WsConn.Listener {
     long sched = scheduledNanos(k);
     if (sched >= warmupEnd) {
       Population.record(deliverLatency, (now - sched) / 1000);
+    }
+    LatencyTimeline tl = timeline;
+    if (tl != null) {
+      tl.record(sched, (now - sched) / 1000);
     }
     if (now >= warmupEnd && now < windowEnd) {
       windowDeliveries.increment();

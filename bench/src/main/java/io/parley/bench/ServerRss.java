@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Reads the resident set size of a local process from /proc/PID/status (VmRSS). */
+/**
+ * Reads the resident set size of a local process from /proc/PID/status (VmRSS), and its CPU time
+ * from /proc/PID/stat.
+ */
 final class ServerRss {
   private ServerRss() {
   }
@@ -25,6 +28,35 @@ final class ServerRss {
       System.err.println("warning: cannot read RSS of pid " + pid + ": " + e);
     }
     return -1;
+  }
+
+  /**
+   * CPU time (user + system, all threads) of a local process in microseconds, or -1 if unavailable.
+   * /proc counts in clock ticks, 100 per second on Linux (USER_HZ).
+   */
+  static long cpuMicros(long pid) {
+    long[] split = cpuSplitMicros(pid);
+    return split == null ? -1 : split[0] + split[1];
+  }
+
+  /**
+   * CPU time of a local process in microseconds as {user, system}, or null if unavailable. System
+   * time is the kernel's work on the process's behalf: its system calls, and on loopback also the
+   * TCP processing of what it sends, up to the receiving socket.
+   */
+  static long[] cpuSplitMicros(long pid) {
+    if (pid <= 0) {
+      return null;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      // fields after "(comm)": state is the first, utime the 12th, stime the 13th
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return new long[] {Long.parseLong(f[11]) * 10_000L, Long.parseLong(f[12]) * 10_000L};
+    } catch (IOException | RuntimeException e) {
+      System.err.println("warning: cannot read CPU time of pid " + pid + ": " + e);
+      return null;
+    }
   }
 
   static String mib(long bytes) {

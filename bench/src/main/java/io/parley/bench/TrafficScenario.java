@@ -31,6 +31,8 @@ final class TrafficScenario {
   private final double durationSeconds;
   private final int bodyBytes;
   private final Arrivals arrivals;
+  /** Where {@code --timeline} writes send→deliver per second, or null. */
+  private java.nio.file.Path timeline;
 
   /**
    * How sends are scheduled: ticks (message k due at k / rate, conversations round-robin, written
@@ -64,6 +66,12 @@ final class TrafficScenario {
     this.durationSeconds = durationSeconds;
     this.bodyBytes = bodyBytes;
     this.arrivals = arrivals;
+  }
+
+  /** Writes send→deliver per second of the schedule to {@code file} as CSV ({@link LatencyTimeline}). */
+  TrafficScenario withTimeline(java.nio.file.Path file) {
+    this.timeline = file;
+    return this;
   }
 
   Result run() throws Exception {
@@ -135,10 +143,17 @@ final class TrafficScenario {
       SendScheduler scheduler = new SendScheduler(tracker, pop.conns, throttle, convIds, body);
       long t0 = System.nanoTime() + 100_000_000L;
       tracker.start(t0, (long) (common.warmupSeconds * 1e9), (long) (durationSeconds * 1e9), common.rampFrom);
+      if (timeline != null) {
+        LatencyTimeline tl = new LatencyTimeline((int) Math.ceil(common.warmupSeconds + durationSeconds + common.drainSeconds) + 2);
+        tl.start(t0);
+        tracker.timeline = tl;
+      }
       Bench.log("%s: sending %d messages at %.0f msgs/s (%.1f s warm-up + %.1f s measured)", kind, total, rate,
           common.warmupSeconds, durationSeconds);
       long drainNanos;
       long cpu0 = processCpuNanos();
+      long[] serverCpu0 = ServerRss.cpuSplitMicros(common.serverPid);
+      long delivered0 = tracker.delivered.sum();
       long wall0 = System.nanoTime();
       try (Progress p = new Progress("", () -> String.format(java.util.Locale.ROOT,
           "sent=%d acked=%d delivered=%d/%d errors=%d dup=%d closes=%d lag=%.1fms",
@@ -156,6 +171,8 @@ final class TrafficScenario {
         Thread.sleep(200);
       }
       long generatorCpu = processCpuNanos() - cpu0;
+      long[] serverCpu1 = ServerRss.cpuSplitMicros(common.serverPid);
+      long deliveredInPhase = tracker.delivered.sum() - delivered0;
       long generatorWall = System.nanoTime() - wall0;
       MessageTracker.Loss loss = tracker.loss(scheduler.sentUpTo());
       Bench.await(pop.closeAll(), 30);
@@ -190,6 +207,20 @@ final class TrafficScenario {
           .put("generator_cpu_share", Result.round(
               (double) generatorCpu / generatorWall / Runtime.getRuntime().availableProcessors(), 3))
           .put("drain_ms", Result.round(drainNanos / 1e6, 1));
+      if (serverCpu0 != null && serverCpu1 != null) {
+        // --server-pid: the server's CPU over the send phase (warm-up, window, drain) per delivery made
+        // in it, and the kernel's (system time) share of it
+        long user = serverCpu1[0] - serverCpu0[0];
+        long system = serverCpu1[1] - serverCpu0[1];
+        double deliveries = Math.max(1, deliveredInPhase);
+        r.put("server_cpu_s", Result.round((user + system) / 1e6, 2))
+            .put("server_cpu_us_per_delivery", Result.round((user + system) / deliveries, 1))
+            .put("server_system_cpu_us_per_delivery", Result.round(system / deliveries, 1));
+      }
+      if (timeline != null) {
+        tracker.timeline.write(timeline);
+        r.put("timeline", timeline.toString());
+      }
       r.histogram("send->ack", tracker.ackLatency).histogram("send->deliver", tracker.deliverLatency);
       if (loss.lostDeliveries > 0) {
         r.fail("lost deliveries: " + loss.lostDeliveries + " (" + loss.lostMessages + " messages)");
