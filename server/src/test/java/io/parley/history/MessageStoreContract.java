@@ -366,12 +366,45 @@ public abstract class MessageStoreContract {
       if (!page.more()) {
         break;
       }
-      cursor = page.messages().isEmpty() ? gone : page.messages().get(page.messages().size() - 1).serverId();
+      assertThat(page.messages()).as("a page with more after it has messages (the next cursor)").isNotEmpty();
+      cursor = page.messages().get(page.messages().size() - 1).serverId();
     }
     assertThat(paged).as("paged history").isEqualTo(newestFirst);
 
     assertThat(Await.result(store().takedown(conv, gone))).as("again: the same tombstone").isEqualTo(tombstone);
     assertThat(Await.result(store().takedown(conv, ids.get(4) + 1_000_000))).as("unknown message").isEmpty();
     assertThat(Await.result(store().takedown(newConv(), gone))).as("unknown conversation").isEmpty();
+  }
+
+  /**
+   * Taken-down messages are not part of a page: a page whose rows are all tombstones still reaches
+   * the live messages past them, so paging and sync neither stop nor loop there.
+   */
+  @Test
+  void pagesSkipRunsOfTombstonesWithoutEndingThePaging() throws Exception {
+    long conv = newConv();
+    List<Long> ids = seed(conv, 7);
+    for (int i = 3; i < 7; i++) {
+      assertThat(Await.result(store().takedown(conv, ids.get(i)))).isPresent();
+    }
+    MessagePage newest = Await.result(store().before(conv, Long.MAX_VALUE, 2));
+    assertThat(ids(newest)).as("the newest live page, behind four tombstones").isEqualTo(List.of(ids.get(2), ids.get(1)));
+    assertThat(newest.more()).isTrue();
+    MessagePage rest = Await.result(store().before(conv, ids.get(1), 2));
+    assertThat(ids(rest)).isEqualTo(List.of(ids.get(0)));
+    assertThat(rest.more()).isFalse();
+
+    long other = newConv();
+    List<Long> synced = seed(other, 6);
+    for (int i = 2; i < 6; i++) {
+      assertThat(Await.result(store().takedown(other, synced.get(i)))).isPresent();
+    }
+    // sync answers the newest messages above its cursor, and says whether there are more
+    MessagePage after = Await.result(store().after(other, 0, 1));
+    assertThat(ids(after)).as("sync's page, behind four tombstones").isEqualTo(List.of(synced.get(1)));
+    assertThat(after.more()).isTrue();
+    MessagePage all = Await.result(store().after(other, 0, 10));
+    assertThat(ids(all)).isEqualTo(List.of(synced.get(0), synced.get(1)));
+    assertThat(all.more()).isFalse();
   }
 }

@@ -162,7 +162,9 @@ public final class CassandraMessageStore implements MessageStore {
    * Reads the ranges into {@code out} in order, up to {@code want} messages: the first alone (a
    * busy conversation's page is usually all in it), the others, when still needed, at once (a
    * sparse conversation's page spans many buckets; one at a time, a page of 50 one-a-day messages
-   * took 50 round trips).
+   * took 50 round trips). Taken-down messages (tombstones) are left out and do not count: a range
+   * whose read came back full (its LIMIT reached) is read on below its last row before the next
+   * range, so a page made of tombstones neither comes back empty nor ends the paging.
    */
   private Future<Void> readRanges(long conv, List<long[]> ranges, int want, List<StoredMessage> out) {
     if (ranges.isEmpty() || out.size() >= want) {
@@ -170,23 +172,42 @@ public final class CassandraMessageStore implements MessageStore {
     }
     boolean alone = out.isEmpty();
     List<long[]> now = alone ? ranges.subList(0, 1) : ranges;
+    int limit = want - out.size();
     List<Future<List<Row>>> reads = new ArrayList<>(now.size());
     for (long[] r : now) {
-      reads.add(client.executeWithFullFetch(selectRange.bind(conv, r[0], r[1], r[2], want - out.size())));
+      reads.add(client.executeWithFullFetch(selectRange.bind(conv, r[0], r[1], r[2], limit)));
     }
     return Future.all(reads).compose(all -> {
-      for (Future<List<Row>> f : reads) {
-        for (Row r : f.result()) {
-          if (out.size() < want) {
-            out.add(MessageTables.stored(conv, r));
+      for (int i = 0; i < reads.size(); i++) {
+        List<Row> rows = reads.get(i).result();
+        long lowestRead = Long.MAX_VALUE;
+        for (Row r : rows) {
+          StoredMessage m = MessageTables.stored(conv, r);
+          lowestRead = m.serverId();
+          if (out.size() < want && !Tombstones.is(m.frame())) {
+            out.add(m);
           }
+        }
+        if (out.size() >= want) {
+          return Future.<Void>succeededFuture();
+        }
+        if (rows.size() == limit) {
+          // cut short by its LIMIT, with tombstones among the rows: the rest of this range, then the
+          // ranges after it (their reads made here are dropped: only pages with tombstones get here)
+          long[] range = now.get(i);
+          List<long[]> rest = new ArrayList<>();
+          if (lowestRead > range[1]) {
+            rest.add(new long[] {range[0], range[1], lowestRead});
+          }
+          rest.addAll(ranges.subList(ranges.indexOf(range) + 1, ranges.size()));
+          return readRanges(conv, rest, want, out);
         }
       }
       return alone ? readRanges(conv, ranges.subList(1, ranges.size()), want, out) : Future.succeededFuture();
     });
   }
 
-  /** The page of the rows read (tombstones included, so they count towards the limit, then left out). */
+  /** The page of the messages read ({@code limit} + 1 were asked for: one more says there are more). */
   private static MessagePage page(List<StoredMessage> rows, int limit, boolean oldestFirst) {
     List<StoredMessage> out = new ArrayList<>(Math.min(limit, rows.size()));
     for (StoredMessage m : rows.subList(0, Math.min(limit, rows.size()))) {
