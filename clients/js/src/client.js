@@ -248,7 +248,13 @@ export class ParleyClient extends Emitter {
     if (media !== undefined) {
       frame.media = media;
     }
-    const text = JSON.stringify(frame);
+    // "first" (docs/protocol.md, "First attempts"): a msg_id this client made itself has never been
+    // offered before, so its first copy says so and the server skips its dedupe look-up; every later
+    // copy says "first": false. A msg_id the caller passed may have been sent before (by an earlier
+    // run of the app): its copies carry no flag and count as possible retries.
+    const own = msgId === undefined;
+    const text = JSON.stringify(own ? { ...frame, first: false } : frame);
+    const firstText = own ? JSON.stringify({ ...frame, first: true }) : text;
     if (new TextEncoder().encode(text).length > this.#opts.frameMaxBytes) {
       return Promise.reject(new ParleyError('too_large', `message frame over ${this.#opts.frameMaxBytes} bytes`,
         { conv: frame.conv, msgId: id }));
@@ -263,7 +269,7 @@ export class ParleyClient extends Emitter {
       reject = rej;
     });
     const entry = {
-      msgId: id, conv: frame.conv, body: frame.body, media, text, resolve, reject, promise,
+      msgId: id, conv: frame.conv, body: frame.body, media, text, firstText, resolve, reject, promise,
       attempts: 0, nextAt: 0, backoff: new Backoff({ ...this.#sendBackoff, random: this.#clock.random }),
     };
     this.#outbox.set(id, entry);
@@ -618,7 +624,7 @@ export class ParleyClient extends Emitter {
   }
 
   #write(conn, e) {
-    if (this.#send(conn, e.text)) {
+    if (this.#send(conn, e.attempts === 0 ? e.firstText : e.text)) {
       if (e.attempts > 0) {
         this.#stats.resends++;
       }

@@ -234,6 +234,30 @@ test('sends: resent with the same msg_id after 3 s and after a reconnect; rate_l
   c.stop();
 });
 
+test('first: a msg_id the client made goes out once with first true, then only with first false; a given msg_id carries no flag', async () => {
+  const { c, clock, sockets } = client();
+  c.start();
+  await settle();
+  const s = sockets[0];
+  s.open();
+  c.send(CONV, 'mine');
+  c.send(CONV, 'given', { msgId: 'g1' });
+  await clock.advance(3000);
+  s.serverCloses(1012);
+  await settle();
+  await clock.advance(1000);
+  sockets[1].open();
+  const all = [...s.frames('send'), ...sockets[1].frames('send')];
+  const mine = all.filter((f) => f.body === 'mine');
+  assert.ok(mine.length >= 3, 'sent, resent after 3 s and after the reconnect');
+  assert.deepEqual(mine.map((f) => f.first), [true, ...mine.slice(1).map(() => false)]);
+  assert.ok(mine.every((f) => f.msg_id === mine[0].msg_id), 'one msg_id');
+  const given = all.filter((f) => f.msg_id === 'g1');
+  assert.ok(given.length >= 3);
+  assert.ok(given.every((f) => !('first' in f)), 'no flag on a msg_id the caller chose');
+  c.stop();
+});
+
 test('sync: messages are held until synced, a message of the sync again live just after synced is dropped, live ones follow in order', async () => {
   const { c, sockets, messages, states } = client({ store: new MemoryStore({ [CONV]: '10' }) });
   c.start();
