@@ -31,15 +31,6 @@ final class ServerRss {
   }
 
   /**
-   * CPU time (user + system, all threads) of a local process in microseconds, or -1 if unavailable.
-   * /proc counts in clock ticks, 100 per second on Linux (USER_HZ).
-   */
-  static long cpuMicros(long pid) {
-    long[] split = cpuSplitMicros(pid);
-    return split == null ? -1 : split[0] + split[1];
-  }
-
-  /**
    * CPU time of a local process in microseconds as {user, system}, or null if unavailable. System
    * time is the kernel's work on the process's behalf: its system calls, and on loopback also the
    * TCP processing of what it sends, up to the receiving socket.

@@ -207,14 +207,12 @@ public final class CassandraMessageStore implements MessageStore {
     });
   }
 
-  /** The page of the messages read ({@code limit} + 1 were asked for: one more says there are more). */
+  /**
+   * The page of the messages read, newest first and without tombstones ({@link #readRanges}):
+   * {@code limit} + 1 were asked for, and one more says there are more.
+   */
   private static MessagePage page(List<StoredMessage> rows, int limit, boolean oldestFirst) {
-    List<StoredMessage> out = new ArrayList<>(Math.min(limit, rows.size()));
-    for (StoredMessage m : rows.subList(0, Math.min(limit, rows.size()))) {
-      if (!Tombstones.is(m.frame())) {
-        out.add(m);
-      }
-    }
+    List<StoredMessage> out = new ArrayList<>(rows.subList(0, Math.min(limit, rows.size())));
     if (oldestFirst) {
       Collections.reverse(out);
     }
