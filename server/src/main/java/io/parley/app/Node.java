@@ -593,7 +593,9 @@ public final class Node {
   private Future<Void> deployPush(ConnectionRegistry registry, PushRegistrations registrations, ConversationStore conversations,
       List<ProviderSender> senders, java.util.function.Supplier<Future<PushQueue>> queue) {
     if (senders.isEmpty()) {
-      return deployOne(new PushVerticle(registry, new LogPushSender()));
+      // the warm-up's throwaway node pushes to its synthetic users as their sockets close at its end:
+      // that is not the operator's to read (it was hundreds of log lines at each start)
+      return deployOne(new PushVerticle(registry, warmupNode ? n -> Future.succeededFuture() : new LogPushSender()));
     }
     PushDeliverySettings d = config.pushDelivery();
     PushDispatcher.Settings settings = new PushDispatcher.Settings(d.coalesceMs(), config.push().previewChars(),

@@ -8,22 +8,15 @@ public record ChatMessage(long conv, long serverId, String from, String msgId, S
 
   /** The {@code msg} frame, encoded once: the same text is stored, delivered and served by history. */
   public String toFrame() {
-    return JsonText.object(g -> {
-      g.writeStringField("op", "msg");
-      g.writeStringField("conv", Long.toString(conv));
-      g.writeStringField("server_id", Long.toString(serverId));
-      g.writeStringField("from", from);
-      g.writeStringField("msg_id", msgId);
-      g.writeStringField("body", body);
-      g.writeFieldName("media");
-      if (media == null || media.isEmpty()) {
-        g.writeStartArray();
-        g.writeEndArray();
-      } else {
-        g.writeRawValue(media.encode());
-      }
-      g.writeNumberField("ts", ts);
-    });
+    return JsonText.object(w -> w
+        .string("op", "msg")
+        .idString("conv", conv)
+        .idString("server_id", serverId)
+        .string("from", from)
+        .string("msg_id", msgId)
+        .string("body", body)
+        .raw("media", media == null || media.isEmpty() ? "[]" : media.encode())
+        .number("ts", ts));
   }
 
   public static ChatMessage fromFrame(String frame) {

@@ -121,8 +121,9 @@ public sealed interface ClientFrame {
     if (!(body instanceof String b)) {
       throw bad("'body' must be a string");
     }
+    // a UTF-16 unit is at most 3 bytes of UTF-8: a short body needs no encoding to be measured
     if (b.length() > limits.maxBodyBytes()
-        || b.getBytes(StandardCharsets.UTF_8).length > limits.maxBodyBytes()) {
+        || (3L * b.length() > limits.maxBodyBytes() && b.getBytes(StandardCharsets.UTF_8).length > limits.maxBodyBytes())) {
       throw ParleyException.of(ErrorCode.TOO_LARGE, "body exceeds " + limits.maxBodyBytes() + " bytes");
     }
     Object media = json.getValue("media");

@@ -9,13 +9,12 @@ public final class ServerFrames {
   public static final String PONG = "{\"op\":\"pong\"}";
 
   public static String ack(String msgId, long conv, long serverId, long ts) {
-    return JsonText.object(g -> {
-      g.writeStringField("op", "ack");
-      g.writeStringField("msg_id", msgId);
-      g.writeStringField("conv", Long.toString(conv));
-      g.writeStringField("server_id", Long.toString(serverId));
-      g.writeNumberField("ts", ts);
-    });
+    return JsonText.object(w -> w
+        .string("op", "ack")
+        .string("msg_id", msgId)
+        .idString("conv", conv)
+        .idString("server_id", serverId)
+        .number("ts", ts));
   }
 
   public static String error(String msgId, Long conv, ErrorCode code, String message) {

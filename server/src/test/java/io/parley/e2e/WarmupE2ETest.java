@@ -2,9 +2,13 @@ package io.parley.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.parley.app.Node;
 import io.parley.app.Warmup;
 import io.parley.config.ConfigLoader;
+import io.parley.push.LogPushSender;
 import io.parley.testing.Await;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
@@ -24,12 +28,13 @@ import org.rocksdb.DBOptions;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksIterator;
+import org.slf4j.LoggerFactory;
 
 /**
  * The warm-up before ready ({@code warmup.ms}): readiness waits for it, it drives real traffic
  * (sends acked, messages delivered), and it leaves nothing in the node a
  * user could see — no conversation, message, membership or push job in its storage, no registry
- * entry or presence of its users, no push — and no temporary directory behind.
+ * entry or presence of its users, no push, not even in the log — and no temporary directory behind.
  */
 class WarmupE2ETest {
   @TempDir
@@ -42,6 +47,11 @@ class WarmupE2ETest {
     env.put("PARLEY_DATA_DIR", dir.toString());
     env.put("PARLEY_GATEWAY_INSTANCES", "2");
     env.put("PARLEY_WARMUP_MS", "1500");
+    // what the log-only push sender (no provider configured) records, from this JVM's nodes
+    Logger pushLog = (Logger) LoggerFactory.getLogger(LogPushSender.class);
+    ListAppender<ILoggingEvent> pushesLogged = new ListAppender<>();
+    pushesLogged.start();
+    pushLog.addAppender(pushesLogged);
     Node node = new Node(ConfigLoader.load(env, Map.of()));
     Future<Void> started = node.start();
     // the gateway listens while the warm-up (begun with the start) runs; until it is done, not ready
@@ -89,6 +99,10 @@ class WarmupE2ETest {
     }
     assertThat(node.pushStats().snapshot().values()).as("push outcomes").allMatch(n -> n == 0);
     Await.result(node.stop(), Clients.WAIT);
+    pushLog.detachAppender(pushesLogged);
+    // the throwaway node's users go offline with sends still in flight as it stops: no push for them
+    assertThat(pushesLogged.list).as("pushes logged").extracting(ILoggingEvent::getFormattedMessage)
+        .noneMatch(line -> line.contains("warmup-"));
 
     assertThat(nonEmptyFamilies(dir.resolve("rocksdb"))).as("storage families with data, other than the id floor's")
         .isEmpty();

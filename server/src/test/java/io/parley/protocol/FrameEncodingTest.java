@@ -12,7 +12,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class FrameEncodingTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "hello", "héllo \uD83D\uDE00 \"quoted\" back\\slash", "line\nbreak\ttab\u0001ctl", "</script>"})
+  @ValueSource(strings = {"", "hello", "héllo \uD83D\uDE00 \"quoted\" back\\slash", "line\nbreak\ttab\u0001ctl", "</script>",
+      "del\u007f sep\u2028 nul\u0000 lone\uD800 \u00ff", "plain after a non-Latin-1 one"})
   void msgFrameMatchesTheJsonObjectEncoding(String body) {
     ChatMessage m = new ChatMessage(42, 1234567890123L, "alice", "m-1", body, null, 1_700_000_000_000L);
     assertThat(m.toFrame()).isEqualTo(new JsonObject()
@@ -37,8 +38,22 @@ class FrameEncodingTest {
   }
 
   @Test
+  void aLargeBodyAndTheFramesAfterItEncodeAsJsonObjectDoes() {
+    String large = "\u00e9\"x".repeat(20_000); // past what a thread's builder keeps between frames
+    for (String body : new String[] {large, "small", large + "\uD83D\uDE00", "after"}) {
+      ChatMessage m = new ChatMessage(1, 2, "bob", "m-3", body, null, 3);
+      assertThat(m.toFrame()).isEqualTo(new JsonObject()
+          .put("op", "msg").put("conv", "1").put("server_id", "2").put("from", "bob")
+          .put("msg_id", "m-3").put("body", body).put("media", new JsonArray()).put("ts", 3L).encode());
+    }
+  }
+
+  @Test
   void ackFrameMatchesTheJsonObjectEncoding() {
     assertThat(ServerFrames.ack("id \"1\" é", 7, 8, 9)).isEqualTo(new JsonObject()
         .put("op", "ack").put("msg_id", "id \"1\" é").put("conv", "7").put("server_id", "8").put("ts", 9L).encode());
+    assertThat(ServerFrames.ack("m", -1, Long.MAX_VALUE, Long.MIN_VALUE)).isEqualTo(new JsonObject()
+        .put("op", "ack").put("msg_id", "m").put("conv", "-1").put("server_id", Long.toString(Long.MAX_VALUE))
+        .put("ts", Long.MIN_VALUE).encode());
   }
 }

@@ -68,10 +68,26 @@ public final class InMemoryConnectionRegistry implements ConnectionRegistry {
     for (String u : users) {
       Map<String, String> conns = live.get(u);
       if (conns != null && !conns.isEmpty()) {
-        out.put(u, Set.copyOf(conns.values()));
+        out.put(u, distinct(conns.values()));
       }
     }
     return Future.succeededFuture(out);
+  }
+
+  /**
+   * The distinct node ids of a user's connections. Usually every one is on the same node (always on
+   * the embedded profile): then one singleton, not a copied set per user and message.
+   */
+  private static Set<String> distinct(Collection<String> nodes) {
+    String only = null;
+    for (String n : nodes) {
+      if (only == null) {
+        only = n;
+      } else if (!only.equals(n)) {
+        return Set.copyOf(nodes);
+      }
+    }
+    return only == null ? Set.of() : Set.of(only);
   }
 
   @Override
