@@ -9,8 +9,8 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
  * costs one String and no more. String values are escaped by Jackson's {@link JsonStringEncoder},
  * the escaping its generators use; field names are Parley's own ASCII constants and are written as
  * they are. (Jackson's streaming generator did the same work with a writer, a context and a
- * generator object per frame, and a buffer that grew twice: about a tenth of what the server
- * allocated per message, issue 21.)
+ * generator object per frame, and a buffer that grew twice: 23% of what the server allocated at
+ * 5,000 msgs/s, issue 21.)
  */
 final class JsonText {
   private static final JsonStringEncoder ESCAPE = JsonStringEncoder.getInstance();
