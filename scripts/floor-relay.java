@@ -23,12 +23,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * on the class path: java -cp target/parley.jar scripts/floor-relay.java PORT [--durable DIR [--commit-window-ms N]].
  */
 class FloorRelay {
-  record Pending(Context ctx, Runnable then) { }
+  /** A send waiting for the group commit: its bytes, and the replies to run on its context after the sync. */
+  record Logged(byte[] bytes, Context ctx, Runnable then) { }
 
   static final Map<String, List<ServerWebSocket>> sockets = new ConcurrentHashMap<>();
   static final Map<String, List<String>> members = new ConcurrentHashMap<>();
   static final AtomicLong ids = new AtomicLong(1);
-  static BlockingQueue<Object[]> log; // {bytes, Pending}
+  static BlockingQueue<Logged> log;
 
   public static void main(String[] a) throws Exception {
     int port = Integer.parseInt(a[0]);
@@ -120,13 +121,13 @@ class FloorRelay {
     if (log == null) {
       reply.run();
     } else {
-      log.add(new Object[] {msg.getBytes(StandardCharsets.UTF_8), new Pending(Vertx.currentContext(), reply)});
+      log.add(new Logged(msg.getBytes(StandardCharsets.UTF_8), Vertx.currentContext(), reply));
     }
   }
 
   /** Group commit: everything queued within a window is written, synced once, then answered on its context. */
   static void writer(FileChannel ch, long windowMs) {
-    List<Object[]> batch = new ArrayList<>();
+    List<Logged> batch = new ArrayList<>();
     try {
       while (true) {
         batch.add(log.take());
@@ -134,13 +135,12 @@ class FloorRelay {
           Thread.sleep(windowMs);
         }
         log.drainTo(batch);
-        for (Object[] e : batch) {
-          ch.write(ByteBuffer.wrap((byte[]) e[0]));
+        for (Logged e : batch) {
+          ch.write(ByteBuffer.wrap(e.bytes()));
         }
         ch.force(false);
-        for (Object[] e : batch) {
-          Pending p = (Pending) e[1];
-          p.ctx().runOnContext(v -> p.then().run());
+        for (Logged e : batch) {
+          e.ctx().runOnContext(v -> e.then().run());
         }
         batch.clear();
       }

@@ -233,13 +233,13 @@ public final class Bench {
     return result.failed() ? 1 : 0;
   }
 
-  /** dm/group: {@code --arrivals ticks|poisson} (default ticks) and, for poisson, {@code --seed N} (default random). */
   /** {@code --timeline FILE} of dm and group: send→deliver per second of the schedule, as CSV. */
   private static java.nio.file.Path timeline(Options o) {
     String file = o.str("timeline", null);
     return file == null ? null : java.nio.file.Path.of(file);
   }
 
+  /** dm/group: {@code --arrivals ticks|poisson} (default ticks) and, for poisson, {@code --seed N} (default random). */
   private static TrafficScenario.Arrivals arrivals(Options o) {
     String mode = o.str("arrivals", "ticks");
     switch (mode) {
