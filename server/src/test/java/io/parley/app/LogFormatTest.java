@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
 
 /**
- * {@link LogFormat} on logback.xml's console appender: the text pattern prints a line's key-value
+ * {@link LogFormat} on the console appender {@link LogConfigurator} sets up: the text pattern prints a line's key-value
  * pairs after the message (and nothing extra without them); {@code json} swaps in a JSON encoder
  * whose lines carry the message and the pairs; {@code text} puts the pattern back.
  */
