@@ -55,7 +55,10 @@ final class SendAdmission {
   private final Settings settings;
   private final Client client;
   private final SendReplies replies;
-  private Future<Void> tail = Future.succeededFuture();
+  /** The decision a send waits for when none is pending. */
+  private static final Future<Void> IDLE = Future.succeededFuture();
+
+  private Future<Void> tail = IDLE;
   private int waiting;
 
   SendAdmission(String user, String connectionId, Context eventLoop, Settings settings, Client client,
@@ -84,6 +87,11 @@ final class SendAdmission {
     return waiting;
   }
 
+  /** Whether the admission holds no send: none waits, and the last decided one was let go. */
+  boolean idle() {
+    return tail == IDLE;
+  }
+
   /**
    * Asks the limiter for one of the user's send tokens, then hands the send to routing or refuses
    * it; completes (on this event loop) once decided. A limiter failure lets the send through: the
@@ -108,6 +116,12 @@ final class SendAdmission {
           }
           client.decided(routed);
           decided.complete();
+          if (waiting == 0) {
+            // nothing queued behind it: let the finished chain go. Kept, it would hold the last send
+            // (its body and ids) and its futures until the next one, a few hundred bytes for every
+            // connection that sent lately, which every young collection copies
+            tail = IDLE;
+          }
         }));
     return decided.future();
   }

@@ -132,6 +132,31 @@ class SendAdmissionTest {
   }
 
   @Test
+  void onceEverySendIsDecidedNoneIsHeld() throws Exception {
+    SendAdmission admission = admission(100);
+    onLoop(() -> assertThat(admission.idle()).isTrue());
+    onLoop(() -> {
+      admission.offer(send("a"));
+      admission.offer(send("b"));
+    });
+    nextAsk().complete(true);
+    onLoop(() -> assertThat(admission.idle()).as("b still waits").isFalse());
+    nextAsk().complete(true);
+    assertThat(routed.poll(5, TimeUnit.SECONDS).send().msgId()).isEqualTo("a");
+    assertThat(routed.poll(5, TimeUnit.SECONDS).send().msgId()).isEqualTo("b");
+    onLoop(() -> assertThat(admission.idle()).as("the decided chain is let go").isTrue());
+
+    onLoop(() -> admission.offer(send("c")));
+    onLoop(() -> assertThat(admission.idle()).isFalse());
+    nextAsk().complete(false);
+    assertThat(errors.poll(5, TimeUnit.SECONDS)).isEqualTo("c rate_limited");
+    onLoop(() -> assertThat(admission.idle()).isTrue());
+    onLoop(() -> admission.offer(send("d")));
+    nextAsk().complete(true);
+    assertThat(routed.poll(5, TimeUnit.SECONDS).send().msgId()).as("a send after an idle spell goes as before").isEqualTo("d");
+  }
+
+  @Test
   void beyondTheWaitingBoundASendIsRefusedAtOnce() throws Exception {
     SendAdmission admission = admission(2);
     onLoop(() -> {
