@@ -77,7 +77,7 @@ public final class RocksStorage implements AutoCloseable {
   private final WriteOptions relaxed;
 
   static {
-    RocksDB.loadLibrary();
+    RocksLibrary.load();
   }
 
   private RocksStorage(RocksDB db, DBOptions dbOptions, List<ColumnFamilyOptions> cfOptions,
