@@ -17,10 +17,9 @@ import org.slf4j.Logger;
  * configuration interpreter and a SAX parser first, about 0.5 s of a start on one core, before the
  * node begins. The output is what the XML gave: the console, {@code HH:mm:ss.SSS LEVEL [thread]
  * logger - message}, then a connection's or request's key-value pairs ({@code user}, {@code device},
- * {@code node}); the root level from {@code PARLEY_LOG_LEVEL}, a system property or the environment (default
- * {@code INFO}); Netty at
- * WARN; a publish racing a consumer's unregistration (a socket closing) not worth a warning.
- * {@code log.format=json} then swaps the encoder ({@link LogFormat}).
+ * {@code node}); the root level from {@code PARLEY_LOG_LEVEL}, a system property or the environment
+ * (default {@code INFO}); Netty at WARN; a publish racing a consumer's unregistration (a socket
+ * closing) not worth a warning. {@code log.format=json} then swaps the encoder ({@link LogFormat}).
  *
  * <p>A configuration of one's own still wins: with {@code -Dlogback.configurationFile=…}, or a
  * {@code logback.xml} or {@code logback-test.xml} on the class path, this steps aside and logback

@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code log.format}: {@code text} keeps the pattern of {@link LogConfigurator} (or of one's own logback.xml); {@code json} gives every appender of
- * the root logger logback's own {@link JsonEncoder}: one JSON object a line with {@code timestamp},
+ * {@code log.format}: {@code text} keeps the pattern of {@link LogConfigurator} (or of one's own
+ * logback.xml); {@code json} gives every appender of the root logger logback's own
+ * {@link JsonEncoder}: one JSON object a line with {@code timestamp},
  * {@code level}, {@code threadName}, {@code loggerName}, {@code formattedMessage}, {@code throwable}
  * and {@code kvpList}, where a connection's or request's log lines carry {@code user}, {@code device}
  * and {@code node} (the gateway adds them to each call as slf4j key-value pairs, see

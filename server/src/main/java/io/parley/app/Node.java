@@ -74,9 +74,9 @@ import io.parley.routing.SignalRequest;
 import io.parley.storage.embedded.InMemoryConnectionRegistry;
 import io.parley.storage.embedded.InMemoryRateLimiter;
 import io.parley.storage.embedded.RocksConversationStore;
+import io.parley.storage.embedded.RocksLibrary;
 import io.parley.storage.embedded.RocksMessageStore;
 import io.parley.storage.embedded.RocksPushRegistrations;
-import io.parley.storage.embedded.RocksLibrary;
 import io.parley.storage.embedded.RocksStorage;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -254,8 +254,7 @@ public final class Node {
     phaseStart = System.nanoTime();
     if (!warmupNode) { // the warm-up node runs in this JVM: its default format must not switch the node's back
       LogFormat.apply(config.identity().logFormat());
-    }
-    if (!warmupNode) { // before the warm-up's node opens its storage: the library is the JVM's, loaded once
+      // before the warm-up's node opens its storage: RocksDB's library is the JVM's, loaded once
       RocksLibrary.cacheIn(config.dataDir().resolve("native"));
     }
     if (!warmupNode && config.warmupMs() > 0) {

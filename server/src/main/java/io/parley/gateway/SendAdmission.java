@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SendAdmission {
   private static final Logger LOG = LoggerFactory.getLogger(SendAdmission.class);
+  /** The decision a send waits for when none is pending. */
+  private static final Future<Void> IDLE = Future.succeededFuture();
 
   /**
    * What the admissions of every connection of a gateway instance share.
@@ -55,9 +57,6 @@ final class SendAdmission {
   private final Settings settings;
   private final Client client;
   private final SendReplies replies;
-  /** The decision a send waits for when none is pending. */
-  private static final Future<Void> IDLE = Future.succeededFuture();
-
   private Future<Void> tail = IDLE;
   private int waiting;
 
