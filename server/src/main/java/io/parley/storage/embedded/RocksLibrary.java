@@ -40,8 +40,11 @@ public final class RocksLibrary {
     cacheDir = dir;
   }
 
-  /** Loads the library if this JVM has not yet (RocksDB's own check: a second call is cheap). */
-  static synchronized void load() {
+  /**
+   * Loads the library: once per JVM, from {@link RocksStorage}'s class initialisation (which the JVM
+   * runs once, so nothing here guards against a second call).
+   */
+  static void load() {
     Path dir = cacheDir;
     if (dir != null) {
       try {
